@@ -1,0 +1,256 @@
+"""The JSON API under /api/v1. Every error is application/problem+json."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, request, session
+from werkzeug.exceptions import HTTPException
+
+from queue_server import auth, inputs
+from queue_server.api.openapi import openapi_document
+from queue_server.commands import COMMANDS
+from queue_server.domain.access import Principal, Unauthenticated
+from queue_server.domain.errors import DomainError, InvalidInput, MalformedRequest
+from queue_server.problems import CONTENT_TYPE, from_domain_error, problem
+from queue_server.services import Event, Services
+
+log = logging.getLogger(__name__)
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def _ext() -> dict[str, Any]:
+    return current_app.extensions["hall_queue"]  # type: ignore[no-any-return]
+
+
+def _services() -> Services:
+    return _ext()["services"]  # type: ignore[no-any-return]
+
+
+def _now() -> datetime:
+    return _ext()["now"]()  # type: ignore[no-any-return]
+
+
+def _publish(events: list[Event]) -> None:
+    _ext()["realtime"].publish(events)
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json", headers=headers)
+
+
+def problem_response(body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=body["status"], mimetype=CONTENT_TYPE)
+
+
+def _body() -> dict[str, Any]:
+    """The request's JSON object; an empty body counts as {}."""
+    if not request.get_data(cache=True):
+        return {}
+    if not request.is_json:
+        raise MalformedRequest("请求体须是 JSON（Content-Type: application/json）")
+    try:
+        data = json.loads(request.get_data(cache=True))
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedRequest("请求体不是合法的 JSON：请检查括号、引号和逗号") from None
+    return inputs.mapping(data)
+
+
+def _principal() -> Principal | None:
+    return g.get("principal")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Problem+json for every error under /api/; HTML pages keep Flask's own pages."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> Response:
+        return problem_response(from_domain_error(error))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response | HTTPException:
+        if not request.path.startswith("/api/"):
+            return error
+        detail = {
+            404: "没有这个地址：请查看 /api/v1/openapi.json 中的接口列表",
+            405: f"此地址不支持 {request.method} 方法",
+            413: f"请求体过大：最多 {current_app.config['MAX_CONTENT_LENGTH']} 字节",
+        }.get(error.code or 500, error.description or "请求有误")
+        code = (error.name or "error").lower().replace(" ", "_")
+        return problem_response(problem(error.code or 500, code, error.name, detail))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(problem(500, "internal", "Internal error", "服务器内部错误，请稍后重试；问题已记录"))
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint("api", __name__)
+
+    @bp.before_request
+    def identify() -> None:
+        g.principal = None
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise Unauthenticated("Authorization 头须为 “Bearer <设备令牌>”")
+            g.principal = auth.device_principal(_ext()["store"], token.strip())
+            if g.principal is None:
+                raise Unauthenticated("设备令牌无效或已吊销：请联系管理员重新登记此设备")
+            return
+        if "user_id" in session:
+            g.principal = auth.principal_for_user_id(_ext()["store"], session["user_id"])
+            if g.principal is None:
+                session.clear()
+                raise Unauthenticated("账号已停用：请重新登录")
+            if request.method in UNSAFE_METHODS and request.endpoint != "api.login":
+                if not auth.csrf_matches(session.get("csrf_token"), request.headers.get(CSRF_HEADER)):
+                    raise CsrfFailed("缺少或错误的 X-CSRF-Token：请重新登录后再试")
+
+    @bp.get("/health")
+    def health() -> Response:
+        """Public liveness probe; says nothing about halls or people."""
+        return _json({"status": "ok"})
+
+    @bp.get("/openapi.json")
+    def openapi() -> Response:
+        return _json(openapi_document())
+
+    @bp.post("/session")
+    def login() -> Response:
+        args = _body()
+        username = inputs.text(args, "username", max_length=64, required=True)
+        password = args.get("password")
+        if not isinstance(password, str) or not password:
+            raise InvalidInput("缺少字段 password", field="password")
+        principal = auth.authenticate(_ext()["store"], username, password)  # type: ignore[arg-type]
+        if principal is None:
+            raise Unauthenticated("用户名或密码不正确")
+        session.clear()
+        session["user_id"] = principal.user_id
+        session["csrf_token"] = auth.new_csrf_token()
+        return _json({"user": _who(principal), "csrf_token": session["csrf_token"]})
+
+    @bp.get("/session")
+    def whoami() -> Response:
+        principal = _principal()
+        if principal is None:
+            raise Unauthenticated("尚未登录")
+        return _json({"user": _who(principal), "csrf_token": session.get("csrf_token")})
+
+    @bp.delete("/session")
+    def logout() -> Response:
+        session.clear()
+        return Response(status=204)
+
+    @bp.get("/halls")
+    def halls() -> Response:
+        if _principal() is None:
+            raise Unauthenticated("请先登录，或使用设备令牌")
+        return _json({"halls": _services().list_halls(_principal())})
+
+    @bp.put("/halls/<hall>/config")
+    def put_hall_config(hall: str) -> Response:
+        text = request.get_data(as_text=True)
+        if not text.strip():
+            raise InvalidInput("请求体须是大厅配置 TOML 文本")
+        result, events = _services().import_hall(_caller(), text, _now(), expected_code=hall)
+        _publish(events)
+        return _json(result)
+
+    @bp.get("/halls/<hall>")
+    def snapshot(hall: str) -> Response:
+        return _json(_services().snapshot(_principal(), hall, _now()))
+
+    @bp.get("/halls/<hall>/events")
+    def events(hall: str) -> Response:
+        after = inputs.integer(dict(request.args), "after", 0, 2**62, required=True)
+        events, complete = _services().events_since(_principal(), hall, after, current_app.config["CATCH_UP_LIMIT"])  # type: ignore[arg-type]
+        return _json({"events": [e.payload() for e in events], "complete": complete})
+
+    @bp.post("/halls/<hall>/tickets")
+    def issue(hall: str) -> Response:
+        args = _body()
+        key = request.headers.get("Idempotency-Key")
+        if key is not None:
+            args = {**args, "idempotency_key": key}
+        result, events = COMMANDS["issue_ticket"].run(_services(), _principal(), hall, args, _now())
+        _publish(events)
+        replayed = result.pop("replayed", False)
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        return _json(result, 200 if replayed else 201, headers)
+
+    @bp.get("/halls/<hall>/tickets/<int:ticket_id>")
+    def ticket(hall: str, ticket_id: int) -> Response:
+        return _json(_services().ticket(_principal(), hall, ticket_id, _now()))
+
+    @bp.post("/halls/<hall>/tickets/<int:ticket_id>/cancel")
+    def cancel(hall: str, ticket_id: int) -> Response:
+        return _run("cancel_ticket", hall, {**_body(), "ticket_id": ticket_id})
+
+    @bp.post("/halls/<hall>/windows/<int:window>/<action>")
+    def window_action(hall: str, window: int, action: str) -> Response:
+        name = action.replace("-", "_")
+        command = COMMANDS.get(name)
+        if command is None or not command.window_scoped:
+            raise NotFoundAction(f"窗口没有 {action!r} 操作：可用的有 {', '.join(_window_actions())}")
+        return _run(name, hall, {**_body(), "window": window})
+
+    @bp.post("/halls/<hall>/sweep")
+    def sweep(hall: str) -> Response:
+        args = _body()
+        result, events = _services().sweep(_caller(), hall, _now(), include_today=inputs.boolean(args, "include_today"))
+        _publish(events)
+        return _json(result)
+
+    return bp
+
+
+def _run(name: str, hall: str, args: dict[str, Any]) -> Response:
+    result, events = COMMANDS[name].run(_services(), _principal(), hall, args, _now())
+    _publish(events)
+    return _json(result)
+
+
+def _window_actions() -> list[str]:
+    return [c.name.replace("_", "-") for c in COMMANDS.values() if c.window_scoped]
+
+
+def _who(principal: Principal) -> dict[str, Any]:
+    return {
+        "name": principal.name,
+        "role": principal.actor.value,
+        "hall_id": principal.hall_id,
+        "user_id": principal.user_id,
+        "device_id": principal.device_id,
+        "window": principal.window,
+    }
+
+
+def _caller() -> Principal:
+    """The signed-in caller. Services read `None` as the operator's own command line,
+    so routes that reach such a use case must never pass `None` on."""
+    principal = _principal()
+    if principal is None:
+        raise Unauthenticated("请先登录")
+    return principal
+
+
+class CsrfFailed(DomainError):
+    status = 403
+    code = "csrf_failed"
+    title = "CSRF token missing or wrong"
+
+
+class NotFoundAction(DomainError):
+    status = 404
+    code = "unknown_action"
+    title = "Unknown window action"
+

@@ -1,0 +1,55 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from queue_server import config, storage
+from queue_server.api import create_blueprint, register_error_handlers
+from queue_server.domain import clock
+from queue_server.realtime import Realtime
+from queue_server.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: settings, store (migrated), services, HTTP API and Socket.IO.
+
+    The instance folder (secret key, config.toml, the SQLite file) is `instance_path`,
+    else `$QUEUE_INSTANCE_PATH`, else `./instance`.
+    """
+    app = Flask(__name__, instance_path=str(resolve_instance_path(instance_path)), instance_relative_config=True)
+    config.load(app, test_config)
+    store = storage.Storage(app.config["DATABASE"], synchronous=app.config["DB_SYNCHRONOUS"])
+    store.migrate()
+    services = Services(store, config.id_secret(app.config))
+    socketio = SocketIO(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config["MESSAGE_QUEUE"],
+        ping_interval=app.config["PING_INTERVAL"],
+        ping_timeout=app.config["PING_TIMEOUT"],
+        max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
+    )
+    now = app.config.get("CLOCK") or clock.utc_now  # tests may pass a callable
+    realtime = Realtime(socketio, store, services, app.config["CATCH_UP_LIMIT"], now)
+    app.extensions["hall_queue"] = {"store": store, "services": services, "realtime": realtime, "now": now}
+    app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
+    register_error_handlers(app)
+    log.info("hall-queue ready: database %s, async mode %s", app.config["DATABASE"], app.config["ASYNC_MODE"])
+    return app
+
+
+def resolve_instance_path(explicit: str | None = None) -> Path:
+    return Path(explicit or os.environ.get("QUEUE_INSTANCE_PATH") or "instance").resolve()
+
+
+def get_socketio(app: Flask) -> SocketIO:
+    return app.extensions["socketio"]  # type: ignore[no-any-return]

@@ -1,0 +1,157 @@
+"""Credentials: password hashes, browser sessions with CSRF tokens, device tokens.
+
+People sign in with a password and get a session cookie plus a CSRF token that every
+state-changing request must echo in `X-CSRF-Token`. Devices (screens, kiosks, printers,
+review pads) carry a bearer token made by an administrator; only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from typing import Any
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from queue_server import storage
+from queue_server.domain import clock
+from queue_server.domain.access import WINDOW_BOUND_DEVICES, DeviceKind, Principal, Role
+from queue_server.domain.errors import Conflict, InvalidInput, NotFound
+
+DEVICE_TOKEN_PREFIX = "hqd_"
+MIN_PASSWORD_LENGTH = 8
+# A real hash to compare against when the user does not exist, so that a wrong
+# username costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"密码至少 {MIN_PASSWORD_LENGTH} 位", field="password")
+    return generate_password_hash(password)
+
+
+def authenticate(store: storage.Storage, username: str, password: str) -> Principal | None:
+    with store.read() as db:
+        user = storage.user_by_username(db, username)
+    if user is None or not user["active"]:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user["password_hash"], password):
+        return None
+    return user_principal(user)
+
+
+def user_principal(user: dict[str, Any]) -> Principal:
+    return Principal(actor=Role(user["role"]), name=user["display_name"], hall_id=user["hall_id"], user_id=user["id"])
+
+
+def principal_for_user_id(store: storage.Storage, user_id: int) -> Principal | None:
+    with store.read() as db:
+        user = storage.user_by_id(db, user_id)
+    if user is None or not user["active"]:
+        return None
+    return user_principal(user)
+
+
+def create_user(
+    store: storage.Storage,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    hall_code: str | None,
+    staff_number: str | None,
+    now: datetime,
+) -> int:
+    if role is not Role.ADMIN and hall_code is None:
+        raise InvalidInput("除管理员外，每个账号都要属于一个大厅（--hall）", field="hall")
+    password_hash = hash_password(password)
+    with store.write() as db:
+        if storage.user_by_username(db, username) is not None:
+            raise Conflict(f"用户名 {username!r} 已存在", field="username")
+        hall_id = _hall_id(db, hall_code)
+        return storage.insert_user(
+            db,
+            {
+                "username": username,
+                "display_name": display_name,
+                "password_hash": password_hash,
+                "role": role.value,
+                "hall_id": hall_id,
+                "staff_number": staff_number,
+                "active": 1,
+                "created_at": clock.iso(now),
+            },
+        )
+
+
+def create_device(
+    store: storage.Storage, *, hall_code: str, kind: DeviceKind, name: str, window: int | None, now: datetime
+) -> tuple[int, str]:
+    """Register a device; returns its id and the token, shown this once and never again."""
+    if kind in WINDOW_BOUND_DEVICES and window is None:
+        raise InvalidInput(f"{kind.value} 设备须绑定窗口（--window）", field="window")
+    token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(24)
+    with store.write() as db:
+        hall_id = _hall_id(db, hall_code)
+        if window is not None and storage.window(db, hall_id, window) is None:  # type: ignore[arg-type]
+            raise NotFound(f"大厅 {hall_code} 没有 {window} 号窗口", field="window")
+        device_id = storage.insert_device(
+            db,
+            {
+                "hall_id": hall_id,
+                "kind": kind.value,
+                "window": window,
+                "name": name,
+                "token_digest": token_digest(token),
+                "created_at": clock.iso(now),
+            },
+        )
+    return device_id, token
+
+
+def revoke_device(store: storage.Storage, device_id: int, now: datetime) -> None:
+    with store.write() as db:
+        if not storage.revoke_device(db, device_id, clock.iso(now)):
+            raise NotFound(f"没有未吊销的设备 {device_id}", field="device")
+
+
+def device_principal(store: storage.Storage, token: str) -> Principal | None:
+    if not token.startswith(DEVICE_TOKEN_PREFIX):
+        return None
+    with store.read() as db:
+        device = storage.device_by_digest(db, token_digest(token))
+    if device is None:
+        return None
+    return Principal(
+        actor=DeviceKind(device["kind"]),
+        name=device["name"],
+        hall_id=device["hall_id"],
+        device_id=device["id"],
+        window=device["window"],
+    )
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_matches(expected: str | None, given: str | None) -> bool:
+    return bool(expected) and bool(given) and hmac.compare_digest(expected, given)  # type: ignore[arg-type]
+
+
+def _hall_id(db: Any, hall_code: str | None) -> int | None:
+    if hall_code is None:
+        return None
+    hall = storage.hall_by_code(db, hall_code)
+    if hall is None:
+        raise NotFound(f"没有编码为 {hall_code!r} 的大厅：请先导入大厅配置", field="hall")
+    return int(hall["id"])

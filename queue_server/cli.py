@@ -1,0 +1,292 @@
+"""`queue-server`: set up, run and administer the service from the command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+from queue_server import auth, config, storage
+from queue_server.app import create_app, resolve_instance_path
+from queue_server.domain import clock
+from queue_server.domain.access import DeviceKind, Role
+from queue_server.domain.errors import DomainError
+from queue_server.services import Services, sweep_all
+
+DEMO_HALL = "demo"
+DEMO_PASSWORD = "demo-pass-2026"  # demo accounts only; printed by `queue-server demo`
+DEMO_USERS = (
+    ("admin", Role.ADMIN, "系统管理员", None),
+    ("manager", Role.MANAGER, "大厅值班主任", "M001"),
+    ("guide", Role.GUIDE, "导办员小李", "G001"),
+    ("clerk1", Role.CLERK, "窗口人员王芳", "C001"),
+    ("clerk2", Role.CLERK, "窗口人员张伟", "C002"),
+    ("clerk9", Role.CLERK, "不动产窗口刘洋", "C009"),
+)
+
+
+def demo_hall_toml(*, always_open: bool) -> str:
+    text = resources.files("queue_server").joinpath("halls/demo.toml").read_text(encoding="utf-8")
+    return text.replace("always_open = false", "always_open = true", 1) if always_open else text
+
+
+def gunicorn_command(bind: str, *, async_mode: str = "eventlet", extra: tuple[str, ...] = ()) -> list[str]:
+    """The gunicorn command line for one worker of the production kind."""
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", async_mode, "--workers", "1", "--bind", bind]
+    version = tuple(int(p) for p in metadata.version("gunicorn").split(".")[:2])
+    if version >= (25, 1):
+        command.append("--no-control-socket")  # else gunicorn leaves a socket in ~/.gunicorn
+    return [*command, *extra, "queue_server.wsgi:app"]
+
+
+class Context:
+    def __init__(self, instance: Path) -> None:
+        self.instance = instance
+        self._app: Flask | None = None
+
+    @property
+    def app(self) -> Flask:
+        if self._app is None:
+            self._app = create_app({"ASYNC_MODE": "threading"}, instance_path=str(self.instance))
+        return self._app
+
+    @property
+    def store(self) -> storage.Storage:
+        return self.app.extensions["hall_queue"]["store"]  # type: ignore[no-any-return]
+
+    @property
+    def services(self) -> Services:
+        return self.app.extensions["hall_queue"]["services"]  # type: ignore[no-any-return]
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option(
+    "--instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Instance folder (secret key, config.toml, database). Default: $QUEUE_INSTANCE_PATH or ./instance",
+)
+@click.pass_context
+def main(ctx: click.Context, instance: Path | None) -> None:
+    """hall-queue: queues, windows and calls for a government service hall."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    path = resolve_instance_path(str(instance) if instance else None)
+    os.environ["QUEUE_INSTANCE_PATH"] = str(path)  # so that a gunicorn we start finds the same folder
+    ctx.obj = Context(path)
+
+
+def _fail(error: Exception) -> None:
+    raise click.ClickException(error.detail if isinstance(error, DomainError) else str(error))
+
+
+@main.command()
+@pass_context
+def init(ctx: Context) -> None:
+    """Create the instance folder, its secret key and the database schema."""
+    config.ensure_secret(ctx.instance)
+    version = ctx.store.migrate()
+    click.echo(f"instance {ctx.instance} ready (schema version {version})")
+
+
+@main.command("import-hall")
+@click.argument("hall_file", type=click.File("rb"))
+@pass_context
+def import_hall(ctx: Context, hall_file: Any) -> None:
+    """Create or replace a hall from its TOML file."""
+    try:
+        result, _ = ctx.services.import_hall(None, hall_file.read().decode("utf-8"), clock.utc_now())
+    except (DomainError, UnicodeDecodeError) as error:
+        _fail(error)
+    click.echo(f"hall {result['code']} ({result['name']}) imported")
+
+
+@main.group()
+def user() -> None:
+    """People: guides, clerks, managers, administrators."""
+
+
+@user.command("create")
+@click.option("--username", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", "display_name", required=True, help="Name shown on screens and in reports")
+@click.option("--hall", "hall_code", default=None, help="Hall code (every role but admin belongs to one hall)")
+@click.option("--staff-number", default=None, help="工号, carried into review records")
+@click.password_option(help="At least 8 characters; prompted for when not given")
+@pass_context
+def user_create(
+    ctx: Context, username: str, role: str, display_name: str, hall_code: str | None, staff_number: str | None, password: str
+) -> None:
+    """Create a user with a hashed password."""
+    try:
+        user_id = auth.create_user(
+            ctx.store, username=username, password=password, role=Role(role), display_name=display_name,
+            hall_code=hall_code, staff_number=staff_number, now=clock.utc_now(),
+        )
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"user {username} created (id {user_id}, role {role})")
+
+
+@user.command("list")
+@pass_context
+def user_list(ctx: Context) -> None:
+    with ctx.store.read() as db:
+        for row in storage.list_users(db):
+            click.echo(f"{row['id']:>4}  {row['username']:<16} {row['role']:<8} hall={row['hall_id']}  {row['display_name']}")
+
+
+@main.group()
+def device() -> None:
+    """Device tokens for screens, kiosks, printers and review pads."""
+
+
+@device.command("create")
+@click.option("--hall", "hall_code", required=True)
+@click.option("--kind", type=click.Choice([k.value for k in DeviceKind]), required=True)
+@click.option("--name", required=True)
+@click.option("--window", type=int, default=None, help="Required for window screens and review pads")
+@pass_context
+def device_create(ctx: Context, hall_code: str, kind: str, name: str, window: int | None) -> None:
+    """Register a device and print its token (shown only this once)."""
+    try:
+        device_id, token = auth.create_device(
+            ctx.store, hall_code=hall_code, kind=DeviceKind(kind), name=name, window=window, now=clock.utc_now()
+        )
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"device {device_id} ({kind}) token: {token}")
+
+
+@device.command("revoke")
+@click.argument("device_id", type=int)
+@pass_context
+def device_revoke(ctx: Context, device_id: int) -> None:
+    try:
+        auth.revoke_device(ctx.store, device_id, clock.utc_now())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"device {device_id} revoked")
+
+
+@device.command("list")
+@pass_context
+def device_list(ctx: Context) -> None:
+    with ctx.store.read() as db:
+        for row in storage.list_devices(db):
+            state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+            window = f" window {row['window']}" if row["window"] else ""
+            click.echo(f"{row['id']:>4}  {row['hall']:<10} {row['kind']:<14}{window} {row['name']}  ({state})")
+
+
+@main.command()
+@click.option("--hall", "halls", multiple=True, help="Hall code; default every hall")
+@click.option("--include-today", is_flag=True, help="Also close today's open tickets and windows (after hours)")
+@pass_context
+def sweep(ctx: Context, halls: tuple[str, ...], include_today: bool) -> None:
+    """End-of-day sweep: expire tickets left open and close windows left open."""
+    with ctx.store.read() as db:
+        codes = list(halls) or [h["code"] for h in storage.list_halls(db)]
+    now = clock.utc_now()
+    if include_today:
+        for code in codes:
+            result, _ = ctx.services.sweep(None, code, now, include_today=True)
+            click.echo(f"{code}: {result}")
+    else:
+        click.echo(f"{len(sweep_all(ctx.services, codes, now))} events written")
+
+
+@main.command()
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def openapi(output: Path | None) -> None:
+    """Print (or write) the OpenAPI document."""
+    import json
+
+    from queue_server.api.openapi import openapi_document
+
+    text = json.dumps(openapi_document(), ensure_ascii=False, indent=2) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@pass_context
+def serve(ctx: Context, host: str, port: int) -> None:
+    """Run the server: gunicorn, one eventlet worker."""
+    if not (ctx.instance / "secret_key").exists():
+        raise click.ClickException(f"{ctx.instance} is not set up: run `queue-server init` first")
+    _exec_gunicorn(host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--real-hours", is_flag=True, help="Keep the demo hall's real opening hours")
+@click.option("--no-serve", is_flag=True, help="Set up only; do not start the server")
+@pass_context
+def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -> None:
+    """Set up the demo hall with demo accounts and devices, print how to use it, and serve."""
+    config.ensure_secret(ctx.instance)
+    ctx.services.import_hall(None, demo_hall_toml(always_open=not real_hours), clock.utc_now())
+    now = clock.utc_now()
+    with ctx.store.read() as db:
+        existing = {u["username"] for u in storage.list_users(db)}
+        known_devices = {d["name"] for d in storage.list_devices(db) if not d["revoked_at"]}
+    for username, role, name, staff_number in DEMO_USERS:
+        if username not in existing:
+            auth.create_user(
+                ctx.store, username=username, password=DEMO_PASSWORD, role=role, display_name=name,
+                hall_code=None if role is Role.ADMIN else DEMO_HALL, staff_number=staff_number, now=now,
+            )
+    tokens = []
+    for kind, name, window in (
+        (DeviceKind.HALL_SCREEN, "demo 一楼综合屏", None),
+        (DeviceKind.WINDOW_SCREEN, "demo 1号窗口屏", 1),
+        (DeviceKind.KIOSK, "demo 自助取号机", None),
+        (DeviceKind.PRINTER, "demo 导办台打印机", None),
+        (DeviceKind.REVIEW_PAD, "demo 1号窗口评价器", 1),
+    ):
+        if name in known_devices:
+            continue  # tokens are shown once only; revoke and rerun to get new ones
+        _, token = auth.create_device(ctx.store, hall_code=DEMO_HALL, kind=kind, name=name, window=window, now=now)
+        tokens.append((kind.value, name, token))
+    base = f"http://{host}:{port}"
+    lines = [
+        "",
+        "hall-queue demo hall 示范区政务服务中心 (code: demo)" + ("" if real_hours else " — issuing at any hour"),
+        f"  instance:       {ctx.instance}",
+        f"  API:            {base}/api/v1/openapi.json  (all routes)",
+        f"  hall snapshot:  {base}/api/v1/halls/demo",
+        f"  health:         {base}/api/v1/health",
+        f"  log-ins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r.value})" for u, r, _, _ in DEMO_USERS),
+        "  Try it:",
+        f"    curl -s -c /tmp/hq.jar -H 'Content-Type: application/json' -d '{{\"username\":\"guide\",\"password\":\"{DEMO_PASSWORD}\"}}' {base}/api/v1/session",
+        "    then POST /api/v1/halls/demo/tickets {\"item\": \"id-card\"} with the returned csrf_token as X-CSRF-Token",
+    ]
+    if tokens:
+        lines.append("  device tokens (shown once):")
+        lines += [f"    {kind:<14} {token}   {name}" for kind, name, token in tokens]
+    click.echo("\n".join(lines) + "\n")
+    if not no_serve:
+        _exec_gunicorn(host, port)
+
+
+def _exec_gunicorn(host: str, port: int) -> None:
+    if shutil.which(sys.executable) is None:  # pragma: no cover - the interpreter is always there
+        raise click.ClickException("python interpreter not found")
+    command = gunicorn_command(f"{host}:{port}")
+    sys.stdout.flush()
+    os.execv(command[0], command)

@@ -1,0 +1,115 @@
+"""The commands staff and devices send, one table for HTTP and Socket.IO alike.
+
+Each entry reads its arguments (with errors that name the field) and calls one use
+case. The HTTP routes and the socket handlers both dispatch through `COMMANDS`, so the
+two interfaces cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from queue_server import inputs
+from queue_server.domain.access import Principal
+from queue_server.domain.errors import InvalidInput
+from queue_server.domain.tickets import Outcome, PriorityClass
+from queue_server.services import Event, IssueRequest, Services
+
+Result = tuple[dict[str, Any], list[Event]]
+Runner = Callable[[Services, Principal | None, str, dict[str, Any], datetime], Result]
+
+MAX_WINDOW = 999
+CHANNELS = ("desk", "kiosk", "appointment", "phone")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # snake_case, imperative: the socket event and the HTTP path segment
+    summary: str
+    run: Runner
+    window_scoped: bool = True  # HTTP: POST /halls/{hall}/windows/{window}/{name}
+
+
+def _window(args: dict[str, Any]) -> int:
+    return inputs.integer(args, "window", 1, MAX_WINDOW)  # type: ignore[return-value]
+
+
+def _reason(args: dict[str, Any]) -> str | None:
+    return inputs.text(args, "reason", max_length=200)
+
+
+def issue_request(args: dict[str, Any]) -> IssueRequest:
+    channel = inputs.text(args, "channel", max_length=20) or "desk"
+    if channel not in CHANNELS:
+        raise InvalidInput(f"字段 channel 只能是：{', '.join(CHANNELS)}", field="channel")
+    return IssueRequest(
+        item=inputs.text(args, "item", max_length=40),
+        bundle=inputs.text(args, "bundle", max_length=40),
+        queue=inputs.text(args, "queue", max_length=40),
+        priority=inputs.choice(args, "priority", PriorityClass),
+        id_number=inputs.text(args, "id_number", max_length=40),
+        appointment=inputs.text(args, "appointment", max_length=64),
+        channel=channel,
+    )
+
+
+def _issue(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
+    key = inputs.text(args, "idempotency_key", max_length=100)
+    return s.issue_ticket(p, hall, issue_request(args), now, idempotency_key=key)
+
+
+def _cancel(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
+    ticket_id = inputs.integer(args, "ticket_id", 1, 2**62)
+    return s.cancel_ticket(p, hall, ticket_id, _reason(args), now)  # type: ignore[arg-type]
+
+
+def _finish(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
+    outcome = inputs.choice(args, "outcome", Outcome) or Outcome.ACCEPTED
+    return s.finish_service(p, hall, _window(args), outcome, now)
+
+
+def _transfer(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
+    to_queue = inputs.text(args, "to_queue", max_length=40)
+    to_window = inputs.integer(args, "to_window", 1, MAX_WINDOW, required=False)
+    return s.transfer(p, hall, _window(args), to_queue, to_window, _reason(args), now)
+
+
+def _ticket_number(args: dict[str, Any]) -> str:
+    return inputs.text(args, "ticket_number", max_length=8, required=True)  # type: ignore[return-value]
+
+
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in (
+        Command("issue_ticket", "Issue a numbered ticket (guide, manager, kiosk)", _issue, window_scoped=False),
+        Command("cancel_ticket", "Cancel a waiting, suspended or no-show ticket", _cancel, window_scoped=False),
+        Command("open_window", "A clerk logs in at the window", lambda s, p, h, a, n: s.open_window(p, h, _window(a), n)),
+        Command("close_window", "Log out and close the window", lambda s, p, h, a, n: s.close_window(p, h, _window(a), n)),
+        Command(
+            "pause_window", "Pause service (暂停服务)", lambda s, p, h, a, n: s.pause_window(p, h, _window(a), _reason(a), n)
+        ),
+        Command("resume_window", "Resume a paused window", lambda s, p, h, a, n: s.resume_window(p, h, _window(a), n)),
+        Command("call_next", "Call the next ticket for this window", lambda s, p, h, a, n: s.call_next(p, h, _window(a), n)),
+        Command(
+            "call_number",
+            "Call one ticket by number (a recallable no-show, or a chosen one)",
+            lambda s, p, h, a, n: s.call_number(p, h, _window(a), _ticket_number(a), n),
+        ),
+        Command("recall", "Announce the current call again (重呼)", lambda s, p, h, a, n: s.recall(p, h, _window(a), n)),
+        Command(
+            "mark_no_show", "The called citizen did not come (过号)", lambda s, p, h, a, n: s.mark_no_show(p, h, _window(a), n)
+        ),
+        Command("start_service", "The citizen arrived; service starts", lambda s, p, h, a, n: s.start_service(p, h, _window(a), n)),
+        Command("finish_service", "Finish with an outcome", _finish),
+        Command("transfer", "Send the ticket to another queue or window, keeping its place", _transfer),
+        Command("suspend", "Suspend (挂起): the citizen fetches papers", lambda s, p, h, a, n: s.suspend(p, h, _window(a), _reason(a), n)),
+        Command(
+            "resume_ticket",
+            "Serve a suspended ticket again at this window",
+            lambda s, p, h, a, n: s.resume(p, h, _window(a), _ticket_number(a), n),
+        ),
+    )
+}

@@ -1,0 +1,84 @@
+"""Settings: defaults, then `instance/config.toml`, then `QUEUE_*` environment
+variables, then the test's own mapping. Checked at start-up: a bad setting stops the
+server with a sentence saying which and why."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ASYNC_MODES = ("eventlet", "threading", "gevent")
+
+DEFAULTS: dict[str, Any] = {
+    # eventlet in production (gunicorn's eventlet worker), threading for in-process tests,
+    # gevent as the supported alternative. Always passed to Flask-SocketIO explicitly.
+    "ASYNC_MODE": "threading",
+    "DATABASE": None,  # default: <instance>/hall-queue.sqlite3
+    "DB_SYNCHRONOUS": "FULL",  # FULL: an acknowledged ticket survives power loss too
+    "MESSAGE_QUEUE": None,  # e.g. redis://127.0.0.1:6379/0 for several worker processes
+    "MAX_CONTENT_LENGTH": 256 * 1024,  # hall files are the largest bodies we take
+    "CATCH_UP_LIMIT": 500,  # a client further behind than this redraws from a snapshot
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PING_INTERVAL": 10,  # seconds: how soon a dead screen link is noticed
+    "PING_TIMEOUT": 10,
+}
+
+
+class ConfigError(RuntimeError):
+    """A setting the server cannot start with."""
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    config_file = Path(app.instance_path) / "config.toml"
+    if config_file.exists():
+        app.config.from_file(str(config_file), load=tomllib.load, text=False)
+    app.config.from_prefixed_env("QUEUE")
+    if test_config:
+        app.config.from_mapping(test_config)
+    if app.config["DATABASE"] is None:
+        app.config["DATABASE"] = str(Path(app.instance_path) / "hall-queue.sqlite3")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = read_secret(Path(app.instance_path))
+    _check(app.config)
+
+
+def read_secret(instance: Path) -> str:
+    path = instance / "secret_key"
+    if not path.exists():
+        raise ConfigError(f"no secret key at {path}: run `queue-server init` first (or set QUEUE_SECRET_KEY)")
+    return path.read_text().strip()
+
+
+def ensure_secret(instance: Path) -> Path:
+    """Create the instance folder and its secret key once; never overwrite it."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path
+
+
+def id_secret(config: Any) -> bytes:
+    """The key for hashing ID numbers: derived from SECRET_KEY, separate in purpose."""
+    return hmac.new(str(config["SECRET_KEY"]).encode(), b"id-number-digest", hashlib.sha256).digest()
+
+
+def _check(config: Any) -> None:
+    if config["ASYNC_MODE"] not in ASYNC_MODES:
+        raise ConfigError(f"ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, not {config['ASYNC_MODE']!r}")
+    if config["DB_SYNCHRONOUS"] not in ("FULL", "NORMAL", "EXTRA"):
+        raise ConfigError(f"DB_SYNCHRONOUS must be FULL, NORMAL or EXTRA, not {config['DB_SYNCHRONOUS']!r}")
+    if len(str(config["SECRET_KEY"])) < 16:
+        raise ConfigError("SECRET_KEY is shorter than 16 characters: use `queue-server init` to make one")
+    for key in ("MAX_CONTENT_LENGTH", "CATCH_UP_LIMIT", "PING_INTERVAL", "PING_TIMEOUT"):
+        if not isinstance(config[key], int) or config[key] <= 0:
+            raise ConfigError(f"{key} must be a positive whole number, not {config[key]!r}")

@@ -1,0 +1,92 @@
+"""Who may do what: the role matrix, in one table that a test walks whole."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from queue_server.domain.errors import DomainError
+
+
+class Role(StrEnum):
+    GUIDE = "guide"  # 导办 staff at the guidance desk
+    CLERK = "clerk"  # 窗口工作人员
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class DeviceKind(StrEnum):
+    HALL_SCREEN = "hall_screen"
+    WINDOW_SCREEN = "window_screen"
+    KIOSK = "kiosk"
+    PRINTER = "printer"
+    REVIEW_PAD = "review_pad"
+
+
+WINDOW_BOUND_DEVICES = frozenset({DeviceKind.WINDOW_SCREEN, DeviceKind.REVIEW_PAD})
+
+
+class Permission(StrEnum):
+    VIEW_HALL = "view_hall"  # snapshot, live events
+    ISSUE_TICKET = "issue_ticket"
+    READ_TICKET = "read_ticket"
+    CANCEL_TICKET = "cancel_ticket"
+    OPERATE_WINDOW = "operate_window"  # the clerk logged in at that window
+    SUPERVISE_WINDOW = "supervise_window"  # pause or close any window of the hall
+    READ_LOG = "read_log"  # a ticket's full transition log
+    SWEEP_DAY = "sweep_day"
+    CONFIGURE_HALL = "configure_hall"
+
+
+Actor = Role | DeviceKind
+
+MATRIX: dict[Permission, frozenset[Actor]] = {
+    Permission.VIEW_HALL: frozenset({*Role, *DeviceKind}),
+    Permission.ISSUE_TICKET: frozenset({Role.GUIDE, Role.MANAGER, DeviceKind.KIOSK}),
+    Permission.READ_TICKET: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN, DeviceKind.KIOSK}),
+    Permission.CANCEL_TICKET: frozenset({Role.GUIDE, Role.MANAGER}),
+    Permission.OPERATE_WINDOW: frozenset({Role.CLERK}),
+    Permission.SUPERVISE_WINDOW: frozenset({Role.MANAGER}),
+    Permission.READ_LOG: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.SWEEP_DAY: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.CONFIGURE_HALL: frozenset({Role.ADMIN}),
+}
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    code = "unauthenticated"
+    title = "Sign-in required"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    title = "Not allowed"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Whoever is asking: a signed-in person or a registered device."""
+
+    actor: Actor
+    name: str
+    hall_id: int | None  # None: every hall (administrators only)
+    user_id: int | None = None
+    device_id: int | None = None
+    window: int | None = None  # for window-bound devices
+
+    @property
+    def is_device(self) -> bool:
+        return isinstance(self.actor, DeviceKind)
+
+
+def require(principal: Principal | None, permission: Permission, hall_id: int) -> Principal:
+    """Return the principal if it may use `permission` in `hall_id`; raise otherwise."""
+    if principal is None:
+        raise Unauthenticated("请先登录，或使用设备令牌连接")
+    if principal.actor not in MATRIX[permission]:
+        raise Forbidden(f"当前身份（{principal.actor.value}）无权执行此操作", permission=permission.value)
+    if principal.hall_id is not None and principal.hall_id != hall_id:
+        raise Forbidden("您的账号或设备不属于这个大厅", permission=permission.value)
+    return principal

@@ -1,0 +1,64 @@
+"""Which waiting ticket a window calls next.
+
+Order: tickets transferred to this very window first; then the queues the window
+serves, best rank first; within that rank priority tickets ahead of ordinary ones
+unless the queue's cap of priority calls in a row is reached while an ordinary ticket
+waits; then the longest wait (the ticket's place in line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Candidate:
+    ticket_id: int
+    queue: str
+    priority: bool
+    place: str  # sortable instant: the ticket's place in line (issue time, or adjusted)
+    targeted: bool = False  # transferred to this window specifically
+
+
+def choose_next(
+    candidates: Iterable[Candidate],
+    ranks: Mapping[str, int],
+    priority_streaks: Mapping[str, int],
+    priority_caps: Mapping[str, int],
+) -> Candidate | None:
+    """Pick the next ticket, or None when nothing is waiting for this window.
+
+    `ranks` maps each queue the window serves to its rank (1 first). A queue's
+    `priority_streaks` entry counts its priority calls since its last ordinary call;
+    `priority_caps` is its limit (0: priority is off, everyone is ordinary).
+    """
+    pool = [c for c in candidates if c.targeted or c.queue in ranks]
+    if not pool:
+        return None
+    targeted = [c for c in pool if c.targeted]
+    if targeted:
+        pool = targeted
+    else:
+        best_rank = min(ranks[c.queue] for c in pool)
+        pool = [c for c in pool if ranks[c.queue] == best_rank]
+    return min(pool, key=lambda c: (not _priority_goes_first(c, pool, priority_streaks, priority_caps), c.place))
+
+
+def _priority_goes_first(
+    c: Candidate, pool: list[Candidate], streaks: Mapping[str, int], caps: Mapping[str, int]
+) -> bool:
+    cap = caps.get(c.queue, 0)
+    if not c.priority or cap == 0:
+        return False
+    ordinary_waiting = any(o.queue == c.queue and not _counts_as_priority(o, caps) for o in pool)
+    return not (ordinary_waiting and streaks.get(c.queue, 0) >= cap)
+
+
+def _counts_as_priority(c: Candidate, caps: Mapping[str, int]) -> bool:
+    return c.priority and caps.get(c.queue, 0) > 0
+
+
+def next_streak(chosen: Candidate, streak: int, caps: Mapping[str, int]) -> int:
+    """The queue's priority streak after calling `chosen`."""
+    return streak + 1 if _counts_as_priority(chosen, caps) else 0

@@ -1,0 +1,150 @@
+"""Socket.IO: who is connected, what they subscribe to, and the one place that emits.
+
+Clients connect with `auth={"token": <device token>}` or with a signed-in browser
+session. They then send `subscribe` with the hall (and a zone or window) and the last
+sequence number they applied; the acknowledgement carries the events they missed, or a
+fresh snapshot when they are too far behind. Commands (`call_next`, ...) answer through
+their acknowledgement: `{"ok": true, "data": ...}` or `{"ok": false, "problem": ...}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from flask import request, session
+from flask_socketio import SocketIO, join_room
+
+from queue_server import auth, inputs, storage
+from queue_server.commands import COMMANDS, Command
+from queue_server.domain.access import WINDOW_BOUND_DEVICES, Forbidden, Permission, Principal, require
+from queue_server.domain.errors import DomainError
+from queue_server.problems import from_domain_error, problem
+from queue_server.realtime import rooms
+from queue_server.services import Event, Services
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBE = "subscribe"
+
+
+class Realtime:
+    def __init__(
+        self,
+        socketio: SocketIO,
+        store: storage.Storage,
+        services: Services,
+        catch_up_limit: int,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.socketio = socketio
+        self.store = store
+        self.services = services
+        self.catch_up_limit = catch_up_limit
+        self.now = now
+        self._principals: dict[str, Principal] = {}
+        socketio.on_event("connect", self._on_connect)
+        socketio.on_event("disconnect", self._on_disconnect)
+        socketio.on_event(SUBSCRIBE, self._on_subscribe)
+        for command in COMMANDS.values():
+            socketio.on_event(command.name, self._command_handler(command))
+
+    def publish(self, events: Iterable[Event]) -> None:
+        """Send committed events to their rooms. Call only after the transaction committed."""
+        for event in events:
+            hall = self.services.cached_hall(event.hall)
+            zones = [z.code for z in hall.spec.zones] if hall else []
+            windows = list(hall.windows) if hall else []
+            payload = event.payload()
+            self.socketio.emit(event.type, payload, to=rooms.for_event(payload, zones, windows))
+
+    @property
+    def connected(self) -> int:
+        return len(self._principals)
+
+    # ---- handlers -------------------------------------------------------------------
+
+    def _on_connect(self, credentials: dict[str, Any] | None = None) -> None:
+        token = credentials.get("token") if isinstance(credentials, dict) else None
+        if isinstance(token, str) and token:
+            principal = auth.device_principal(self.store, token)
+            if principal is None:
+                raise ConnectionRefusedError("设备令牌无效或已吊销：请联系管理员重新登记此设备")
+        elif "user_id" in session:
+            principal = auth.principal_for_user_id(self.store, session["user_id"])
+            if principal is None:
+                raise ConnectionRefusedError("账号已停用：请重新登录")
+        else:
+            raise ConnectionRefusedError("请先登录，或使用设备令牌连接")
+        self._principals[request.sid] = principal  # type: ignore[attr-defined]
+
+    def _on_disconnect(self, reason: Any = None) -> None:
+        self._principals.pop(request.sid, None)  # type: ignore[attr-defined]
+
+    def _on_subscribe(self, data: Any = None) -> dict[str, Any]:
+        def run() -> dict[str, Any]:
+            args = inputs.mapping(data)
+            principal = self._principals.get(request.sid)  # type: ignore[attr-defined]
+            hall_code = inputs.text(args, "hall", max_length=40, required=True)
+            assert hall_code is not None
+            hall = self.services.hall(hall_code)
+            require(principal, Permission.VIEW_HALL, hall.id)
+            assert principal is not None
+            scope = rooms.Scope(
+                hall=hall_code,
+                zone=inputs.text(args, "zone", max_length=40),
+                window=inputs.integer(args, "window", 1, 999, required=False),
+            )
+            if scope.window is not None:
+                hall.window(scope.window)
+            if scope.zone is not None and scope.zone not in {z.code for z in hall.spec.zones}:
+                raise Forbidden(f"大厅中没有区域 {scope.zone!r}")
+            if principal.actor in WINDOW_BOUND_DEVICES and scope.window != principal.window:
+                raise Forbidden(f"此设备只绑定 {principal.window} 号窗口")
+            since = inputs.integer(args, "since", 0, 2**62, required=False)
+            # join first, then read: an event committed in between arrives twice at worst,
+            # and clients drop any sequence number they already applied
+            join_room(scope.room)
+            join_room(rooms.role_room(hall_code, principal.actor.value))
+            answer: dict[str, Any] = {"scope": {"hall": scope.hall, "zone": scope.zone, "window": scope.window}}
+            if since is not None:
+                events, complete = self.services.events_since(principal, hall_code, since, self.catch_up_limit)
+                if complete:
+                    answer["events"] = [e.payload() for e in events if scope.sees(e.payload())]
+                    answer["seq"] = events[-1].seq if events else since
+                    return answer
+            snapshot = self.services.snapshot(principal, hall_code, self.now())
+            answer["snapshot"] = snapshot
+            answer["seq"] = snapshot["seq"]
+            return answer
+
+        return self._answer(run)[0]
+
+    def _command_handler(self, command: Command) -> Callable[[Any], dict[str, Any]]:
+        def handler(data: Any = None) -> dict[str, Any]:
+            def run() -> tuple[dict[str, Any], list[Event]]:
+                args = inputs.mapping(data)
+                hall = inputs.text(args, "hall", max_length=40, required=True)
+                principal = self._principals.get(request.sid)  # type: ignore[attr-defined]
+                return command.run(self.services, principal, hall, args, self.now())  # type: ignore[arg-type]
+
+            answer, events = self._answer(run)
+            self.publish(events)
+            return answer
+
+        handler.__name__ = f"on_{command.name}"
+        return handler
+
+    @staticmethod
+    def _answer(run: Callable[[], Any]) -> tuple[dict[str, Any], list[Event]]:
+        try:
+            result = run()
+        except DomainError as error:
+            return {"ok": False, "problem": from_domain_error(error)}, []
+        except Exception:
+            log.exception("socket handler failed")
+            return {"ok": False, "problem": problem(500, "internal", "Internal error", "服务器内部错误，请稍后重试")}, []
+        data, events = result if isinstance(result, tuple) else (result, [])
+        return {"ok": True, "data": data}, events

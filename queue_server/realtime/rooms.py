@@ -1,0 +1,63 @@
+"""Room names, in one place. A subscriber joins exactly one scope room of a hall:
+
+- `hall:{hall}`                    every event of the hall (managers, whole-hall screens)
+- `hall:{hall}:zone:{zone}`        events of that zone's windows and hall-wide events
+- `hall:{hall}:window:{number}`    events of that window and hall-wide events
+plus `hall:{hall}:role:{actor}`, for messages meant for one kind of user or device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Scope:
+    hall: str
+    zone: str | None = None
+    window: int | None = None
+
+    @property
+    def room(self) -> str:
+        if self.window is not None:
+            return window_room(self.hall, self.window)
+        if self.zone is not None:
+            return zone_room(self.hall, self.zone)
+        return hall_room(self.hall)
+
+    def sees(self, payload: dict[str, Any]) -> bool:
+        """Whether an event belongs to this scope (used to filter catch-up)."""
+        window = payload.get("window")
+        if not isinstance(window, dict) or self.zone is None and self.window is None:
+            return True
+        if self.window is not None:
+            return bool(window.get("number") == self.window)
+        return bool(window.get("zone") == self.zone)
+
+
+def hall_room(hall: str) -> str:
+    return f"hall:{hall}"
+
+
+def zone_room(hall: str, zone: str) -> str:
+    return f"hall:{hall}:zone:{zone}"
+
+
+def window_room(hall: str, number: int) -> str:
+    return f"hall:{hall}:window:{number}"
+
+
+def role_room(hall: str, actor: str) -> str:
+    return f"hall:{hall}:role:{actor}"
+
+
+def for_event(payload: dict[str, Any], zones: Iterable[str], windows: Iterable[int]) -> list[str]:
+    """Every room an event goes to. python-socketio sends it once per client however
+    many of these rooms the client is in."""
+    hall = payload["hall"]
+    window = payload.get("window")
+    if isinstance(window, dict):
+        return [hall_room(hall), zone_room(hall, window["zone"]), window_room(hall, window["number"])]
+    return [hall_room(hall), *(zone_room(hall, z) for z in zones), *(window_room(hall, n) for n in windows)]
