@@ -1,0 +1,139 @@
+"""A live server for end-to-end tests and benchmarks: gunicorn with the production
+(eventlet) worker on a free loopback port, over a fresh instance folder holding the
+demo hall, one account per role and one device per kind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+import socketio
+
+from queue_server import auth, config
+from queue_server.app import create_app
+from queue_server.cli import demo_hall_toml, gunicorn_command
+from queue_server.domain import clock
+from queue_server.domain.access import DeviceKind, Role
+
+PASSWORD = "test-pass-1234"
+HALL = "demo"
+USERS = {
+    "admin": Role.ADMIN,
+    "manager": Role.MANAGER,
+    "guide": Role.GUIDE,
+    "clerk1": Role.CLERK,
+    "clerk2": Role.CLERK,
+    "clerk3": Role.CLERK,
+}
+DEVICES = {
+    "hall_screen": (DeviceKind.HALL_SCREEN, None),
+    "window_screen": (DeviceKind.WINDOW_SCREEN, 1),
+    "kiosk": (DeviceKind.KIOSK, None),
+    "printer": (DeviceKind.PRINTER, None),
+    "review_pad": (DeviceKind.REVIEW_PAD, 1),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    instance: Path
+    synchronous: str = "FULL"
+    port: int = field(default_factory=free_port)
+    tokens: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def prepare(self) -> None:
+        """Instance folder, demo hall open at any hour, accounts and device tokens."""
+        config.ensure_secret(self.instance)
+        app = create_app({"ASYNC_MODE": "threading"}, instance_path=str(self.instance))
+        ext = app.extensions["hall_queue"]
+        ext["services"].import_hall(None, demo_hall_toml(always_open=True), clock.utc_now())
+        for username, role in USERS.items():
+            auth.create_user(
+                ext["store"], username=username, password=PASSWORD, role=role, display_name=f"测试{username}",
+                hall_code=None if role is Role.ADMIN else HALL, staff_number=username.upper(), now=clock.utc_now(),
+            )
+        for name, (kind, window) in DEVICES.items():
+            _, self.tokens[name] = auth.create_device(
+                ext["store"], hall_code=HALL, kind=kind, name=name, window=window, now=clock.utc_now()
+            )
+        ext["store"].close()
+
+    def start(self, timeout: float = 30) -> None:
+        env = {
+            **os.environ,
+            "QUEUE_INSTANCE_PATH": str(self.instance),
+            "QUEUE_DB_SYNCHRONOUS": self.synchronous,
+            "QUEUE_LOG_LEVEL": "WARNING",
+        }
+        self.log_path = self.instance / "server.log"
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            gunicorn_command(f"127.0.0.1:{self.port}", extra=("--log-level", "warning")),
+            env=env, stdout=log, stderr=log, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}: {self.log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.05)  # the port is not open yet: nothing to wait on but time
+        raise RuntimeError(f"server did not answer within {timeout}s")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: master and worker die mid-flight."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def session(self, username: str) -> requests.Session:
+        """A signed-in requests session that sends its CSRF token on every request."""
+        s = requests.Session()
+        response = s.post(f"{self.url}/api/v1/session", json={"username": username, "password": PASSWORD}, timeout=10)
+        response.raise_for_status()
+        s.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        return s
+
+    def api(self, path: str) -> str:
+        return f"{self.url}/api/v1{path}"
+
+    def socket_client(self, token: str | None = None, cookies: requests.Session | None = None, **kwargs: Any) -> socketio.Client:
+        """A connected python-socketio client (websocket transport)."""
+        client = socketio.Client(reconnection=kwargs.pop("reconnection", False), **kwargs)
+        headers = {}
+        if cookies is not None:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.cookies.items())
+        client.connect(self.url, auth={"token": token} if token else None, headers=headers,
+                       transports=["websocket"], wait_timeout=10)
+        return client
+
+
