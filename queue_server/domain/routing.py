@@ -42,17 +42,16 @@ def choose_next(
     else:
         best_rank = min(ranks[c.queue] for c in pool)
         pool = [c for c in pool if ranks[c.queue] == best_rank]
-    return min(pool, key=lambda c: (not _priority_goes_first(c, pool, priority_streaks, priority_caps), c.place))
+    return min(pool, key=lambda c: (_precedence(c, pool, priority_streaks, priority_caps), c.place))
 
 
-def _priority_goes_first(
-    c: Candidate, pool: list[Candidate], streaks: Mapping[str, int], caps: Mapping[str, int]
-) -> bool:
-    cap = caps.get(c.queue, 0)
-    if not c.priority or cap == 0:
-        return False
+def _precedence(c: Candidate, pool: list[Candidate], streaks: Mapping[str, int], caps: Mapping[str, int]) -> int:
+    """0: priority ticket that may go first; 1: ordinary; 2: priority held back because
+    its queue reached the cap while an ordinary ticket waits."""
+    if not _counts_as_priority(c, caps):
+        return 1
     ordinary_waiting = any(o.queue == c.queue and not _counts_as_priority(o, caps) for o in pool)
-    return not (ordinary_waiting and streaks.get(c.queue, 0) >= cap)
+    return 2 if ordinary_waiting and streaks.get(c.queue, 0) >= caps[c.queue] else 0
 
 
 def _counts_as_priority(c: Candidate, caps: Mapping[str, int]) -> bool:

@@ -1,0 +1,156 @@
+"""Shared fixtures: a fresh instance folder and app per test, on a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from queue_server import auth
+from queue_server.app import create_app
+from queue_server.cli import demo_hall_toml
+from queue_server.domain.access import DeviceKind, Role
+from queue_server.services import Services
+from queue_server.storage import Storage
+
+PASSWORD = "test-pass-1234"
+# A Monday, 10:00 in Shanghai: the demo hall is open and issuing.
+MONDAY_10AM_SHANGHAI = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    """The app's idea of now, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(MONDAY_10AM_SHANGHAI)
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: Clock) -> Iterator[Flask]:
+    """The app over a fresh SQLite file holding the demo hall (real hours), one user per
+    role, a manager of another hall and one device per kind."""
+    app = create_app(
+        {"ASYNC_MODE": "threading", "SECRET_KEY": "test-secret-key-0123456789", "TESTING": True, "CLOCK": clock},
+        instance_path=str(tmp_path / "instance"),
+    )
+    services: Services = app.extensions["hall_queue"]["services"]
+    store: Storage = app.extensions["hall_queue"]["store"]
+    services.import_hall(None, demo_hall_toml(always_open=False), clock.now)
+    services.import_hall(None, OTHER_HALL, clock.now)
+    for username, role, hall in (
+        ("admin", Role.ADMIN, None),
+        ("manager", Role.MANAGER, "demo"),
+        ("guide", Role.GUIDE, "demo"),
+        ("clerk1", Role.CLERK, "demo"),
+        ("clerk2", Role.CLERK, "demo"),
+        ("other_manager", Role.MANAGER, "town"),
+        ("other_guide", Role.GUIDE, "town"),
+    ):
+        auth.create_user(
+            store, username=username, password=PASSWORD, role=role, display_name=f"测试{username}",
+            hall_code=hall, staff_number=username.upper(), now=clock.now,
+        )
+    tokens = {}
+    for kind in DeviceKind:
+        window = 1 if kind in (DeviceKind.WINDOW_SCREEN, DeviceKind.REVIEW_PAD) else None
+        _, tokens[kind.value] = auth.create_device(store, hall_code="demo", kind=kind, name=kind.value, window=window, now=clock.now)
+    app.config["TEST_TOKENS"] = tokens
+    yield app
+    store.close()
+
+
+@pytest.fixture
+def services(app: Flask) -> Services:
+    return app.extensions["hall_queue"]["services"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def store(app: Flask) -> Storage:
+    return app.extensions["hall_queue"]["store"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Api:
+    """A signed-in test client that sends its CSRF token and checks statuses."""
+
+    def __init__(self, client: FlaskClient, csrf: str | None = None, token: str | None = None) -> None:
+        self.client = client
+        self.headers: dict[str, str] = {}
+        if csrf:
+            self.headers["X-CSRF-Token"] = csrf
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path: str, status: int = 200) -> Any:
+        response = self.client.get(f"/api/v1{path}", headers=self.headers)
+        assert response.status_code == status, response.get_data(as_text=True)
+        return response.get_json()
+
+    def post(self, path: str, body: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> Any:
+        response = self.client.post(f"/api/v1{path}", json=body, headers={**self.headers, **(headers or {})})
+        assert response.status_code == status, response.get_data(as_text=True)
+        return response.get_json()
+
+
+@pytest.fixture
+def login(app: Flask):  # type: ignore[no-untyped-def]
+    """login("guide") -> an Api for a fresh client signed in as that user."""
+
+    def sign_in(username: str) -> Api:
+        client = app.test_client()
+        response = client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return Api(client, csrf=response.get_json()["csrf_token"])
+
+    return sign_in
+
+
+@pytest.fixture
+def device(app: Flask):  # type: ignore[no-untyped-def]
+    """device("kiosk") -> an Api that authenticates with that device's token."""
+
+    def as_device(kind: str) -> Api:
+        return Api(app.test_client(), token=app.config["TEST_TOKENS"][kind])
+
+    return as_device
+
+
+OTHER_HALL = """
+[hall]
+code = "town"
+name = "某镇便民服务中心"
+always_open = true
+[hall.hours]
+mon = ["09:00-17:00"]
+[[zones]]
+code = "main"
+name = "大厅"
+[[queues]]
+code = "general"
+prefix = "A"
+name = "综合受理"
+kind = "comprehensive"
+daily_cap = 3
+[[windows]]
+number = 1
+name = "1号窗口"
+zone = "main"
+serves = [{queue = "general", rank = 1}]
+"""

@@ -1,0 +1,78 @@
+"""Service days, issuing hours and wait estimates."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime, timezone
+
+import pytest
+
+from queue_server.cli import demo_hall_toml
+from queue_server.domain import clock
+from queue_server.domain.estimate import average_handling_minutes, estimate_wait_minutes
+from queue_server.domain.hall import HallSpec, parse_hall
+
+
+@pytest.fixture(scope="module")
+def hall() -> HallSpec:
+    return parse_hall(tomllib.loads(demo_hall_toml(always_open=False)))
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("moment", "day"),
+    [
+        (utc(2026, 11, 23, 15, 59, 59), "2026-11-23"),  # 23:59:59 in Shanghai
+        (utc(2026, 11, 23, 16, 0, 0), "2026-11-24"),  # local midnight: a new day, numbers restart
+    ],
+    ids=["before-midnight", "at-midnight"],
+)
+def test_the_service_day_turns_at_local_midnight(hall: HallSpec, moment: datetime, day: str) -> None:
+    assert clock.service_day(moment, hall).isoformat() == day
+
+
+@pytest.mark.parametrize(
+    ("queue", "moment", "issuing"),
+    [
+        ("comprehensive", utc(2026, 11, 23, 0, 29), False),  # Mon 08:29
+        ("comprehensive", utc(2026, 11, 23, 0, 30), True),  # Mon 08:30, its own early issuing hours
+        ("comprehensive", utc(2026, 11, 23, 3, 30), False),  # Mon 11:30, lunch break
+        ("comprehensive", utc(2026, 11, 23, 5, 0), True),  # Mon 13:00
+        ("social-insurance", utc(2026, 11, 23, 0, 45), False),  # Mon 08:45: follows hall hours from 09:00
+        ("social-insurance", utc(2026, 11, 28, 2, 0), True),  # Sat 10:00: Saturday service
+        ("social-insurance", utc(2026, 11, 28, 6, 0), False),  # Sat 14:00: mornings only
+        ("comprehensive", utc(2026, 11, 29, 2, 0), False),  # Sunday: closed all day
+    ],
+    ids=["before-issuing", "issuing-opens", "lunch", "afternoon", "before-hall-opens", "saturday",
+         "saturday-afternoon", "sunday"],
+)
+def test_issuing_hours(hall: HallSpec, queue: str, moment: datetime, issuing: bool) -> None:
+    assert clock.is_issuing(hall.queue(queue), hall, moment) is issuing
+
+
+def test_an_always_open_hall_issues_on_sunday_night() -> None:
+    hall = parse_hall(tomllib.loads(demo_hall_toml(always_open=True)))
+    assert clock.is_issuing(hall.queue("comprehensive"), hall, utc(2026, 11, 29, 18, 0))
+
+
+def test_iso_round_trip() -> None:
+    moment = utc(2026, 11, 23, 2, 0, 0)
+    assert clock.iso(moment) == "2026-11-23T02:00:00.000Z"
+    assert clock.parse_iso(clock.iso(moment)) == moment
+
+
+@pytest.mark.parametrize(
+    ("ahead", "avg", "open_", "total", "minutes"),
+    [(0, 10, 2, 2, 0), (4, 10, 2, 2, 20), (5, 12, 0, 3, 20), (1, 7.5, 4, 4, 2)],
+    ids=["first-in-line", "two-windows", "none-open-uses-configured", "rounds-up"],
+)
+def test_estimated_wait(ahead: int, avg: float, open_: int, total: int, minutes: int) -> None:
+    assert estimate_wait_minutes(ahead, avg, open_, total) == minutes
+
+
+def test_average_uses_today_once_a_few_are_done() -> None:
+    assert average_handling_minutes(2, 100, 12) == 12
+    assert average_handling_minutes(4, 4 * 300, 12) == 5
