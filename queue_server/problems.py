@@ -10,7 +10,11 @@ PROBLEM_TYPE_BASE = "https://hall-queue.invalid/problems/"  # stable names, not 
 CONTENT_TYPE = "application/problem+json"
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+RESERVED = frozenset({"type", "title", "status", "detail", "code", "instance"})
+
+
+def problem(status: int, code: str, title: str, detail: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A problem body; `extra` members (e.g. `field`) never shadow the standard ones."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": title,
@@ -18,9 +22,9 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> di
         "detail": detail,
         "code": code,
     }
-    body.update({k: v for k, v in extra.items() if v is not None})
+    body.update({k: v for k, v in (extra or {}).items() if v is not None and k not in RESERVED})
     return body
 
 
 def from_domain_error(error: DomainError) -> dict[str, Any]:
-    return problem(error.status, error.code, error.title, error.detail, **error.extra)
+    return problem(error.status, error.code, error.title, error.detail, error.extra)

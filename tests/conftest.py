@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,18 +39,20 @@ def clock() -> Clock:
     return Clock(MONDAY_10AM_SHANGHAI)
 
 
-@pytest.fixture
-def app(tmp_path: Path, clock: Clock) -> Iterator[Flask]:
-    """The app over a fresh SQLite file holding the demo hall (real hours), one user per
-    role, a manager of another hall and one device per kind."""
-    app = create_app(
-        {"ASYNC_MODE": "threading", "SECRET_KEY": "test-secret-key-0123456789", "TESTING": True, "CLOCK": clock},
-        instance_path=str(tmp_path / "instance"),
-    )
+TEST_CONFIG = {"ASYNC_MODE": "threading", "SECRET_KEY": "test-secret-key-0123456789", "TESTING": True}
+
+
+@pytest.fixture(scope="session")
+def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """Built once: the demo hall (real hours), a town hall, one user per role, a manager
+    and a guide of the town hall, one device per kind. Password hashing is deliberately
+    slow, so each test gets a copy of this database instead of building its own."""
+    instance = tmp_path_factory.mktemp("template") / "instance"
+    app = create_app(TEST_CONFIG, instance_path=str(instance))
     services: Services = app.extensions["hall_queue"]["services"]
     store: Storage = app.extensions["hall_queue"]["store"]
-    services.import_hall(None, demo_hall_toml(always_open=False), clock.now)
-    services.import_hall(None, OTHER_HALL, clock.now)
+    services.import_hall(None, demo_hall_toml(always_open=False), MONDAY_10AM_SHANGHAI)
+    services.import_hall(None, OTHER_HALL, MONDAY_10AM_SHANGHAI)
     for username, role, hall in (
         ("admin", Role.ADMIN, None),
         ("manager", Role.MANAGER, "demo"),
@@ -61,15 +64,30 @@ def app(tmp_path: Path, clock: Clock) -> Iterator[Flask]:
     ):
         auth.create_user(
             store, username=username, password=PASSWORD, role=role, display_name=f"测试{username}",
-            hall_code=hall, staff_number=username.upper(), now=clock.now,
+            hall_code=hall, staff_number=username.upper(), now=MONDAY_10AM_SHANGHAI,
         )
     tokens = {}
     for kind in DeviceKind:
         window = 1 if kind in (DeviceKind.WINDOW_SCREEN, DeviceKind.REVIEW_PAD) else None
-        _, tokens[kind.value] = auth.create_device(store, hall_code="demo", kind=kind, name=kind.value, window=window, now=clock.now)
+        _, tokens[kind.value] = auth.create_device(
+            store, hall_code="demo", kind=kind, name=kind.value, window=window, now=MONDAY_10AM_SHANGHAI
+        )
+    with store.read() as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return instance, tokens
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: Clock, template_instance: tuple[Path, dict[str, str]]) -> Iterator[Flask]:
+    """The app over its own copy of the template database, with a clock the test moves."""
+    template, tokens = template_instance
+    instance = tmp_path / "instance"
+    shutil.copytree(template, instance)
+    app = create_app({**TEST_CONFIG, "CLOCK": clock}, instance_path=str(instance))
     app.config["TEST_TOKENS"] = tokens
     yield app
-    store.close()
+    app.extensions["hall_queue"]["store"].close()
 
 
 @pytest.fixture

@@ -1,0 +1,110 @@
+"""Every route, every kind of caller: who gets in and who gets a 401 or 403.
+
+The expected table is written out here by hand, apart from the code's own matrix, so
+that a change to either shows up as a failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from queue_server.cli import demo_hall_toml
+from tests.conftest import PASSWORD
+
+USERS = ("guide", "clerk1", "manager", "admin", "other_manager")
+DEVICES = ("hall_screen", "window_screen", "kiosk", "printer", "review_pad")
+EVERYONE = frozenset({"guide", "clerk1", "manager", "admin", *DEVICES})
+
+# (route id, method, path, body, who may)
+ROUTES: list[tuple[str, str, str, Any, frozenset[str]]] = [
+    ("list-halls", "GET", "/halls", None, EVERYONE | {"other_manager"}),
+    ("snapshot", "GET", "/halls/demo", None, EVERYONE),
+    ("events", "GET", "/halls/demo/events?after=0", None, EVERYONE),
+    ("issue", "POST", "/halls/demo/tickets", {"queue": "household"}, frozenset({"guide", "manager", "kiosk"})),
+    ("read-ticket", "GET", "/halls/demo/tickets/{ticket}", None, frozenset({"guide", "clerk1", "manager", "admin", "kiosk"})),
+    ("cancel", "POST", "/halls/demo/tickets/{ticket}/cancel", {}, frozenset({"guide", "manager"})),
+    ("open-window", "POST", "/halls/demo/windows/9/open-window", None, frozenset({"clerk1"})),
+    ("call-next", "POST", "/halls/demo/windows/14/call-next", None, frozenset({"clerk1"})),
+    ("recall", "POST", "/halls/demo/windows/14/recall", None, frozenset({"clerk1"})),
+    ("pause-window", "POST", "/halls/demo/windows/14/pause-window", None, frozenset({"clerk1", "manager"})),
+    ("resume-window", "POST", "/halls/demo/windows/14/resume-window", None, frozenset({"clerk1", "manager"})),
+    ("transfer", "POST", "/halls/demo/windows/14/transfer", {"to_window": 15}, frozenset({"clerk1"})),
+    ("sweep", "POST", "/halls/demo/sweep", {}, frozenset({"manager", "admin"})),
+    ("put-config", "PUT", "/halls/demo/config", "TOML", frozenset({"admin"})),
+]
+
+
+def _caller(app: Flask, who: str) -> tuple[Any, dict[str, str]]:
+    client = app.test_client()
+    if who == "anonymous":
+        return client, {}
+    if who in DEVICES:
+        return client, {"Authorization": f"Bearer {app.config['TEST_TOKENS'][who]}"}
+    response = client.post("/api/v1/session", json={"username": who, "password": PASSWORD})
+    return client, {"X-CSRF-Token": response.get_json()["csrf_token"]}
+
+
+@pytest.mark.parametrize(("route", "method", "path", "body", "allowed"), ROUTES, ids=[r[0] for r in ROUTES])
+def test_each_route_lets_in_exactly_its_callers(app: Flask, route: str, method: str, path: str, body: Any, allowed: frozenset[str]) -> None:
+    setup, headers = _caller(app, "guide")
+    ticket = setup.post("/api/v1/halls/demo/tickets", json={"queue": "household"}, headers=headers).get_json()["id"]
+    clerk, clerk_headers = _caller(app, "clerk1")
+    clerk.post("/api/v1/halls/demo/windows/14/open-window", headers=clerk_headers)
+    url = "/api/v1" + path.format(ticket=ticket)
+    seen = {}
+    for who in ("anonymous", *USERS, *DEVICES):
+        client, headers = _caller(app, who)
+        if body == "TOML":
+            response = client.open(url, method=method, data=demo_hall_toml(always_open=False), headers=headers,
+                                   content_type="application/toml")
+        else:
+            response = client.open(url, method=method, json=body, headers=headers)
+        seen[who] = response.status_code
+        if who in allowed:
+            assert response.status_code not in (401, 403), f"{who} was refused {route}: {response.get_json()}"
+        else:
+            expected = 401 if who == "anonymous" else 403
+            assert response.status_code == expected, f"{who} on {route}: {response.status_code} {response.get_data(as_text=True)}"
+            assert response.mimetype == "application/problem+json"
+    assert len(seen) == 1 + len(USERS) + len(DEVICES)
+
+
+def test_the_other_hall_lists_only_its_own_hall(app: Flask) -> None:
+    client, headers = _caller(app, "other_manager")
+    assert client.get("/api/v1/halls", headers=headers).get_json() == {"halls": [{"code": "town", "name": "某镇便民服务中心"}]}
+    client, headers = _caller(app, "admin")
+    assert {h["code"] for h in client.get("/api/v1/halls", headers=headers).get_json()["halls"]} == {"demo", "town"}
+
+
+def test_a_revoked_device_is_refused_at_once(app: Flask, store) -> None:  # type: ignore[no-untyped-def]
+    from queue_server import auth
+    from tests.conftest import MONDAY_10AM_SHANGHAI
+
+    client, headers = _caller(app, "kiosk")
+    assert client.get("/api/v1/halls/demo", headers=headers).status_code == 200
+    with store.read() as db:
+        device_id = next(db.query("SELECT id FROM devices WHERE kind = 'kiosk'"))["id"]
+    auth.revoke_device(store, device_id, MONDAY_10AM_SHANGHAI)
+    response = client.get("/api/v1/halls/demo", headers=headers)
+    assert response.status_code == 401 and "吊销" in response.get_json()["detail"]
+
+
+def test_signed_in_writes_need_the_csrf_token(app: Flask) -> None:
+    client, headers = _caller(app, "guide")
+    assert client.post("/api/v1/halls/demo/tickets", json={"queue": "household"}).status_code == 403
+    assert client.post("/api/v1/halls/demo/tickets", json={"queue": "household"}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.post("/api/v1/halls/demo/tickets", json={"queue": "household"}, headers=headers).status_code == 201
+
+
+def test_wrong_password_and_sign_out(app: Flask) -> None:
+    client = app.test_client()
+    response = client.post("/api/v1/session", json={"username": "guide", "password": "wrong-password"})
+    assert response.status_code == 401 and response.get_json()["detail"] == "用户名或密码不正确"
+    response = client.post("/api/v1/session", json={"username": "nobody", "password": "wrong-password"})
+    assert response.status_code == 401 and response.get_json()["detail"] == "用户名或密码不正确"
+    client, headers = _caller(app, "guide")
+    assert client.get("/api/v1/session").get_json()["user"]["role"] == "guide"
+    assert client.delete("/api/v1/session", headers=headers).status_code == 204
+    assert client.get("/api/v1/session").status_code == 401

@@ -1,0 +1,117 @@
+"""Issuing tickets through the API, on a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+
+from queue_server import storage
+from tests.conftest import Clock
+
+VALID_ID = "11010519491231002X"
+
+
+def test_a_guide_issues_numbered_tickets_with_place_and_estimate(login) -> None:  # type: ignore[no-untyped-def]
+    guide = login("guide")
+    first = guide.post("/halls/demo/tickets", {"item": "construction-permit"}, status=201)
+    second = guide.post("/halls/demo/tickets", {"queue": "comprehensive"}, status=201)
+    third = guide.post("/halls/demo/tickets", {"bundle": "enterprise-start"}, status=201)
+    assert [first["number"], second["number"], third["number"]] == ["A001", "A002", "A003"]
+    assert third["people_ahead"] == 2
+    # no comprehensive window is open: the estimate uses the 5 configured ones, 12 min each
+    assert third["estimated_wait_minutes"] == 5  # ceil(2 * 12 / 5)
+    assert third["queue_name"] == "综合受理" and third["bundle"] == "enterprise-start"
+    assert third["hall"]["name"] == "示范区政务服务中心"
+
+
+def test_each_queue_counts_on_its_own(login) -> None:  # type: ignore[no-untyped-def]
+    guide = login("guide")
+    assert guide.post("/halls/demo/tickets", {"item": "id-card"}, status=201)["number"] == "E001"
+    assert guide.post("/halls/demo/tickets", {"item": "property-transfer"}, status=201)["number"] == "B001"
+    assert guide.post("/halls/demo/tickets", {"item": "id-card"}, status=201)["number"] == "E002"
+
+
+def test_numbers_restart_at_local_midnight(login, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    guide = login("guide")
+    monday = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
+    clock.now += timedelta(days=1)  # Tuesday 10:00
+    tuesday = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
+    assert monday["number"] == tuesday["number"] == "E001"
+    assert (monday["service_day"], tuesday["service_day"]) == ("2026-11-23", "2026-11-24")
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_same_ticket(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+    guide = login("guide")
+    key = {"Idempotency-Key": "kiosk-7-0001"}
+    first = guide.post("/halls/demo/tickets", {"queue": "pickup"}, status=201, headers=key)
+    response = guide.client.post("/api/v1/halls/demo/tickets", json={"queue": "pickup"}, headers={**guide.headers, **key})
+    assert response.status_code == 200 and response.headers["Idempotent-Replayed"] == "true"
+    assert response.get_json()["id"] == first["id"]
+    assert guide.post("/halls/demo/tickets", {"queue": "pickup"}, status=201)["number"] == "G002"
+    problem = guide.post("/halls/demo/tickets", {"queue": "household"}, status=409, headers=key)
+    assert problem["code"] == "idempotency_key_reused"
+
+
+def test_one_waiting_ticket_per_id_number_per_queue(app: Flask, login, store) -> None:  # type: ignore[no-untyped-def]
+    guide = login("guide")
+    guide.post("/halls/demo/tickets", {"item": "id-card", "id_number": VALID_ID}, status=201)
+    problem = guide.post("/halls/demo/tickets", {"item": "passport", "id_number": VALID_ID.lower()}, status=409)
+    assert problem["code"] == "duplicate_waiting" and "E001" in problem["detail"]
+    # another queue is fine
+    guide.post("/halls/demo/tickets", {"item": "property-records", "id_number": VALID_ID}, status=201)
+    with store.read() as db:
+        stored = "".join(str(v) for row in db.query("SELECT * FROM tickets") for v in row.values())
+        logged = "".join(str(v) for row in db.query("SELECT * FROM events") for v in row.values())
+    assert VALID_ID not in stored and VALID_ID not in logged and "19491231" not in stored
+
+
+def test_outside_issuing_hours_the_message_says_when(login, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    clock.now = clock.now.replace(hour=4)  # 12:00 in Shanghai, lunch
+    problem = login("guide").post("/halls/demo/tickets", {"queue": "comprehensive"}, status=409)
+    assert problem["code"] == "queue_closed"
+    assert "08:30-11:30" in problem["detail"] and "13:00-16:30" in problem["detail"]
+
+
+def test_a_full_queue_says_so_and_writes_nothing(app: Flask, store) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import PASSWORD
+
+    client = app.test_client()
+    csrf = client.post("/api/v1/session", json={"username": "other_guide", "password": PASSWORD}).get_json()["csrf_token"]
+    headers = {"X-CSRF-Token": csrf}
+    numbers = [client.post("/api/v1/halls/town/tickets", json={"queue": "general"}, headers=headers).get_json()["number"] for _ in range(3)]
+    assert numbers == ["A001", "A002", "A003"]
+    with store.read() as db:
+        before = db.execute("SELECT count(*) FROM tickets").fetchone()[0], db.execute("SELECT count(*) FROM events").fetchone()[0]
+    response = client.post("/api/v1/halls/town/tickets", json={"queue": "general"}, headers=headers)
+    assert response.status_code == 409 and response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "queue_full" and "今日号源已发完" in response.get_json()["detail"]
+    with store.read() as db:
+        after = db.execute("SELECT count(*) FROM tickets").fetchone()[0], db.execute("SELECT count(*) FROM events").fetchone()[0]
+        issued = storage.queue_day(db, 2, "general", "2026-11-23")["issued"]
+    assert after == before and issued == 3
+
+
+def test_a_kiosk_issues_with_its_device_token(device) -> None:  # type: ignore[no-untyped-def]
+    ticket = device("kiosk").post("/halls/demo/tickets", {"item": "social-security-card", "channel": "kiosk"}, status=201)
+    assert ticket["number"] == "D001"
+
+
+def test_priority_and_appointment_are_kept_but_never_shown_to_screens(login, device) -> None:  # type: ignore[no-untyped-def]
+    guide = login("guide")
+    ticket = guide.post("/halls/demo/tickets", {"queue": "household", "priority": "senior", "appointment": "YY-20261123-0042"}, status=201)
+    assert ticket["priority"] == "senior"
+    events = device("hall_screen").get("/halls/demo/events?after=0")["events"]
+    issued = [e for e in events if e["type"] == "ticket_issued"]
+    assert issued[-1]["ticket"] == {"id": ticket["id"], "number": "E001", "queue": "household", "queue_name": "公安户政",
+                                     "status": "waiting", "priority": True}
+    assert "YY-20261123-0042" not in str(events)
+
+
+def test_the_guide_cancels_a_waiting_ticket(login) -> None:  # type: ignore[no-untyped-def]
+    guide = login("guide")
+    ticket = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
+    cancelled = guide.post(f"/halls/demo/tickets/{ticket['id']}/cancel", {"reason": "群众主动放弃"})
+    assert cancelled["status"] == "cancelled"
+    again = guide.post(f"/halls/demo/tickets/{ticket['id']}/cancel", status=409)
+    assert again["code"] == "invalid_transition" and "已取消" in again["detail"]
