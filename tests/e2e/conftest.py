@@ -1,0 +1,71 @@
+"""Live servers for the end-to-end tests.
+
+`server` is one gunicorn (eventlet worker) per test module: tests that share it leave
+its windows idle and its lines empty. `fresh_server` is one per test, for tests that
+kill or restart it. `connect` opens real python-socketio clients and closes them after
+the test; `sign_in` signs people in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.helpers import Screen, start
+from tests.support.live import LiveServer
+
+
+def _live(instance: Path) -> Iterator[LiveServer]:
+    server = LiveServer(instance)
+    server.prepare()
+    start(server)
+    try:
+        yield server
+    finally:
+        server.kill()  # SIGTERM would wait for gunicorn's graceful timeout while sockets are open
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The demo hall on a live server shared by the tests of one module."""
+    yield from _live(tmp_path_factory.mktemp("instance"))
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server of the test's own: it may kill it, restart it, count from A001."""
+    yield from _live(tmp_path / "instance")
+
+
+@pytest.fixture
+def connect() -> Iterator[Callable[..., Screen]]:
+    """connect(server, token=..., cookies=session) -> a connected `Screen`."""
+    screens: list[Screen] = []
+
+    def open_screen(server: LiveServer, token: str | None = None, cookies: requests.Session | None = None) -> Screen:
+        screen = Screen(server.socket_client(token=token, cookies=cookies))
+        screens.append(screen)
+        return screen
+
+    yield open_screen
+    for screen in screens:
+        screen.client.disconnect()
+
+
+@pytest.fixture
+def sign_in() -> Iterator[Callable[[LiveServer, str], requests.Session]]:
+    """sign_in(server, "clerk1") -> a requests session signed in, sending its CSRF token."""
+    sessions: list[requests.Session] = []
+
+    def open_session(server: LiveServer, username: str) -> requests.Session:
+        session = server.session(username)
+        sessions.append(session)
+        return session
+
+    yield open_session
+    for session in sessions:
+        session.close()
+

@@ -1,0 +1,70 @@
+"""The `queue-server` command: set up, import, users, devices, sweep."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from queue_server.cli import main
+
+
+def run(instance: Path, *args: str, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--instance", str(instance), *args], input=input, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_a_newcomer_sets_up_a_hall_users_and_devices(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    code, out = run(instance, "init")
+    assert code == 0 and "ready" in out and (instance / "secret_key").stat().st_mode & 0o077 == 0
+    secret = (instance / "secret_key").read_text()
+    run(instance, "init")
+    assert (instance / "secret_key").read_text() == secret  # never overwritten
+    hall_file = tmp_path / "hall.toml"
+    from queue_server.cli import demo_hall_toml
+
+    hall_file.write_text(demo_hall_toml(always_open=False), encoding="utf-8")
+    code, out = run(instance, "import-hall", str(hall_file))
+    assert code == 0 and "示范区政务服务中心" in out
+    code, out = run(instance, "user", "create", "--username", "wang", "--role", "clerk", "--name", "王芳",
+                    "--hall", "demo", "--staff-number", "C001", input="s3cret-pass\ns3cret-pass\n")
+    assert code == 0, out
+    code, out = run(instance, "user", "create", "--username", "li", "--role", "guide", "--name", "李", "--hall", "demo",
+                    "--password", "short")
+    assert code != 0 and "至少 8 位" in out
+    code, out = run(instance, "device", "create", "--hall", "demo", "--kind", "window_screen", "--name", "1号窗口屏")
+    assert code != 0 and "--window" in out
+    code, out = run(instance, "device", "create", "--hall", "demo", "--kind", "window_screen", "--name", "1号窗口屏", "--window", "1")
+    assert code == 0
+    token = re.search(r"token: (hqd_\S+)", out)
+    assert token is not None
+    code, out = run(instance, "device", "list")
+    assert "window_screen" in out and token.group(1) not in out  # the token is shown once only
+    code, out = run(instance, "device", "revoke", "1")
+    assert code == 0 and "revoked" in run(instance, "device", "list")[1]
+    code, out = run(instance, "user", "list")
+    assert "wang" in out and "s3cret" not in out
+    code, out = run(instance, "sweep")
+    assert code == 0
+
+
+def test_a_bad_hall_file_is_reported_with_its_key(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    run(instance, "init")
+    hall_file = tmp_path / "hall.toml"
+    hall_file.write_text('[hall]\ncode = "x"\nname = "x"\n[hall.hours]\nmon = ["9:00-17:00"]\n', encoding="utf-8")
+    code, out = run(instance, "import-hall", str(hall_file))
+    assert code != 0 and "hall.hours.mon" in out
+
+
+def test_demo_sets_up_everything_and_prints_how_to_use_it(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    code, out = run(instance, "demo", "--no-serve", "--port", "8765")
+    assert code == 0, out
+    assert "http://127.0.0.1:8765/api/v1/openapi.json" in out
+    assert "guide (guide)" in out and "demo-pass-2026" in out
+    assert len(re.findall(r"hqd_\S+", out)) == 5
+    code, again = run(instance, "demo", "--no-serve")
+    assert code == 0 and "hqd_" not in again  # rerunning keeps accounts and devices

@@ -1,0 +1,123 @@
+"""Socket.IO in process: connect with a token or a session, subscribe, catch up, command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_socketio import SocketIOTestClient
+
+from tests.conftest import PASSWORD
+
+
+def _socketio(app: Flask):  # type: ignore[no-untyped-def]
+    return app.extensions["socketio"]
+
+
+def screen(app: Flask, kind: str = "hall_screen") -> SocketIOTestClient:
+    return _socketio(app).test_client(app, auth={"token": app.config["TEST_TOKENS"][kind]})
+
+
+def signed_in(app: Flask, username: str) -> SocketIOTestClient:
+    client = app.test_client()
+    assert client.post("/api/v1/session", json={"username": username, "password": PASSWORD}).status_code == 200
+    return _socketio(app).test_client(app, flask_test_client=client)
+
+
+def ack(client: SocketIOTestClient, event: str, data: dict[str, Any]) -> dict[str, Any]:
+    answer = client.emit(event, data, callback=True)
+    assert isinstance(answer, dict)
+    return answer
+
+
+def received(client: SocketIOTestClient, name: str) -> list[dict[str, Any]]:
+    return [m["args"][0] for m in client.get_received() if m["name"] == name]
+
+
+def test_a_screen_gets_a_snapshot_then_every_call(app: Flask) -> None:
+    hall_screen = screen(app)
+    answer = ack(hall_screen, "subscribe", {"hall": "demo"})
+    assert answer["ok"] and answer["data"]["snapshot"]["hall"]["code"] == "demo"
+    guide, clerk = signed_in(app, "guide"), signed_in(app, "clerk1")
+    assert ack(guide, "issue_ticket", {"hall": "demo", "queue": "comprehensive"})["data"]["number"] == "A001"
+    assert ack(clerk, "open_window", {"hall": "demo", "window": 1})["ok"]
+    called = ack(clerk, "call_next", {"hall": "demo", "window": 1})
+    assert called == {"ok": True, "data": called["data"]} and called["data"]["ticket"] == "A001"
+    calls = received(hall_screen, "ticket_called")
+    assert len(calls) == 1
+    assert calls[0]["text"] == "请A001号到1号窗口办理" and calls[0]["window"]["number"] == 1
+    assert calls[0]["seq"] > answer["data"]["seq"]
+
+
+def test_zone_and_window_scopes_see_only_their_calls(app: Flask) -> None:
+    upstairs, window_screen = screen(app), screen(app, "window_screen")
+    assert ack(upstairs, "subscribe", {"hall": "demo", "zone": "2f"})["ok"]
+    refused = ack(window_screen, "subscribe", {"hall": "demo", "window": 2})
+    assert not refused["ok"] and refused["problem"]["status"] == 403
+    assert ack(window_screen, "subscribe", {"hall": "demo", "window": 1})["ok"]
+    guide, clerk = signed_in(app, "guide"), signed_in(app, "clerk1")
+    ack(guide, "issue_ticket", {"hall": "demo", "queue": "comprehensive"})
+    ack(guide, "issue_ticket", {"hall": "demo", "queue": "household"})
+    ack(clerk, "open_window", {"hall": "demo", "window": 1})
+    ack(clerk, "call_next", {"hall": "demo", "window": 1})  # 1f
+    assert [c["ticket"]["number"] for c in received(window_screen, "ticket_called")] == ["A001"]
+    assert received(upstairs, "ticket_called") == []
+    ack(clerk, "start_service", {"hall": "demo", "window": 1})
+    ack(clerk, "finish_service", {"hall": "demo", "window": 1})
+    ack(clerk, "close_window", {"hall": "demo", "window": 1})
+    ack(clerk, "open_window", {"hall": "demo", "window": 14})
+    ack(clerk, "call_next", {"hall": "demo", "window": 14})  # 2f
+    assert [c["ticket"]["number"] for c in received(upstairs, "ticket_called")] == ["E001"]
+    assert received(window_screen, "ticket_called") == []
+
+
+def test_a_reconnecting_screen_receives_what_it_missed_in_order(app: Flask) -> None:
+    first = screen(app)
+    last_seq = ack(first, "subscribe", {"hall": "demo"})["data"]["seq"]
+    first.disconnect()
+    guide, clerk = signed_in(app, "guide"), signed_in(app, "clerk1")
+    ack(clerk, "open_window", {"hall": "demo", "window": 1})
+    for _ in range(3):
+        ack(guide, "issue_ticket", {"hall": "demo", "queue": "comprehensive"})
+    for _ in range(3):
+        ack(clerk, "call_next", {"hall": "demo", "window": 1})
+        ack(clerk, "start_service", {"hall": "demo", "window": 1})
+        ack(clerk, "finish_service", {"hall": "demo", "window": 1})
+    again = screen(app)
+    answer = ack(again, "subscribe", {"hall": "demo", "since": last_seq})["data"]
+    seqs = [e["seq"] for e in answer["events"]]
+    assert seqs == sorted(seqs) and seqs[0] == last_seq + 1 and answer["seq"] == seqs[-1]
+    assert [e["ticket"]["number"] for e in answer["events"] if e["type"] == "ticket_called"] == ["A001", "A002", "A003"]
+    assert "snapshot" not in answer
+
+
+def test_too_far_behind_or_from_the_future_gets_a_snapshot(app: Flask) -> None:
+    app.config["CATCH_UP_LIMIT"] = 2
+    app.extensions["hall_queue"]["realtime"].catch_up_limit = 2
+    guide = signed_in(app, "guide")
+    for _ in range(4):
+        ack(guide, "issue_ticket", {"hall": "demo", "queue": "comprehensive"})
+    answer = ack(screen(app), "subscribe", {"hall": "demo", "since": 0})["data"]
+    assert "snapshot" in answer and answer["snapshot"]["queues"][0]["waiting"] == 4
+    answer = ack(screen(app), "subscribe", {"hall": "demo", "since": 10**9})["data"]
+    assert "snapshot" in answer
+
+
+@pytest.mark.parametrize("credentials", [{"token": "hqd_unknown"}, {"token": "nonsense"}, None], ids=["unknown", "garbled", "none"])
+def test_unknown_credentials_are_refused_at_connect(app: Flask, credentials: dict[str, str] | None) -> None:
+    client = _socketio(app).test_client(app, auth=credentials)
+    assert not client.is_connected()
+
+
+def test_devices_cannot_run_window_commands_and_errors_come_back_as_problems(app: Flask) -> None:
+    kiosk = screen(app, "kiosk")
+    answer = ack(kiosk, "call_next", {"hall": "demo", "window": 1})
+    assert answer["ok"] is False and answer["problem"]["status"] == 403
+    assert ack(kiosk, "issue_ticket", {"hall": "demo", "queue": "pickup"})["data"]["number"] == "G001"
+    bad = ack(kiosk, "issue_ticket", {"hall": "demo"})
+    assert bad["problem"]["code"] == "invalid_input"
+    not_a_dict = kiosk.emit("issue_ticket", ["demo"], callback=True)
+    assert not_a_dict["problem"]["status"] == 422
+    no_hall = ack(kiosk, "subscribe", {"hall": "atlantis"})
+    assert no_hall["problem"]["status"] == 404
