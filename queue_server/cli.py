@@ -124,13 +124,25 @@ def user() -> None:
 @click.password_option(help="At least 8 characters; prompted for when not given")
 @pass_context
 def user_create(
-    ctx: Context, username: str, role: str, display_name: str, hall_code: str | None, staff_number: str | None, password: str
+    ctx: Context,
+    username: str,
+    role: str,
+    display_name: str,
+    hall_code: str | None,
+    staff_number: str | None,
+    password: str,
 ) -> None:
     """Create a user with a hashed password."""
     try:
         user_id = auth.create_user(
-            ctx.store, username=username, password=password, role=Role(role), display_name=display_name,
-            hall_code=hall_code, staff_number=staff_number, now=clock.utc_now(),
+            ctx.store,
+            username=username,
+            password=password,
+            role=Role(role),
+            display_name=display_name,
+            hall_code=hall_code,
+            staff_number=staff_number,
+            now=clock.utc_now(),
         )
     except DomainError as error:
         _fail(error)
@@ -142,7 +154,9 @@ def user_create(
 def user_list(ctx: Context) -> None:
     with ctx.store.read() as db:
         for row in storage.list_users(db):
-            click.echo(f"{row['id']:>4}  {row['username']:<16} {row['role']:<8} hall={row['hall_id']}  {row['display_name']}")
+            click.echo(
+                f"{row['id']:>4}  {row['username']:<16} {row['role']:<8} hall={row['hall_id']}  {row['display_name']}"
+            )
 
 
 @main.group()
@@ -248,8 +262,14 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
     for username, role, name, staff_number in DEMO_USERS:
         if username not in existing:
             auth.create_user(
-                ctx.store, username=username, password=DEMO_PASSWORD, role=role, display_name=name,
-                hall_code=None if role is Role.ADMIN else DEMO_HALL, staff_number=staff_number, now=now,
+                ctx.store,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                display_name=name,
+                hall_code=None if role is Role.ADMIN else DEMO_HALL,
+                staff_number=staff_number,
+                now=now,
             )
     tokens = []
     for kind, name, window in (
@@ -273,8 +293,9 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         f"  health:         {base}/api/v1/health",
         f"  log-ins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r.value})" for u, r, _, _ in DEMO_USERS),
         "  Try it:",
-        f"    curl -s -c /tmp/hq.jar -H 'Content-Type: application/json' -d '{{\"username\":\"guide\",\"password\":\"{DEMO_PASSWORD}\"}}' {base}/api/v1/session",
-        "    then POST /api/v1/halls/demo/tickets {\"item\": \"id-card\"} with the returned csrf_token as X-CSRF-Token",
+        "    curl -s -c /tmp/hq.jar -H 'Content-Type: application/json' "
+        f"""-d '{{"username":"guide","password":"{DEMO_PASSWORD}"}}' {base}/api/v1/session""",
+        '    then POST /api/v1/halls/demo/tickets {"item": "id-card"} with the returned csrf_token as X-CSRF-Token',
     ]
     if tokens:
         lines.append("  device tokens (shown once):")

@@ -86,26 +86,46 @@ COMMANDS: dict[str, Command] = {
     for c in (
         Command("issue_ticket", "Issue a numbered ticket (guide, manager, kiosk)", _issue, window_scoped=False),
         Command("cancel_ticket", "Cancel a waiting, suspended or no-show ticket", _cancel, window_scoped=False),
-        Command("open_window", "A clerk logs in at the window", lambda s, p, h, a, n: s.open_window(p, h, _window(a), n)),
-        Command("close_window", "Log out and close the window", lambda s, p, h, a, n: s.close_window(p, h, _window(a), n)),
         Command(
-            "pause_window", "Pause service (暂停服务)", lambda s, p, h, a, n: s.pause_window(p, h, _window(a), _reason(a), n)
+            "open_window", "A clerk logs in at the window", lambda s, p, h, a, n: s.open_window(p, h, _window(a), n)
+        ),
+        Command(
+            "close_window", "Log out and close the window", lambda s, p, h, a, n: s.close_window(p, h, _window(a), n)
+        ),
+        Command(
+            "pause_window",
+            "Pause service (暂停服务)",
+            lambda s, p, h, a, n: s.pause_window(p, h, _window(a), _reason(a), n),
         ),
         Command("resume_window", "Resume a paused window", lambda s, p, h, a, n: s.resume_window(p, h, _window(a), n)),
-        Command("call_next", "Call the next ticket for this window", lambda s, p, h, a, n: s.call_next(p, h, _window(a), n)),
+        Command(
+            "call_next", "Call the next ticket for this window", lambda s, p, h, a, n: s.call_next(p, h, _window(a), n)
+        ),
         Command(
             "call_number",
             "Call one ticket by number (a recallable no-show, or a chosen one)",
             lambda s, p, h, a, n: s.call_number(p, h, _window(a), _ticket_number(a), n),
         ),
-        Command("recall", "Announce the current call again (重呼)", lambda s, p, h, a, n: s.recall(p, h, _window(a), n)),
         Command(
-            "mark_no_show", "The called citizen did not come (过号)", lambda s, p, h, a, n: s.mark_no_show(p, h, _window(a), n)
+            "recall", "Announce the current call again (重呼)", lambda s, p, h, a, n: s.recall(p, h, _window(a), n)
         ),
-        Command("start_service", "The citizen arrived; service starts", lambda s, p, h, a, n: s.start_service(p, h, _window(a), n)),
+        Command(
+            "mark_no_show",
+            "The called citizen did not come (过号)",
+            lambda s, p, h, a, n: s.mark_no_show(p, h, _window(a), n),
+        ),
+        Command(
+            "start_service",
+            "The citizen arrived; service starts",
+            lambda s, p, h, a, n: s.start_service(p, h, _window(a), n),
+        ),
         Command("finish_service", "Finish with an outcome", _finish),
         Command("transfer", "Send the ticket to another queue or window, keeping its place", _transfer),
-        Command("suspend", "Suspend (挂起): the citizen fetches papers", lambda s, p, h, a, n: s.suspend(p, h, _window(a), _reason(a), n)),
+        Command(
+            "suspend",
+            "Suspend (挂起): the citizen fetches papers",
+            lambda s, p, h, a, n: s.suspend(p, h, _window(a), _reason(a), n),
+        ),
         Command(
             "resume_ticket",
             "Serve a suspended ticket again at this window",

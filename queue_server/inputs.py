@@ -14,7 +14,7 @@ def mapping(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidInput("请求内容须是 JSON 对象，如 {\"window\": 3}")
+        raise InvalidInput('请求内容须是 JSON 对象，如 {"window": 3}')
     return value
 
 

@@ -174,7 +174,9 @@ class Services:
             raise InvalidInput(f"大厅配置不是合法的 TOML：{error}") from None
         spec = parse_hall(data)
         if expected_code is not None and spec.code != expected_code:
-            raise InvalidInput(f"地址中的大厅 {expected_code!r} 与配置中的 hall.code {spec.code!r} 不一致", field="hall.code")
+            raise InvalidInput(
+                f"地址中的大厅 {expected_code!r} 与配置中的 hall.code {spec.code!r} 不一致", field="hall.code"
+            )
         with self.store.write() as db:
             if principal is not None:  # None: the operator's own command line
                 existing = storage.hall_by_code(db, spec.code)
@@ -211,8 +213,12 @@ class Services:
                 }
                 for q in spec.queues
             ],
-            "items": [{"code": i.code, "name": i.name, "department": i.department, "queue": i.queue} for i in spec.items],
-            "bundles": [{"code": b.code, "name": b.name, "queue": b.queue, "items": list(b.items)} for b in spec.bundles],
+            "items": [
+                {"code": i.code, "name": i.name, "department": i.department, "queue": i.queue} for i in spec.items
+            ],
+            "bundles": [
+                {"code": b.code, "name": b.name, "queue": b.queue, "items": list(b.items)} for b in spec.bundles
+            ],
             "windows": [
                 {
                     "number": w["number"],
@@ -222,11 +228,15 @@ class Services:
                     "clerk": w["clerk_name"] if w["status"] != "closed" else None,
                     "ticket": w["ticket_number"],
                     "ticket_status": w["ticket_status"],
-                    "queues": [s.queue for s in hall.windows[w["number"]].serves] if w["number"] in hall.windows else [],
+                    "queues": [s.queue for s in hall.windows[w["number"]].serves]
+                    if w["number"] in hall.windows
+                    else [],
                 }
                 for w in window_rows
             ],
-            "recent_calls": [{"number": c["number"], "window": c["window"], "called_at": c["called_at"]} for c in calls],
+            "recent_calls": [
+                {"number": c["number"], "window": c["window"], "called_at": c["called_at"]} for c in calls
+            ],
         }
 
     def events_since(
@@ -272,15 +282,16 @@ class Services:
             queue = self._target_queue(hall, request)
             spec = hall.spec
             if not clock.is_issuing(queue, spec, now):
-                day = clock.local(now, spec).date()
-                hours = "、".join(str(r) for r in clock.issuing_hours(queue, spec, day)) or "今日不办理"
+                local_day = clock.local(now, spec).date()
+                hours = "、".join(str(r) for r in clock.issuing_hours(queue, spec, local_day)) or "今日不办理"
                 raise QueueClosed(f"{queue.name}当前不在取号时间（取号时间：{hours}）", queue=queue.code)
             day = clock.service_day(now, spec).isoformat()
             if digest is not None:
                 holder = storage.waiting_ticket_for_id(db, hall.id, queue.code, digest)
                 if holder is not None:
                     raise DuplicateWaiting(
-                        f"该证件在“{queue.name}”已有等候中的号码 {holder['number']}，无需重复取号", number=holder["number"]
+                        f"该证件在“{queue.name}”已有等候中的号码 {holder['number']}，无需重复取号",
+                        number=holder["number"],
                     )
             sequence = storage.bump_issued(db, hall.id, queue.code, day)
             if sequence > queue.daily_cap:
@@ -315,13 +326,18 @@ class Services:
                 hall.id,
                 now,
                 EventType.TICKET_ISSUED,
-                {"ticket": self._ticket_brief(hall, row), "waiting": {queue.code: self._waiting(db, hall, day, queue.code)}},
+                {
+                    "ticket": self._ticket_brief(hall, row),
+                    "waiting": {queue.code: self._waiting(db, hall, day, queue.code)},
+                },
                 ticket_id=ticket_id,
                 clerk_id=principal.user_id if principal else None,
                 reason=request.channel,
             )
             if idempotency_key is not None:
-                storage.remember_idempotency(db, hall.id, idempotency_key, request.fingerprint(), ticket_id, clock.iso(now))
+                storage.remember_idempotency(
+                    db, hall.id, idempotency_key, request.fingerprint(), ticket_id, clock.iso(now)
+                )
         return view, [event]
 
     def ticket(self, principal: Principal | None, hall_code: str, ticket_id: int, now: datetime) -> dict[str, Any]:
@@ -459,7 +475,10 @@ class Services:
                 raise Conflict(f"{number} 号窗口不办理 {row['number']} 所在的队列", window=number)
             status = TicketStatus(row["status"])
             check_transition(Action.CALL, status, row["number"])
-            if status is TicketStatus.NO_SHOW and hall.queue(row["queue"]).no_show_policy is not NoShowPolicy.RECALLABLE:
+            if (
+                status is TicketStatus.NO_SHOW
+                and hall.queue(row["queue"]).no_show_policy is not NoShowPolicy.RECALLABLE
+            ):
                 raise Conflict(f"{row['number']} 已过号作废：请到导办台重新取号", number=row["number"])
             return [self._call(db, hall, window, who, row["id"], now, recall=False, reason="by_number")]
 
@@ -494,7 +513,12 @@ class Services:
                     nth = storage.nth_waiting_place(db, hall.id, day, queue.code, queue.requeue_after)
                     place = now.timestamp() if nth is None else nth + 1e-6
                 storage.update_ticket(
-                    db, row["id"], status=TicketStatus.WAITING.value, place=place, window=None, no_shows=row["no_shows"] + 1
+                    db,
+                    row["id"],
+                    status=TicketStatus.WAITING.value,
+                    place=place,
+                    window=None,
+                    no_shows=row["no_shows"] + 1,
                 )
                 outcome = "requeued"
             else:
@@ -505,7 +529,14 @@ class Services:
             storage.update_window(db, hall.id, number, ticket_id=None, updated_at=clock.iso(now))
             return [
                 self._ticket_event(
-                    db, hall, now, EventType.TICKET_NO_SHOW, row["id"], who, window=number, reason=outcome,
+                    db,
+                    hall,
+                    now,
+                    EventType.TICKET_NO_SHOW,
+                    row["id"],
+                    who,
+                    window=number,
+                    reason=outcome,
                     extra={"policy": outcome},
                 )
             ]
@@ -537,7 +568,14 @@ class Services:
             storage.update_window(db, hall.id, number, ticket_id=None, updated_at=clock.iso(now))
             return [
                 self._ticket_event(
-                    db, hall, now, EventType.SERVICE_FINISHED, row["id"], who, window=number, reason=outcome.value,
+                    db,
+                    hall,
+                    now,
+                    EventType.SERVICE_FINISHED,
+                    row["id"],
+                    who,
+                    window=number,
+                    reason=outcome.value,
                     extra={"outcome": outcome.value, "handling_seconds": round(max(handling, 0.0), 1)},
                 )
             ]
@@ -580,7 +618,14 @@ class Services:
             day = row["service_day"]
             return [
                 self._ticket_event(
-                    db, hall, now, EventType.TICKET_TRANSFERRED, row["id"], who, window=number, reason=reason,
+                    db,
+                    hall,
+                    now,
+                    EventType.TICKET_TRANSFERRED,
+                    row["id"],
+                    who,
+                    window=number,
+                    reason=reason,
                     extra={
                         "from_queue": row["queue"],
                         "to_queue": queue.code,
@@ -602,7 +647,11 @@ class Services:
             check_transition(Action.SUSPEND, TicketStatus(row["status"]), row["number"])
             storage.update_ticket(db, row["id"], status=TicketStatus.SUSPENDED.value, suspended_at=clock.iso(now))
             storage.update_window(db, hall.id, number, ticket_id=None, updated_at=clock.iso(now))
-            return [self._ticket_event(db, hall, now, EventType.TICKET_SUSPENDED, row["id"], who, window=number, reason=reason)]
+            return [
+                self._ticket_event(
+                    db, hall, now, EventType.TICKET_SUSPENDED, row["id"], who, window=number, reason=reason
+                )
+            ]
 
         return self._window_use_case(principal, hall_code, number, now, act)
 
@@ -651,14 +700,22 @@ class Services:
             rows = storage.active_tickets_before(db, hall.id, last_day.isoformat())
             for row in rows:
                 storage.update_ticket(db, row["id"], status=TicketStatus.EXPIRED.value, finished_at=clock.iso(now))
-                events.append(self._ticket_event(db, hall, now, EventType.TICKET_EXPIRED, row["id"], principal, reason="end_of_day"))
+                events.append(
+                    self._ticket_event(
+                        db, hall, now, EventType.TICKET_EXPIRED, row["id"], principal, reason="end_of_day"
+                    )
+                )
             closed = 0
             if include_today:
                 for w in storage.windows(db, hall.id):
                     if w["status"] != "closed":
                         storage.update_window(db, hall.id, w["number"], status="closed", clerk_id=None, ticket_id=None)
                         storage.close_attendance(db, hall.id, w["number"], clock.iso(now))
-                        events.append(self._window_event(db, hall, now, EventType.WINDOW_CLOSED, w["number"], principal, reason="end_of_day"))
+                        events.append(
+                            self._window_event(
+                                db, hall, now, EventType.WINDOW_CLOSED, w["number"], principal, reason="end_of_day"
+                            )
+                        )
                         closed += 1
         return {"expired_tickets": len(rows), "closed_windows": closed, "through_day": last_day.isoformat()}, events
 
@@ -792,8 +849,16 @@ class Services:
             data["reason"] = reason
         data.update(extra or {})
         return self._event(
-            db, hall.spec.code, hall.id, now, type, data, ticket_id=ticket_id, window=window,
-            clerk_id=who.user_id if who else None, reason=reason,
+            db,
+            hall.spec.code,
+            hall.id,
+            now,
+            type,
+            data,
+            ticket_id=ticket_id,
+            window=window,
+            clerk_id=who.user_id if who else None,
+            reason=reason,
         )
 
     def _window_event(
@@ -807,8 +872,15 @@ class Services:
         reason: str | None = None,
     ) -> Event:
         return self._event(
-            db, hall.spec.code, hall.id, now, type, {"window": self._window_view(db, hall, number), "reason": reason},
-            window=number, clerk_id=who.user_id if who else None, reason=reason,
+            db,
+            hall.spec.code,
+            hall.id,
+            now,
+            type,
+            {"window": self._window_view(db, hall, number), "reason": reason},
+            window=number,
+            clerk_id=who.user_id if who else None,
+            reason=reason,
         )
 
     @staticmethod
@@ -880,7 +952,9 @@ class Services:
         if row["status"] == TicketStatus.WAITING.value:
             ahead = storage.people_ahead(db, hall.id, row["service_day"], queue.code, row["place"], row["id"])
             stats = storage.queue_day(db, hall.id, queue.code, row["service_day"])
-            avg = estimate.average_handling_minutes(stats["served"], stats["handling_seconds"], queue.avg_service_minutes)
+            avg = estimate.average_handling_minutes(
+                stats["served"], stats["handling_seconds"], queue.avg_service_minutes
+            )
             serving = hall.windows_serving(queue.code)
             open_count = sum(
                 1 for w in storage.windows(db, hall.id) if w["number"] in serving and w["status"] == "open"

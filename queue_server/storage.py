@@ -267,7 +267,9 @@ def sync_windows(db: sqlite_utils.Database, hall_id: int, windows: Iterable[tupl
 
 
 def next_seq(db: sqlite_utils.Database, hall_id: int) -> int:
-    return int(db.execute("UPDATE halls SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq", [hall_id]).fetchone()[0])
+    return int(
+        db.execute("UPDATE halls SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq", [hall_id]).fetchone()[0]
+    )
 
 
 # ---- events ------------------------------------------------------------------------
@@ -328,7 +330,9 @@ def bump_issued(db: sqlite_utils.Database, hall_id: int, queue: str, day: str) -
 
 
 def queue_day(db: sqlite_utils.Database, hall_id: int, queue: str, day: str) -> Row:
-    row = _one(db, "SELECT * FROM queue_days WHERE hall_id = ? AND queue = ? AND service_day = ?", [hall_id, queue, day])
+    row = _one(
+        db, "SELECT * FROM queue_days WHERE hall_id = ? AND queue = ? AND service_day = ?", [hall_id, queue, day]
+    )
     return row or {"issued": 0, "priority_streak": 0, "served": 0, "handling_seconds": 0.0}
 
 
@@ -355,9 +359,7 @@ def add_served(db: sqlite_utils.Database, hall_id: int, queue: str, day: str, ha
 
 
 def insert_ticket(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
-    columns = ", ".join(values)
-    marks = ", ".join("?" * len(values))
-    return int(db.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks}) RETURNING id", list(values.values())).fetchone()[0])
+    return _insert(db, "tickets", values)
 
 
 def update_ticket(db: sqlite_utils.Database, ticket_id: int, **values: Any) -> None:
@@ -396,7 +398,8 @@ def people_ahead(db: sqlite_utils.Database, hall_id: int, day: str, queue: str, 
 
 def waiting_counts(db: sqlite_utils.Database, hall_id: int, day: str) -> dict[str, int]:
     rows = db.execute(
-        "SELECT queue, count(*) FROM tickets WHERE hall_id = ? AND service_day = ? AND status = 'waiting' GROUP BY queue",
+        """SELECT queue, count(*) FROM tickets WHERE hall_id = ? AND service_day = ? AND status = 'waiting'
+           GROUP BY queue""",
         [hall_id, day],
     ).fetchall()
     return {queue: count for queue, count in rows}
@@ -479,18 +482,22 @@ def window_of_clerk(db: sqlite_utils.Database, user_id: int) -> Row | None:
 
 def update_window(db: sqlite_utils.Database, hall_id: int, number: int, **values: Any) -> None:
     assignments = ", ".join(f"{column} = ?" for column in values)
-    db.execute(f"UPDATE windows SET {assignments} WHERE hall_id = ? AND number = ?", [*values.values(), hall_id, number])
+    db.execute(
+        f"UPDATE windows SET {assignments} WHERE hall_id = ? AND number = ?", [*values.values(), hall_id, number]
+    )
 
 
 def open_attendance(db: sqlite_utils.Database, hall_id: int, number: int, user_id: int, now: str) -> None:
     db.execute(
-        "INSERT INTO attendance (hall_id, window, user_id, opened_at) VALUES (?, ?, ?, ?)", [hall_id, number, user_id, now]
+        "INSERT INTO attendance (hall_id, window, user_id, opened_at) VALUES (?, ?, ?, ?)",
+        [hall_id, number, user_id, now],
     )
 
 
 def close_attendance(db: sqlite_utils.Database, hall_id: int, number: int, now: str) -> None:
     db.execute(
-        "UPDATE attendance SET closed_at = ? WHERE hall_id = ? AND window = ? AND closed_at IS NULL", [now, hall_id, number]
+        "UPDATE attendance SET closed_at = ? WHERE hall_id = ? AND window = ? AND closed_at IS NULL",
+        [now, hall_id, number],
     )
 
 
@@ -512,7 +519,7 @@ def last_calls(db: sqlite_utils.Database, hall_id: int, day: str) -> list[Row]:
 
 
 def insert_user(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
-    return int(db["users"].insert(values).last_pk)  # type: ignore[union-attr]
+    return _insert(db, "users", values)
 
 
 def user_by_username(db: sqlite_utils.Database, username: str) -> Row | None:
@@ -528,11 +535,13 @@ def set_password(db: sqlite_utils.Database, user_id: int, password_hash: str) ->
 
 
 def list_users(db: sqlite_utils.Database) -> list[Row]:
-    return list(db.query("SELECT id, username, display_name, role, hall_id, staff_number, active FROM users ORDER BY id"))
+    return list(
+        db.query("SELECT id, username, display_name, role, hall_id, staff_number, active FROM users ORDER BY id")
+    )
 
 
 def insert_device(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
-    return int(db["devices"].insert(values).last_pk)  # type: ignore[union-attr]
+    return _insert(db, "devices", values)
 
 
 def device_by_digest(db: sqlite_utils.Database, digest: str) -> Row | None:
@@ -551,6 +560,14 @@ def list_devices(db: sqlite_utils.Database) -> list[Row]:
                FROM devices d JOIN halls h ON h.id = d.hall_id ORDER BY d.id"""
         )
     )
+
+
+def _insert(db: sqlite_utils.Database, table: str, values: dict[str, Any]) -> int:
+    """Insert one row (table and column names come from this module, never from input)."""
+    columns = ", ".join(values)
+    marks = ", ".join("?" * len(values))
+    row = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", list(values.values())).fetchone()
+    return int(row[0])
 
 
 def _one(db: sqlite_utils.Database, sql: str, params: Sequence[Any]) -> Row | None:

@@ -14,6 +14,8 @@ import os
 from queue_server.app import create_app
 
 os.environ.setdefault("QUEUE_ASYNC_MODE", "eventlet")
-logging.basicConfig(level=os.environ.get("QUEUE_LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+logging.basicConfig(
+    level=os.environ.get("QUEUE_LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+)
 
 app = create_app()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from queue_server.storage import Storage
 
 PASSWORD = "test-pass-1234"
 # A Monday, 10:00 in Shanghai: the demo hall is open and issuing.
-MONDAY_10AM_SHANGHAI = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+MONDAY_10AM_SHANGHAI = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -63,8 +63,14 @@ def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, d
         ("other_guide", Role.GUIDE, "town"),
     ):
         auth.create_user(
-            store, username=username, password=PASSWORD, role=role, display_name=f"测试{username}",
-            hall_code=hall, staff_number=username.upper(), now=MONDAY_10AM_SHANGHAI,
+            store,
+            username=username,
+            password=PASSWORD,
+            role=role,
+            display_name=f"测试{username}",
+            hall_code=hall,
+            staff_number=username.upper(),
+            now=MONDAY_10AM_SHANGHAI,
         )
     tokens = {}
     for kind in DeviceKind:

@@ -62,7 +62,8 @@ def _body() -> dict[str, Any]:
 
 
 def _principal() -> Principal | None:
-    return g.get("principal")
+    principal: Principal | None = g.get("principal")
+    return principal
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -110,9 +111,9 @@ def create_blueprint() -> Blueprint:
             if g.principal is None:
                 session.clear()
                 raise Unauthenticated("账号已停用：请重新登录")
-            if request.method in UNSAFE_METHODS and request.endpoint != "api.login":
-                if not auth.csrf_matches(session.get("csrf_token"), request.headers.get(CSRF_HEADER)):
-                    raise CsrfFailed("缺少或错误的 X-CSRF-Token：请重新登录后再试")
+            unsafe = request.method in UNSAFE_METHODS and request.endpoint != "api.login"
+            if unsafe and not auth.csrf_matches(session.get("csrf_token"), request.headers.get(CSRF_HEADER)):
+                raise CsrfFailed("缺少或错误的 X-CSRF-Token：请重新登录后再试")
 
     @bp.get("/health")
     def health() -> Response:
@@ -253,4 +254,3 @@ class NotFoundAction(DomainError):
     status = 404
     code = "unknown_action"
     title = "Unknown window action"
-

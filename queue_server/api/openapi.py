@@ -30,7 +30,9 @@ def _problem_responses(*statuses: int) -> dict[str, Any]:
     }
 
 
-def _op(summary: str, *, body: dict[str, Any] | None = None, ok: str = "200", who: str, errors: tuple[int, ...] = ()) -> dict[str, Any]:
+def _op(
+    summary: str, *, body: dict[str, Any] | None = None, ok: str = "200", who: str, errors: tuple[int, ...] = ()
+) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
         "description": f"Who may call it: {who}.",
@@ -66,8 +68,16 @@ WINDOW_BODIES: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {"to_queue": {"type": "string"}, "to_window": {"type": "integer"}, "reason": {"type": "string"}},
     },
-    "call_number": {"type": "object", "required": ["ticket_number"], "properties": {"ticket_number": {"type": "string"}}},
-    "resume_ticket": {"type": "object", "required": ["ticket_number"], "properties": {"ticket_number": {"type": "string"}}},
+    "call_number": {
+        "type": "object",
+        "required": ["ticket_number"],
+        "properties": {"ticket_number": {"type": "string"}},
+    },
+    "resume_ticket": {
+        "type": "object",
+        "required": ["ticket_number"],
+        "properties": {"ticket_number": {"type": "string"}},
+    },
     "pause_window": {"type": "object", "properties": {"reason": {"type": "string"}}},
     "suspend": {"type": "object", "properties": {"reason": {"type": "string"}}},
 }
@@ -76,12 +86,17 @@ WINDOW_BODIES: dict[str, dict[str, Any]] = {
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/api/v1/health": {"get": {"summary": "Liveness probe (public)", "responses": {"200": {"description": "OK"}}}},
-        "/api/v1/openapi.json": {"get": {"summary": "This document (public)", "responses": {"200": {"description": "OK"}}}},
+        "/api/v1/openapi.json": {
+            "get": {"summary": "This document (public)", "responses": {"200": {"description": "OK"}}}
+        },
         "/api/v1/session": {
             "post": _op(
                 "Sign in; sets the session cookie and returns the CSRF token",
-                body={"type": "object", "required": ["username", "password"],
-                      "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
+                body={
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+                },
                 who="anyone with an account",
                 errors=(422,),
             ),
@@ -91,8 +106,10 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/halls": {"get": _op("Halls the caller may see", who="any signed-in user or device")},
         "/api/v1/halls/{hall}": {
             "parameters": [HALL],
-            "get": _op("Snapshot: queues with waiting counts, windows, recent calls, last sequence number",
-                       who="every role and device of the hall"),
+            "get": _op(
+                "Snapshot: queues with waiting counts, windows, recent calls, last sequence number",
+                who="every role and device of the hall",
+            ),
         },
         "/api/v1/halls/{hall}/config": {
             "parameters": [HALL],
@@ -103,33 +120,55 @@ def openapi_document() -> dict[str, Any]:
         },
         "/api/v1/halls/{hall}/events": {
             "parameters": [HALL, {"name": "after", "in": "query", "required": True, "schema": {"type": "integer"}}],
-            "get": _op("Events after a sequence number; `complete: false` means redraw from a snapshot",
-                       who="every role and device of the hall", errors=(422,)),
+            "get": _op(
+                "Events after a sequence number; `complete: false` means redraw from a snapshot",
+                who="every role and device of the hall",
+                errors=(422,),
+            ),
         },
         "/api/v1/halls/{hall}/tickets": {
             "parameters": [
                 HALL,
-                {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
-                 "description": "A retry with the same key returns the same ticket (200, Idempotent-Replayed: true)"},
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "A retry with the same key returns the same ticket (200, Idempotent-Replayed: true)",
+                },
             ],
-            "post": _op(COMMANDS["issue_ticket"].summary, body=ISSUE_BODY, ok="201", who="guide, manager, kiosk",
-                        errors=(409, 413, 422)),
+            "post": _op(
+                COMMANDS["issue_ticket"].summary,
+                body=ISSUE_BODY,
+                ok="201",
+                who="guide, manager, kiosk",
+                errors=(409, 413, 422),
+            ),
         },
         "/api/v1/halls/{hall}/tickets/{ticket_id}": {
             "parameters": [HALL, TICKET],
-            "get": _op("A ticket: state, people ahead, estimated wait (managers also see its log)",
-                       who="guide, clerk, manager, admin, kiosk"),
+            "get": _op(
+                "A ticket: state, people ahead, estimated wait (managers also see its log)",
+                who="guide, clerk, manager, admin, kiosk",
+            ),
         },
         "/api/v1/halls/{hall}/tickets/{ticket_id}/cancel": {
             "parameters": [HALL, TICKET],
-            "post": _op(COMMANDS["cancel_ticket"].summary, body={"type": "object", "properties": {"reason": {"type": "string"}}},
-                        who="guide, manager", errors=(409, 422)),
+            "post": _op(
+                COMMANDS["cancel_ticket"].summary,
+                body={"type": "object", "properties": {"reason": {"type": "string"}}},
+                who="guide, manager",
+                errors=(409, 422),
+            ),
         },
         "/api/v1/halls/{hall}/sweep": {
             "parameters": [HALL],
-            "post": _op("End-of-day sweep: expire what is left, close open windows when include_today",
-                        body={"type": "object", "properties": {"include_today": {"type": "boolean"}}},
-                        who="manager, admin", errors=(422,)),
+            "post": _op(
+                "End-of-day sweep: expire what is left, close open windows when include_today",
+                body={"type": "object", "properties": {"include_today": {"type": "boolean"}}},
+                who="manager, admin",
+                errors=(422,),
+            ),
         },
     }
     for command in COMMANDS.values():

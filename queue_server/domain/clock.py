@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from queue_server.domain.hall import WEEKDAYS, HallSpec, QueueSpec, TimeRange
 
@@ -34,12 +34,12 @@ def is_issuing(queue: QueueSpec, hall: HallSpec, now: datetime) -> bool:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
     """The one text form of an instant: UTC, milliseconds, `Z`."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_iso(text: str) -> datetime:

@@ -7,6 +7,7 @@ file is the caller's business; this module does no I/O.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -129,7 +130,9 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise HallConfigError("hall.timezone", f"未知时区 {timezone!r}，请填写如 Asia/Shanghai 的 IANA 时区名") from None
+        raise HallConfigError(
+            "hall.timezone", f"未知时区 {timezone!r}，请填写如 Asia/Shanghai 的 IANA 时区名"
+        ) from None
     hours_table = _table(hall, "hall.hours")
     unknown_days = set(hours_table) - set(WEEKDAYS)
     if unknown_days:
@@ -256,7 +259,7 @@ def _bundle(b: Mapping[str, Any], where: str, queues: Sequence[QueueSpec], item_
     if queue not in kinds:
         raise HallConfigError(f"{where}.queue", f"未知队列 {queue!r}：请先在 [[queues]] 中定义它")
     if kinds[queue] is not QueueKind.COMPREHENSIVE:
-        raise HallConfigError(f"{where}.queue", "“一件事”须由综合受理队列办理：请改为 kind = \"comprehensive\" 的队列")
+        raise HallConfigError(f"{where}.queue", '“一件事”须由综合受理队列办理：请改为 kind = "comprehensive" 的队列')
     items = b.get("items")
     if not isinstance(items, list) or len(items) < 2 or not all(isinstance(x, str) for x in items):
         raise HallConfigError(f"{where}.items", "“一件事”至少包含两个事项编码")
@@ -275,12 +278,12 @@ def _window(w: Mapping[str, Any], where: str, queue_codes: set[str], zone_codes:
         raise HallConfigError(f"{where}.zone", f"未知区域 {zone!r}：请先在 [[zones]] 中定义它")
     serves_raw = w.get("serves")
     if not isinstance(serves_raw, list) or not serves_raw:
-        raise HallConfigError(f"{where}.serves", "窗口至少要办理一个队列：请写 serves = [{queue = \"...\", rank = 1}]")
+        raise HallConfigError(f"{where}.serves", '窗口至少要办理一个队列：请写 serves = [{queue = "...", rank = 1}]')
     serves = []
     for j, s in enumerate(serves_raw):
         key = f"{where}.serves[{j}]"
         if not isinstance(s, dict):
-            raise HallConfigError(key, "请写成 {queue = \"队列编码\", rank = 1}")
+            raise HallConfigError(key, '请写成 {queue = "队列编码", rank = 1}')
         queue = _str(s, f"{key}.queue")
         if queue not in queue_codes:
             raise HallConfigError(f"{key}.queue", f"未知队列 {queue!r}：请先在 [[queues]] 中定义它")
@@ -344,12 +347,12 @@ def _code(data: Mapping[str, Any], key: str) -> str:
 
 def _ranges(value: Any, key: str) -> tuple[TimeRange, ...]:
     if not isinstance(value, list):
-        raise HallConfigError(key, "请写成时段列表，如 [\"09:00-12:00\", \"13:00-17:00\"]")
+        raise HallConfigError(key, '请写成时段列表，如 ["09:00-12:00", "13:00-17:00"]')
     ranges = []
     for text in value:
         match = _RANGE.match(text) if isinstance(text, str) else None
         if not match:
-            raise HallConfigError(key, f"时段 {text!r} 格式不对，应为 \"09:00-12:00\"")
+            raise HallConfigError(key, f'时段 {text!r} 格式不对，应为 "09:00-12:00"')
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
             raise HallConfigError(key, f"时段 {text!r} 的时间不存在")
@@ -358,7 +361,7 @@ def _ranges(value: Any, key: str) -> tuple[TimeRange, ...]:
             raise HallConfigError(key, f"时段 {text!r} 的结束时间须晚于开始时间")
         ranges.append(TimeRange(start, end))
     ranges.sort(key=lambda r: r.start)
-    for earlier, later in zip(ranges, ranges[1:]):
+    for earlier, later in itertools.pairwise(ranges):
         if later.start < earlier.end:
             raise HallConfigError(key, f"时段 {earlier} 与 {later} 重叠")
     return tuple(ranges)

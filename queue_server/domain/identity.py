@@ -18,7 +18,7 @@ def normalise_id_number(raw: str) -> str:
     """Upper-case, strip blanks; an 18-character resident ID must pass its checksum."""
     text = re.sub(r"\s", "", raw).upper()
     if len(text) == 18 and text[:17].isdigit():
-        total = sum(int(d) * w for d, w in zip(text[:17], _WEIGHTS))
+        total = sum(int(d) * w for d, w in zip(text[:17], _WEIGHTS, strict=True))
         if _CHECK[total % 11] != text[17]:
             raise InvalidInput("身份证号码校验位不正确，请核对后重新输入", field="id_number")
         return text

@@ -79,7 +79,9 @@ def check_transition(action: Action, status: TicketStatus, number: str) -> None:
     """Raise `InvalidTransition` unless `action` may start from `status`."""
     if status not in _ALLOWED_FROM[action]:
         raise InvalidTransition(
-            f"{number} 号当前状态为“{_STATUS_ZH[status]}”，不能执行此操作", ticket_status=status.value, action=action.value
+            f"{number} 号当前状态为“{_STATUS_ZH[status]}”，不能执行此操作",
+            ticket_status=status.value,
+            action=action.value,
         )
 
 

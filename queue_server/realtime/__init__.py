@@ -145,6 +145,9 @@ class Realtime:
             return {"ok": False, "problem": from_domain_error(error)}, []
         except Exception:
             log.exception("socket handler failed")
-            return {"ok": False, "problem": problem(500, "internal", "Internal error", "服务器内部错误，请稍后重试")}, []
+            return {
+                "ok": False,
+                "problem": problem(500, "internal", "Internal error", "服务器内部错误，请稍后重试"),
+            }, []
         data, events = result if isinstance(result, tuple) else (result, [])
         return {"ok": True, "data": data}, events

@@ -30,7 +30,7 @@ class Scope:
     def sees(self, payload: dict[str, Any]) -> bool:
         """Whether an event belongs to this scope (used to filter catch-up)."""
         window = payload.get("window")
-        if not isinstance(window, dict) or self.zone is None and self.window is None:
+        if not isinstance(window, dict) or (self.zone is None and self.window is None):
             return True
         if self.window is not None:
             return bool(window.get("number") == self.window)

@@ -17,21 +17,133 @@ def _counts(store) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
 
 CASES: list[tuple[str, str, str, Any, dict[str, str], int, str]] = [
     # id, method, path, raw body, extra headers, status, code
-    ("malformed-json", "POST", "/halls/demo/tickets", b'{"queue": ', {"Content-Type": "application/json"}, 400, "malformed_request"),
-    ("not-json", "POST", "/halls/demo/tickets", b"queue=household", {"Content-Type": "application/x-www-form-urlencoded"}, 400, "malformed_request"),
-    ("json-array", "POST", "/halls/demo/tickets", b"[1, 2]", {"Content-Type": "application/json"}, 422, "invalid_input"),
+    (
+        "malformed-json",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": ',
+        {"Content-Type": "application/json"},
+        400,
+        "malformed_request",
+    ),
+    (
+        "not-json",
+        "POST",
+        "/halls/demo/tickets",
+        b"queue=household",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        400,
+        "malformed_request",
+    ),
+    (
+        "json-array",
+        "POST",
+        "/halls/demo/tickets",
+        b"[1, 2]",
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
     ("no-target", "POST", "/halls/demo/tickets", b"{}", {"Content-Type": "application/json"}, 422, "invalid_input"),
-    ("two-targets", "POST", "/halls/demo/tickets", b'{"queue": "household", "item": "id-card"}', {"Content-Type": "application/json"}, 422, "invalid_input"),
-    ("unknown-item", "POST", "/halls/demo/tickets", b'{"item": "moon-landing"}', {"Content-Type": "application/json"}, 404, "not_found"),
-    ("unknown-queue", "POST", "/halls/demo/tickets", b'{"queue": "vip"}', {"Content-Type": "application/json"}, 404, "not_found"),
-    ("unknown-bundle", "POST", "/halls/demo/tickets", b'{"bundle": "everything"}', {"Content-Type": "application/json"}, 404, "not_found"),
-    ("bad-priority", "POST", "/halls/demo/tickets", b'{"queue": "household", "priority": "vip"}', {"Content-Type": "application/json"}, 422, "invalid_input"),
-    ("bad-id-number", "POST", "/halls/demo/tickets", b'{"queue": "household", "id_number": "110105194912310021"}', {"Content-Type": "application/json"}, 422, "invalid_input"),
-    ("wrong-type", "POST", "/halls/demo/tickets", b'{"queue": 7}', {"Content-Type": "application/json"}, 422, "invalid_input"),
-    ("bad-channel", "POST", "/halls/demo/tickets", b'{"queue": "household", "channel": "fax"}', {"Content-Type": "application/json"}, 422, "invalid_input"),
-    ("too-long", "POST", "/halls/demo/tickets", b'{"queue": "' + b"x" * 500 + b'"}', {"Content-Type": "application/json"}, 422, "invalid_input"),
-    ("oversized", "POST", "/halls/demo/tickets", b'{"queue": "household", "pad": "' + b"x" * 300_000 + b'"}', {"Content-Type": "application/json"}, 413, "request_entity_too_large"),
-    ("unknown-hall", "POST", "/halls/atlantis/tickets", b'{"queue": "household"}', {"Content-Type": "application/json"}, 404, "not_found"),
+    (
+        "two-targets",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household", "item": "id-card"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "unknown-item",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"item": "moon-landing"}',
+        {"Content-Type": "application/json"},
+        404,
+        "not_found",
+    ),
+    (
+        "unknown-queue",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "vip"}',
+        {"Content-Type": "application/json"},
+        404,
+        "not_found",
+    ),
+    (
+        "unknown-bundle",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"bundle": "everything"}',
+        {"Content-Type": "application/json"},
+        404,
+        "not_found",
+    ),
+    (
+        "bad-priority",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household", "priority": "vip"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "bad-id-number",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household", "id_number": "110105194912310021"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "wrong-type",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": 7}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "bad-channel",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household", "channel": "fax"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "too-long",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "' + b"x" * 500 + b'"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "oversized",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household", "pad": "' + b"x" * 300_000 + b'"}',
+        {"Content-Type": "application/json"},
+        413,
+        "request_entity_too_large",
+    ),
+    (
+        "unknown-hall",
+        "POST",
+        "/halls/atlantis/tickets",
+        b'{"queue": "household"}',
+        {"Content-Type": "application/json"},
+        404,
+        "not_found",
+    ),
     ("unknown-ticket", "GET", "/halls/demo/tickets/999999", None, {}, 404, "not_found"),
     ("unknown-route", "GET", "/halls/demo/nothing-here", None, {}, 404, "not_found"),
     ("wrong-method", "DELETE", "/halls/demo/tickets", None, {}, 405, "method_not_allowed"),
@@ -42,9 +154,19 @@ CASES: list[tuple[str, str, str, Any, dict[str, str], int, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("case", "method", "path", "body", "headers", "status", "code"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "method", "path", "body", "headers", "status", "code"), CASES, ids=[c[0] for c in CASES]
+)
 def test_bad_input_gets_a_problem_and_writes_nothing(
-    login, store, case: str, method: str, path: str, body: bytes | None, headers: dict[str, str], status: int, code: str  # type: ignore[no-untyped-def]
+    login,
+    store,
+    case: str,
+    method: str,
+    path: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    status: int,
+    code: str,  # type: ignore[no-untyped-def]
 ) -> None:
     guide: Api = login("guide")
     before = _counts(store)
@@ -67,13 +189,24 @@ def test_a_bad_hall_file_names_the_key_and_changes_nothing(app: Flask, login, st
     admin = login("admin")
     with store.read() as db:
         before = next(db.query("SELECT revision, config_toml FROM halls WHERE code = 'demo'"))
-    bad = '[hall]\ncode = "demo"\nname = "x"\n[hall.hours]\nmon = ["09:00-17:00"]\n[[zones]]\ncode="z"\nname="z"\n' + "".join(
-        f'[[queues]]\ncode = "s{i}"\nprefix = "{"ABCDEFG"[i]}"\nname = "专区{i}"\nkind = "specialised"\n' for i in range(7)
-    ) + '[[windows]]\nnumber = 1\nname = "1"\nzone = "z"\nserves = [' + ",".join(f'{{queue = "s{i}"}}' for i in range(7)) + "]\n"
-    response = admin.client.put("/api/v1/halls/demo/config", data=bad.encode(), headers=admin.headers, content_type="application/toml")
+    bad = (
+        '[hall]\ncode = "demo"\nname = "x"\n[hall.hours]\nmon = ["09:00-17:00"]\n[[zones]]\ncode="z"\nname="z"\n'
+        + "".join(
+            f'[[queues]]\ncode = "s{i}"\nprefix = "{"ABCDEFG"[i]}"\nname = "专区{i}"\nkind = "specialised"\n'
+            for i in range(7)
+        )
+        + '[[windows]]\nnumber = 1\nname = "1"\nzone = "z"\nserves = ['
+        + ",".join(f'{{queue = "s{i}"}}' for i in range(7))
+        + "]\n"
+    )
+    response = admin.client.put(
+        "/api/v1/halls/demo/config", data=bad.encode(), headers=admin.headers, content_type="application/toml"
+    )
     assert response.status_code == 422
     assert response.get_json()["key"] == "queues[6].kind" and "最多 6 个" in response.get_json()["detail"]
-    response = admin.client.put("/api/v1/halls/demo/config", data=b"[hall\n", headers=admin.headers, content_type="application/toml")
+    response = admin.client.put(
+        "/api/v1/halls/demo/config", data=b"[hall\n", headers=admin.headers, content_type="application/toml"
+    )
     assert response.status_code == 422 and "TOML" in response.get_json()["detail"]
     with store.read() as db:
         assert next(db.query("SELECT revision, config_toml FROM halls WHERE code = 'demo'")) == before
@@ -83,7 +216,9 @@ def test_a_hall_file_for_another_code_is_refused(login) -> None:  # type: ignore
     from tests.conftest import OTHER_HALL
 
     admin = login("admin")
-    response = admin.client.put("/api/v1/halls/demo/config", data=OTHER_HALL.encode(), headers=admin.headers, content_type="application/toml")
+    response = admin.client.put(
+        "/api/v1/halls/demo/config", data=OTHER_HALL.encode(), headers=admin.headers, content_type="application/toml"
+    )
     assert response.status_code == 422 and "town" in response.get_json()["detail"]
 
 
@@ -92,7 +227,9 @@ def test_the_admin_replaces_the_hall_and_screens_hear_of_it(login, device) -> No
 
     admin = login("admin")
     text = demo_hall_toml(always_open=False).replace('name = "示范区政务服务中心"', 'name = "示范区政务服务中心（新）"')
-    response = admin.client.put("/api/v1/halls/demo/config", data=text.encode(), headers=admin.headers, content_type="application/toml")
+    response = admin.client.put(
+        "/api/v1/halls/demo/config", data=text.encode(), headers=admin.headers, content_type="application/toml"
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert device("hall_screen").get("/halls/demo")["hall"]["name"] == "示范区政务服务中心（新）"
     assert device("hall_screen").get("/halls/demo/events?after=0")["events"][-1]["type"] == "hall_updated"

@@ -28,15 +28,54 @@ def test_a_newcomer_sets_up_a_hall_users_and_devices(tmp_path: Path) -> None:
     hall_file.write_text(demo_hall_toml(always_open=False), encoding="utf-8")
     code, out = run(instance, "import-hall", str(hall_file))
     assert code == 0 and "示范区政务服务中心" in out
-    code, out = run(instance, "user", "create", "--username", "wang", "--role", "clerk", "--name", "王芳",
-                    "--hall", "demo", "--staff-number", "C001", input="s3cret-pass\ns3cret-pass\n")
+    code, out = run(
+        instance,
+        "user",
+        "create",
+        "--username",
+        "wang",
+        "--role",
+        "clerk",
+        "--name",
+        "王芳",
+        "--hall",
+        "demo",
+        "--staff-number",
+        "C001",
+        input="s3cret-pass\ns3cret-pass\n",
+    )
     assert code == 0, out
-    code, out = run(instance, "user", "create", "--username", "li", "--role", "guide", "--name", "李", "--hall", "demo",
-                    "--password", "short")
+    code, out = run(
+        instance,
+        "user",
+        "create",
+        "--username",
+        "li",
+        "--role",
+        "guide",
+        "--name",
+        "李",
+        "--hall",
+        "demo",
+        "--password",
+        "short",
+    )
     assert code != 0 and "至少 8 位" in out
     code, out = run(instance, "device", "create", "--hall", "demo", "--kind", "window_screen", "--name", "1号窗口屏")
     assert code != 0 and "--window" in out
-    code, out = run(instance, "device", "create", "--hall", "demo", "--kind", "window_screen", "--name", "1号窗口屏", "--window", "1")
+    code, out = run(
+        instance,
+        "device",
+        "create",
+        "--hall",
+        "demo",
+        "--kind",
+        "window_screen",
+        "--name",
+        "1号窗口屏",
+        "--window",
+        "1",
+    )
     assert code == 0
     token = re.search(r"token: (hqd_\S+)", out)
     assert token is not None

@@ -24,7 +24,10 @@ def test_the_openapi_file_is_the_served_document(client) -> None:  # type: ignor
 
 def test_every_route_of_the_app_is_in_the_openapi_document(app: Flask) -> None:
     documented = {
-        (path, method.upper()) for path, item in openapi_document()["paths"].items() for method in item if method != "parameters"
+        (path, method.upper())
+        for path, item in openapi_document()["paths"].items()
+        for method in item
+        if method != "parameters"
     }
     actions = [c.name.replace("_", "-") for c in COMMANDS.values() if c.window_scoped]
     served = set()

@@ -104,7 +104,9 @@ def test_too_far_behind_or_from_the_future_gets_a_snapshot(app: Flask) -> None:
     assert "snapshot" in answer
 
 
-@pytest.mark.parametrize("credentials", [{"token": "hqd_unknown"}, {"token": "nonsense"}, None], ids=["unknown", "garbled", "none"])
+@pytest.mark.parametrize(
+    "credentials", [{"token": "hqd_unknown"}, {"token": "nonsense"}, None], ids=["unknown", "garbled", "none"]
+)
 def test_unknown_credentials_are_refused_at_connect(app: Flask, credentials: dict[str, str] | None) -> None:
     client = _socketio(app).test_client(app, auth=credentials)
     assert not client.is_connected()

@@ -23,7 +23,13 @@ ROUTES: list[tuple[str, str, str, Any, frozenset[str]]] = [
     ("snapshot", "GET", "/halls/demo", None, EVERYONE),
     ("events", "GET", "/halls/demo/events?after=0", None, EVERYONE),
     ("issue", "POST", "/halls/demo/tickets", {"queue": "household"}, frozenset({"guide", "manager", "kiosk"})),
-    ("read-ticket", "GET", "/halls/demo/tickets/{ticket}", None, frozenset({"guide", "clerk1", "manager", "admin", "kiosk"})),
+    (
+        "read-ticket",
+        "GET",
+        "/halls/demo/tickets/{ticket}",
+        None,
+        frozenset({"guide", "clerk1", "manager", "admin", "kiosk"}),
+    ),
     ("cancel", "POST", "/halls/demo/tickets/{ticket}/cancel", {}, frozenset({"guide", "manager"})),
     ("open-window", "POST", "/halls/demo/windows/9/open-window", None, frozenset({"clerk1"})),
     ("call-next", "POST", "/halls/demo/windows/14/call-next", None, frozenset({"clerk1"})),
@@ -47,7 +53,9 @@ def _caller(app: Flask, who: str) -> tuple[Any, dict[str, str]]:
 
 
 @pytest.mark.parametrize(("route", "method", "path", "body", "allowed"), ROUTES, ids=[r[0] for r in ROUTES])
-def test_each_route_lets_in_exactly_its_callers(app: Flask, route: str, method: str, path: str, body: Any, allowed: frozenset[str]) -> None:
+def test_each_route_lets_in_exactly_its_callers(
+    app: Flask, route: str, method: str, path: str, body: Any, allowed: frozenset[str]
+) -> None:
     setup, headers = _caller(app, "guide")
     ticket = setup.post("/api/v1/halls/demo/tickets", json={"queue": "household"}, headers=headers).get_json()["id"]
     clerk, clerk_headers = _caller(app, "clerk1")
@@ -57,8 +65,13 @@ def test_each_route_lets_in_exactly_its_callers(app: Flask, route: str, method: 
     for who in ("anonymous", *USERS, *DEVICES):
         client, headers = _caller(app, who)
         if body == "TOML":
-            response = client.open(url, method=method, data=demo_hall_toml(always_open=False), headers=headers,
-                                   content_type="application/toml")
+            response = client.open(
+                url,
+                method=method,
+                data=demo_hall_toml(always_open=False),
+                headers=headers,
+                content_type="application/toml",
+            )
         else:
             response = client.open(url, method=method, json=body, headers=headers)
         seen[who] = response.status_code
@@ -66,14 +79,18 @@ def test_each_route_lets_in_exactly_its_callers(app: Flask, route: str, method: 
             assert response.status_code not in (401, 403), f"{who} was refused {route}: {response.get_json()}"
         else:
             expected = 401 if who == "anonymous" else 403
-            assert response.status_code == expected, f"{who} on {route}: {response.status_code} {response.get_data(as_text=True)}"
+            assert response.status_code == expected, (
+                f"{who} on {route}: {response.status_code} {response.get_data(as_text=True)}"
+            )
             assert response.mimetype == "application/problem+json"
     assert len(seen) == 1 + len(USERS) + len(DEVICES)
 
 
 def test_the_other_hall_lists_only_its_own_hall(app: Flask) -> None:
     client, headers = _caller(app, "other_manager")
-    assert client.get("/api/v1/halls", headers=headers).get_json() == {"halls": [{"code": "town", "name": "某镇便民服务中心"}]}
+    assert client.get("/api/v1/halls", headers=headers).get_json() == {
+        "halls": [{"code": "town", "name": "某镇便民服务中心"}]
+    }
     client, headers = _caller(app, "admin")
     assert {h["code"] for h in client.get("/api/v1/halls", headers=headers).get_json()["halls"]} == {"demo", "town"}
 
@@ -94,7 +111,12 @@ def test_a_revoked_device_is_refused_at_once(app: Flask, store) -> None:  # type
 def test_signed_in_writes_need_the_csrf_token(app: Flask) -> None:
     client, headers = _caller(app, "guide")
     assert client.post("/api/v1/halls/demo/tickets", json={"queue": "household"}).status_code == 403
-    assert client.post("/api/v1/halls/demo/tickets", json={"queue": "household"}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/halls/demo/tickets", json={"queue": "household"}, headers={"X-CSRF-Token": "forged"}
+        ).status_code
+        == 403
+    )
     assert client.post("/api/v1/halls/demo/tickets", json={"queue": "household"}, headers=headers).status_code == 201
 
 

@@ -45,7 +45,9 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_same_ticket(app: Flas
     guide = login("guide")
     key = {"Idempotency-Key": "kiosk-7-0001"}
     first = guide.post("/halls/demo/tickets", {"queue": "pickup"}, status=201, headers=key)
-    response = guide.client.post("/api/v1/halls/demo/tickets", json={"queue": "pickup"}, headers={**guide.headers, **key})
+    response = guide.client.post(
+        "/api/v1/halls/demo/tickets", json={"queue": "pickup"}, headers={**guide.headers, **key}
+    )
     assert response.status_code == 200 and response.headers["Idempotent-Replayed"] == "true"
     assert response.get_json()["id"] == first["id"]
     assert guide.post("/halls/demo/tickets", {"queue": "pickup"}, status=201)["number"] == "G002"
@@ -77,34 +79,57 @@ def test_a_full_queue_says_so_and_writes_nothing(app: Flask, store) -> None:  # 
     from tests.conftest import PASSWORD
 
     client = app.test_client()
-    csrf = client.post("/api/v1/session", json={"username": "other_guide", "password": PASSWORD}).get_json()["csrf_token"]
+    csrf = client.post("/api/v1/session", json={"username": "other_guide", "password": PASSWORD}).get_json()[
+        "csrf_token"
+    ]
     headers = {"X-CSRF-Token": csrf}
-    numbers = [client.post("/api/v1/halls/town/tickets", json={"queue": "general"}, headers=headers).get_json()["number"] for _ in range(3)]
+    numbers = [
+        client.post("/api/v1/halls/town/tickets", json={"queue": "general"}, headers=headers).get_json()["number"]
+        for _ in range(3)
+    ]
     assert numbers == ["A001", "A002", "A003"]
     with store.read() as db:
-        before = db.execute("SELECT count(*) FROM tickets").fetchone()[0], db.execute("SELECT count(*) FROM events").fetchone()[0]
+        before = (
+            db.execute("SELECT count(*) FROM tickets").fetchone()[0],
+            db.execute("SELECT count(*) FROM events").fetchone()[0],
+        )
     response = client.post("/api/v1/halls/town/tickets", json={"queue": "general"}, headers=headers)
     assert response.status_code == 409 and response.mimetype == "application/problem+json"
     assert response.get_json()["code"] == "queue_full" and "今日号源已发完" in response.get_json()["detail"]
     with store.read() as db:
-        after = db.execute("SELECT count(*) FROM tickets").fetchone()[0], db.execute("SELECT count(*) FROM events").fetchone()[0]
+        after = (
+            db.execute("SELECT count(*) FROM tickets").fetchone()[0],
+            db.execute("SELECT count(*) FROM events").fetchone()[0],
+        )
         issued = storage.queue_day(db, 2, "general", "2026-11-23")["issued"]
     assert after == before and issued == 3
 
 
 def test_a_kiosk_issues_with_its_device_token(device) -> None:  # type: ignore[no-untyped-def]
-    ticket = device("kiosk").post("/halls/demo/tickets", {"item": "social-security-card", "channel": "kiosk"}, status=201)
+    ticket = device("kiosk").post(
+        "/halls/demo/tickets", {"item": "social-security-card", "channel": "kiosk"}, status=201
+    )
     assert ticket["number"] == "D001"
 
 
 def test_priority_and_appointment_are_kept_but_never_shown_to_screens(login, device) -> None:  # type: ignore[no-untyped-def]
     guide = login("guide")
-    ticket = guide.post("/halls/demo/tickets", {"queue": "household", "priority": "senior", "appointment": "YY-20261123-0042"}, status=201)
+    ticket = guide.post(
+        "/halls/demo/tickets",
+        {"queue": "household", "priority": "senior", "appointment": "YY-20261123-0042"},
+        status=201,
+    )
     assert ticket["priority"] == "senior"
     events = device("hall_screen").get("/halls/demo/events?after=0")["events"]
     issued = [e for e in events if e["type"] == "ticket_issued"]
-    assert issued[-1]["ticket"] == {"id": ticket["id"], "number": "E001", "queue": "household", "queue_name": "公安户政",
-                                     "status": "waiting", "priority": True}
+    assert issued[-1]["ticket"] == {
+        "id": ticket["id"],
+        "number": "E001",
+        "queue": "household",
+        "queue_name": "公安户政",
+        "status": "waiting",
+        "priority": True,
+    }
     assert "YY-20261123-0042" not in str(events)
 
 

@@ -46,13 +46,19 @@ def test_call_serve_finish_and_the_log_records_each_step(guide: Api, clerk: Api,
     view = login("manager").get(f"/halls/demo/tickets/{ticket['id']}")
     assert view["status"] == "done" and view["outcome"] == "accepted"
     assert [e["type"] for e in view["log"]] == [
-        "ticket_issued", "ticket_called", "ticket_recalled", "service_started", "service_finished"
+        "ticket_issued",
+        "ticket_called",
+        "ticket_recalled",
+        "service_started",
+        "service_finished",
     ]
     assert all(e["window"] == 14 for e in view["log"][1:])
     assert view["log"][1]["clerk_id"] is not None
 
 
-def test_the_clerk_cannot_call_while_serving_or_work_a_window_not_theirs(guide: Api, clerk: Api, clock: Clock, login) -> None:  # type: ignore[no-untyped-def]
+def test_the_clerk_cannot_call_while_serving_or_work_a_window_not_theirs(
+    guide: Api, clerk: Api, clock: Clock, login
+) -> None:  # type: ignore[no-untyped-def]
     issue(guide, clock)
     issue(guide, clock)
     clerk.post(w("call-next"))

@@ -68,8 +68,14 @@ class LiveServer:
         ext["services"].import_hall(None, demo_hall_toml(always_open=True), clock.utc_now())
         for username, role in USERS.items():
             auth.create_user(
-                ext["store"], username=username, password=PASSWORD, role=role, display_name=f"测试{username}",
-                hall_code=None if role is Role.ADMIN else HALL, staff_number=username.upper(), now=clock.utc_now(),
+                ext["store"],
+                username=username,
+                password=PASSWORD,
+                role=role,
+                display_name=f"测试{username}",
+                hall_code=None if role is Role.ADMIN else HALL,
+                staff_number=username.upper(),
+                now=clock.utc_now(),
             )
         for name, (kind, window) in DEVICES.items():
             _, self.tokens[name] = auth.create_device(
@@ -88,7 +94,10 @@ class LiveServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             gunicorn_command(f"127.0.0.1:{self.port}", extra=("--log-level", "warning")),
-            env=env, stdout=log, stderr=log, start_new_session=True,
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -126,14 +135,19 @@ class LiveServer:
     def api(self, path: str) -> str:
         return f"{self.url}/api/v1{path}"
 
-    def socket_client(self, token: str | None = None, cookies: requests.Session | None = None, **kwargs: Any) -> socketio.Client:
+    def socket_client(
+        self, token: str | None = None, cookies: requests.Session | None = None, **kwargs: Any
+    ) -> socketio.Client:
         """A connected python-socketio client (websocket transport)."""
         client = socketio.Client(reconnection=kwargs.pop("reconnection", False), **kwargs)
         headers = {}
         if cookies is not None:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.cookies.items())
-        client.connect(self.url, auth={"token": token} if token else None, headers=headers,
-                       transports=["websocket"], wait_timeout=10)
+        client.connect(
+            self.url,
+            auth={"token": token} if token else None,
+            headers=headers,
+            transports=["websocket"],
+            wait_timeout=10,
+        )
         return client
-
-

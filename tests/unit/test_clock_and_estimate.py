@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,7 +19,7 @@ def hall() -> HallSpec:
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -46,8 +46,16 @@ def test_the_service_day_turns_at_local_midnight(hall: HallSpec, moment: datetim
         ("social-insurance", utc(2026, 11, 28, 6, 0), False),  # Sat 14:00: mornings only
         ("comprehensive", utc(2026, 11, 29, 2, 0), False),  # Sunday: closed all day
     ],
-    ids=["before-issuing", "issuing-opens", "lunch", "afternoon", "before-hall-opens", "saturday",
-         "saturday-afternoon", "sunday"],
+    ids=[
+        "before-issuing",
+        "issuing-opens",
+        "lunch",
+        "afternoon",
+        "before-hall-opens",
+        "saturday",
+        "saturday-afternoon",
+        "sunday",
+    ],
 )
 def test_issuing_hours(hall: HallSpec, queue: str, moment: datetime, issuing: bool) -> None:
     assert clock.is_issuing(hall.queue(queue), hall, moment) is issuing

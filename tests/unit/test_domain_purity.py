@@ -7,9 +7,22 @@ from pathlib import Path
 
 import queue_server.domain
 
-FORBIDDEN = ("flask", "flask_socketio", "socketio", "engineio", "sqlite3", "sqlite_utils", "eventlet", "gevent",
-             "requests", "socket", "queue_server.storage", "queue_server.services", "queue_server.api",
-             "queue_server.realtime")
+FORBIDDEN = (
+    "flask",
+    "flask_socketio",
+    "socketio",
+    "engineio",
+    "sqlite3",
+    "sqlite_utils",
+    "eventlet",
+    "gevent",
+    "requests",
+    "socket",
+    "queue_server.storage",
+    "queue_server.services",
+    "queue_server.api",
+    "queue_server.realtime",
+)
 
 
 def test_domain_modules_import_nothing_impure() -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.domain.access import MATRIX, DeviceKind, Forbidden, Permission, Principal, Role, Unauthenticated, require
+from queue_server.domain.access import (
+    MATRIX,
+    DeviceKind,
+    Forbidden,
+    Permission,
+    Principal,
+    Role,
+    Unauthenticated,
+    require,
+)
 from queue_server.domain.errors import InvalidInput
 from queue_server.domain.identity import id_digest, normalise_id_number
 

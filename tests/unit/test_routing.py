@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from queue_server.domain.routing import Candidate, choose_next, next_streak
 
 
-def c(ticket_id: int, queue: str = "a", priority: bool = False, place: float | None = None, targeted: bool = False) -> Candidate:
+def c(
+    ticket_id: int, queue: str = "a", priority: bool = False, place: float | None = None, targeted: bool = False
+) -> Candidate:
     return Candidate(ticket_id, queue, priority, float(ticket_id if place is None else place), targeted)
 
 
@@ -84,7 +86,9 @@ class Line:
 
     def arrive(self, queue: str, priority: bool) -> None:
         self.clock += 1
-        self.waiting.append(Candidate(len(self.called) + len(self.waiting) + 1000 * int(self.clock), queue, priority, self.clock))
+        self.waiting.append(
+            Candidate(len(self.called) + len(self.waiting) + 1000 * int(self.clock), queue, priority, self.clock)
+        )
 
     def heads(self) -> list[Candidate]:
         heads: dict[tuple[str, bool], Candidate] = {}
@@ -118,7 +122,9 @@ def test_no_ticket_twice_no_starvation_beyond_cap_longest_wait_within_class(
         if op[0] == "arrive":
             line.arrive(op[1], bool(op[2]))
             continue
-        ordinary_waiting = {q: any(t.queue == q and not (t.priority and line.caps[q]) for t in line.waiting) for q in "ab"}
+        ordinary_waiting = {
+            q: any(t.queue == q and not (t.priority and line.caps[q]) for t in line.waiting) for q in "ab"
+        }
         before = list(line.waiting)
         chosen = line.call()
         if chosen is None:
