@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup demo test lint bench clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,dev]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+demo: setup  ## set up the demo hall and serve it (gunicorn, eventlet worker)
+	$(BIN)/queue-server demo --host $(HOST) --port $(PORT)
+
+test: setup lint  ## lint, then every test: unit, integration, end-to-end on a live server
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check queue_server tests bench
+	$(BIN)/ruff format --check queue_server tests bench
+	$(BIN)/mypy queue_server
+
+bench: setup  ## benchmarks: print figures, assert nothing
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
