@@ -188,9 +188,14 @@ class Storage:
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
-        """A connection for reads; each statement sees a committed snapshot."""
+        """A read transaction: every statement inside sees the same committed state, so a
+        snapshot's sequence number matches its counts."""
         with self._connection() as db:
-            yield db
+            db.conn.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                db.conn.rollback()
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:

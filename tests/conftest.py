@@ -78,9 +78,7 @@ def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, d
         _, tokens[kind.value] = auth.create_device(
             store, hall_code="demo", kind=kind, name=kind.value, window=window, now=MONDAY_10AM_SHANGHAI
         )
-    with store.read() as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
+    store.close()  # the last connection to close folds the WAL back into the file
     return instance, tokens
 
 
