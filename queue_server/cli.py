@@ -40,6 +40,9 @@ def demo_hall_toml(*, always_open: bool) -> str:
 def gunicorn_command(bind: str, *, async_mode: str = "eventlet", extra: tuple[str, ...] = ()) -> list[str]:
     """The gunicorn command line for one worker of the production kind."""
     command = [sys.executable, "-m", "gunicorn", "--worker-class", async_mode, "--workers", "1", "--bind", bind]
+    # Open websockets would hold a restart for the default 30 s; screens reconnect and
+    # catch up by sequence number, so a short grace is enough for in-flight requests.
+    command += ["--graceful-timeout", "5"]
     version = tuple(int(p) for p in metadata.version("gunicorn").split(".")[:2])
     if version >= (25, 1):
         command.append("--no-control-socket")  # else gunicorn leaves a socket in ~/.gunicorn

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import request, session
-from flask_socketio import SocketIO, join_room
+from flask_socketio import ConnectionRefusedError, SocketIO, disconnect, join_room
 
 from queue_server import auth, inputs, storage
 from queue_server.commands import COMMANDS, Command
@@ -28,6 +28,7 @@ from queue_server.services import Event, Services
 log = logging.getLogger(__name__)
 
 SUBSCRIBE = "subscribe"
+Credential = tuple[str, str | int]  # ("device", token) or ("user", user_id)
 
 
 class Realtime:
@@ -44,7 +45,7 @@ class Realtime:
         self.services = services
         self.catch_up_limit = catch_up_limit
         self.now = now
-        self._principals: dict[str, Principal] = {}
+        self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
         socketio.on_event("connect", self._on_connect)
         socketio.on_event("disconnect", self._on_disconnect)
         socketio.on_event(SUBSCRIBE, self._on_subscribe)
@@ -62,31 +63,46 @@ class Realtime:
 
     @property
     def connected(self) -> int:
-        return len(self._principals)
+        return len(self._credentials)
 
     # ---- handlers -------------------------------------------------------------------
 
     def _on_connect(self, credentials: dict[str, Any] | None = None) -> None:
         token = credentials.get("token") if isinstance(credentials, dict) else None
         if isinstance(token, str) and token:
-            principal = auth.device_principal(self.store, token)
-            if principal is None:
-                raise ConnectionRefusedError("设备令牌无效或已吊销：请联系管理员重新登记此设备")
+            credential: Credential = ("device", token)
         elif "user_id" in session:
-            principal = auth.principal_for_user_id(self.store, session["user_id"])
-            if principal is None:
-                raise ConnectionRefusedError("账号已停用：请重新登录")
+            credential = ("user", session["user_id"])
         else:
             raise ConnectionRefusedError("请先登录，或使用设备令牌连接")
-        self._principals[request.sid] = principal  # type: ignore[attr-defined]
+        if self._resolve(credential) is None:
+            if credential[0] == "device":
+                raise ConnectionRefusedError("设备令牌无效或已吊销：请联系管理员重新登记此设备")
+            raise ConnectionRefusedError("账号已停用：请重新登录")
+        self._credentials[request.sid] = credential  # type: ignore[attr-defined]
 
     def _on_disconnect(self, reason: Any = None) -> None:
-        self._principals.pop(request.sid, None)  # type: ignore[attr-defined]
+        self._credentials.pop(request.sid, None)  # type: ignore[attr-defined]
+
+    def _resolve(self, credential: Credential) -> Principal | None:
+        kind, value = credential
+        if kind == "device":
+            return auth.device_principal(self.store, str(value))
+        return auth.principal_for_user_id(self.store, int(value))
+
+    def _principal(self) -> Principal | None:
+        """Who sent this message, checked afresh: a token revoked or an account disabled
+        since the connection was made loses its access here, and the link is closed."""
+        credential = self._credentials.get(request.sid)  # type: ignore[attr-defined]
+        principal = self._resolve(credential) if credential else None
+        if principal is None:
+            disconnect()
+        return principal
 
     def _on_subscribe(self, data: Any = None) -> dict[str, Any]:
         def run() -> dict[str, Any]:
             args = inputs.mapping(data)
-            principal = self._principals.get(request.sid)  # type: ignore[attr-defined]
+            principal = self._principal()
             hall_code = inputs.text(args, "hall", max_length=40, required=True)
             assert hall_code is not None
             hall = self.services.hall(hall_code)
@@ -127,7 +143,7 @@ class Realtime:
             def run() -> tuple[dict[str, Any], list[Event]]:
                 args = inputs.mapping(data)
                 hall = inputs.text(args, "hall", max_length=40, required=True)
-                principal = self._principals.get(request.sid)  # type: ignore[attr-defined]
+                principal = self._principal()
                 return command.run(self.services, principal, hall, args, self.now())  # type: ignore[arg-type]
 
             answer, events = self._answer(run)

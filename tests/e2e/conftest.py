@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.helpers import Screen, start
+from tests.e2e.helpers import Screen
 from tests.support.live import LiveServer
 
 
 def _live(instance: Path) -> Iterator[LiveServer]:
     server = LiveServer(instance)
     server.prepare()
-    start(server)
     try:
+        server.start()
         yield server
     finally:
         server.kill()  # SIGTERM would wait for gunicorn's graceful timeout while sockets are open
@@ -68,4 +68,3 @@ def sign_in() -> Iterator[Callable[[LiveServer, str], requests.Session]]:
     yield open_session
     for session in sessions:
         session.close()
-

@@ -21,24 +21,6 @@ TIMEOUT = 10  # seconds for any one request, acknowledgement or awaited event
 Payload = dict[str, Any]
 
 
-def start(server: LiveServer) -> None:
-    """`server.start()`, tolerating a slow worker boot.
-
-    `LiveServer.start()` polls /health with a 1 s read timeout and retries only on
-    `requests.ConnectionError`. Once gunicorn's master has bound the port, a request
-    waits in the backlog until the worker has imported the app; on a busy machine that
-    takes more than a second, the poll raises `ReadTimeout`, and `start()` gives up
-    although the server is coming up. Here the port is open, so one request with a
-    longer timeout simply waits for the worker.
-    """
-    try:
-        server.start()
-    except requests.Timeout:
-        assert server.process is not None and server.process.poll() is None, "server died while booting"
-        response = requests.get(server.api("/health"), timeout=60)
-        assert response.status_code == 200, response.text
-
-
 def server_errors(server: LiveServer) -> list[str]:
     """Lines the server logged at ERROR or above (unhandled exceptions, failed handlers)."""
     if server.log_path is None or not server.log_path.exists():
@@ -55,7 +37,9 @@ def server_errors(server: LiveServer) -> list[str]:
 
 def check(response: requests.Response, status: int) -> Payload:
     """The JSON body of a response that must have `status`; else fail showing the body."""
-    assert response.status_code == status, f"{response.request.method} {response.url} -> {response.status_code}: {response.text}"
+    assert response.status_code == status, (
+        f"{response.request.method} {response.url} -> {response.status_code}: {response.text}"
+    )
     return response.json() if response.content else {}
 
 
@@ -64,7 +48,9 @@ def issue(server: LiveServer, session: requests.Session, **body: Any) -> Payload
     return check(session.post(server.api(f"/halls/{HALL}/tickets"), json=body, timeout=TIMEOUT), 201)
 
 
-def window_post(server: LiveServer, session: requests.Session, window: int, action: str, **body: Any) -> requests.Response:
+def window_post(
+    server: LiveServer, session: requests.Session, window: int, action: str, **body: Any
+) -> requests.Response:
     """POST /halls/demo/windows/{window}/{action}, e.g. action="call-next"."""
     return session.post(server.api(f"/halls/{HALL}/windows/{window}/{action}"), json=body or None, timeout=TIMEOUT)
 

@@ -123,3 +123,19 @@ def test_devices_cannot_run_window_commands_and_errors_come_back_as_problems(app
     assert not_a_dict["problem"]["status"] == 422
     no_hall = ack(kiosk, "subscribe", {"hall": "atlantis"})
     assert no_hall["problem"]["status"] == 404
+
+
+def test_a_device_revoked_while_connected_loses_access_at_its_next_message(app: Flask, store) -> None:  # type: ignore[no-untyped-def]
+    from queue_server import auth
+    from tests.conftest import MONDAY_10AM_SHANGHAI
+
+    kiosk = screen(app, "kiosk")
+    assert ack(kiosk, "issue_ticket", {"hall": "demo", "queue": "pickup"})["ok"]
+    with store.read() as db:
+        device_id = next(db.query("SELECT id FROM devices WHERE kind = 'kiosk'"))["id"]
+    auth.revoke_device(store, device_id, MONDAY_10AM_SHANGHAI)
+    answer = kiosk.emit("issue_ticket", {"hall": "demo", "queue": "pickup"}, callback=True)
+    assert answer is None or answer["problem"]["status"] == 401
+    assert not kiosk.is_connected()
+    with store.read() as db:
+        assert db.execute("SELECT count(*) FROM tickets").fetchone()[0] == 1

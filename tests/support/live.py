@@ -106,8 +106,8 @@ class LiveServer:
             try:
                 if requests.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
-                time.sleep(0.05)  # the port is not open yet: nothing to wait on but time
+            except requests.RequestException:
+                time.sleep(0.05)  # port not open yet, or the worker still importing
         raise RuntimeError(f"server did not answer within {timeout}s")
 
     def kill(self) -> None:
