@@ -1,0 +1,317 @@
+"""Ticket issue rate on one eventlet worker, beside the framework's ceiling.
+
+For each SQLite `synchronous` mode asked for (FULL, the production default, makes every
+commit durable with an fsync; NORMAL is there for comparison), a fresh live server is
+started over the bench hall, and C client threads, each holding one keep-alive HTTP
+connection, run three phases against it:
+
+1. `GET /api/v1/health` without a session: gunicorn + eventlet + Flask and nothing
+   else, the ceiling of this machine.
+2. `GET /api/v1/health` signed in as the guide: the same, plus what every API request
+   of a signed-in user pays (session cookie check, user look-up).
+3. `POST /api/v1/halls/demo/tickets` signed in as the guide: one write transaction
+   and one `ticket_issued` emit per request, round-robin over the bench hall's 26 queues.
+
+Each phase is bounded by a request count and a time limit. The clients use
+`http.client` rather than `requests`: on two cores a `requests` client spends about a
+millisecond of CPU per request and becomes the bottleneck itself.
+
+    python -m bench.issue_rate [--clients 8] [--issues 2000] [--health 2000] [--synchronous FULL,NORMAL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bench.common import (
+    QUEUES,
+    BenchServer,
+    commit_ms,
+    cpu_seconds,
+    filesystem_of,
+    ms,
+    percentile,
+    rss_mib,
+    stop_cleanly_on_signals,
+    table,
+)
+from tests.support.live import HALL
+
+WARM_UP_HEALTH = 200
+WARM_UP_ISSUES_PER_CLIENT = 2
+HEADERS = [
+    "mode / phase",
+    "ok",
+    "failed",
+    "wall s",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "worker CPU",
+    "worker ms/req",
+    "client CPU",
+]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One kind of request: method, path, body maker, the status that counts as success."""
+
+    method: str
+    path: str
+    status: int
+    headers: dict[str, str]
+    body: list[bytes] | None = None  # cycled through, request i sends body[i % len]
+
+    def send(self, connection: http.client.HTTPConnection, index: int) -> tuple[int, bytes]:
+        body = self.body[index % len(self.body)] if self.body else None
+        connection.request(self.method, self.path, body=body, headers=self.headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
+    wall: float = 0.0
+    worker_cpu: float = 0.0
+    client_cpu: float = 0.0
+    timed_out: bool = False
+
+    def row(self, mode: str) -> list[object]:
+        count = len(self.latencies)
+        return [
+            f"{mode:<6} {self.name}",
+            count,
+            sum(self.failures.values()),
+            f"{self.wall:.2f}",
+            f"{count / self.wall:.0f}" if self.wall else "-",
+            ms(percentile(self.latencies, 50)),
+            ms(percentile(self.latencies, 99)),
+            ms(max(self.latencies, default=float("nan"))),
+            f"{100 * self.worker_cpu / self.wall:.0f}%" if self.wall else "-",
+            f"{1000 * self.worker_cpu / count:.2f}" if count else "-",
+            f"{100 * self.client_cpu / self.wall:.0f}%" if self.wall else "-",
+        ]
+
+
+def run_phase(name: str, port: int, call: Call, total: int, clients: int, time_limit: float, worker: int) -> Phase:
+    """`total` requests shared by `clients` threads, one keep-alive connection each,
+    started together; a thread stops early once `time_limit` seconds have passed."""
+    phase = Phase(name)
+    counter = itertools.count()
+    lock = threading.Lock()
+    ready = threading.Barrier(clients + 1)
+    deadline = time.perf_counter() + time_limit + 10  # set again when the phase starts
+
+    def client() -> None:
+        mine: list[float] = []
+        failures: Counter[str] = Counter()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        ready.wait()
+        while True:
+            with lock:
+                index = next(counter)
+            if index >= total:
+                break
+            if time.perf_counter() > deadline:
+                phase.timed_out = True
+                break
+            began = time.perf_counter()
+            try:
+                status, body = call.send(connection, index)
+            except (OSError, http.client.HTTPException) as error:
+                failures[type(error).__name__] += 1
+                connection.close()  # the next request opens a new connection
+                continue
+            elapsed = time.perf_counter() - began
+            if status == call.status:
+                mine.append(elapsed)
+            else:
+                failures[f"HTTP {status} {_problem_code(body)}".strip()] += 1
+        connection.close()
+        with lock:
+            phase.latencies.extend(mine)
+            phase.failures.update(failures)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    worker_before, client_before = cpu_seconds(worker), _own_cpu()
+    deadline = time.perf_counter() + time_limit
+    began = time.perf_counter()
+    ready.wait()
+    for thread in threads:
+        thread.join(time_limit + 30)  # each request has a 10 s timeout; this is a backstop
+    phase.wall = time.perf_counter() - began
+    phase.worker_cpu = cpu_seconds(worker) - worker_before
+    phase.client_cpu = _own_cpu() - client_before
+    return phase
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _problem_code(body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("code", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+@dataclass
+class ModeResult:
+    synchronous: str
+    phases: list[Phase]
+    rss_idle: float
+    rss_after: float
+    log_problems: list[str]
+    instance: str
+
+
+def run_mode(synchronous: str, args: argparse.Namespace) -> ModeResult:
+    bench = BenchServer.start(synchronous=synchronous, windows=1, keep=args.keep, parent=args.dir)
+    try:
+        server = bench.server
+        worker = bench.worker_pid()
+        rss_idle = rss_mib(worker)
+        guide = server.session("guide")
+        signed_in = {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in guide.cookies.items()),
+            "X-CSRF-Token": str(guide.headers["X-CSRF-Token"]),
+        }
+        guide.close()
+        anonymous_health = Call("GET", "/api/v1/health", 200, {})
+        signed_in_health = Call("GET", "/api/v1/health", 200, signed_in)
+        issue = Call(
+            "POST",
+            f"/api/v1/halls/{HALL}/tickets",
+            201,
+            {**signed_in, "Content-Type": "application/json"},
+            [json.dumps({"queue": queue}).encode() for queue in QUEUES],
+        )
+
+        def phase(name: str, call: Call, total: int) -> Phase:
+            return run_phase(name, server.port, call, total, args.clients, args.time_limit, worker)
+
+        # warm-up: code paths, caches and the connection pool hot (not counted)
+        phase("warm-up", signed_in_health, WARM_UP_HEALTH)
+        phase("warm-up", issue, WARM_UP_ISSUES_PER_CLIENT * args.clients)
+        phases = [
+            phase("GET /health, anonymous", anonymous_health, args.health),
+            phase("GET /health, signed in", signed_in_health, args.health),
+            phase("POST /tickets", issue, args.issues),
+        ]
+        rss_after = rss_mib(worker)
+    finally:
+        problems = bench.stop()
+    return ModeResult(synchronous, phases, rss_idle, rss_after, problems, str(bench.instance))
+
+
+def report(results: list[ModeResult], args: argparse.Namespace, commits: dict[str, tuple[float, float]]) -> str:
+    probe = ", ".join(f"{mode} p50 {p50:.2f} / p99 {p99:.2f} ms" for mode, (p50, p99) in commits.items())
+    out = [
+        f"issue_rate: one gunicorn eventlet worker; {args.clients} client threads, one keep-alive connection each;"
+        f" {os.cpu_count()} CPUs",
+        f"database on {filesystem_of(args.dir)}; a bare SQLite WAL commit there: {probe}",
+        "",
+        table(HEADERS, [phase.row(r.synchronous) for r in results for phase in r.phases]),
+        "",
+        table(
+            ["synchronous", "worker RSS idle MiB", "RSS after MiB", "server log errors"],
+            [[r.synchronous, f"{r.rss_idle:.1f}", f"{r.rss_after:.1f}", len(r.log_problems)] for r in results],
+        ),
+    ]
+    for result in results:
+        for phase in result.phases:
+            if phase.failures:
+                out.append(f"{result.synchronous} {phase.name} failures: {dict(phase.failures)}")
+            if phase.timed_out:
+                out.append(f"{result.synchronous} {phase.name}: stopped by the {args.time_limit:.0f} s limit")
+        if result.log_problems:
+            out.append(
+                f"{result.synchronous}: {result.instance}/server.log has {len(result.log_problems)} error lines, first:"
+            )
+            out += [f"    {line}" for line in result.log_problems[:5]]
+    out += [
+        "",
+        "worker CPU: the worker's CPU time over the wall time (100% = one core); worker ms/req: its CPU per request;",
+        "client CPU: this process likewise. While SQLite commits, the worker waits on the disk without using CPU.",
+    ]
+    return "\n".join(out)
+
+
+def summary(results: list[ModeResult]) -> list[list[object]]:
+    """The headline figures, for `python -m bench`."""
+    rows: list[list[object]] = []
+    for result in results:
+        for phase in result.phases:
+            count = len(phase.latencies)
+            rate = f"{count / phase.wall:.0f}/s" if phase.wall else "-"
+            p50, p99 = ms(percentile(phase.latencies, 50)), ms(percentile(phase.latencies, 99))
+            rows.append([f"{result.synchronous} {phase.name}", rate, f"p50 {p50} ms, p99 {p99} ms"])
+        rows.append(
+            [f"{result.synchronous} worker RSS", f"{result.rss_after:.0f} MiB", f"idle {result.rss_idle:.0f} MiB"]
+        )
+    return rows
+
+
+def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
+    """Every mode asked for: the report, whether all went well, the summary rows."""
+    results = [run_mode(mode, args) for mode in args.modes]
+    commits = {mode: commit_ms(args.dir, mode) for mode in args.modes}
+    failed = any(p.failures or p.timed_out for r in results for p in r.phases) or any(r.log_problems for r in results)
+    return report(results, args, commits), not failed, summary(results)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.issue_rate", description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=8, help="concurrent client threads (default 8)")
+    parser.add_argument("--issues", type=int, default=2000, help="tickets to issue per mode (default 2000)")
+    parser.add_argument("--health", type=int, default=2000, help="GET /health requests per phase (default 2000)")
+    parser.add_argument(
+        "--synchronous",
+        default="FULL,NORMAL",
+        help="comma-separated SQLite synchronous modes, a fresh server each (default FULL,NORMAL)",
+    )
+    parser.add_argument("--time-limit", type=float, default=30, help="seconds at most per phase (default 30)")
+    parser.add_argument("--dir", default=None, help="parent folder of the throw-away instance (default: system temp)")
+    parser.add_argument("--keep", action="store_true", help="keep the instance folder and its server.log")
+    args = parser.parse_args(argv)
+    args.modes = [m.strip().upper() for m in args.synchronous.split(",") if m.strip()]
+    if not args.modes or any(m not in ("FULL", "NORMAL", "EXTRA") for m in args.modes):
+        parser.error("--synchronous takes FULL, NORMAL or EXTRA, comma-separated")
+    if not 1 <= args.clients <= 64:
+        parser.error("--clients must be between 1 and 64")
+    capacity = len(QUEUES) * 999 - WARM_UP_ISSUES_PER_CLIENT * args.clients
+    if not 1 <= args.issues <= capacity:
+        parser.error(f"--issues must be between 1 and {capacity} (26 queues of 999 tickets a day)")
+    if not 1 <= args.health <= 100_000 or not 1 <= args.time_limit <= 600:
+        parser.error("--health must be 1..100000 and --time-limit 1..600")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    stop_cleanly_on_signals()
+    text, ok, _ = run(args)
+    print(text)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
