@@ -49,4 +49,3 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
 def resolve_instance_path(explicit: str | None = None) -> Path:
     return Path(explicit or os.environ.get("QUEUE_INSTANCE_PATH") or "instance").resolve()
-
