@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_socketio import SocketIO
 
+import signage
 from queue_server import config, storage
 from queue_server.api import create_blueprint, register_error_handlers
 from queue_server.domain import clock
@@ -42,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     realtime = Realtime(socketio, store, services, app.config["CATCH_UP_LIMIT"], now)
     app.extensions["hall_queue"] = {"store": store, "services": services, "realtime": realtime, "now": now}
     app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
+    app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")
     register_error_handlers(app)
     log.info("hall-queue ready: database %s, async mode %s", app.config["DATABASE"], app.config["ASYNC_MODE"])
     return app
