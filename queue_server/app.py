@@ -16,6 +16,7 @@ from queue_server.api import create_blueprint, register_error_handlers
 from queue_server.domain import clock
 from queue_server.realtime import Realtime
 from queue_server.services import Services
+from queue_server.speech import SpeechRenderer
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,16 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     )
     now = app.config.get("CLOCK") or clock.utc_now  # tests may pass a callable
     realtime = Realtime(socketio, store, services, app.config["CATCH_UP_LIMIT"], now)
-    app.extensions["hall_queue"] = {"store": store, "services": services, "realtime": realtime, "now": now}
+    speech = SpeechRenderer(
+        Path(app.config["SPEECH_CACHE"] or Path(app.instance_path) / "speech-cache"), app.config["ESPEAK_NG"]
+    )
+    app.extensions["hall_queue"] = {
+        "store": store,
+        "services": services,
+        "realtime": realtime,
+        "speech": speech,
+        "now": now,
+    }
     app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")
     register_error_handlers(app)

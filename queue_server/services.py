@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from queue_server import storage
-from queue_server.domain import clock, estimate, routing
-from queue_server.domain.access import Permission, Principal, Role, require
+from queue_server.domain import announcements, clock, estimate, routing, screens
+from queue_server.domain.access import DeviceKind, Permission, Principal, Role, require
 from queue_server.domain.errors import (
     Conflict,
     DuplicateWaiting,
@@ -61,6 +61,7 @@ class EventType:
     WINDOW_RESUMED = "window_resumed"
     WINDOW_CLOSED = "window_closed"
     HALL_UPDATED = "hall_updated"
+    NOTICE_CHANGED = "notice_changed"
 
     @classmethod
     def all(cls) -> list[str]:
@@ -192,15 +193,17 @@ class Services:
             hall = self._hall(db, hall_code)
             require(principal, Permission.VIEW_HALL, hall.id)
             day = clock.service_day(now, hall.spec).isoformat()
-            last_seq = storage.hall_by_id(db, hall.id)["last_seq"]  # type: ignore[index]
+            hall_row = storage.hall_by_id(db, hall.id)
+            assert hall_row is not None
             waiting = storage.waiting_counts(db, hall.id, day)
             window_rows = storage.windows(db, hall.id)
             calls = storage.last_calls(db, hall.id, day)
         spec = hall.spec
         return {
             "hall": {"code": spec.code, "name": spec.name, "timezone": spec.timezone, "notice": spec.notice},
+            "notice": hall_row["notice"] if hall_row["notice"] is not None else spec.notice,
             "service_day": day,
-            "seq": last_seq,
+            "seq": hall_row["last_seq"],
             "zones": [{"code": z.code, "name": z.name} for z in spec.zones],
             "queues": [
                 {
@@ -683,6 +686,98 @@ class Services:
 
         return self._window_use_case(principal, hall_code, number, now, act)
 
+    # ---- screens --------------------------------------------------------------------
+
+    def hall_code(self, hall_id: int) -> str:
+        with self.store.read() as db:
+            row = storage.hall_by_id(db, hall_id)
+        if row is None:
+            raise NotFound(f"没有编号为 {hall_id} 的大厅", field="hall")
+        return str(row["code"])
+
+    def notice(self, hall_code: str) -> str:
+        with self.store.read() as db:
+            hall = self._hall(db, hall_code)
+            row = storage.hall_by_id(db, hall.id)
+        assert row is not None
+        return str(row["notice"]) if row["notice"] is not None else hall.spec.notice
+
+    def set_notice(
+        self, principal: Principal | None, hall_code: str, notice: str | None, now: datetime
+    ) -> tuple[dict[str, Any], list[Event]]:
+        """The manager's scrolling notice for every screen without one of its own; `None`
+        goes back to the hall file's notice."""
+        if notice is not None and len(notice) > screens.MAX_NOTICE:
+            raise InvalidInput(f"公告最长 {screens.MAX_NOTICE} 字", field="notice")
+        with self.store.write() as db:
+            hall = self._hall(db, hall_code)
+            require(principal, Permission.CONFIGURE_SCREENS, hall.id)
+            storage.set_hall_notice(db, hall.id, notice)
+            shown = notice if notice is not None else hall.spec.notice
+            event = self._event(db, hall_code, hall.id, now, EventType.NOTICE_CHANGED, {"notice": shown})
+        return {"notice": shown}, [event]
+
+    def screen(self, device_id: int) -> dict[str, Any]:
+        """A screen device's own record with its settings (defaults filled in)."""
+        with self.store.read() as db:
+            row = storage.device_by_id(db, device_id)
+        if row is None or DeviceKind(row["kind"]) not in screens.SCREEN_KINDS:
+            raise NotFound(f"没有编号为 {device_id} 的屏幕设备", field="device_id")
+        return self._screen_view(row)
+
+    def list_screens(self, principal: Principal | None, hall_code: str) -> list[dict[str, Any]]:
+        with self.store.read() as db:
+            hall = self._hall(db, hall_code)
+            require(principal, Permission.VIEW_SCREENS, hall.id)
+            return [self._screen_view(row) for row in storage.screen_devices(db, hall.id)]
+
+    def configure_screen(
+        self, principal: Principal | None, hall_code: str, device_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        with self.store.write() as db:
+            hall = self._hall(db, hall_code)
+            require(principal, Permission.CONFIGURE_SCREENS, hall.id)
+            row = storage.device_by_id(db, device_id)
+            if row is None or row["hall_id"] != hall.id or DeviceKind(row["kind"]) not in screens.SCREEN_KINDS:
+                raise NotFound(f"大厅中没有编号为 {device_id} 的屏幕设备", field="device_id")
+            current = screens.load_settings(DeviceKind(row["kind"]), json.loads(row["settings"]))
+            zones = {z.code for z in hall.spec.zones}
+            updated = screens.apply_changes(current, changes, zones)
+            if updated.zone is not None and row["kind"] == DeviceKind.WINDOW_SCREEN.value:
+                raise InvalidInput("窗口屏只显示它绑定的窗口，不能设置区域", field="zone")
+            storage.set_device_settings(db, device_id, updated.to_dict())
+            row = {**row, "settings": json.dumps(updated.to_dict())}
+        return self._screen_view(row)
+
+    def record_seen(self, device_id: int, seen_at: datetime, shown_seq: int | None) -> None:
+        with self.store.write() as db:
+            storage.set_device_seen(db, device_id, clock.iso(seen_at), shown_seq)
+
+    def announcement(self, principal: Principal | None, hall_code: str, seq: int, language: str) -> str:
+        """What a voice says for the call logged as `seq`: only calls are ever spoken."""
+        if language not in announcements.LANGUAGES:
+            raise InvalidInput(f"language 只能是 {', '.join(announcements.LANGUAGES)}", field="language")
+        with self.store.read() as db:
+            hall = self._hall(db, hall_code)
+            require(principal, Permission.VIEW_HALL, hall.id)
+            row = storage.event(db, hall.id, seq)
+        if row is None or row["type"] not in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED):
+            raise NotFound(f"第 {seq} 条事件不是叫号", field="seq")
+        return str(json.loads(row["data"])["speech"][language])
+
+    @staticmethod
+    def _screen_view(row: dict[str, Any]) -> dict[str, Any]:
+        kind = DeviceKind(row["kind"])
+        return {
+            "device_id": row["id"],
+            "kind": kind.value,
+            "name": row["name"],
+            "window": row["window"],
+            "settings": screens.load_settings(kind, json.loads(row["settings"])).to_dict(),
+            "last_seen": row["last_seen_at"],
+            "last_shown_seq": row["last_shown_seq"],
+        }
+
     # ---- end of day -----------------------------------------------------------------
 
     def sweep(
@@ -808,7 +903,7 @@ class Services:
         )
         if not recall:
             storage.update_window(db, hall.id, number, ticket_id=ticket_id, updated_at=clock.iso(now))
-        text = f"请{row['number']}号到{number}号窗口办理" + ("（重呼）" if recall else "")
+        texts = announcements.call_texts(row["number"], number, recall=recall)
         return self._ticket_event(
             db,
             hall,
@@ -819,7 +914,9 @@ class Services:
             window=number,
             reason=reason,
             extra={
-                "text": text,
+                "text": texts["zh-CN"],
+                "texts": texts,
+                "speech": announcements.call_speech(row["number"], number, recall=recall),
                 "recall": recall,
                 "call_count": row["calls"] + 1,
                 "waiting": {row["queue"]: self._waiting(db, hall, row["service_day"], row["queue"])},

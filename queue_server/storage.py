@@ -145,6 +145,13 @@ _MIGRATIONS: Sequence[str] = (
         closed_at TEXT
     );
     """,
+    # 2: screens: per-device settings and presence; a notice the manager edits
+    """
+    ALTER TABLE devices ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE devices ADD COLUMN last_seen_at TEXT;
+    ALTER TABLE devices ADD COLUMN last_shown_seq INTEGER;
+    ALTER TABLE halls ADD COLUMN notice TEXT;
+    """,
 )
 
 
@@ -310,6 +317,10 @@ def events_since(db: sqlite_utils.Database, hall_id: int, after_seq: int, limit:
         )
     )
     return rows
+
+
+def event(db: sqlite_utils.Database, hall_id: int, seq: int) -> Row | None:
+    return _one(db, "SELECT seq, type, data FROM events WHERE hall_id = ? AND seq = ?", [hall_id, seq])
 
 
 def ticket_events(db: sqlite_utils.Database, ticket_id: int) -> list[Row]:
@@ -551,6 +562,35 @@ def insert_device(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
 
 def device_by_digest(db: sqlite_utils.Database, digest: str) -> Row | None:
     return _one(db, "SELECT * FROM devices WHERE token_digest = ? AND revoked_at IS NULL", [digest])
+
+
+def device_by_id(db: sqlite_utils.Database, device_id: int) -> Row | None:
+    return _one(db, "SELECT * FROM devices WHERE id = ? AND revoked_at IS NULL", [device_id])
+
+
+def screen_devices(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
+    return list(
+        db.query(
+            """SELECT id, kind, window, name, settings, last_seen_at, last_shown_seq FROM devices
+               WHERE hall_id = ? AND revoked_at IS NULL AND kind IN ('hall_screen', 'window_screen') ORDER BY id""",
+            [hall_id],
+        )
+    )
+
+
+def set_device_settings(db: sqlite_utils.Database, device_id: int, settings: dict[str, Any]) -> None:
+    db.execute("UPDATE devices SET settings = ? WHERE id = ?", [json.dumps(settings, ensure_ascii=False), device_id])
+
+
+def set_device_seen(db: sqlite_utils.Database, device_id: int, seen_at: str, shown_seq: int | None) -> None:
+    db.execute(
+        "UPDATE devices SET last_seen_at = ?, last_shown_seq = coalesce(?, last_shown_seq) WHERE id = ?",
+        [seen_at, shown_seq, device_id],
+    )
+
+
+def set_hall_notice(db: sqlite_utils.Database, hall_id: int, notice: str | None) -> None:
+    db.execute("UPDATE halls SET notice = ? WHERE id = ?", [notice, hall_id])
 
 
 def revoke_device(db: sqlite_utils.Database, device_id: int, now: str) -> bool:

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, request, session
+from flask import Blueprint, Flask, Response, current_app, g, request, send_file, session
 from werkzeug.exceptions import HTTPException
 
 from queue_server import auth, inputs
@@ -17,6 +17,7 @@ from queue_server.domain.access import Principal, Unauthenticated
 from queue_server.domain.errors import DomainError, InvalidInput, MalformedRequest
 from queue_server.problems import CONTENT_TYPE, from_domain_error, problem
 from queue_server.services import Event, Services
+from queue_server.speech import SpeechUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,40 @@ def create_blueprint() -> Blueprint:
             raise NotFoundAction(f"窗口没有 {action!r} 操作：可用的有 {', '.join(_window_actions())}")
         return _run(name, hall, {**_body(), "window": window})
 
+    @bp.put("/halls/<hall>/notice")
+    def put_notice(hall: str) -> Response:
+        args = _body()
+        if "notice" not in args or not (args["notice"] is None or isinstance(args["notice"], str)):
+            raise InvalidInput("请给出 notice：公告文本，或 null 恢复大厅配置中的公告", field="notice")
+        notice = args["notice"].strip() or None if isinstance(args["notice"], str) else None
+        result, events = _services().set_notice(_principal(), hall, notice, _now())
+        _publish(events)
+        return _json(result)
+
+    @bp.get("/halls/<hall>/screens")
+    def list_screens(hall: str) -> Response:
+        screens = _services().list_screens(_principal(), hall)
+        return _json({"screens": _ext()["realtime"].screens(screens)})
+
+    @bp.put("/halls/<hall>/screens/<int:device_id>")
+    def put_screen(hall: str, device_id: int) -> Response:
+        screen = _services().configure_screen(_principal(), hall, device_id, _body())
+        _ext()["realtime"].screen_configured(device_id, screen["settings"])
+        return _json(_ext()["realtime"].screens([screen])[0])
+
+    @bp.get("/halls/<hall>/announcements/<int:seq>.wav")
+    def announcement_audio(hall: str, seq: int) -> Response:
+        """The call logged as `seq`, spoken by espeak-ng: for screens without a Chinese voice."""
+        args = dict(request.args)
+        language = inputs.text(args, "language", max_length=8) or "zh-CN"
+        rate = _rate(args.get("rate"))
+        text = _services().announcement(_principal(), hall, seq, language)
+        try:
+            path = _ext()["speech"].render(text, language, rate)
+        except SpeechUnavailable:
+            raise SpeechMissing("服务器没有可用的离线语音引擎（espeak-ng）：请安装后重试") from None
+        return send_file(path, mimetype="audio/wav", max_age=86400)
+
     @bp.post("/halls/<hall>/sweep")
     def sweep(hall: str) -> Response:
         args = _body()
@@ -218,6 +253,18 @@ def _run(name: str, hall: str, args: dict[str, Any]) -> Response:
     result, events = COMMANDS[name].run(_services(), _principal(), hall, args, _now())
     _publish(events)
     return _json(result)
+
+
+def _rate(raw: str | None) -> float:
+    if raw is None:
+        return 1.0
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = -1
+    if not 0.5 <= rate <= 2.0:
+        raise InvalidInput("rate 须是 0.5 到 2.0 之间的数", field="rate")
+    return rate
 
 
 def _window_actions() -> list[str]:
@@ -248,6 +295,12 @@ class CsrfFailed(DomainError):
     status = 403
     code = "csrf_failed"
     title = "CSRF token missing or wrong"
+
+
+class SpeechMissing(DomainError):
+    status = 503
+    code = "speech_unavailable"
+    title = "No offline speech engine"
 
 
 class NotFoundAction(DomainError):

@@ -23,6 +23,7 @@ def _problem_responses(*statuses: int) -> dict[str, Any]:
         409: "The current state does not allow it (closed or full queue, busy window, wrong ticket state)",
         413: "Body too large",
         422: "A field is missing or invalid; `field` names it",
+        503: "No offline speech engine (espeak-ng) on the server",
     }
     return {
         str(s): {"description": meaning[s], "content": {"application/problem+json": {"schema": PROBLEM}}}
@@ -59,6 +60,24 @@ ISSUE_BODY = {
         "id_number": {"type": "string", "description": "Checked, then kept only as a keyed hash"},
         "appointment": {"type": "string"},
         "channel": {"enum": ["desk", "kiosk", "appointment", "phone"]},
+    },
+}
+
+SCREEN_SETTINGS = {
+    "type": "object",
+    "properties": {
+        "zone": {"type": ["string", "null"]},
+        "rows": {"type": "integer", "minimum": 1, "maximum": 20},
+        "language": {"enum": ["zh-CN", "zh-TW", "en"]},
+        "notice": {"type": ["string", "null"], "maxLength": 500},
+        "voice": {
+            "type": "object",
+            "properties": {
+                "enabled": {"type": "boolean"},
+                "repeat": {"type": "integer", "minimum": 1, "maximum": 5},
+                "rate": {"type": "number", "minimum": 0.5, "maximum": 2.0},
+            },
+        },
     },
 }
 
@@ -160,6 +179,47 @@ def openapi_document() -> dict[str, Any]:
                 who="guide, manager",
                 errors=(409, 422),
             ),
+        },
+        "/api/v1/halls/{hall}/notice": {
+            "parameters": [HALL],
+            "put": _op(
+                "Set the scrolling notice for every screen without its own (null: the hall file's)",
+                body={"type": "object", "required": ["notice"], "properties": {"notice": {"type": ["string", "null"]}}},
+                who="manager",
+                errors=(422,),
+            ),
+        },
+        "/api/v1/halls/{hall}/screens": {
+            "parameters": [HALL],
+            "get": _op(
+                "Every screen device: settings, online, last seen, last call shown, announcer", who="manager, admin"
+            ),
+        },
+        "/api/v1/halls/{hall}/screens/{device_id}": {
+            "parameters": [HALL, {"name": "device_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "put": _op(
+                "Change a screen's settings (any subset); the open page follows at once",
+                body=SCREEN_SETTINGS,
+                who="manager",
+                errors=(422,),
+            ),
+        },
+        "/api/v1/halls/{hall}/announcements/{seq}.wav": {
+            "parameters": [
+                HALL,
+                {"name": "seq", "in": "path", "required": True, "schema": {"type": "integer"}},
+                {"name": "language", "in": "query", "schema": {"enum": ["zh-CN", "zh-TW", "en"]}},
+                {"name": "rate", "in": "query", "schema": {"type": "number", "minimum": 0.5, "maximum": 2.0}},
+            ],
+            "get": {
+                **_op(
+                    "The call logged as seq, spoken by espeak-ng (for screens without a Chinese voice)",
+                    who="every role and device of the hall",
+                    errors=(422,),
+                ),
+                "responses": {"200": {"description": "WAV audio", "content": {"audio/wav": {}}}}
+                | _problem_responses(401, 403, 404, 422, 503),
+            },
         },
         "/api/v1/halls/{hall}/sweep": {
             "parameters": [HALL],

@@ -36,6 +36,8 @@ class Permission(StrEnum):
     READ_LOG = "read_log"  # a ticket's full transition log
     SWEEP_DAY = "sweep_day"
     CONFIGURE_HALL = "configure_hall"
+    CONFIGURE_SCREENS = "configure_screens"  # the notice and each screen's settings
+    VIEW_SCREENS = "view_screens"  # which screens are online, last seen
 
 
 Actor = Role | DeviceKind
@@ -50,6 +52,8 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.READ_LOG: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.SWEEP_DAY: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.CONFIGURE_HALL: frozenset({Role.ADMIN}),
+    Permission.CONFIGURE_SCREENS: frozenset({Role.MANAGER}),
+    Permission.VIEW_SCREENS: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 

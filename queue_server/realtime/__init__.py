@@ -15,19 +15,34 @@ from datetime import datetime
 from typing import Any
 
 from flask import request, session
-from flask_socketio import ConnectionRefusedError, SocketIO, disconnect, join_room
+from flask_socketio import ConnectionRefusedError, SocketIO, disconnect, join_room, leave_room
+from flask_socketio import rooms as rooms_of
 
 from queue_server import auth, inputs, storage
 from queue_server.commands import COMMANDS, Command
-from queue_server.domain.access import WINDOW_BOUND_DEVICES, Forbidden, Permission, Principal, require
+from queue_server.domain import clock
+from queue_server.domain.access import (
+    WINDOW_BOUND_DEVICES,
+    DeviceKind,
+    Forbidden,
+    Permission,
+    Principal,
+    Unauthenticated,
+    require,
+)
 from queue_server.domain.errors import DomainError
+from queue_server.domain.screens import SCREEN_KINDS
 from queue_server.problems import from_domain_error, problem
-from queue_server.realtime import rooms
+from queue_server.realtime import presence, rooms
 from queue_server.services import Event, Services
 
 log = logging.getLogger(__name__)
 
 SUBSCRIBE = "subscribe"
+MARK_SHOWN = "mark_shown"
+# control events: to one connection, no sequence number, not replayed (docs/signage.md)
+SCREEN_CONFIGURED = "screen_configured"
+ANNOUNCER_CHANGED = "announcer_changed"
 Credential = tuple[str, str | int]  # ("device", token) or ("user", user_id)
 
 
@@ -46,9 +61,11 @@ class Realtime:
         self.catch_up_limit = catch_up_limit
         self.now = now
         self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
+        self.presence = presence.Presence()
         socketio.on_event("connect", self._on_connect)
         socketio.on_event("disconnect", self._on_disconnect)
         socketio.on_event(SUBSCRIBE, self._on_subscribe)
+        socketio.on_event(MARK_SHOWN, self._on_mark_shown)
         for command in COMMANDS.values():
             socketio.on_event(command.name, self._command_handler(command))
 
@@ -83,6 +100,10 @@ class Realtime:
 
     def _on_disconnect(self, reason: Any = None) -> None:
         self._credentials.pop(request.sid, None)  # type: ignore[attr-defined]
+        link, changes = self.presence.leave(request.sid)  # type: ignore[attr-defined]
+        self._tell_announcers(changes)
+        if link is not None:
+            self.services.record_seen(link.device_id, self.now(), link.last_shown_seq)
 
     def _resolve(self, credential: Credential) -> Principal | None:
         kind, value = credential
@@ -103,40 +124,117 @@ class Realtime:
         def run() -> dict[str, Any]:
             args = inputs.mapping(data)
             principal = self._principal()
-            hall_code = inputs.text(args, "hall", max_length=40, required=True)
-            assert hall_code is not None
+            if principal is None:
+                raise Unauthenticated("请先登录，或使用设备令牌连接")
+            hall_code = inputs.text(args, "hall", max_length=40, required=not principal.is_device)
+            hall_code = hall_code or self.services.hall_code(principal.hall_id)  # type: ignore[arg-type]
             hall = self.services.hall(hall_code)
             require(principal, Permission.VIEW_HALL, hall.id)
-            assert principal is not None
-            scope = rooms.Scope(
-                hall=hall_code,
-                zone=inputs.text(args, "zone", max_length=40),
-                window=inputs.integer(args, "window", 1, 999, required=False),
-            )
+            screen = self._screen_of(principal)
+            zone = inputs.text(args, "zone", max_length=40)
+            window = inputs.integer(args, "window", 1, 999, required=False)
+            if (
+                screen is not None
+                and screen["kind"] == DeviceKind.HALL_SCREEN.value
+                and zone is None
+                and window is None
+            ):
+                zone = screen["settings"]["zone"]  # the manager's choice for this screen
+            if principal.actor in WINDOW_BOUND_DEVICES:
+                if window is None and zone is None:
+                    window = principal.window
+                if window != principal.window:
+                    raise Forbidden(f"此设备只绑定 {principal.window} 号窗口")
+            scope = rooms.Scope(hall=hall_code, zone=zone, window=window)
             if scope.window is not None:
                 hall.window(scope.window)
             if scope.zone is not None and scope.zone not in {z.code for z in hall.spec.zones}:
                 raise Forbidden(f"大厅中没有区域 {scope.zone!r}")
-            if principal.actor in WINDOW_BOUND_DEVICES and scope.window != principal.window:
-                raise Forbidden(f"此设备只绑定 {principal.window} 号窗口")
             since = inputs.integer(args, "since", 0, 2**62, required=False)
-            # join first, then read: an event committed in between arrives twice at worst,
-            # and clients drop any sequence number they already applied
+            # A re-subscribe (say, the manager moved this screen to another zone) leaves
+            # the old rooms. Join first, then read: an event committed in between arrives
+            # twice at worst, and clients drop any sequence number they already applied.
+            for room in rooms_of(request.sid, namespace="/"):  # type: ignore[attr-defined]
+                if room != request.sid:  # type: ignore[attr-defined]
+                    leave_room(room)
             join_room(scope.room)
             join_room(rooms.role_room(hall_code, principal.actor.value))
-            answer: dict[str, Any] = {"scope": {"hall": scope.hall, "zone": scope.zone, "window": scope.window}}
+            now = self.now()
+            answer: dict[str, Any] = {
+                "scope": {"hall": scope.hall, "zone": scope.zone, "window": scope.window},
+                "server_time": clock.iso(now),
+                "notice": self.services.notice(hall_code),
+            }
+            if screen is not None:
+                answer["screen"] = self._join_presence(screen, scope, now)
             if since is not None:
                 events, complete = self.services.events_since(principal, hall_code, since, self.catch_up_limit)
                 if complete:
                     answer["events"] = [e.payload() for e in events if scope.sees(e.payload())]
                     answer["seq"] = events[-1].seq if events else since
                     return answer
-            snapshot = self.services.snapshot(principal, hall_code, self.now())
+            snapshot = self.services.snapshot(principal, hall_code, now)
             answer["snapshot"] = snapshot
             answer["seq"] = snapshot["seq"]
             return answer
 
         return self._answer(run)[0]
+
+    def _on_mark_shown(self, data: Any = None) -> dict[str, Any]:
+        """A screen drew the call logged as `seq`: it is alive and up to date that far."""
+
+        def run() -> dict[str, Any]:
+            principal = self._principal()
+            if principal is None or principal.actor not in SCREEN_KINDS:
+                raise Forbidden("只有大厅屏和窗口屏确认显示")
+            seq = inputs.integer(inputs.mapping(data), "seq", 1, 2**62)
+            self.presence.seen(request.sid, self.now(), seq)  # type: ignore[attr-defined]
+            return {"seq": seq}
+
+        return self._answer(run)[0]
+
+    def _screen_of(self, principal: Principal) -> dict[str, Any] | None:
+        if principal.actor not in SCREEN_KINDS or principal.device_id is None:
+            return None
+        return self.services.screen(principal.device_id)
+
+    def _join_presence(self, screen: dict[str, Any], scope: rooms.Scope, now: datetime) -> dict[str, Any]:
+        group = None
+        if screen["settings"]["voice"]["enabled"]:
+            group = presence.announce_group(scope.hall, zone=scope.zone, window=scope.window)
+        sid = request.sid  # type: ignore[attr-defined]
+        changes = self.presence.join(sid, screen["device_id"], scope.hall, group, now)
+        self._tell_announcers(changes)
+        return {**screen, "announcer": self.presence.is_announcer(sid)}
+
+    def _tell_announcers(self, changes: list[tuple[str, bool]]) -> None:
+        for sid, announcer in changes:
+            self.socketio.emit(ANNOUNCER_CHANGED, {"announcer": announcer}, to=sid)
+
+    def screen_configured(self, device_id: int, settings: dict[str, Any]) -> None:
+        """Tell each open page of a screen that a manager changed its settings; the page
+        subscribes again and so moves to its new zone and announce group."""
+        for link in self.presence.links_of(device_id):
+            self.socketio.emit(SCREEN_CONFIGURED, {"settings": settings}, to=link.sid)
+
+    def screens(self, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Stored screen records with what only this worker knows: who is online now."""
+        now = clock.iso(self.now())
+        merged = []
+        for screen in listed:
+            links = self.presence.links_of(screen["device_id"])
+            shown = [link.last_shown_seq for link in links if link.last_shown_seq] + [screen["last_shown_seq"] or 0]
+            merged.append(
+                {
+                    **screen,
+                    "online": bool(links),
+                    "connections": len(links),
+                    "announcer": any(self.presence.is_announcer(link.sid) for link in links),
+                    "last_seen": now if links else screen["last_seen"],
+                    "last_shown_seq": max(shown) or None,
+                }
+            )
+        return merged
 
     def _command_handler(self, command: Command) -> Callable[[Any], dict[str, Any]]:
         def handler(data: Any = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from flask import Flask
 
 from queue_server.api.openapi import openapi_document
 from queue_server.commands import COMMANDS
-from queue_server.realtime import SUBSCRIBE
+from queue_server.realtime import ANNOUNCER_CHANGED, MARK_SHOWN, SCREEN_CONFIGURED, SUBSCRIBE
 from queue_server.services import EventType
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -47,5 +47,5 @@ def test_every_socket_event_is_documented_and_nothing_else(app: Flask) -> None:
     text = (DOCS / "socket-events.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(\w+)` \|", text, flags=re.MULTILINE))
     handled = set(app.extensions["socketio"].server.handlers["/"]) - {"connect", "disconnect"}
-    assert handled == {SUBSCRIBE, *COMMANDS}
-    assert documented == handled | set(EventType.all())
+    assert handled == {SUBSCRIBE, MARK_SHOWN, *COMMANDS}
+    assert documented == handled | set(EventType.all()) | {SCREEN_CONFIGURED, ANNOUNCER_CHANGED}
