@@ -39,6 +39,10 @@ ROUTES: list[tuple[str, str, str, Any, frozenset[str]]] = [
     ("transfer", "POST", "/halls/demo/windows/14/transfer", {"to_window": 15}, frozenset({"clerk1"})),
     ("sweep", "POST", "/halls/demo/sweep", {}, frozenset({"manager", "admin"})),
     ("put-config", "PUT", "/halls/demo/config", "TOML", frozenset({"admin"})),
+    ("put-notice", "PUT", "/halls/demo/notice", {"notice": "通知"}, frozenset({"manager"})),
+    ("list-screens", "GET", "/halls/demo/screens", None, frozenset({"manager", "admin"})),
+    ("put-screen", "PUT", "/halls/demo/screens/{screen}", {"rows": 5}, frozenset({"manager"})),
+    ("announcement", "GET", "/halls/demo/announcements/{call}.wav", None, EVERYONE),
 ]
 
 
@@ -60,7 +64,11 @@ def test_each_route_lets_in_exactly_its_callers(
     ticket = setup.post("/api/v1/halls/demo/tickets", json={"queue": "household"}, headers=headers).get_json()["id"]
     clerk, clerk_headers = _caller(app, "clerk1")
     clerk.post("/api/v1/halls/demo/windows/14/open-window", headers=clerk_headers)
-    url = "/api/v1" + path.format(ticket=ticket)
+    clerk.post("/api/v1/halls/demo/windows/14/call-next", headers=clerk_headers)
+    with app.extensions["hall_queue"]["store"].read() as db:
+        call = next(db.query("SELECT seq FROM events WHERE type = 'ticket_called'"))["seq"]
+        screen = next(db.query("SELECT id FROM devices WHERE kind = 'hall_screen'"))["id"]
+    url = "/api/v1" + path.format(ticket=ticket, call=call, screen=screen)
     seen = {}
     for who in ("anonymous", *USERS, *DEVICES):
         client, headers = _caller(app, who)
