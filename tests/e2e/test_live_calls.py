@@ -65,10 +65,11 @@ def test_a_call_reaches_the_hall_screen_the_zone_screen_and_the_window_screen(
 
 
 def test_a_window_screen_may_subscribe_to_its_own_window_only(server: LiveServer, connect: Connect) -> None:
-    """The screen above window 1 is refused the hall, a zone and another window, with a
-    problem in the acknowledgement; its own window is granted."""
+    """The screen above window 1 is refused a zone and another window, with a problem in
+    the acknowledgement; its own window is granted, and is what it gets by default."""
     screen = connect(server, token=server.tokens["window_screen"])
-    for scope in ({"window": 2}, {}, {"zone": "1f"}):
+    assert screen.subscribe()["scope"] == {"hall": HALL, "zone": None, "window": 1}
+    for scope in ({"window": 2}, {"zone": "1f"}):
         ack = screen.client.call("subscribe", {"hall": HALL, **scope}, timeout=TIMEOUT)
         assert ack["ok"] is False, scope
         assert (ack["problem"]["status"], ack["problem"]["code"]) == (403, "forbidden")

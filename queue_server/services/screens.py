@@ -1,0 +1,111 @@
+"""Screens: the notice, each screen's settings, presence records, spoken calls."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from queue_server import storage
+from queue_server.domain import announcements, clock, screens
+from queue_server.domain.access import DeviceKind, Permission, Principal, require
+from queue_server.domain.errors import (
+    InvalidInput,
+    NotFound,
+)
+from queue_server.services.base import Event, EventType, ServicesBase
+
+log = logging.getLogger(__name__)
+
+
+class ScreenUseCases(ServicesBase):
+    def hall_code(self, hall_id: int) -> str:
+        with self.store.read() as db:
+            row = storage.hall_by_id(db, hall_id)
+        if row is None:
+            raise NotFound(f"没有编号为 {hall_id} 的大厅", field="hall")
+        return str(row["code"])
+
+    def notice(self, hall_code: str) -> str:
+        with self.store.read() as db:
+            hall = self._hall(db, hall_code)
+            row = storage.hall_by_id(db, hall.id)
+        assert row is not None
+        return str(row["notice"]) if row["notice"] is not None else hall.spec.notice
+
+    def set_notice(
+        self, principal: Principal | None, hall_code: str, notice: str | None, now: datetime
+    ) -> tuple[dict[str, Any], list[Event]]:
+        """The manager's scrolling notice for every screen without one of its own; `None`
+        goes back to the hall file's notice."""
+        if notice is not None and len(notice) > screens.MAX_NOTICE:
+            raise InvalidInput(f"公告最长 {screens.MAX_NOTICE} 字", field="notice")
+        with self.store.write() as db:
+            hall = self._hall(db, hall_code)
+            require(principal, Permission.CONFIGURE_SCREENS, hall.id)
+            storage.set_hall_notice(db, hall.id, notice)
+            shown = notice if notice is not None else hall.spec.notice
+            event = self._event(db, hall_code, hall.id, now, EventType.NOTICE_CHANGED, {"notice": shown})
+        return {"notice": shown}, [event]
+
+    def screen(self, device_id: int) -> dict[str, Any]:
+        """A screen device's own record with its settings (defaults filled in)."""
+        with self.store.read() as db:
+            row = storage.device_by_id(db, device_id)
+        if row is None or DeviceKind(row["kind"]) not in screens.SCREEN_KINDS:
+            raise NotFound(f"没有编号为 {device_id} 的屏幕设备", field="device_id")
+        return self._screen_view(row)
+
+    def list_screens(self, principal: Principal | None, hall_code: str) -> list[dict[str, Any]]:
+        with self.store.read() as db:
+            hall = self._hall(db, hall_code)
+            require(principal, Permission.VIEW_SCREENS, hall.id)
+            return [self._screen_view(row) for row in storage.screen_devices(db, hall.id)]
+
+    def configure_screen(
+        self, principal: Principal | None, hall_code: str, device_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        with self.store.write() as db:
+            hall = self._hall(db, hall_code)
+            require(principal, Permission.CONFIGURE_SCREENS, hall.id)
+            row = storage.device_by_id(db, device_id)
+            if row is None or row["hall_id"] != hall.id or DeviceKind(row["kind"]) not in screens.SCREEN_KINDS:
+                raise NotFound(f"大厅中没有编号为 {device_id} 的屏幕设备", field="device_id")
+            current = screens.load_settings(DeviceKind(row["kind"]), json.loads(row["settings"]))
+            zones = {z.code for z in hall.spec.zones}
+            updated = screens.apply_changes(current, changes, zones)
+            if updated.zone is not None and row["kind"] == DeviceKind.WINDOW_SCREEN.value:
+                raise InvalidInput("窗口屏只显示它绑定的窗口，不能设置区域", field="zone")
+            storage.set_device_settings(db, device_id, updated.to_dict())
+            row = {**row, "settings": json.dumps(updated.to_dict())}
+        return self._screen_view(row)
+
+    def record_seen(self, device_id: int, seen_at: datetime, shown_seq: int | None) -> None:
+        with self.store.write() as db:
+            storage.set_device_seen(db, device_id, clock.iso(seen_at), shown_seq)
+
+    def announcement(self, principal: Principal | None, hall_code: str, seq: int, language: str) -> str:
+        """What a voice says for the call logged as `seq`: only calls are ever spoken."""
+        if language not in announcements.LANGUAGES:
+            raise InvalidInput(f"language 只能是 {', '.join(announcements.LANGUAGES)}", field="language")
+        with self.store.read() as db:
+            hall = self._hall(db, hall_code)
+            require(principal, Permission.VIEW_HALL, hall.id)
+            row = storage.event(db, hall.id, seq)
+        if row is None or row["type"] not in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED):
+            raise NotFound(f"第 {seq} 条事件不是叫号", field="seq")
+        return str(json.loads(row["data"])["speech"][language])
+
+    @staticmethod
+    def _screen_view(row: dict[str, Any]) -> dict[str, Any]:
+        kind = DeviceKind(row["kind"])
+        return {
+            "device_id": row["id"],
+            "kind": kind.value,
+            "name": row["name"],
+            "window": row["window"],
+            "settings": screens.load_settings(kind, json.loads(row["settings"])).to_dict(),
+            "last_seen": row["last_seen_at"],
+            "last_shown_seq": row["last_shown_seq"],
+        }
