@@ -41,9 +41,18 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
     )
     now = app.config.get("CLOCK") or clock.utc_now  # tests may pass a callable
-    realtime = Realtime(socketio, store, services, app.config["CATCH_UP_LIMIT"], now)
+
     speech = SpeechRenderer(
         Path(app.config["SPEECH_CACHE"] or Path(app.instance_path) / "speech-cache"), app.config["ESPEAK_NG"]
+    )
+    realtime = Realtime(
+        socketio,
+        store,
+        services,
+        app.config["CATCH_UP_LIMIT"],
+        now,
+        speech.available,
+        recheck_seconds=app.config["CREDENTIAL_RECHECK_SECONDS"],
     )
     app.extensions["hall_queue"] = {
         "store": store,

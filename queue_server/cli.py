@@ -303,6 +303,11 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
     if tokens:
         lines.append("  device tokens (shown once):")
         lines += [f"    {kind:<14} {token}   {name}" for kind, name, token in tokens]
+        pages = {"hall_screen": "hall", "window_screen": "window"}
+        lines.append("  screens (open on the TV):")
+        lines += [
+            f"    {name}: {base}/screens/{pages[kind]}#token={token}" for kind, name, token in tokens if kind in pages
+        ]
     click.echo("\n".join(lines) + "\n")
     if not no_serve:
         _exec_gunicorn(host, port)

@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PING_INTERVAL": 10,  # seconds: how soon a dead screen link is noticed
     "PING_TIMEOUT": 10,
+    "CREDENTIAL_RECHECK_SECONDS": 30,  # a revoked token's open link closes within this
     "ESPEAK_NG": "espeak-ng",  # the offline speech engine for screens without a Chinese voice
     "SPEECH_CACHE": None,  # default: <instance>/speech-cache
 }

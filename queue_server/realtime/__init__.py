@@ -54,12 +54,17 @@ class Realtime:
         services: Services,
         catch_up_limit: int,
         now: Callable[[], datetime],
+        speech_available: Callable[[], bool],
+        recheck_seconds: float = 30,
     ) -> None:
         self.socketio = socketio
         self.store = store
         self.services = services
         self.catch_up_limit = catch_up_limit
         self.now = now
+        self.speech_available = speech_available
+        self.recheck_seconds = recheck_seconds
+        self._rechecking = False
         self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
         self.presence = presence.Presence()
         socketio.on_event("connect", self._on_connect)
@@ -97,6 +102,23 @@ class Realtime:
                 raise ConnectionRefusedError("设备令牌无效或已吊销：请联系管理员重新登记此设备")
             raise ConnectionRefusedError("账号已停用：请重新登录")
         self._credentials[request.sid] = credential  # type: ignore[attr-defined]
+        if not self._rechecking and self.recheck_seconds > 0:
+            self._rechecking = True
+            self.socketio.start_background_task(self._recheck_credentials)
+
+    def _recheck_credentials(self) -> None:
+        """While anyone is connected, look every `recheck_seconds` whether their token or
+        account still stands, and close the links of those that do not: a revoked screen
+        goes blank even if it never sends anything."""
+        try:
+            while self._credentials:
+                self.socketio.sleep(self.recheck_seconds)
+                for sid, credential in list(self._credentials.items()):
+                    if self._resolve(credential) is None:
+                        log.info("closing a link whose credential was revoked")
+                        self.socketio.server.disconnect(sid, namespace="/")
+        finally:
+            self._rechecking = False
 
     def _on_disconnect(self, reason: Any = None) -> None:
         self._credentials.pop(request.sid, None)  # type: ignore[attr-defined]
@@ -205,7 +227,7 @@ class Realtime:
         sid = request.sid  # type: ignore[attr-defined]
         changes = self.presence.join(sid, screen["device_id"], scope.hall, group, now)
         self._tell_announcers(changes)
-        return {**screen, "announcer": self.presence.is_announcer(sid)}
+        return {**screen, "announcer": self.presence.is_announcer(sid), "speech_available": self.speech_available()}
 
     def _tell_announcers(self, changes: list[tuple[str, bool]]) -> None:
         for sid, announcer in changes:

@@ -138,6 +138,8 @@ class ServicesBase:
         if reason is not None:
             data["reason"] = reason
         data.update(extra or {})
+        # every ticket event carries its queue's waiting count, so screens never re-read
+        data.setdefault("waiting", {row["queue"]: self._waiting(db, hall, row["service_day"], row["queue"])})
         return self._event(
             db,
             hall.spec.code,

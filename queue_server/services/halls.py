@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from queue_server import storage
-from queue_server.domain import clock
+from queue_server.domain import announcements, clock
 from queue_server.domain.access import Permission, Principal, require
 from queue_server.domain.errors import (
     InvalidInput,
@@ -106,7 +106,13 @@ class HallUseCases(ServicesBase):
                 for w in window_rows
             ],
             "recent_calls": [
-                {"number": c["number"], "window": c["window"], "called_at": c["called_at"]} for c in calls
+                {
+                    "number": c["number"],
+                    "window": c["window"],
+                    "called_at": c["called_at"],
+                    "texts": announcements.call_texts(c["number"], c["window"], recall=False),
+                }
+                for c in calls
             ],
         }
 

@@ -176,3 +176,17 @@ def test_only_calls_are_spoken_and_a_missing_engine_says_so(app: Flask, device) 
     app.extensions["hall_queue"]["speech"].executable = "no-such-espeak"
     missing = screen_api.client.get(f"/api/v1/halls/demo/announcements/{seq}.wav", headers=screen_api.headers)
     assert missing.status_code == 503 and "espeak-ng" in missing.get_json()["detail"]
+
+
+def test_a_screen_revoked_while_silent_is_disconnected_by_the_server(app: Flask, store) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    realtime = app.extensions["hall_queue"]["realtime"]
+    realtime.recheck_seconds = 0.05
+    page = screen(app)
+    assert ack(page, "subscribe", {})["ok"]
+    auth.revoke_device(store, hall_screen_id(store), MONDAY_10AM_SHANGHAI)
+    deadline = time.monotonic() + 10
+    while page.is_connected() and time.monotonic() < deadline:
+        time.sleep(0.02)  # waiting for the server's own re-check to act
+    assert not page.is_connected()

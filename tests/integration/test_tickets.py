@@ -133,10 +133,12 @@ def test_priority_and_appointment_are_kept_but_never_shown_to_screens(login, dev
     assert "YY-20261123-0042" not in str(events)
 
 
-def test_the_guide_cancels_a_waiting_ticket(login) -> None:  # type: ignore[no-untyped-def]
+def test_the_guide_cancels_a_waiting_ticket(login, device) -> None:  # type: ignore[no-untyped-def]
     guide = login("guide")
     ticket = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
     cancelled = guide.post(f"/halls/demo/tickets/{ticket['id']}/cancel", {"reason": "群众主动放弃"})
     assert cancelled["status"] == "cancelled"
     again = guide.post(f"/halls/demo/tickets/{ticket['id']}/cancel", status=409)
     assert again["code"] == "invalid_transition" and "已取消" in again["detail"]
+    cancelled_event = device("hall_screen").get("/halls/demo/events?after=0")["events"][-1]
+    assert cancelled_event["type"] == "ticket_cancelled" and cancelled_event["waiting"] == {"household": 0}

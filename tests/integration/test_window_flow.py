@@ -220,5 +220,7 @@ def test_snapshot_shows_waiting_counts_windows_and_latest_calls(guide: Api, cler
     assert next(q for q in snapshot["queues"] if q["code"] == "household")["waiting"] == 2
     window = next(x for x in snapshot["windows"] if x["number"] == 14)
     assert (window["status"], window["ticket"], window["clerk"]) == ("open", "E001", "测试clerk1")
-    assert snapshot["recent_calls"] == [{"number": "E001", "window": 14, "called_at": "2026-11-23T02:01:30.000Z"}]
+    (latest,) = snapshot["recent_calls"]
+    assert (latest["number"], latest["window"], latest["called_at"]) == ("E001", 14, "2026-11-23T02:01:30.000Z")
+    assert latest["texts"]["zh-CN"] == "请E001号到14号窗口办理"
     assert snapshot["seq"] > 0 and snapshot["service_day"] == "2026-11-23"
