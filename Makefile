@@ -4,6 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+NPM ?= npm
+# Browser libraries for the screens: pinned in package-lock.json, copied next to the
+# pages (git-ignored); no build step, no CDN.
+VENDOR := signage/static/vendor
+SOCKET_IO := node_modules/socket.io-client/dist/socket.io.esm.min.js
 
 .PHONY: setup demo test lint bench clean
 
@@ -12,7 +17,12 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,dev]'
 	touch $@
 
-setup: $(BIN)/.installed
+$(VENDOR)/socket.io.esm.min.js: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp $(SOCKET_IO) $(SOCKET_IO).map $(VENDOR)/
+
+setup: $(BIN)/.installed $(VENDOR)/socket.io.esm.min.js
 
 demo: setup  ## set up the demo hall and serve it (gunicorn, eventlet worker)
 	$(BIN)/queue-server demo --host $(HOST) --port $(PORT)
@@ -21,12 +31,12 @@ test: setup lint  ## lint, then every test: unit, integration, end-to-end on a l
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check queue_server tests bench
-	$(BIN)/ruff format --check queue_server tests bench
+	$(BIN)/ruff check queue_server signage tests bench
+	$(BIN)/ruff format --check queue_server signage tests bench
 	$(BIN)/mypy queue_server
 
 bench: setup  ## benchmarks: print figures, assert nothing
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR) build

@@ -3,18 +3,21 @@
 `server` is one gunicorn (eventlet worker) per test module: tests that share it leave
 its windows idle and its lines empty. `fresh_server` is one per test, for tests that
 kill or restart it. `connect` opens real python-socketio clients and closes them after
-the test; `sign_in` signs people in.
+the test; `sign_in` signs people in. `browser` is Debian's Chromium driven by Playwright,
+one per session, started only by the tests that ask for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from tests.e2e.helpers import Screen
+from tests.e2e.screens import CHROMIUM, CHROMIUM_ARGS, VENDORED, ScreenPage
 from tests.support.live import LiveServer
 
 
@@ -68,3 +71,40 @@ def sign_in() -> Iterator[Callable[[LiveServer, str], requests.Session]]:
     yield open_session
     for session in sessions:
         session.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (Debian's, with the CJK fonts the halls use); Playwright
+    cannot download browsers here. Skipped where Chromium is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-wqy-microhei)")
+    from playwright.sync_api import sync_playwright  # the test extra installs it
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def open_screen(browser: Any) -> Iterator[Callable[..., ScreenPage]]:
+    """open_screen(server, "hall", token, viewport=(1920, 1080)) -> a `ScreenPage`, each in
+    a browser context of its own (its own localStorage, like a TV of its own). After the
+    test: closed, and the test fails if a page threw an uncaught error."""
+    assert VENDORED.exists(), f"{VENDORED} is missing: run `make setup` (npm ci, then the copy)"
+    pages: list[ScreenPage] = []
+
+    def open_page(server: LiveServer, kind: str, token: str | None, **options: Any) -> ScreenPage:
+        page = ScreenPage.open(browser, server, kind, token, **options)
+        pages.append(page)
+        return page
+
+    yield open_page
+    errors = [error for page in pages for error in page.errors]
+    for page in pages:
+        page.close()
+    assert not errors, f"uncaught errors in the screen pages: {errors}"
