@@ -4,8 +4,6 @@
 const CALL_EVENTS = new Set(["ticket_called", "ticket_recalled"]);
 // Events that free the window of the ticket it held.
 const RELEASING = new Set(["service_finished", "ticket_no_show", "ticket_transferred", "ticket_suspended"]);
-// Events after which the waiting counts may have changed without saying so.
-const RECOUNT = new Set(["ticket_cancelled", "ticket_expired", "ticket_no_show"]);
 
 export function isCall(event) {
   return CALL_EVENTS.has(event.type);
@@ -35,20 +33,20 @@ export class HallModel {
     this.windows = new Map((snapshot.windows ?? []).map((w) => [w.number, { ...w }]));
     this.calls = new Map(
       (snapshot.recent_calls ?? []).map((c) => {
-        // A snapshot knows each window's latest number but not what was said; keep
-        // the texts of a call this page saw live (a redraw after a settings change).
+        // keep what this page saw live of the same call (its seq, a recall's texts)
         const seen = known.get(c.window);
         if (seen && seen.number === c.number) return [c.window, seen];
-        return [c.window, { number: c.number, window: c.window, at: c.called_at, seq: null, texts: null, recall: false }];
+        const call = { number: c.number, window: c.window, at: c.called_at, seq: null, texts: c.texts ?? null };
+        return [c.window, { ...call, recall: false }];
       }),
     );
   }
 
   /** Apply one hall event. Returns what the page should do about it: `call` (a call to
-   * draw and announce), `recount` (waiting counts must be read afresh), `reload` (the
-   * hall's configuration changed: subscribe for a fresh snapshot). */
+   * draw and announce), `reload` (the hall's configuration changed: subscribe for a
+   * fresh snapshot). Every ticket event carries its queues' waiting counts. */
   apply(event) {
-    const outcome = { call: null, recount: RECOUNT.has(event.type), reload: false };
+    const outcome = { call: null, reload: false };
     if (event.waiting) {
       for (const [code, count] of Object.entries(event.waiting)) {
         const queue = this.queues.get(code);
@@ -105,14 +103,6 @@ export class HallModel {
         }
     }
     return outcome;
-  }
-
-  /** Waiting counts from a fresh snapshot read over HTTP. */
-  recount(snapshot) {
-    for (const q of snapshot.queues ?? []) {
-      const queue = this.queues.get(q.code);
-      if (queue) queue.waiting = q.waiting;
-    }
   }
 
   _window(brief) {

@@ -7,7 +7,6 @@ import { deviceToken, ScreenLink } from "./link.js";
 import { HallModel, isCall } from "./model.js";
 import { Announcer } from "./voice.js";
 
-const RECOUNT_DELAY_MS = 300;
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 
@@ -42,7 +41,6 @@ export function startScreen(kind, view) {
 
   const model = new HallModel();
   const context = { model, screen: null, settings: null, link: null, voice: null, blocked: false };
-  let recountTimer = null;
 
   const link = new ScreenLink(token, {
     state(state, detail) {
@@ -90,6 +88,7 @@ export function startScreen(kind, view) {
         settings: context.settings.voice,
         language: context.settings.language,
         announcer: speaksFor(kind, screen),
+        speechAvailable: screen.speech_available,
       });
       document.querySelector(".connecting")?.remove();
       document.querySelector("main").hidden = false;
@@ -104,7 +103,6 @@ export function startScreen(kind, view) {
       if (outcome.reload) {
         link.resubscribe({ snapshot: true });
       }
-      if (outcome.recount) scheduleRecount();
       view.render(context);
       if (outcome.call && isCall(event)) {
         const visible = view.called(context, outcome.call);
@@ -137,22 +135,6 @@ export function startScreen(kind, view) {
   diagnostics.voiceLog = voice.log;
   diagnostics.voice = voice;
   diagnostics.link = link;
-
-  function scheduleRecount() {
-    clearTimeout(recountTimer);
-    recountTimer = setTimeout(async () => {
-      if (!link.hall) return;
-      try {
-        const response = await link.fetchApi(`/halls/${encodeURIComponent(link.hall)}`);
-        if (response.ok) {
-          model.recount(await response.json());
-          view.render(context);
-        }
-      } catch {
-        // offline: the next subscribe brings the counts anyway
-      }
-    }, RECOUNT_DELAY_MS);
-  }
 
   function tick() {
     if (!model.loaded) return;

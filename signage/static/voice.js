@@ -82,8 +82,11 @@ export class Announcer {
     window.addEventListener("keydown", unlock);
   }
 
-  configure({ settings, language, announcer }) {
+  configure({ settings, language, announcer, speechAvailable }) {
     if (settings) this.settings = { ...this.settings, ...settings };
+    // the server says up front whether it can render audio (espeak-ng installed)
+    if (speechAvailable === false) this.serverUnavailableUntil = Infinity;
+    if (speechAvailable === true) this.serverUnavailableUntil = 0;
     if (language) this.language = language;
     if (announcer !== undefined) this.announcer = announcer;
     if (!this.speaking()) this.queue = []; // handed over or turned off: drop what was pending
