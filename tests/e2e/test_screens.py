@@ -410,10 +410,12 @@ def test_without_any_voice_the_screen_says_so_and_still_shows_calls(
     expect(hall.by_testid("voice-path")).to_have_attribute("data-path", "none")
 
 
-def test_where_the_browser_holds_sound_back_the_screen_asks_for_a_touch(server: LiveServer, browser: Any) -> None:
+def test_where_the_browser_holds_sound_back_the_screen_asks_for_a_touch(fresh_server: LiveServer, browser: Any) -> None:
     """A TV browser started without --autoplay-policy=no-user-gesture-required keeps
     audio suspended: the speaking screen says 点击任意处开启语音 until someone touches
-    it, and then has its sound."""
+    it, and then has its sound. (A server of its own: no page of an earlier test can
+    still be the zone's speaker while its link closes.)"""
+    server = fresh_server
     strict = browser.browser_type.launch(
         executable_path=str(CHROMIUM),
         args=[arg for arg in CHROMIUM_ARGS if not arg.startswith("--autoplay-policy")],
