@@ -412,6 +412,11 @@ def people_ahead(db: sqlite_utils.Database, hall_id: int, day: str, queue: str, 
     return int(row[0])
 
 
+def waiting_count(db: sqlite_utils.Database, hall_id: int, day: str, queue: str) -> int:
+    sql = "SELECT count(*) FROM tickets WHERE hall_id = ? AND service_day = ? AND status = 'waiting' AND queue = ?"
+    return int(db.execute(sql, [hall_id, day, queue]).fetchone()[0])
+
+
 def waiting_counts(db: sqlite_utils.Database, hall_id: int, day: str) -> dict[str, int]:
     rows = db.execute(
         """SELECT queue, count(*) FROM tickets WHERE hall_id = ? AND service_day = ? AND status = 'waiting'
@@ -480,16 +485,26 @@ def window(db: sqlite_utils.Database, hall_id: int, number: int) -> Row | None:
     return _one(db, "SELECT * FROM windows WHERE hall_id = ? AND number = ?", [hall_id, number])
 
 
+_WINDOWS = """SELECT w.*, t.number AS ticket_number, t.status AS ticket_status, u.display_name AS clerk_name,
+                     u.staff_number AS clerk_staff_number
+              FROM windows w LEFT JOIN tickets t ON t.id = w.ticket_id LEFT JOIN users u ON u.id = w.clerk_id
+              WHERE w.hall_id = ?"""
+
+
 def windows(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
-    return list(
-        db.query(
-            """SELECT w.*, t.number AS ticket_number, t.status AS ticket_status, u.display_name AS clerk_name,
-                      u.staff_number AS clerk_staff_number
-               FROM windows w LEFT JOIN tickets t ON t.id = w.ticket_id LEFT JOIN users u ON u.id = w.clerk_id
-               WHERE w.hall_id = ? ORDER BY w.number""",
-            [hall_id],
-        )
-    )
+    """Every window of the hall with its current ticket and clerk."""
+    return list(db.query(_WINDOWS + " ORDER BY w.number", [hall_id]))
+
+
+def window_with_ticket(db: sqlite_utils.Database, hall_id: int, number: int) -> Row | None:
+    """One window with its current ticket and clerk."""
+    return _one(db, _WINDOWS + " AND w.number = ?", [hall_id, number])
+
+
+def open_windows_among(db: sqlite_utils.Database, hall_id: int, numbers: Sequence[int]) -> int:
+    marks = ",".join("?" * len(numbers))
+    sql = f"SELECT count(*) FROM windows WHERE hall_id = ? AND status = 'open' AND number IN ({marks})"
+    return int(db.execute(sql, [hall_id, *numbers]).fetchone()[0])
 
 
 def window_of_clerk(db: sqlite_utils.Database, user_id: int) -> Row | None:

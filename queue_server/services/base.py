@@ -190,7 +190,8 @@ class ServicesBase:
         return Event(hall_code, seq, type, at, data)
 
     def _window_view(self, db: sqlite_utils.Database, hall: Hall, number: int) -> dict[str, Any]:
-        row = next(w for w in storage.windows(db, hall.id) if w["number"] == number)
+        row = storage.window_with_ticket(db, hall.id, number)
+        assert row is not None
         return {
             "number": number,
             "name": row["name"],
@@ -248,12 +249,10 @@ class ServicesBase:
                 stats["served"], stats["handling_seconds"], queue.avg_service_minutes
             )
             serving = hall.windows_serving(queue.code)
-            open_count = sum(
-                1 for w in storage.windows(db, hall.id) if w["number"] in serving and w["status"] == "open"
-            )
+            open_count = storage.open_windows_among(db, hall.id, serving)
             view["people_ahead"] = ahead
             view["estimated_wait_minutes"] = estimate.estimate_wait_minutes(ahead, avg, open_count, len(serving))
         return view
 
     def _waiting(self, db: sqlite_utils.Database, hall: Hall, day: str, queue: str) -> int:
-        return storage.waiting_counts(db, hall.id, day).get(queue, 0)
+        return storage.waiting_count(db, hall.id, day, queue)
