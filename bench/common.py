@@ -17,9 +17,10 @@ import sqlite3
 import string
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from queue_server import auth
 from queue_server.app import create_app
@@ -208,6 +209,14 @@ def stop_cleanly_on_signals() -> None:
 
 
 # ---- the worker process, from /proc -------------------------------------------------
+
+
+def run_from_command_line(args: Any, run: Callable[[Any], tuple[str, bool, Any]]) -> int:
+    """One benchmark as a command: stop cleanly on signals, print its report, exit 1 on failures."""
+    stop_cleanly_on_signals()
+    text, ok, _ = run(args)
+    print(text)
+    return 0 if ok else 1
 
 
 def rss_mib(pid: int) -> float:

@@ -41,7 +41,7 @@ from bench.common import (
     ms,
     percentile,
     rss_mib,
-    stop_cleanly_on_signals,
+    run_from_command_line,
     table,
 )
 from tests.support.live import HALL
@@ -306,11 +306,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    stop_cleanly_on_signals()
-    text, ok, _ = run(args)
-    print(text)
-    return 0 if ok else 1
+    return run_from_command_line(parse_args(argv), run)
 
 
 if __name__ == "__main__":

@@ -152,8 +152,7 @@ class WindowUseCases(ServicesBase):
         self, principal: Principal | None, hall_code: str, number: int, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
         def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, number)
-            check_transition(Action.RECALL, TicketStatus(row["status"]), row["number"])
+            row = self._current(db, window, Action.RECALL)
             return [self._call(db, hall, window, who, row["id"], now, recall=True)]
 
         return self._window_use_case(principal, hall_code, number, now, act)
@@ -164,8 +163,7 @@ class WindowUseCases(ServicesBase):
         """The called citizen did not come: void, requeue after N places, or keep recallable."""
 
         def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, number)
-            check_transition(Action.NO_SHOW, TicketStatus(row["status"]), row["number"])
+            row = self._current(db, window, Action.NO_SHOW)
             queue = hall.queue(row["queue"])
             day = row["service_day"]
             requeue = queue.no_show_policy is NoShowPolicy.REQUEUE and row["no_shows"] == 0
@@ -211,8 +209,7 @@ class WindowUseCases(ServicesBase):
         self, principal: Principal | None, hall_code: str, number: int, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
         def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, number)
-            check_transition(Action.START, TicketStatus(row["status"]), row["number"])
+            row = self._current(db, window, Action.START)
             storage.update_ticket(db, row["id"], status=TicketStatus.SERVING.value, started_at=clock.iso(now))
             return [self._ticket_event(db, hall, now, EventType.SERVICE_STARTED, row["id"], who, window=number)]
 
@@ -222,8 +219,7 @@ class WindowUseCases(ServicesBase):
         self, principal: Principal | None, hall_code: str, number: int, outcome: Outcome, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
         def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, number)
-            check_transition(Action.FINISH, TicketStatus(row["status"]), row["number"])
+            row = self._current(db, window, Action.FINISH)
             handling = (now - clock.parse_iso(row["started_at"])).total_seconds() - row["suspended_seconds"]
             storage.update_ticket(
                 db, row["id"], status=TicketStatus.DONE.value, finished_at=clock.iso(now), outcome=outcome.value
@@ -260,8 +256,7 @@ class WindowUseCases(ServicesBase):
         (its original issue time), so the citizen does not start over."""
 
         def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, number)
-            check_transition(Action.TRANSFER, TicketStatus(row["status"]), row["number"])
+            row = self._current(db, window, Action.TRANSFER)
             if to_queue is None and to_window is None:
                 raise InvalidInput("请指定转往的队列（to_queue）或窗口（to_window）")
             queue = hall.queue(to_queue) if to_queue is not None else hall.queue(row["queue"])
@@ -307,8 +302,7 @@ class WindowUseCases(ServicesBase):
         """The citizen leaves to fetch papers; the window is free for the next one."""
 
         def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, number)
-            check_transition(Action.SUSPEND, TicketStatus(row["status"]), row["number"])
+            row = self._current(db, window, Action.SUSPEND)
             storage.update_ticket(db, row["id"], status=TicketStatus.SUSPENDED.value, suspended_at=clock.iso(now))
             storage.update_window(db, hall.id, number, ticket_id=None, updated_at=clock.iso(now))
             return [
@@ -402,11 +396,13 @@ class WindowUseCases(ServicesBase):
             raise WindowBusy(f"{window['number']} 号窗口正在处理 {number}：请先办结、过号、转办或挂起", ticket=number)
 
     @staticmethod
-    def _current(db: sqlite_utils.Database, window: dict[str, Any], number: int) -> dict[str, Any]:
+    def _current(db: sqlite_utils.Database, window: dict[str, Any], action: Action) -> dict[str, Any]:
+        """The ticket the window is working on, if `action` may start from its state."""
         if window["ticket_id"] is None:
-            raise NothingWaiting(f"{number} 号窗口当前没有正在处理的号", window=number)
+            raise NothingWaiting(f"{window['number']} 号窗口当前没有正在处理的号", window=window["number"])
         row = storage.ticket(db, window["ticket_id"])
         assert row is not None
+        check_transition(action, TicketStatus(row["status"]), row["number"])
         return row
 
     def _call(
