@@ -113,12 +113,19 @@ class Realtime:
         try:
             while self._credentials:
                 self.socketio.sleep(self.recheck_seconds)
-                for sid, credential in list(self._credentials.items()):
-                    if self._resolve(credential) is None:
-                        log.info("closing a link whose credential was revoked")
-                        self.socketio.server.disconnect(sid, namespace="/")
+                self.close_revoked_links()
         finally:
             self._rechecking = False
+
+    def close_revoked_links(self) -> int:
+        """Disconnect every link whose token was revoked or account disabled; returns how many."""
+        closed = 0
+        for sid, credential in list(self._credentials.items()):
+            if self._resolve(credential) is None:
+                log.info("closing a link whose credential was revoked")
+                self.socketio.server.disconnect(sid, namespace="/")
+                closed += 1
+        return closed
 
     def _on_disconnect(self, reason: Any = None) -> None:
         self._credentials.pop(request.sid, None)  # type: ignore[attr-defined]
