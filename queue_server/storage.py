@@ -260,10 +260,6 @@ def save_hall(db: sqlite_utils.Database, code: str, name: str, config_toml: str,
     return int(row[0])
 
 
-def hall_revisions(db: sqlite_utils.Database) -> dict[str, int]:
-    return {r["code"]: r["revision"] for r in db.query("SELECT code, revision FROM halls")}
-
-
 def sync_windows(db: sqlite_utils.Database, hall_id: int, windows: Iterable[tuple[int, str, str]]) -> None:
     """Make the hall's window rows match its configuration, keeping live state."""
     wanted = list(windows)
@@ -559,10 +555,6 @@ def user_by_username(db: sqlite_utils.Database, username: str) -> Row | None:
 
 def user_by_id(db: sqlite_utils.Database, user_id: int) -> Row | None:
     return _one(db, "SELECT * FROM users WHERE id = ?", [user_id])
-
-
-def set_password(db: sqlite_utils.Database, user_id: int, password_hash: str) -> None:
-    db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
 
 
 def list_users(db: sqlite_utils.Database) -> list[Row]:

@@ -208,10 +208,9 @@ def create_blueprint() -> Blueprint:
     @bp.put("/halls/<hall>/notice")
     def put_notice(hall: str) -> Response:
         args = _body()
-        if "notice" not in args or not (args["notice"] is None or isinstance(args["notice"], str)):
+        if "notice" not in args:
             raise InvalidInput("请给出 notice：公告文本，或 null 恢复大厅配置中的公告", field="notice")
-        notice = args["notice"].strip() or None if isinstance(args["notice"], str) else None
-        result, events = _services().set_notice(_principal(), hall, notice, _now())
+        result, events = _services().set_notice(_principal(), hall, args["notice"], _now())
         _publish(events)
         return _json(result)
 

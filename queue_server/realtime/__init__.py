@@ -78,14 +78,9 @@ class Realtime:
         """Send committed events to their rooms. Call only after the transaction committed."""
         for event in events:
             hall = self.services.cached_hall(event.hall)
-            zones = [z.code for z in hall.spec.zones] if hall else []
-            windows = list(hall.windows) if hall else []
+            zones, windows = (hall.zone_codes, hall.windows) if hall else ((), {})
             payload = event.payload()
             self.socketio.emit(event.type, payload, to=rooms.for_event(payload, zones, windows))
-
-    @property
-    def connected(self) -> int:
-        return len(self._credentials)
 
     # ---- handlers -------------------------------------------------------------------
 
@@ -177,7 +172,7 @@ class Realtime:
             scope = rooms.Scope(hall=hall_code, zone=zone, window=window)
             if scope.window is not None:
                 hall.window(scope.window)
-            if scope.zone is not None and scope.zone not in {z.code for z in hall.spec.zones}:
+            if scope.zone is not None and scope.zone not in hall.zone_codes:
                 raise Forbidden(f"大厅中没有区域 {scope.zone!r}")
             since = inputs.integer(args, "since", 0, 2**62, required=False)
             # A re-subscribe (say, the manager moved this screen to another zone) leaves

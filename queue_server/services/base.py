@@ -14,9 +14,7 @@ import sqlite_utils
 from queue_server import storage
 from queue_server.domain import clock, estimate
 from queue_server.domain.access import Principal
-from queue_server.domain.errors import (
-    NotFound,
-)
+from queue_server.domain.errors import NotFound
 from queue_server.domain.hall import HallSpec, QueueSpec, WindowSpec, parse_hall
 from queue_server.domain.tickets import TicketStatus
 
@@ -70,10 +68,16 @@ class Hall:
     id: int
     revision: int
     spec: HallSpec
-    windows: dict[int, WindowSpec] = field(default_factory=dict)
+    windows: dict[int, WindowSpec] = field(init=False)
+    zone_codes: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         self.windows = {w.number: w for w in self.spec.windows}
+        self.zone_codes = tuple(z.code for z in self.spec.zones)
+
+    def notice(self, stored: str | None) -> str:
+        """The notice in force: the manager's (stored on the hall row), else the hall file's."""
+        return stored if stored is not None else self.spec.notice
 
     def queue(self, code: str) -> QueueSpec:
         try:

@@ -11,9 +11,7 @@ from typing import Any
 from queue_server import storage
 from queue_server.domain import announcements, clock
 from queue_server.domain.access import Permission, Principal, require
-from queue_server.domain.errors import (
-    InvalidInput,
-)
+from queue_server.domain.errors import InvalidInput
 from queue_server.domain.hall import parse_hall
 from queue_server.domain.tickets import TicketStatus
 from queue_server.services.base import Event, EventType, ServicesBase
@@ -69,7 +67,7 @@ class HallUseCases(ServicesBase):
         spec = hall.spec
         return {
             "hall": {"code": spec.code, "name": spec.name, "timezone": spec.timezone, "notice": spec.notice},
-            "notice": hall_row["notice"] if hall_row["notice"] is not None else spec.notice,
+            "notice": hall.notice(hall_row["notice"]),
             "service_day": day,
             "seq": hall_row["last_seq"],
             "zones": [{"code": z.code, "name": z.name} for z in spec.zones],

@@ -10,10 +10,7 @@ from typing import Any
 from queue_server import storage
 from queue_server.domain import announcements, clock, screens
 from queue_server.domain.access import DeviceKind, Permission, Principal, require
-from queue_server.domain.errors import (
-    InvalidInput,
-    NotFound,
-)
+from queue_server.domain.errors import InvalidInput, NotFound
 from queue_server.services.base import Event, EventType, ServicesBase
 
 log = logging.getLogger(__name__)
@@ -32,20 +29,24 @@ class ScreenUseCases(ServicesBase):
             hall = self._hall(db, hall_code)
             row = storage.hall_by_id(db, hall.id)
         assert row is not None
-        return str(row["notice"]) if row["notice"] is not None else hall.spec.notice
+        return hall.notice(row["notice"])
 
     def set_notice(
-        self, principal: Principal | None, hall_code: str, notice: str | None, now: datetime
+        self, principal: Principal | None, hall_code: str, notice: Any, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
         """The manager's scrolling notice for every screen without one of its own; `None`
-        goes back to the hall file's notice."""
+        (or blank text) goes back to the hall file's notice."""
+        if notice is not None and not isinstance(notice, str):
+            raise InvalidInput("notice 须是公告文本，或 null 恢复大厅配置中的公告", field="notice")
+        if isinstance(notice, str):
+            notice = notice.strip() or None
         if notice is not None and len(notice) > screens.MAX_NOTICE:
             raise InvalidInput(f"公告最长 {screens.MAX_NOTICE} 字", field="notice")
         with self.store.write() as db:
             hall = self._hall(db, hall_code)
             require(principal, Permission.CONFIGURE_SCREENS, hall.id)
             storage.set_hall_notice(db, hall.id, notice)
-            shown = notice if notice is not None else hall.spec.notice
+            shown = hall.notice(notice)
             event = self._event(db, hall_code, hall.id, now, EventType.NOTICE_CHANGED, {"notice": shown})
         return {"notice": shown}, [event]
 
