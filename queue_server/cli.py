@@ -43,6 +43,10 @@ def gunicorn_command(bind: str, *, async_mode: str = "eventlet", extra: tuple[st
     # Open websockets would hold a restart for the default 30 s; screens reconnect and
     # catch up by sequence number, so a short grace is enough for in-flight requests.
     command += ["--graceful-timeout", "5"]
+    # gunicorn drops an idle keep-alive connection after 2 s; a desk or kiosk that sends
+    # its next request just then gets "connection reset". Browsers and load balancers
+    # keep connections for about a minute, so the server keeps them a little longer.
+    command += ["--keep-alive", "75"]
     version = tuple(int(p) for p in metadata.version("gunicorn").split(".")[:2])
     if version >= (25, 1):
         command.append("--no-control-socket")  # else gunicorn leaves a socket in ~/.gunicorn

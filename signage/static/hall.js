@@ -2,11 +2,8 @@
 // count per queue, the hall's name, date and time, and the scrolling notice.
 
 import { language, t } from "./i18n.js";
-import { startScreen } from "./screen.js";
+import { $, FRESH_MS, startScreen } from "./screen.js";
 
-const FRESH_MS = 8000; // how long a new call stays highlighted
-
-const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 const freshUntil = new Map(); // call key -> time its highlight ends
 const rowElements = new Map(); // call key -> <li>, kept so a highlight is not restarted
 let expiryTimer = null;

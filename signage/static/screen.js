@@ -7,8 +7,10 @@ import { deviceToken, ScreenLink } from "./link.js";
 import { HallModel, isCall } from "./model.js";
 import { Announcer } from "./voice.js";
 
-
-const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
+/** The element with `data-testid` = `testid`: the pages' one way to find their parts. */
+export const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
+/** How long a new call stays highlighted, on either screen. */
+export const FRESH_MS = 8000;
 
 /**
  * Start a screen of `kind` ("hall_screen" or "window_screen"). `view` draws it:

@@ -2,11 +2,8 @@
 // or being served, the clerk's name, and the states 请稍候 / 欢迎您 / 暂停服务.
 
 import { language, t } from "./i18n.js";
-import { startScreen } from "./screen.js";
+import { $, FRESH_MS, startScreen } from "./screen.js";
 
-const FRESH_MS = 8000;
-
-const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 let freshSeq = null;
 let freshUntil = 0;
 let expiryTimer = null;

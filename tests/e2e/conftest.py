@@ -22,13 +22,8 @@ from tests.support.live import LiveServer
 
 
 def _live(instance: Path) -> Iterator[LiveServer]:
-    server = LiveServer(instance)
-    server.prepare()
-    try:
-        server.start()
+    with LiveServer(instance).running() as server:
         yield server
-    finally:
-        server.kill()  # SIGTERM would wait for gunicorn's graceful timeout while sockets are open
 
 
 @pytest.fixture(scope="module")

@@ -194,14 +194,8 @@ def test_calls_missed_while_the_server_restarts_are_shown_in_order_and_announced
 @pytest.fixture
 def zone_server(tmp_path: Path) -> Iterator[LiveServer]:
     """The demo hall with a second hall screen, both to hang on the first floor."""
-    server = LiveServer(tmp_path / "instance")
-    server.prepare()
-    add_hall_screen(server, "hall_screen_2")  # before the start: tokens are checked per connection anyway
-    try:
-        server.start()
+    with LiveServer(tmp_path / "instance").running(lambda s: add_hall_screen(s, "hall_screen_2")) as server:
         yield server
-    finally:
-        server.kill()
 
 
 def test_two_screens_in_one_zone_announce_each_call_once(
@@ -381,13 +375,8 @@ def test_a_browser_with_a_chinese_voice_speaks_the_call_itself(
 def mute_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
     """The demo hall on a server without an offline speech engine."""
     monkeypatch.setenv("QUEUE_ESPEAK_NG", str(tmp_path / "no-such-espeak-ng"))
-    server = LiveServer(tmp_path / "instance")
-    server.prepare()
-    try:
-        server.start()
+    with LiveServer(tmp_path / "instance").running() as server:
         yield server
-    finally:
-        server.kill()
 
 
 def test_without_any_voice_the_screen_says_so_and_still_shows_calls(

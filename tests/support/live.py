@@ -9,6 +9,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,6 +111,19 @@ class LiveServer:
             except requests.RequestException:
                 time.sleep(0.05)  # port not open yet, or the worker still importing
         raise RuntimeError(f"server did not answer within {timeout}s")
+
+    @contextmanager
+    def running(self, before_start: Callable[[LiveServer], None] | None = None) -> Iterator[LiveServer]:
+        """Prepare, optionally adjust (`before_start`), start; SIGKILL at the end (SIGTERM
+        would wait out gunicorn's graceful timeout while sockets are open)."""
+        self.prepare()
+        if before_start is not None:
+            before_start(self)
+        try:
+            self.start()
+            yield self
+        finally:
+            self.kill()
 
     def kill(self) -> None:
         """SIGKILL the whole process group: master and worker die mid-flight."""
