@@ -25,7 +25,7 @@ from typing import Any
 from queue_server import auth
 from queue_server.app import create_app
 from queue_server.domain import clock
-from queue_server.domain.access import Role
+from queue_server.domain.access import OPERATOR, Role
 from tests.support.live import HALL, PASSWORD, LiveServer
 
 QUEUES = tuple(f"q{i + 1:02d}" for i in range(26))  # prefixes A..Z
@@ -92,9 +92,11 @@ class BenchServer:
         server = LiveServer(instance, synchronous=synchronous)
         server.prepare()
         # before start(), so that the server never serves the demo hall's own configuration
-        app = create_app({"ASYNC_MODE": "threading"}, instance_path=str(instance))
+        app = create_app(
+            {"ASYNC_MODE": "threading", "PUBLISHES": False, "BACKGROUND_JOBS": False}, instance_path=str(instance)
+        )
         ext = app.extensions["hall_queue"]
-        ext["services"].import_hall(None, bench_hall_toml(windows), clock.utc_now())
+        ext["services"].import_hall(OPERATOR, bench_hall_toml(windows), clock.utc_now())
         for username in clerk_names(windows)[3:]:  # prepare() made clerk1..clerk3
             auth.create_user(
                 ext["store"],

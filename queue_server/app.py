@@ -12,8 +12,9 @@ from flask_socketio import SocketIO
 
 import signage
 from queue_server import config, storage
-from queue_server.api import create_blueprint, register_error_handlers
+from queue_server.api import Identifier, create_blueprint, register_error_handlers
 from queue_server.domain import clock
+from queue_server.jobs import Jobs
 from queue_server.realtime import Realtime
 from queue_server.services import Services
 from queue_server.speech import SpeechRenderer
@@ -29,9 +30,16 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     """
     app = Flask(__name__, instance_path=str(resolve_instance_path(instance_path)), instance_relative_config=True)
     config.load(app, test_config)
-    store = storage.Storage(app.config["DATABASE"], synchronous=app.config["DB_SYNCHRONOUS"])
+    store = storage.Storage(
+        app.config["DATABASE"], synchronous=app.config["DB_SYNCHRONOUS"], busy_timeout=app.config["BUSY_TIMEOUT"]
+    )
     store.migrate()
-    services = Services(store, config.id_secret(app.config))
+    services = Services(
+        store,
+        config.id_secret(app.config),
+        publishes=app.config["PUBLISHES"],
+        idempotency_days=app.config["IDEMPOTENCY_DAYS"],
+    )
     socketio = SocketIO(
         app,
         async_mode=app.config["ASYNC_MODE"],
@@ -54,13 +62,18 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         speech.available,
         recheck_seconds=app.config["CREDENTIAL_RECHECK_SECONDS"],
     )
+    jobs = Jobs(socketio, services, realtime, now, app.config["JOB_INTERVAL"])
+    if app.config["BACKGROUND_JOBS"]:
+        jobs.start()
     app.extensions["hall_queue"] = {
         "store": store,
         "services": services,
         "realtime": realtime,
+        "jobs": jobs,
         "speech": speech,
         "now": now,
     }
+    app.url_map.converters["uint"] = Identifier
     app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")
     register_error_handlers(app)

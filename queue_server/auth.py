@@ -35,7 +35,7 @@ def hash_password(password: str) -> str:
 
 def authenticate(store: storage.Storage, username: str, password: str) -> Principal | None:
     with store.read() as db:
-        user = storage.user_by_username(db, username)
+        user = storage.people.user_by_username(db, username)
     if user is None or not user["active"]:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -50,7 +50,7 @@ def user_principal(user: dict[str, Any]) -> Principal:
 
 def principal_for_user_id(store: storage.Storage, user_id: int) -> Principal | None:
     with store.read() as db:
-        user = storage.user_by_id(db, user_id)
+        user = storage.people.user_by_id(db, user_id)
     if user is None or not user["active"]:
         return None
     return user_principal(user)
@@ -71,10 +71,10 @@ def create_user(
         raise InvalidInput("除管理员外，每个账号都要属于一个大厅（--hall）", field="hall")
     password_hash = hash_password(password)
     with store.write() as db:
-        if storage.user_by_username(db, username) is not None:
+        if storage.people.user_by_username(db, username) is not None:
             raise Conflict(f"用户名 {username!r} 已存在", field="username")
         hall_id = _hall_id(db, hall_code)
-        return storage.insert_user(
+        return storage.people.insert_user(
             db,
             {
                 "username": username,
@@ -98,9 +98,9 @@ def create_device(
     token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(24)
     with store.write() as db:
         hall_id = _hall_id(db, hall_code)
-        if window is not None and storage.window(db, hall_id, window) is None:  # type: ignore[arg-type]
+        if window is not None and storage.windows.load(db, hall_id, window) is None:  # type: ignore[arg-type]
             raise NotFound(f"大厅 {hall_code} 没有 {window} 号窗口", field="window")
-        device_id = storage.insert_device(
+        device_id = storage.people.insert_device(
             db,
             {
                 "hall_id": hall_id,
@@ -116,7 +116,7 @@ def create_device(
 
 def revoke_device(store: storage.Storage, device_id: int, now: datetime) -> None:
     with store.write() as db:
-        if not storage.revoke_device(db, device_id, clock.iso(now)):
+        if not storage.people.revoke_device(db, device_id, clock.iso(now)):
             raise NotFound(f"没有未吊销的设备 {device_id}", field="device")
 
 
@@ -124,7 +124,7 @@ def device_principal(store: storage.Storage, token: str) -> Principal | None:
     if not token.startswith(DEVICE_TOKEN_PREFIX):
         return None
     with store.read() as db:
-        device = storage.device_by_digest(db, token_digest(token))
+        device = storage.people.device_by_digest(db, token_digest(token))
     if device is None:
         return None
     return Principal(
@@ -153,7 +153,7 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
 def _hall_id(db: Any, hall_code: str | None) -> int | None:
     if hall_code is None:
         return None
-    hall = storage.hall_by_code(db, hall_code)
+    hall = storage.halls.by_code(db, hall_code)
     if hall is None:
         raise NotFound(f"没有编码为 {hall_code!r} 的大厅：请先导入大厅配置", field="hall")
     return int(hall["id"])

@@ -16,9 +16,9 @@ from flask import Flask
 from queue_server import auth, config, storage
 from queue_server.app import create_app, resolve_instance_path
 from queue_server.domain import clock
-from queue_server.domain.access import DeviceKind, Role
+from queue_server.domain.access import OPERATOR, DeviceKind, Role
 from queue_server.domain.errors import DomainError
-from queue_server.services import Services, sweep_all
+from queue_server.services import Services
 
 DEMO_HALL = "demo"
 DEMO_PASSWORD = "demo-pass-2026"  # demo accounts only; printed by `queue-server demo`
@@ -61,7 +61,12 @@ class Context:
     @property
     def app(self) -> Flask:
         if self._app is None:
-            self._app = create_app({"ASYNC_MODE": "threading"}, instance_path=str(self.instance))
+            # the command line writes but does not publish: its events are marked in the
+            # log, and a running server sends them to the screens (`queue_server.jobs`)
+            self._app = create_app(
+                {"ASYNC_MODE": "threading", "PUBLISHES": False, "BACKGROUND_JOBS": False},
+                instance_path=str(self.instance),
+            )
         return self._app
 
     @property
@@ -107,14 +112,27 @@ def init(ctx: Context) -> None:
 
 @main.command("import-hall")
 @click.argument("hall_file", type=click.File("rb"))
+@click.option(
+    "--effective",
+    type=click.Choice(["now", "next-day"]),
+    default="now",
+    show_default=True,
+    help="now: refused if it contradicts today's tickets, windows or clerks; next-day: from the next service day",
+)
 @pass_context
-def import_hall(ctx: Context, hall_file: Any) -> None:
-    """Create or replace a hall from its TOML file."""
+def import_hall(ctx: Context, hall_file: Any, effective: str) -> None:
+    """Create or replace a hall from its TOML file (UTF-8)."""
     try:
-        result, _ = ctx.services.import_hall(None, hall_file.read().decode("utf-8"), clock.utc_now())
-    except (DomainError, UnicodeDecodeError) as error:
+        result, _ = ctx.services.import_hall(OPERATOR, hall_file.read(), clock.utc_now(), effective=effective)  # type: ignore[arg-type]
+    except DomainError as error:
+        conflicts = error.extra.get("conflicts") or []
+        if conflicts:
+            raise click.ClickException(
+                "新的大厅配置未生效，与大厅当前状态冲突：\n" + "\n".join(f"  - {c['detail']}" for c in conflicts)
+            ) from None
         _fail(error)
-    click.echo(f"hall {result['code']} ({result['name']}) imported")
+    when = "" if result["effective_from"] == result["service_day"] else f", effective from {result['effective_from']}"
+    click.echo(f"hall {result['code']} ({result['name']}) imported{when}")
 
 
 @main.group()
@@ -160,7 +178,7 @@ def user_create(
 @pass_context
 def user_list(ctx: Context) -> None:
     with ctx.store.read() as db:
-        for row in storage.list_users(db):
+        for row in storage.people.list_users(db):
             click.echo(
                 f"{row['id']:>4}  {row['username']:<16} {row['role']:<8} hall={row['hall_id']}  {row['display_name']}"
             )
@@ -203,7 +221,7 @@ def device_revoke(ctx: Context, device_id: int) -> None:
 @pass_context
 def device_list(ctx: Context) -> None:
     with ctx.store.read() as db:
-        for row in storage.list_devices(db):
+        for row in storage.people.list_devices(db):
             state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
             window = f" window {row['window']}" if row["window"] else ""
             click.echo(f"{row['id']:>4}  {row['hall']:<10} {row['kind']:<14}{window} {row['name']}  ({state})")
@@ -214,16 +232,53 @@ def device_list(ctx: Context) -> None:
 @click.option("--include-today", is_flag=True, help="Also close today's open tickets and windows (after hours)")
 @pass_context
 def sweep(ctx: Context, halls: tuple[str, ...], include_today: bool) -> None:
-    """End-of-day sweep: expire tickets left open and close windows left open."""
+    """Close by hand what is left: a running server closes each service day by itself at
+    the hall's rollover time; this also closes today's with --include-today."""
     with ctx.store.read() as db:
-        codes = list(halls) or [h["code"] for h in storage.list_halls(db)]
-    now = clock.utc_now()
-    if include_today:
-        for code in codes:
-            result, _ = ctx.services.sweep(None, code, now, include_today=True)
-            click.echo(f"{code}: {result}")
-    else:
-        click.echo(f"{len(sweep_all(ctx.services, codes, now))} events written")
+        codes = list(halls) or [h["code"] for h in storage.halls.listed(db)]
+    for code in codes:
+        try:
+            result, _ = ctx.services.sweep(OPERATOR, code, clock.utc_now(), include_today=include_today)
+        except DomainError as error:
+            _fail(error)
+        click.echo(
+            f"{code}: {result['expired_tickets']} tickets expired, {result['closed_windows']} windows closed,"
+            f" service day {result['service_day']}"
+        )
+
+
+@main.command("release-window")
+@click.option("--hall", "hall_code", required=True)
+@click.option("--window", "number", type=int, required=True)
+@click.option("--reason", required=True, help="Recorded in the hall's log")
+@pass_context
+def release_window(ctx: Context, hall_code: str, number: int, reason: str) -> None:
+    """Free a window its clerk left: its ticket goes back in line, the window closes."""
+    try:
+        ctx.services.release_window(OPERATOR, hall_code, number, reason, clock.utc_now())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"{hall_code}: window {number} released")
+
+
+@main.command()
+@click.option("--hall", "halls", multiple=True, help="Hall code; default every hall")
+@pass_context
+def check(ctx: Context, halls: tuple[str, ...]) -> None:
+    """Check every rule that spans records (domain/invariants.py); exit 1 on a violation."""
+    from queue_server.domain import invariants
+
+    with ctx.store.read() as db:
+        codes = list(halls) or [h["code"] for h in storage.halls.listed(db)]
+    broken = 0
+    for code in codes:
+        found = invariants.violations(ctx.services.hall_state(code))
+        broken += len(found)
+        click.echo(f"{code}: " + ("ok" if not found else f"{len(found)} violations"))
+        for violation in found:
+            click.echo(f"  {violation}")
+    if broken:
+        raise SystemExit(1)
 
 
 @main.command()
@@ -261,11 +316,14 @@ def serve(ctx: Context, host: str, port: int) -> None:
 def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -> None:
     """Set up the demo hall with demo accounts and devices, print how to use it, and serve."""
     config.ensure_secret(ctx.instance)
-    ctx.services.import_hall(None, demo_hall_toml(always_open=not real_hours), clock.utc_now())
+    try:
+        ctx.services.import_hall(OPERATOR, demo_hall_toml(always_open=not real_hours), clock.utc_now())
+    except DomainError as error:
+        _fail(error)
     now = clock.utc_now()
     with ctx.store.read() as db:
-        existing = {u["username"] for u in storage.list_users(db)}
-        known_devices = {d["name"] for d in storage.list_devices(db) if not d["revoked_at"]}
+        existing = {u["username"] for u in storage.people.list_users(db)}
+        known_devices = {d["name"] for d in storage.people.list_devices(db) if not d["revoked_at"]}
     for username, role, name, staff_number in DEMO_USERS:
         if username not in existing:
             auth.create_user(

@@ -1,8 +1,9 @@
 """The commands staff and devices send, one table for HTTP and Socket.IO alike.
 
-Each entry reads its arguments (with errors that name the field) and calls one use
-case. The HTTP routes and the socket handlers both dispatch through `COMMANDS`, so the
-two interfaces cannot drift apart.
+Each entry names the fields it takes, reads them (with errors that name the field; a
+field it does not take is refused, so a typo never silently drops what was meant) and
+calls one use case. The HTTP routes and the socket handlers both dispatch through
+`COMMANDS`, so the two interfaces cannot drift apart.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 from queue_server import inputs
 from queue_server.domain.access import Principal
-from queue_server.domain.errors import InvalidInput
 from queue_server.domain.tickets import Outcome, PriorityClass
 from queue_server.services import Event, IssueRequest, Services
 
@@ -22,7 +22,10 @@ Result = tuple[dict[str, Any], list[Event]]
 Runner = Callable[[Services, Principal | None, str, dict[str, Any], datetime], Result]
 
 MAX_WINDOW = 999
-CHANNELS = ("desk", "kiosk", "appointment", "phone")
+MAX_ID = 2**62
+# What every command may carry besides its own fields: the hall (on the socket) and, for
+# window commands, the window.
+ENVELOPE = frozenset({"hall"})
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,18 @@ class Command:
     name: str  # snake_case, imperative: the socket event and the HTTP path segment
     summary: str
     run: Runner
+    fields: frozenset[str] = frozenset()  # the command's own fields
     window_scoped: bool = True  # HTTP: POST /halls/{hall}/windows/{window}/{name}
+
+    @property
+    def accepted(self) -> frozenset[str]:
+        return self.fields | ENVELOPE | ({"window"} if self.window_scoped else frozenset())
+
+    def __call__(
+        self, services: Services, principal: Principal | None, hall: str, args: dict[str, Any], now: datetime
+    ) -> Result:
+        inputs.only(args, self.accepted)
+        return self.run(services, principal, hall, args, now)
 
 
 def _window(args: dict[str, Any]) -> int:
@@ -42,9 +56,6 @@ def _reason(args: dict[str, Any]) -> str | None:
 
 
 def issue_request(args: dict[str, Any]) -> IssueRequest:
-    channel = inputs.text(args, "channel", max_length=20) or "desk"
-    if channel not in CHANNELS:
-        raise InvalidInput(f"字段 channel 只能是：{', '.join(CHANNELS)}", field="channel")
     return IssueRequest(
         item=inputs.text(args, "item", max_length=40),
         bundle=inputs.text(args, "bundle", max_length=40),
@@ -52,7 +63,6 @@ def issue_request(args: dict[str, Any]) -> IssueRequest:
         priority=inputs.choice(args, "priority", PriorityClass),
         id_number=inputs.text(args, "id_number", max_length=40),
         appointment=inputs.text(args, "appointment", max_length=64),
-        channel=channel,
     )
 
 
@@ -62,13 +72,14 @@ def _issue(s: Services, p: Principal | None, hall: str, args: dict[str, Any], no
 
 
 def _cancel(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
-    ticket_id = inputs.integer(args, "ticket_id", 1, 2**62)
+    ticket_id = inputs.integer(args, "ticket_id", 1, MAX_ID)
     return s.cancel_ticket(p, hall, ticket_id, _reason(args), now)  # type: ignore[arg-type]
 
 
 def _finish(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
     outcome = inputs.choice(args, "outcome", Outcome) or Outcome.ACCEPTED
-    return s.finish_service(p, hall, _window(args), outcome, now)
+    items = inputs.text_list(args, "items", max_items=20, max_length=40)
+    return s.finish_service(p, hall, _window(args), outcome, now, items=items)
 
 
 def _transfer(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
@@ -77,15 +88,32 @@ def _transfer(s: Services, p: Principal | None, hall: str, args: dict[str, Any],
     return s.transfer(p, hall, _window(args), to_queue, to_window, _reason(args), now)
 
 
+def _release(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
+    reason = inputs.text(args, "reason", max_length=200, required=True)
+    return s.release_window(p, hall, _window(args), reason, now)  # type: ignore[arg-type]
+
+
 def _ticket_number(args: dict[str, Any]) -> str:
-    return inputs.text(args, "ticket_number", max_length=8, required=True)  # type: ignore[return-value]
+    return inputs.ticket_number(args, "ticket_number")
 
 
 COMMANDS: dict[str, Command] = {
     c.name: c
     for c in (
-        Command("issue_ticket", "Issue a numbered ticket (guide, manager, kiosk)", _issue, window_scoped=False),
-        Command("cancel_ticket", "Cancel a waiting, suspended or no-show ticket", _cancel, window_scoped=False),
+        Command(
+            "issue_ticket",
+            "Issue a numbered ticket (guide, manager, kiosk)",
+            _issue,
+            frozenset({"item", "bundle", "queue", "priority", "id_number", "appointment", "idempotency_key"}),
+            window_scoped=False,
+        ),
+        Command(
+            "cancel_ticket",
+            "Cancel a waiting, suspended or no-show ticket",
+            _cancel,
+            frozenset({"ticket_id", "reason"}),
+            window_scoped=False,
+        ),
         Command(
             "open_window", "A clerk logs in at the window", lambda s, p, h, a, n: s.open_window(p, h, _window(a), n)
         ),
@@ -96,8 +124,15 @@ COMMANDS: dict[str, Command] = {
             "pause_window",
             "Pause service (暂停服务)",
             lambda s, p, h, a, n: s.pause_window(p, h, _window(a), _reason(a), n),
+            frozenset({"reason"}),
         ),
         Command("resume_window", "Resume a paused window", lambda s, p, h, a, n: s.resume_window(p, h, _window(a), n)),
+        Command(
+            "release_window",
+            "A manager frees a window its clerk left: its ticket goes back in line, the window closes",
+            _release,
+            frozenset({"reason"}),
+        ),
         Command(
             "call_next", "Call the next ticket for this window", lambda s, p, h, a, n: s.call_next(p, h, _window(a), n)
         ),
@@ -105,6 +140,7 @@ COMMANDS: dict[str, Command] = {
             "call_number",
             "Call one ticket by number (a recallable no-show, or a chosen one)",
             lambda s, p, h, a, n: s.call_number(p, h, _window(a), _ticket_number(a), n),
+            frozenset({"ticket_number"}),
         ),
         Command(
             "recall", "Announce the current call again (重呼)", lambda s, p, h, a, n: s.recall(p, h, _window(a), n)
@@ -119,17 +155,29 @@ COMMANDS: dict[str, Command] = {
             "The citizen arrived; service starts",
             lambda s, p, h, a, n: s.start_service(p, h, _window(a), n),
         ),
-        Command("finish_service", "Finish with an outcome", _finish),
-        Command("transfer", "Send the ticket to another queue or window, keeping its place", _transfer),
+        Command(
+            "finish_service",
+            "Finish with an outcome and the item codes served",
+            _finish,
+            frozenset({"outcome", "items"}),
+        ),
+        Command(
+            "transfer",
+            "Send the ticket to another queue or window, keeping its place",
+            _transfer,
+            frozenset({"to_queue", "to_window", "reason"}),
+        ),
         Command(
             "suspend",
             "Suspend (挂起): the citizen fetches papers",
             lambda s, p, h, a, n: s.suspend(p, h, _window(a), _reason(a), n),
+            frozenset({"reason"}),
         ),
         Command(
             "resume_ticket",
             "Serve a suspended ticket again at this window",
             lambda s, p, h, a, n: s.resume(p, h, _window(a), _ticket_number(a), n),
+            frozenset({"ticket_number"}),
         ),
     )
 }

@@ -29,6 +29,11 @@ DEFAULTS: dict[str, Any] = {
     "PING_INTERVAL": 10,  # seconds: how soon a dead screen link is noticed
     "PING_TIMEOUT": 10,
     "CREDENTIAL_RECHECK_SECONDS": 30,  # a revoked token's open link closes within this
+    "BUSY_TIMEOUT": 10.0,  # seconds a write waits for another process's write lock (yielding meanwhile)
+    "PUBLISHES": True,  # this process sends its events to screens; the command line leaves them to the server
+    "BACKGROUND_JOBS": True,  # the timer: close service days at rollover, relay the command line's events
+    "JOB_INTERVAL": 0.5,  # seconds between rounds of the timer
+    "IDEMPOTENCY_DAYS": 2,  # Idempotency-Key records are kept this many days
     "ESPEAK_NG": "espeak-ng",  # the offline speech engine for screens without a Chinese voice
     "SPEECH_CACHE": None,  # default: <instance>/speech-cache
 }
@@ -82,6 +87,12 @@ def _check(config: Any) -> None:
         raise ConfigError(f"DB_SYNCHRONOUS must be FULL, NORMAL or EXTRA, not {config['DB_SYNCHRONOUS']!r}")
     if len(str(config["SECRET_KEY"])) < 16:
         raise ConfigError("SECRET_KEY is shorter than 16 characters: use `queue-server init` to make one")
-    for key in ("MAX_CONTENT_LENGTH", "CATCH_UP_LIMIT", "PING_INTERVAL", "PING_TIMEOUT"):
-        if not isinstance(config[key], int) or config[key] <= 0:
+    for key in ("MAX_CONTENT_LENGTH", "CATCH_UP_LIMIT", "PING_INTERVAL", "PING_TIMEOUT", "IDEMPOTENCY_DAYS"):
+        if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive whole number, not {config[key]!r}")
+    for key in ("BUSY_TIMEOUT", "JOB_INTERVAL"):
+        if not isinstance(config[key], (int, float)) or isinstance(config[key], bool) or config[key] <= 0:
+            raise ConfigError(f"{key} must be a positive number of seconds, not {config[key]!r}")
+    for key in ("PUBLISHES", "BACKGROUND_JOBS"):
+        if not isinstance(config[key], bool):
+            raise ConfigError(f"{key} must be true or false, not {config[key]!r}")

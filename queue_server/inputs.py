@@ -1,7 +1,15 @@
-"""Reading fields from a request body or a socket payload, with errors that name the field."""
+"""Reading fields from a request body or a socket payload, with errors that name the field.
+
+Text is refused when it carries control characters (a NUL byte stored in a notice would
+reach every screen); whole numbers written as text must be ASCII digits (a full-width
+３ is not read as 3); a field the command does not take is refused by name.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Collection
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -9,13 +17,26 @@ from queue_server.domain.errors import InvalidInput
 
 E = TypeVar("E", bound=StrEnum)
 
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
+_TICKET_NUMBER = re.compile(r"[A-Za-z][0-9]{3}")
+
 
 def mapping(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
+    """A JSON object. Absent (no body, no payload) reads as {}; anything else, `null`
+    included, must be an object."""
     if not isinstance(value, dict):
         raise InvalidInput('请求内容须是 JSON 对象，如 {"window": 3}')
     return value
+
+
+def only(args: dict[str, Any], allowed: Collection[str]) -> None:
+    """Refuse any field that is not in `allowed`, naming it (and the nearest allowed one)."""
+    for key in args:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
+            hint = f"（是否想写 {close[0]}？）" if close else ""
+            listed = "、".join(sorted(allowed)) or "无"
+            raise InvalidInput(f"未知字段 {key!r}{hint}：可用的字段有 {listed}", field=str(key))
 
 
 def integer(args: dict[str, Any], key: str, low: int, high: int, *, required: bool = True) -> int | None:
@@ -24,7 +45,7 @@ def integer(args: dict[str, Any], key: str, low: int, high: int, *, required: bo
         if required:
             raise InvalidInput(f"缺少字段 {key}", field=key)
         return None
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and _ASCII_DIGITS.fullmatch(value):
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise InvalidInput(f"字段 {key} 须是 {low} 到 {high} 之间的整数", field=key)
@@ -41,7 +62,26 @@ def text(args: dict[str, Any], key: str, *, max_length: int = 200, required: boo
         raise InvalidInput(f"字段 {key} 须是非空文本", field=key)
     if len(value) > max_length:
         raise InvalidInput(f"字段 {key} 最长 {max_length} 个字符", field=key)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise InvalidInput(f"字段 {key} 含有不可见的控制字符", field=key)
     return value.strip()
+
+
+def text_list(args: dict[str, Any], key: str, *, max_items: int, max_length: int) -> list[str] | None:
+    value = args.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > max_items:
+        raise InvalidInput(f"字段 {key} 须是最多 {max_items} 项的文本列表", field=key)
+    return [text({key: v}, key, max_length=max_length, required=True) for v in value]  # type: ignore[misc]
+
+
+def ticket_number(args: dict[str, Any], key: str) -> str:
+    """A ticket number as printed: a letter and three digits (`A001`, `a001`)."""
+    value = text(args, key, max_length=8, required=True)
+    if value is None or not _TICKET_NUMBER.fullmatch(value):
+        raise InvalidInput(f"字段 {key} 须是票号，如 A001", field=key)
+    return value.upper()
 
 
 def choice(args: dict[str, Any], key: str, options: type[E], *, required: bool = False) -> E | None:

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from queue_server import auth
 from queue_server.app import create_app
 from queue_server.cli import demo_hall_toml
-from queue_server.domain.access import DeviceKind, Role
+from queue_server.domain.access import OPERATOR, DeviceKind, Role
 from queue_server.services import Services
 from queue_server.storage import Storage
 
@@ -39,7 +39,12 @@ def clock() -> Clock:
     return Clock(MONDAY_10AM_SHANGHAI)
 
 
-TEST_CONFIG = {"ASYNC_MODE": "threading", "SECRET_KEY": "test-secret-key-0123456789", "TESTING": True}
+TEST_CONFIG = {
+    "ASYNC_MODE": "threading",
+    "SECRET_KEY": "test-secret-key-0123456789",
+    "TESTING": True,
+    "BACKGROUND_JOBS": False,  # tests run the timer's rounds themselves: `app.extensions["hall_queue"]["jobs"].tick()`
+}
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +56,8 @@ def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, d
     app = create_app(TEST_CONFIG, instance_path=str(instance))
     services: Services = app.extensions["hall_queue"]["services"]
     store: Storage = app.extensions["hall_queue"]["store"]
-    services.import_hall(None, demo_hall_toml(always_open=False), MONDAY_10AM_SHANGHAI)
-    services.import_hall(None, OTHER_HALL, MONDAY_10AM_SHANGHAI)
+    services.import_hall(OPERATOR, demo_hall_toml(always_open=False), MONDAY_10AM_SHANGHAI)
+    services.import_hall(OPERATOR, OTHER_HALL, MONDAY_10AM_SHANGHAI)
     for username, role, hall in (
         ("admin", Role.ADMIN, None),
         ("manager", Role.MANAGER, "demo"),

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request, send_file, session
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 from queue_server import auth, inputs
 from queue_server.api.openapi import openapi_document
@@ -50,7 +51,7 @@ def problem_response(body: dict[str, Any]) -> Response:
 
 
 def _body() -> dict[str, Any]:
-    """The request's JSON object; an empty body counts as {}."""
+    """The request's JSON object; an empty body counts as {} (a `null` body does not)."""
     if not request.get_data(cache=True):
         return {}
     if not request.is_json:
@@ -59,12 +60,27 @@ def _body() -> dict[str, Any]:
         data = json.loads(request.get_data(cache=True))
     except (ValueError, UnicodeDecodeError):
         raise MalformedRequest("请求体不是合法的 JSON：请检查括号、引号和逗号") from None
+    except RecursionError:
+        raise MalformedRequest("请求体的 JSON 嵌套过深") from None
     return inputs.mapping(data)
 
 
 def _principal() -> Principal | None:
     principal: Principal | None = g.get("principal")
     return principal
+
+
+class Identifier(BaseConverter):
+    """`<uint:…>` in a route: a whole number in ASCII digits that fits SQLite's integers.
+    Werkzeug's `int` also takes other scripts' digits (a full-width ３) and any length."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -128,6 +144,7 @@ def create_blueprint() -> Blueprint:
     @bp.post("/session")
     def login() -> Response:
         args = _body()
+        inputs.only(args, {"username", "password"})
         username = inputs.text(args, "username", max_length=64, required=True)
         password = args.get("password")
         if not isinstance(password, str) or not password:
@@ -149,7 +166,12 @@ def create_blueprint() -> Blueprint:
 
     @bp.delete("/session")
     def logout() -> Response:
+        """Sign out. A clerk's window closes with it when nothing is in its hands (else it
+        stays, and a manager can release it)."""
+        principal = _principal()
         session.clear()
+        if principal is not None and principal.user_id is not None:
+            _publish(_services().sign_out(principal, _now()))
         return Response(status=204)
 
     @bp.get("/halls")
@@ -160,10 +182,20 @@ def create_blueprint() -> Blueprint:
 
     @bp.put("/halls/<hall>/config")
     def put_hall_config(hall: str) -> Response:
-        text = request.get_data(as_text=True)
-        if not text.strip():
+        """The hall file as its bytes (UTF-8, a BOM allowed); `?effective=next-day`
+        schedules it for the next service day instead of refusing live conflicts."""
+        caller = _caller()
+        args = dict(request.args)
+        inputs.only(args, {"effective"})
+        effective = args.get("effective", "now")
+        if effective not in ("now", "next-day"):
+            raise InvalidInput("effective 只能是 now 或 next-day", field="effective")
+        raw = request.get_data(cache=True)
+        if not raw.strip():
             raise InvalidInput("请求体须是大厅配置 TOML 文本")
-        result, events = _services().import_hall(_caller(), text, _now(), expected_code=hall)
+        result, events = _services().import_hall(
+            caller, raw, _now(), expected_code=hall, effective="next-day" if effective == "next-day" else "now"
+        )
         _publish(events)
         return _json(result)
 
@@ -173,8 +205,12 @@ def create_blueprint() -> Blueprint:
 
     @bp.get("/halls/<hall>/events")
     def events(hall: str) -> Response:
-        after = inputs.integer(dict(request.args), "after", 0, 2**62, required=True)
-        events, complete = _services().events_since(_principal(), hall, after, current_app.config["CATCH_UP_LIMIT"])  # type: ignore[arg-type]
+        """The hall's events after `since` (the last sequence number applied), as the
+        socket's `subscribe` takes it."""
+        args = dict(request.args)
+        inputs.only(args, {"since"})
+        since = inputs.integer(args, "since", 0, 2**62, required=True)
+        events, complete = _services().events_since(_principal(), hall, since, current_app.config["CATCH_UP_LIMIT"])  # type: ignore[arg-type]
         return _json({"events": [e.payload() for e in events], "complete": complete})
 
     @bp.post("/halls/<hall>/tickets")
@@ -183,21 +219,21 @@ def create_blueprint() -> Blueprint:
         key = request.headers.get("Idempotency-Key")
         if key is not None:
             args = {**args, "idempotency_key": key}
-        result, events = COMMANDS["issue_ticket"].run(_services(), _principal(), hall, args, _now())
+        result, events = COMMANDS["issue_ticket"](_services(), _principal(), hall, args, _now())
         _publish(events)
         replayed = result.pop("replayed", False)
         headers = {"Idempotent-Replayed": "true"} if replayed else None
         return _json(result, 200 if replayed else 201, headers)
 
-    @bp.get("/halls/<hall>/tickets/<int:ticket_id>")
+    @bp.get("/halls/<hall>/tickets/<uint:ticket_id>")
     def ticket(hall: str, ticket_id: int) -> Response:
         return _json(_services().ticket(_principal(), hall, ticket_id, _now()))
 
-    @bp.post("/halls/<hall>/tickets/<int:ticket_id>/cancel")
+    @bp.post("/halls/<hall>/tickets/<uint:ticket_id>/cancel")
     def cancel(hall: str, ticket_id: int) -> Response:
         return _run("cancel_ticket", hall, {**_body(), "ticket_id": ticket_id})
 
-    @bp.post("/halls/<hall>/windows/<int:window>/<action>")
+    @bp.post("/halls/<hall>/windows/<uint:window>/<action>")
     def window_action(hall: str, window: int, action: str) -> Response:
         name = action.replace("-", "_")
         command = COMMANDS.get(name)
@@ -208,6 +244,7 @@ def create_blueprint() -> Blueprint:
     @bp.put("/halls/<hall>/notice")
     def put_notice(hall: str) -> Response:
         args = _body()
+        inputs.only(args, {"notice"})
         if "notice" not in args:
             raise InvalidInput("请给出 notice：公告文本，或 null 恢复大厅配置中的公告", field="notice")
         result, events = _services().set_notice(_principal(), hall, args["notice"], _now())
@@ -219,16 +256,17 @@ def create_blueprint() -> Blueprint:
         screens = _services().list_screens(_principal(), hall)
         return _json({"screens": _ext()["realtime"].screens(screens)})
 
-    @bp.put("/halls/<hall>/screens/<int:device_id>")
+    @bp.put("/halls/<hall>/screens/<uint:device_id>")
     def put_screen(hall: str, device_id: int) -> Response:
         screen = _services().configure_screen(_principal(), hall, device_id, _body())
         _ext()["realtime"].screen_configured(device_id, screen["settings"])
         return _json(_ext()["realtime"].screens([screen])[0])
 
-    @bp.get("/halls/<hall>/announcements/<int:seq>.wav")
+    @bp.get("/halls/<hall>/announcements/<uint:seq>.wav")
     def announcement_audio(hall: str, seq: int) -> Response:
         """The call logged as `seq`, spoken by espeak-ng: for screens without a Chinese voice."""
         args = dict(request.args)
+        inputs.only(args, {"language", "rate"})
         language = inputs.text(args, "language", max_length=8) or "zh-CN"
         rate = _rate(args.get("rate"))
         text = _services().announcement(_principal(), hall, seq, language)
@@ -241,6 +279,7 @@ def create_blueprint() -> Blueprint:
     @bp.post("/halls/<hall>/sweep")
     def sweep(hall: str) -> Response:
         args = _body()
+        inputs.only(args, {"include_today"})
         result, events = _services().sweep(_caller(), hall, _now(), include_today=inputs.boolean(args, "include_today"))
         _publish(events)
         return _json(result)
@@ -249,7 +288,7 @@ def create_blueprint() -> Blueprint:
 
 
 def _run(name: str, hall: str, args: dict[str, Any]) -> Response:
-    result, events = COMMANDS[name].run(_services(), _principal(), hall, args, _now())
+    result, events = COMMANDS[name](_services(), _principal(), hall, args, _now())
     _publish(events)
     return _json(result)
 

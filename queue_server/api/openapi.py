@@ -59,8 +59,8 @@ ISSUE_BODY = {
         "priority": {"enum": [p.value for p in PriorityClass]},
         "id_number": {"type": "string", "description": "Checked, then kept only as a keyed hash"},
         "appointment": {"type": "string"},
-        "channel": {"enum": ["desk", "kiosk", "appointment", "phone"]},
     },
+    "additionalProperties": False,
 }
 
 SCREEN_SETTINGS = {
@@ -82,7 +82,14 @@ SCREEN_SETTINGS = {
 }
 
 WINDOW_BODIES: dict[str, dict[str, Any]] = {
-    "finish_service": {"type": "object", "properties": {"outcome": {"enum": [o.value for o in Outcome]}}},
+    "finish_service": {
+        "type": "object",
+        "properties": {
+            "outcome": {"enum": [o.value for o in Outcome]},
+            "items": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+        },
+    },
+    "release_window": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
     "transfer": {
         "type": "object",
         "properties": {"to_queue": {"type": "string"}, "to_window": {"type": "integer"}, "reason": {"type": "string"}},
@@ -133,12 +140,21 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/halls/{hall}/config": {
             "parameters": [HALL],
             "put": {
-                **_op("Create or replace the hall from its TOML file", who="admin", errors=(413, 422)),
+                **_op(
+                    "Create or replace the hall from its TOML file (UTF-8). A change that contradicts today's "
+                    "tickets, windows, clerks or devices is refused with the list of conflicts (409), unless "
+                    "`effective=next-day` schedules it for the next service day",
+                    who="admin",
+                    errors=(409, 413, 422),
+                ),
+                "parameters": [
+                    {"name": "effective", "in": "query", "required": False, "schema": {"enum": ["now", "next-day"]}}
+                ],
                 "requestBody": {"required": True, "content": {"application/toml": {"schema": {"type": "string"}}}},
             },
         },
         "/api/v1/halls/{hall}/events": {
-            "parameters": [HALL, {"name": "after", "in": "query", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [HALL, {"name": "since", "in": "query", "required": True, "schema": {"type": "integer"}}],
             "get": _op(
                 "Events after a sequence number; `complete: false` means redraw from a snapshot",
                 who="every role and device of the hall",
@@ -237,6 +253,8 @@ def openapi_document() -> dict[str, Any]:
         who = "the clerk signed in at the window" if command.name != "open_window" else "a clerk of the hall"
         if command.name in ("pause_window", "resume_window", "close_window"):
             who += ", or a manager of the hall"
+        if command.name == "release_window":
+            who = "a manager of the hall"
         paths[f"/api/v1/halls/{{hall}}/windows/{{window}}/{command.name.replace('_', '-')}"] = {
             "parameters": [HALL, WINDOW],
             "post": _op(command.summary, body=WINDOW_BODIES.get(command.name), who=who, errors=(409, 422)),

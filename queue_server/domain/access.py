@@ -79,16 +79,25 @@ class Principal:
     user_id: int | None = None
     device_id: int | None = None
     window: int | None = None  # for window-bound devices
+    operator: bool = False  # the operator's own command line, or the server's own timer
 
     @property
     def is_device(self) -> bool:
         return isinstance(self.actor, DeviceKind)
 
 
+# Whoever holds the instance folder (the secret key and the database file) may do anything
+# through the command line; the server's timer acts with the same standing. Never a
+# request's principal: nothing from the network can become the operator.
+OPERATOR = Principal(actor=Role.ADMIN, name="命令行", hall_id=None, operator=True)
+
+
 def require(principal: Principal | None, permission: Permission, hall_id: int) -> Principal:
     """Return the principal if it may use `permission` in `hall_id`; raise otherwise."""
     if principal is None:
         raise Unauthenticated("请先登录，或使用设备令牌连接")
+    if principal.operator:
+        return principal
     if principal.actor not in MATRIX[permission]:
         raise Forbidden(f"当前身份（{principal.actor.value}）无权执行此操作", permission=permission.value)
     if principal.hall_id is not None and principal.hall_id != hall_id:

@@ -66,9 +66,11 @@ class QueueFull(Conflict):
     title = "Daily cap reached"
 
 
-class DuplicateWaiting(Conflict):
-    code = "duplicate_waiting"
-    title = "This ID already holds a waiting ticket"
+class DuplicateTicket(Conflict):
+    """At most one open ticket per ID number per queue; `number` names the other one."""
+
+    code = "duplicate_ticket"
+    title = "This ID already holds an open ticket in this queue"
 
 
 class WindowBusy(Conflict):
@@ -79,6 +81,44 @@ class WindowBusy(Conflict):
 class WindowNotOpen(Conflict):
     code = "window_not_open"
     title = "Window is not open"
+
+
+class WindowTaken(Conflict):
+    """Another clerk is signed in at the window."""
+
+    code = "window_taken"
+    title = "Window is held by another clerk"
+
+
+class NoCurrentTicket(Conflict):
+    """The window has no ticket in hand to recall, start, finish, transfer or suspend."""
+
+    code = "no_current_ticket"
+    title = "No ticket at this window"
+
+
+class WrongWindow(Conflict):
+    """The ticket may not be called, recalled or resumed here: the window does not serve
+    its queue, or the ticket was sent to another window."""
+
+    code = "wrong_window"
+    title = "Ticket does not belong to this window"
+
+
+class HallChangeRefused(Conflict):
+    """A new hall file contradicts today's tickets, windows, clerks or devices; `conflicts`
+    lists each one."""
+
+    code = "hall_change_conflicts"
+    title = "Hall file conflicts with the hall's live state"
+
+
+class StoreBusy(DomainError):
+    """The database stayed locked by another process for longer than the wait allows."""
+
+    status = 503
+    code = "store_busy"
+    title = "Database busy"
 
 
 class NothingWaiting(Conflict):
@@ -98,6 +138,6 @@ class HallConfigError(DomainError):
     code = "invalid_hall_config"
     title = "Invalid hall configuration"
 
-    def __init__(self, key: str, detail: str) -> None:
-        super().__init__(f"{key}: {detail}", key=key)
+    def __init__(self, key: str, detail: str, *, label: str | None = None) -> None:
+        super().__init__(f"{label or key}：{detail}", key=key)
         self.key = key

@@ -1,18 +1,24 @@
 """The hall's configuration: what a hall file may say, and the checks it must pass.
 
 `parse_hall(data)` takes the dict that `tomllib` read and returns a frozen `HallSpec`, or
-raises `HallConfigError` naming the offending key and what to do about it. Reading the
-file is the caller's business; this module does no I/O.
+raises `HallConfigError` naming the offending key (`queues[9].kind`, counted from 0 for
+programs) and, for people, where it is in the file (第 10 个 [[queues]]（code = "x"）)
+and what to do about it. A key the product does not know is refused, with the nearest
+known one suggested: a typo must never silently fall back to a default. Reading the file
+is the caller's business; this module does no I/O.
 """
 
 from __future__ import annotations
 
+import codecs
+import difflib
 import itertools
 import re
+import tomllib
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from enum import StrEnum
 from typing import Any
 
@@ -21,8 +27,28 @@ from queue_server.domain.errors import HallConfigError
 MAX_SPECIALISED_AREAS = 6  # Zhengzhou 2024 plan: at most six specialised service areas
 MAX_DAILY_CAP = 999  # numbers are a letter and three digits
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_ROLLOVER = time(3, 0)  # the service day changes at 03:00 local time
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+_CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"hall", "zones", "queues", "items", "bundles", "windows"}),
+    "hall": frozenset({"code", "name", "timezone", "notice", "always_open", "rollover", "hours", "calendar"}),
+    "hall.hours": frozenset(WEEKDAYS),
+    "hall.calendar": frozenset({"closed", "workdays", "workday_hours"}),
+    "zones": frozenset({"code", "name"}),
+    "queues": frozenset(
+        {"code", "prefix", "name", "kind", "daily_cap", "issuing_hours", "avg_service_minutes", "no_show", "priority"}
+    ),
+    "queues.no_show": frozenset({"policy", "requeue_after"}),
+    "queues.priority": frozenset({"max_in_row"}),
+    "items": frozenset({"code", "name", "department", "queue"}),
+    "bundles": frozenset({"code", "name", "queue", "items"}),
+    "windows": frozenset({"number", "name", "zone", "serves"}),
+    "windows.serves": frozenset({"queue", "rank"}),
+}
 
 
 class QueueKind(StrEnum):
@@ -93,11 +119,24 @@ class WindowSpec:
     zone: str
     serves: tuple[WindowQueue, ...]
 
+    def serves_queue(self, queue: str) -> bool:
+        return any(s.queue == queue for s in self.serves)
+
 
 @dataclass(frozen=True)
 class ZoneSpec:
     code: str
     name: str
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Days that differ from the weekly hours: public holidays the hall closes, and
+    make-up working days (调休上班) it opens with the hours of `workday_hours`."""
+
+    closed: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    workday_hours: str = "mon"
 
 
 @dataclass(frozen=True)
@@ -113,263 +152,434 @@ class HallSpec:
     items: tuple[ItemSpec, ...]
     bundles: tuple[BundleSpec, ...]
     windows: tuple[WindowSpec, ...]
+    rollover: time = DEFAULT_ROLLOVER
+    calendar: Calendar = Calendar()
     _queue_by_code: dict[str, QueueSpec] = field(default_factory=dict, compare=False, repr=False)
+    _window_by_number: dict[int, WindowSpec] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._queue_by_code.update({queue.code: queue for queue in self.queues})
+        self._window_by_number.update({window.number: window for window in self.windows})
 
     def queue(self, code: str) -> QueueSpec:
         return self._queue_by_code[code]
 
+    def has_queue(self, code: str) -> bool:
+        return code in self._queue_by_code
+
+    def window(self, number: int) -> WindowSpec:
+        return self._window_by_number[number]
+
+    def has_window(self, number: int) -> bool:
+        return number in self._window_by_number
+
+
+@dataclass(frozen=True)
+class _At:
+    """Where a value sits: `key` for programs (0-based), `label` for the person fixing it:
+    `hall.hours.mon`, or `第 10 个 [[queues]]（code = "x"）的 no_show.policy`."""
+
+    key: str
+    entry: str = ""  # the array entry the value is in, as a person counts it
+    path: str = ""  # the dotted path from there
+
+    @property
+    def label(self) -> str:
+        if self.entry and self.path:
+            return f"{self.entry}的 {self.path}"
+        return self.entry or self.path
+
+    def field(self, name: str) -> _At:
+        key = f"{self.key}.{name}" if self.key else name
+        return _At(key, self.entry, f"{self.path}.{name}" if self.path else name)
+
+    def entry_at(self, index: int, ident: str | None = None) -> _At:
+        named = f"（{ident}）" if ident else ""
+        where = f"{self.label} 中第 {index + 1} 项" if self.entry else f"第 {index + 1} 个 [[{self.path}]]{named}"
+        return _At(f"{self.key}[{index}]", where, "")
+
+    def error(self, detail: str) -> HallConfigError:
+        return HallConfigError(self.key, detail, label=self.label)
+
+
+_ROOT = _At("")
+
+
+def _section(name: str) -> _At:
+    """A top-level table (`hall`) or array of tables (`queues`)."""
+    return _At(name, "", name)
+
 
 def parse_hall(data: Mapping[str, Any]) -> HallSpec:
     """Validate a hall file's contents and return the hall it describes."""
-    hall = _table(data, "hall")
-    code = _code(hall, "hall.code")
-    timezone = _str(hall, "hall.timezone", default="Asia/Shanghai")
+    _known_keys(data, "", _ROOT)
+    at_hall = _section("hall")
+    hall = _table(data, at_hall)
+    _known_keys(hall, "hall", at_hall)
+    code = _code(hall, at_hall.field("code"))
+    timezone = _str(hall, at_hall.field("timezone"), default="Asia/Shanghai")
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise HallConfigError(
-            "hall.timezone", f"未知时区 {timezone!r}，请填写如 Asia/Shanghai 的 IANA 时区名"
-        ) from None
-    hours_table = _table(hall, "hall.hours")
-    unknown_days = set(hours_table) - set(WEEKDAYS)
-    if unknown_days:
-        raise HallConfigError(f"hall.hours.{sorted(unknown_days)[0]}", f"星期只能写 {', '.join(WEEKDAYS)}")
-    hours = {day: _ranges(hours_table.get(day, []), f"hall.hours.{day}") for day in WEEKDAYS}
+        raise at_hall.field("timezone").error(f"未知时区 {timezone!r}，请填写如 Asia/Shanghai 的 IANA 时区名") from None
+    at_hours = at_hall.field("hours")
+    hours_table = _table(hall, at_hours)
+    _known_keys(hours_table, "hall.hours", at_hours, what="星期")
+    hours = {day: _ranges(hours_table.get(day, []), at_hours.field(day)) for day in WEEKDAYS}
     if not any(hours.values()):
-        raise HallConfigError("hall.hours", "大厅每周至少要有一个办公时段")
+        raise at_hours.error("大厅每周至少要有一个办公时段")
+    rollover = _clock(hall.get("rollover", "03:00"), at_hall.field("rollover"))
+    calendar = _calendar(hall, at_hall.field("calendar"))
 
-    zones = tuple(
-        ZoneSpec(code=_code(z, f"zones[{i}].code"), name=_str(z, f"zones[{i}].name"))
-        for i, z in enumerate(_list(data, "zones"))
-    )
-    _unique([z.code for z in zones], "zones", "code")
+    at_zones = _section("zones")
+    zones = []
+    for i, z in enumerate(_list(data, at_zones)):
+        at = at_zones.entry_at(i, _ident(z, "code"))
+        _known_keys(z, "zones", at)
+        zones.append(ZoneSpec(code=_code(z, at.field("code")), name=_str(z, at.field("name"))))
+    _unique([z.code for z in zones], at_zones, "code")
     zone_codes = {z.code for z in zones}
 
-    queues = tuple(_queue(q, f"queues[{i}]") for i, q in enumerate(_list(data, "queues")))
+    at_queues = _section("queues")
+    queues = tuple(_queue(q, at_queues.entry_at(i, _ident(q, "code"))) for i, q in enumerate(_list(data, at_queues)))
     if not queues:
-        raise HallConfigError("queues", "至少要配置一个队列")
-    _unique([q.code for q in queues], "queues", "code")
-    _unique([q.prefix for q in queues], "queues", "prefix")
+        raise at_queues.error("至少要配置一个队列")
+    _unique([q.code for q in queues], at_queues, "code")
+    _unique([q.prefix for q in queues], at_queues, "prefix")
     specialised = [q for q in queues if q.kind is QueueKind.SPECIALISED]
     if len(specialised) > MAX_SPECIALISED_AREAS:
         seventh = queues.index(specialised[MAX_SPECIALISED_AREAS])
-        raise HallConfigError(
-            f"queues[{seventh}].kind",
-            f"专业受理服务区最多 {MAX_SPECIALISED_AREAS} 个（已配置 {len(specialised)} 个）："
-            "请把多出的事项并入综合受理队列",
+        raise (
+            at_queues.entry_at(seventh, _ident({"code": specialised[MAX_SPECIALISED_AREAS].code}, "code"))
+            .field("kind")
+            .error(
+                f"专业受理服务区最多 {MAX_SPECIALISED_AREAS} 个（已配置 {len(specialised)} 个）："
+                "请把多出的事项并入综合受理队列"
+            )
         )
     queue_codes = {q.code for q in queues}
 
-    items = tuple(_item(it, f"items[{i}]", queue_codes) for i, it in enumerate(_list(data, "items", required=False)))
-    _unique([it.code for it in items], "items", "code")
+    at_items = _section("items")
+    items = tuple(
+        _item(it, at_items.entry_at(i, _ident(it, "code")), queue_codes)
+        for i, it in enumerate(_list(data, at_items, required=False))
+    )
+    _unique([it.code for it in items], at_items, "code")
     item_codes = {it.code for it in items}
 
+    at_bundles = _section("bundles")
     bundles = tuple(
-        _bundle(b, f"bundles[{i}]", queues, item_codes) for i, b in enumerate(_list(data, "bundles", required=False))
+        _bundle(b, at_bundles.entry_at(i, _ident(b, "code")), queues, item_codes)
+        for i, b in enumerate(_list(data, at_bundles, required=False))
     )
-    _unique([b.code for b in bundles], "bundles", "code")
+    _unique([b.code for b in bundles], at_bundles, "code")
 
-    windows = tuple(_window(w, f"windows[{i}]", queue_codes, zone_codes) for i, w in enumerate(_list(data, "windows")))
+    at_windows = _section("windows")
+    windows = tuple(
+        _window(w, at_windows.entry_at(i, _ident(w, "number")), queue_codes, zone_codes)
+        for i, w in enumerate(_list(data, at_windows))
+    )
     if not windows:
-        raise HallConfigError("windows", "至少要配置一个窗口")
-    _unique([w.number for w in windows], "windows", "number")
+        raise at_windows.error("至少要配置一个窗口")
+    _unique([w.number for w in windows], at_windows, "number")
     served = {wq.queue for w in windows for wq in w.serves}
     for i, q in enumerate(queues):
         if q.code not in served:
-            raise HallConfigError(f"queues[{i}]", f"队列 {q.code!r} 没有任何窗口办理：请在某个窗口的 serves 中加上它")
+            where = at_queues.entry_at(i, _ident({"code": q.code}, "code"))
+            raise where.error(f"队列 {q.code!r} 没有任何窗口办理：请在某个窗口的 serves 中加上它")
 
     return HallSpec(
         code=code,
-        name=_str(hall, "hall.name"),
+        name=_str(hall, at_hall.field("name")),
         timezone=timezone,
-        notice=_str(hall, "hall.notice", default=""),
-        always_open=_bool(hall, "hall.always_open"),
+        notice=_str(hall, at_hall.field("notice"), default=""),
+        always_open=_bool(hall, at_hall.field("always_open")),
         hours=hours,
-        zones=zones,
+        zones=tuple(zones),
         queues=queues,
         items=items,
         bundles=bundles,
         windows=windows,
+        rollover=rollover,
+        calendar=calendar,
     )
 
 
-def _queue(q: Mapping[str, Any], where: str) -> QueueSpec:
-    prefix = _str(q, f"{where}.prefix")
+def _queue(q: Mapping[str, Any], at: _At) -> QueueSpec:
+    _known_keys(q, "queues", at)
+    prefix = _str(q, at.field("prefix"))
     if not re.fullmatch(r"[A-Z]", prefix):
-        raise HallConfigError(f"{where}.prefix", "前缀必须是一个大写字母，如 A")
-    kind_text = _str(q, f"{where}.kind")
+        raise at.field("prefix").error("前缀必须是一个大写字母，如 A")
+    kind_text = _str(q, at.field("kind"))
     try:
         kind = QueueKind(kind_text)
     except ValueError:
-        raise HallConfigError(f"{where}.kind", f"队列类型只能是 {', '.join(k.value for k in QueueKind)}") from None
-    cap = _int(q, f"{where}.daily_cap", default=MAX_DAILY_CAP)
+        raise at.field("kind").error(f"队列类型只能是 {', '.join(k.value for k in QueueKind)}") from None
+    cap = _int(q, at.field("daily_cap"), default=MAX_DAILY_CAP)
     if not 1 <= cap <= MAX_DAILY_CAP:
-        raise HallConfigError(f"{where}.daily_cap", f"每日号源上限须在 1 到 {MAX_DAILY_CAP} 之间")
+        raise at.field("daily_cap").error(f"每日号源上限须在 1 到 {MAX_DAILY_CAP} 之间")
     avg = q.get("avg_service_minutes", 10)
     if not isinstance(avg, (int, float)) or isinstance(avg, bool) or not 0 < avg <= 240:
-        raise HallConfigError(f"{where}.avg_service_minutes", "平均办理分钟数须是 0 到 240 之间的数字")
-    no_show = _table(q, f"{where}.no_show", required=False)
-    policy_text = _str(no_show, f"{where}.no_show.policy", default=NoShowPolicy.REQUEUE.value)
+        raise at.field("avg_service_minutes").error("平均办理分钟数须是 0 到 240 之间的数字")
+    at_no_show = at.field("no_show")
+    no_show = _table(q, at_no_show, required=False)
+    _known_keys(no_show, "queues.no_show", at_no_show)
+    policy_text = _str(no_show, at_no_show.field("policy"), default=NoShowPolicy.REQUEUE.value)
     try:
         policy = NoShowPolicy(policy_text)
     except ValueError:
-        raise HallConfigError(
-            f"{where}.no_show.policy", f"过号规则只能是 {', '.join(p.value for p in NoShowPolicy)}"
-        ) from None
-    requeue_after = _int(no_show, f"{where}.no_show.requeue_after", default=3)
+        raise at_no_show.field("policy").error(f"过号规则只能是 {', '.join(p.value for p in NoShowPolicy)}") from None
+    requeue_after = _int(no_show, at_no_show.field("requeue_after"), default=3)
     if not 0 <= requeue_after <= 100:
-        raise HallConfigError(f"{where}.no_show.requeue_after", "过号后顺延的位数须在 0 到 100 之间")
-    priority = _table(q, f"{where}.priority", required=False)
-    max_in_row = _int(priority, f"{where}.priority.max_in_row", default=2)
+        raise at_no_show.field("requeue_after").error("过号后顺延的位数须在 0 到 100 之间")
+    at_priority = at.field("priority")
+    priority = _table(q, at_priority, required=False)
+    _known_keys(priority, "queues.priority", at_priority)
+    max_in_row = _int(priority, at_priority.field("max_in_row"), default=2)
     if not 0 <= max_in_row <= 10:
-        raise HallConfigError(f"{where}.priority.max_in_row", "优先号连续呼叫上限须在 0（关闭优先）到 10 之间")
+        raise at_priority.field("max_in_row").error("优先号连续呼叫上限须在 0（关闭优先）到 10 之间")
     issuing = q.get("issuing_hours")
     return QueueSpec(
-        code=_code(q, f"{where}.code"),
+        code=_code(q, at.field("code")),
         prefix=prefix,
-        name=_str(q, f"{where}.name"),
+        name=_str(q, at.field("name")),
         kind=kind,
         daily_cap=cap,
         avg_service_minutes=float(avg),
         no_show_policy=policy,
         requeue_after=requeue_after,
         priority_max_in_row=max_in_row,
-        issuing_hours=None if issuing is None else _ranges(issuing, f"{where}.issuing_hours"),
+        issuing_hours=None if issuing is None else _ranges(issuing, at.field("issuing_hours")),
     )
 
 
-def _item(it: Mapping[str, Any], where: str, queue_codes: set[str]) -> ItemSpec:
-    queue = _str(it, f"{where}.queue")
+def _item(it: Mapping[str, Any], at: _At, queue_codes: set[str]) -> ItemSpec:
+    _known_keys(it, "items", at)
+    queue = _str(it, at.field("queue"))
     if queue not in queue_codes:
-        raise HallConfigError(f"{where}.queue", f"未知队列 {queue!r}：请先在 [[queues]] 中定义它")
+        raise at.field("queue").error(f"未知队列 {queue!r}：请先在 [[queues]] 中定义它")
     return ItemSpec(
-        code=_code(it, f"{where}.code"),
-        name=_str(it, f"{where}.name"),
-        department=_str(it, f"{where}.department"),
+        code=_code(it, at.field("code")),
+        name=_str(it, at.field("name")),
+        department=_str(it, at.field("department")),
         queue=queue,
     )
 
 
-def _bundle(b: Mapping[str, Any], where: str, queues: Sequence[QueueSpec], item_codes: set[str]) -> BundleSpec:
-    queue = _str(b, f"{where}.queue")
+def _bundle(b: Mapping[str, Any], at: _At, queues: Sequence[QueueSpec], item_codes: set[str]) -> BundleSpec:
+    _known_keys(b, "bundles", at)
+    queue = _str(b, at.field("queue"))
     kinds = {q.code: q.kind for q in queues}
     if queue not in kinds:
-        raise HallConfigError(f"{where}.queue", f"未知队列 {queue!r}：请先在 [[queues]] 中定义它")
+        raise at.field("queue").error(f"未知队列 {queue!r}：请先在 [[queues]] 中定义它")
     if kinds[queue] is not QueueKind.COMPREHENSIVE:
-        raise HallConfigError(f"{where}.queue", '“一件事”须由综合受理队列办理：请改为 kind = "comprehensive" 的队列')
+        raise at.field("queue").error('“一件事”须由综合受理队列办理：请改为 kind = "comprehensive" 的队列')
     items = b.get("items")
     if not isinstance(items, list) or len(items) < 2 or not all(isinstance(x, str) for x in items):
-        raise HallConfigError(f"{where}.items", "“一件事”至少包含两个事项编码")
+        raise at.field("items").error("“一件事”至少包含两个事项编码")
     for code in items:
         if code not in item_codes:
-            raise HallConfigError(f"{where}.items", f"未知事项 {code!r}：请先在 [[items]] 中定义它")
-    return BundleSpec(code=_code(b, f"{where}.code"), name=_str(b, f"{where}.name"), queue=queue, items=tuple(items))
+            raise at.field("items").error(f"未知事项 {code!r}：请先在 [[items]] 中定义它")
+    return BundleSpec(code=_code(b, at.field("code")), name=_str(b, at.field("name")), queue=queue, items=tuple(items))
 
 
-def _window(w: Mapping[str, Any], where: str, queue_codes: set[str], zone_codes: set[str]) -> WindowSpec:
-    number = _int(w, f"{where}.number")
+def _window(w: Mapping[str, Any], at: _At, queue_codes: set[str], zone_codes: set[str]) -> WindowSpec:
+    _known_keys(w, "windows", at)
+    number = _int(w, at.field("number"))
     if not 1 <= number <= 999:
-        raise HallConfigError(f"{where}.number", "窗口号须在 1 到 999 之间")
-    zone = _str(w, f"{where}.zone")
+        raise at.field("number").error("窗口号须在 1 到 999 之间")
+    zone = _str(w, at.field("zone"))
     if zone not in zone_codes:
-        raise HallConfigError(f"{where}.zone", f"未知区域 {zone!r}：请先在 [[zones]] 中定义它")
+        raise at.field("zone").error(f"未知区域 {zone!r}：请先在 [[zones]] 中定义它")
+    at_serves = at.field("serves")
     serves_raw = w.get("serves")
     if not isinstance(serves_raw, list) or not serves_raw:
-        raise HallConfigError(f"{where}.serves", '窗口至少要办理一个队列：请写 serves = [{queue = "...", rank = 1}]')
+        raise at_serves.error('窗口至少要办理一个队列：请写 serves = [{queue = "...", rank = 1}]')
     serves = []
     for j, s in enumerate(serves_raw):
-        key = f"{where}.serves[{j}]"
+        at_serve = at_serves.entry_at(j)
         if not isinstance(s, dict):
-            raise HallConfigError(key, '请写成 {queue = "队列编码", rank = 1}')
-        queue = _str(s, f"{key}.queue")
+            raise at_serve.error('请写成 {queue = "队列编码", rank = 1}')
+        _known_keys(s, "windows.serves", at_serve)
+        queue = _str(s, at_serve.field("queue"))
         if queue not in queue_codes:
-            raise HallConfigError(f"{key}.queue", f"未知队列 {queue!r}：请先在 [[queues]] 中定义它")
-        rank = _int(s, f"{key}.rank", default=1)
+            raise at_serve.field("queue").error(f"未知队列 {queue!r}：请先在 [[queues]] 中定义它")
+        rank = _int(s, at_serve.field("rank"), default=1)
         if not 1 <= rank <= 9:
-            raise HallConfigError(f"{key}.rank", "优先级 rank 须在 1（最先）到 9 之间")
+            raise at_serve.field("rank").error("优先级 rank 须在 1（最先）到 9 之间")
         serves.append(WindowQueue(queue=queue, rank=rank))
-    _unique([s.queue for s in serves], f"{where}.serves", "queue")
-    return WindowSpec(number=number, name=_str(w, f"{where}.name"), zone=zone, serves=tuple(serves))
+    _unique([s.queue for s in serves], at_serves, "queue")
+    return WindowSpec(number=number, name=_str(w, at.field("name")), zone=zone, serves=tuple(serves))
 
 
-def _table(data: Mapping[str, Any], key: str, *, required: bool = True) -> Mapping[str, Any]:
-    value = data.get(key.rsplit(".", 1)[-1])
+def _calendar(hall: Mapping[str, Any], at: _At) -> Calendar:
+    table = _table(hall, at, required=False)
+    _known_keys(table, "hall.calendar", at)
+    closed = _dates(table.get("closed", []), at.field("closed"))
+    workdays = _dates(table.get("workdays", []), at.field("workdays"))
+    both = closed & workdays
+    if both:
+        raise at.field("workdays").error(f"{min(both)} 不能既休息又上班")
+    workday_hours = _str(table, at.field("workday_hours"), default="mon")
+    if workday_hours not in WEEKDAYS:
+        raise at.field("workday_hours").error(f"调休上班日按哪天的时段办公：只能写 {', '.join(WEEKDAYS)}")
+    return Calendar(closed=closed, workdays=workdays, workday_hours=workday_hours)
+
+
+def _known_keys(data: Mapping[str, Any], schema: str, at: _At, *, what: str = "配置项") -> None:
+    allowed = _KEYS[schema]
+    for key in data:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
+            hint = f"（是否想写 {close[0]}？）" if close else ""
+            where = at.field(str(key))
+            raise where.error(f"未知的{what} {key!r}{hint}：可用的有 {', '.join(sorted(allowed))}")
+
+
+def _ident(entry: Any, key: str) -> str | None:
+    """What names an array entry in messages (`code = "x"`), if it can be read at all."""
+    if isinstance(entry, dict):
+        value = entry.get(key)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}"
+    return None
+
+
+def _table(data: Mapping[str, Any], at: _At, *, required: bool = True) -> Mapping[str, Any]:
+    value = data.get(at.key.rsplit(".", 1)[-1])
     if value is None and not required:
         return {}
     if not isinstance(value, dict):
-        raise HallConfigError(key, f"缺少表 [{key}]" if value is None else f"[{key}] 必须是一个表")
+        raise at.error(f"缺少表 [{at.key}]" if value is None else f"[{at.key}] 必须是一个表")
     return value
 
 
-def _list(data: Mapping[str, Any], key: str, *, required: bool = True) -> list[Mapping[str, Any]]:
-    value = data.get(key)
+def _list(data: Mapping[str, Any], at: _At, *, required: bool = True) -> list[Mapping[str, Any]]:
+    value = data.get(at.key)
     if value is None and not required:
         return []
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise HallConfigError(key, f"请用 [[{key}]] 写成表的数组")
+        raise at.error(f"请用 [[{at.key}]] 写成表的数组")
     return value
 
 
-def _str(data: Mapping[str, Any], key: str, *, default: str | None = None) -> str:
-    value = data.get(key.rsplit(".", 1)[-1], default)
+def _name(at: _At) -> str:
+    return at.key.rsplit(".", 1)[-1]
+
+
+def _str(data: Mapping[str, Any], at: _At, *, default: str | None = None) -> str:
+    value = data.get(_name(at), default)
     if value is None:
-        raise HallConfigError(key, "缺少此项，请填写")
+        raise at.error("缺少此项，请填写")
     if not isinstance(value, str) or (default is None and not value.strip()):
-        raise HallConfigError(key, "须是非空文本")
+        raise at.error("须是非空文本")
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise at.error("含有不可见的控制字符，请删除后重试")
     return value
 
 
-def _int(data: Mapping[str, Any], key: str, *, default: int | None = None) -> int:
-    value = data.get(key.rsplit(".", 1)[-1], default)
+def _int(data: Mapping[str, Any], at: _At, *, default: int | None = None) -> int:
+    value = data.get(_name(at), default)
     if value is None:
-        raise HallConfigError(key, "缺少此项，请填写整数")
+        raise at.error("缺少此项，请填写整数")
     if not isinstance(value, int) or isinstance(value, bool):
-        raise HallConfigError(key, "须是整数")
+        raise at.error("须是整数")
     return value
 
 
-def _bool(data: Mapping[str, Any], key: str) -> bool:
-    value = data.get(key.rsplit(".", 1)[-1], False)
+def _bool(data: Mapping[str, Any], at: _At) -> bool:
+    value = data.get(_name(at), False)
     if not isinstance(value, bool):
-        raise HallConfigError(key, "须是 true 或 false")
+        raise at.error("须是 true 或 false")
     return value
 
 
-def _code(data: Mapping[str, Any], key: str) -> str:
-    value = _str(data, key)
+def _code(data: Mapping[str, Any], at: _At) -> str:
+    value = _str(data, at)
     if not _CODE.match(value):
-        raise HallConfigError(key, f"编码 {value!r} 只能用小写字母、数字、- 和 _（最长 40 个字符）")
+        raise at.error(f"编码 {value!r} 只能用小写字母、数字、- 和 _（最长 40 个字符）")
     return value
 
 
-def _ranges(value: Any, key: str) -> tuple[TimeRange, ...]:
+def _clock(value: Any, at: _At) -> time:
+    match = _CLOCK.match(value) if isinstance(value, str) else None
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise at.error(f'时间 {value!r} 格式不对，应为 "03:00"')
+    return time(int(match[1]), int(match[2]))
+
+
+def _dates(value: Any, at: _At) -> frozenset[date]:
     if not isinstance(value, list):
-        raise HallConfigError(key, '请写成时段列表，如 ["09:00-12:00", "13:00-17:00"]')
+        raise at.error("请写成日期列表，如 [2026-10-01, 2026-10-02]")
+    days = set()
+    for item in value:
+        if isinstance(item, date) and not hasattr(item, "hour"):
+            days.add(item)
+        elif isinstance(item, str) and _DATE.match(item):
+            try:
+                days.add(date.fromisoformat(item))
+            except ValueError:
+                raise at.error(f"日期 {item!r} 不存在") from None
+        else:
+            raise at.error(f"日期 {item!r} 格式不对，应为 2026-10-01")
+    return frozenset(days)
+
+
+def _ranges(value: Any, at: _At) -> tuple[TimeRange, ...]:
+    if not isinstance(value, list):
+        raise at.error('请写成时段列表，如 ["09:00-12:00", "13:00-17:00"]')
     ranges = []
     for text in value:
         match = _RANGE.match(text) if isinstance(text, str) else None
         if not match:
-            raise HallConfigError(key, f'时段 {text!r} 格式不对，应为 "09:00-12:00"')
+            raise at.error(f'时段 {text!r} 格式不对，应为 "09:00-12:00"')
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
-            raise HallConfigError(key, f"时段 {text!r} 的时间不存在")
+            raise at.error(f"时段 {text!r} 的时间不存在")
         start, end = time(h1, m1), time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
         if start >= end:
-            raise HallConfigError(key, f"时段 {text!r} 的结束时间须晚于开始时间")
+            raise at.error(f"时段 {text!r} 的结束时间须晚于开始时间")
         ranges.append(TimeRange(start, end))
     ranges.sort(key=lambda r: r.start)
     for earlier, later in itertools.pairwise(ranges):
         if later.start < earlier.end:
-            raise HallConfigError(key, f"时段 {earlier} 与 {later} 重叠")
+            raise at.error(f"时段 {earlier} 与 {later} 重叠")
     return tuple(ranges)
 
 
-def _unique(values: Sequence[Any], where: str, name: str) -> None:
+def _unique(values: Sequence[Any], at: _At, name: str) -> None:
     seen: set[Any] = set()
     for i, value in enumerate(values):
         if value in seen:
-            raise HallConfigError(f"{where}[{i}].{name}", f"{name} {value!r} 重复：每个须唯一")
+            where = at.entry_at(i).field(name)
+            raise where.error(f"{name} {value!r} 重复：每个须唯一")
         seen.add(value)
+
+
+def read_hall_file(raw: bytes) -> tuple[str, HallSpec]:
+    """A hall file's bytes → its text and the hall it describes. UTF-8 only, with or
+    without the byte-order mark Windows Notepad writes; another encoding (GBK, say) is
+    refused with what to do, never read as garbled names."""
+    text = decode_hall_file(raw)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise HallConfigError("", f"不是合法的 TOML：{error}", label="大厅配置") from None
+    return text, parse_hall(data)
+
+
+def decode_hall_file(raw: bytes) -> str:
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise HallConfigError(
+            "",
+            f"文件不是 UTF-8 编码（第 {line} 行起无法读取，可能是 GBK）：请在编辑器中“另存为”并选择 UTF-8 编码后重试",
+            label="大厅配置",
+        ) from None
+    if "\x00" in text:
+        raise HallConfigError("", "文件含有空字符（NUL），不是文本文件", label="大厅配置")
+    return text

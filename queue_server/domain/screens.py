@@ -53,7 +53,7 @@ def apply_changes(current: ScreenSettings, changes: Mapping[str, Any], zones: Co
     updated = current
     if "zone" in changes:
         zone = changes["zone"]
-        if zone is not None and zone not in zones:
+        if zone is not None and (not isinstance(zone, str) or zone not in zones):
             choices = ", ".join(sorted(zones))
             raise InvalidInput(f"大厅中没有区域 {zone!r}：可选 {choices}，或 null 表示全厅", field="zone")
         updated = replace(updated, zone=zone)
@@ -67,14 +67,26 @@ def apply_changes(current: ScreenSettings, changes: Mapping[str, Any], zones: Co
             raise InvalidInput(f"语言 language 只能是 {', '.join(LANGUAGES)}", field="language")
         updated = replace(updated, language=changes["language"])
     if "notice" in changes:
-        notice = changes["notice"]
-        if notice is not None and (not isinstance(notice, str) or len(notice) > MAX_NOTICE):
-            raise InvalidInput(f"公告 notice 须是不超过 {MAX_NOTICE} 字的文本，或 null 表示用大厅公告", field="notice")
-        text = notice.strip() if isinstance(notice, str) else ""
-        updated = replace(updated, notice=text or None)
+        updated = replace(updated, notice=check_notice(changes["notice"]))
     if "voice" in changes:
         updated = replace(updated, voice=_voice(current.voice, changes["voice"]))
     return updated
+
+
+def check_notice(notice: Any) -> str | None:
+    """A notice as a manager may set it: text of at most `MAX_NOTICE` characters without
+    control characters (line breaks become spaces: it scrolls on one line), or None for
+    the hall file's notice. Blank text counts as None."""
+    if notice is None:
+        return None
+    if not isinstance(notice, str):
+        raise InvalidInput("公告 notice 须是文本，或 null 表示用大厅配置中的公告", field="notice")
+    text = " ".join(notice.split())
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise InvalidInput("公告中含有不可见的控制字符，请删除后重试", field="notice")
+    if len(text) > MAX_NOTICE:
+        raise InvalidInput(f"公告最长 {MAX_NOTICE} 字", field="notice")
+    return text or None
 
 
 def _voice(current: Voice, changes: Any) -> Voice:

@@ -19,6 +19,8 @@ class TicketStatus(StrEnum):
 
 
 ACTIVE_STATUSES = frozenset({TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING, TicketStatus.SUSPENDED})
+# A window holds a ticket while it is called there or served there.
+HELD_STATUSES = frozenset({TicketStatus.CALLED, TicketStatus.SERVING})
 
 
 class Outcome(StrEnum):
@@ -46,6 +48,7 @@ class Action(StrEnum):
     RESUME = "resume"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    RELEASE = "release"  # a manager frees the window: the ticket goes back in line
 
 
 # Which states each action starts from. Calling a no-show is allowed so that a
@@ -61,6 +64,7 @@ _ALLOWED_FROM: dict[Action, frozenset[TicketStatus]] = {
     Action.RESUME: frozenset({TicketStatus.SUSPENDED}),
     Action.CANCEL: frozenset({TicketStatus.WAITING, TicketStatus.NO_SHOW, TicketStatus.SUSPENDED}),
     Action.EXPIRE: ACTIVE_STATUSES,
+    Action.RELEASE: HELD_STATUSES,
 }
 
 _STATUS_ZH = {
@@ -75,14 +79,38 @@ _STATUS_ZH = {
 }
 
 
+# What to do instead, where the refused action has an obvious next step.
+_NEXT_STEP: dict[tuple[Action, TicketStatus], str] = {
+    (Action.FINISH, TicketStatus.CALLED): "请先“开始办理”，办理后再办结",
+    (Action.SUSPEND, TicketStatus.CALLED): "请先“开始办理”；市民未到请点“过号”",
+    (Action.NO_SHOW, TicketStatus.SERVING): "市民已在办理中：请办结、转办或挂起",
+    (Action.RECALL, TicketStatus.SERVING): "市民已在办理中，无需重呼",
+    (Action.START, TicketStatus.SERVING): "已在办理中：办理完请点“办结”",
+    (Action.CANCEL, TicketStatus.CALLED): "正在窗口叫号：请由窗口过号或办理",
+    (Action.CANCEL, TicketStatus.SERVING): "正在窗口办理：请由窗口办结",
+    (Action.RESUME, TicketStatus.WAITING): "只有挂起的号可以恢复办理；等候中的号请叫号",
+    (Action.CALL, TicketStatus.DONE): "该号已办结：如需再次办理请重新取号",
+    (Action.CALL, TicketStatus.CANCELLED): "该号已取消：请到导办台重新取号",
+    (Action.CALL, TicketStatus.EXPIRED): "该号已作废：请到导办台重新取号",
+    (Action.CALL, TicketStatus.SUSPENDED): "该号已挂起：请用“恢复办理”",
+}
+
+
 def check_transition(action: Action, status: TicketStatus, number: str) -> None:
-    """Raise `InvalidTransition` unless `action` may start from `status`."""
+    """Raise `InvalidTransition` unless `action` may start from `status`; the message
+    says what to do instead where there is a next step."""
     if status not in _ALLOWED_FROM[action]:
+        next_step = _NEXT_STEP.get((action, status))
         raise InvalidTransition(
-            f"{number} 号当前状态为“{_STATUS_ZH[status]}”，不能执行此操作",
+            f"{number} 号当前状态为“{_STATUS_ZH[status]}”，不能执行此操作" + (f"：{next_step}" if next_step else ""),
             ticket_status=status.value,
             action=action.value,
         )
+
+
+def status_text(status: TicketStatus) -> str:
+    """The status as the hall says it (等候中, 已叫号 …)."""
+    return _STATUS_ZH[status]
 
 
 def format_number(prefix: str, sequence: int) -> str:

@@ -31,12 +31,20 @@ from queue_server.domain.access import (
     require,
 )
 from queue_server.domain.errors import DomainError
+from queue_server.domain.events import SEQUENCE_ADVANCED
 from queue_server.domain.screens import SCREEN_KINDS
 from queue_server.problems import from_domain_error, problem
 from queue_server.realtime import presence, rooms
 from queue_server.services import Event, Services
 
 log = logging.getLogger(__name__)
+
+_ABSENT: Any = object()  # a handler called without a payload (not the same as `null`)
+
+
+def _payload(data: Any) -> dict[str, Any]:
+    return {} if data is _ABSENT else inputs.mapping(data)
+
 
 SUBSCRIBE = "subscribe"
 MARK_SHOWN = "mark_shown"
@@ -73,14 +81,22 @@ class Realtime:
         socketio.on_event(MARK_SHOWN, self._on_mark_shown)
         for command in COMMANDS.values():
             socketio.on_event(command.name, self._command_handler(command))
+        socketio.on_event("*", self._on_unknown)
 
     def publish(self, events: Iterable[Event]) -> None:
-        """Send committed events to their rooms. Call only after the transaction committed."""
+        """Send committed events to their rooms. Call only after the transaction committed.
+
+        The scope rooms that an event does not concern (other zones, other windows) get
+        `sequence_advanced` with its number instead, so that every subscriber sees an
+        unbroken sequence and holds back what arrives early until the gap is filled."""
         for event in events:
             hall = self.services.cached_hall(event.hall)
-            zones, windows = (hall.zone_codes, hall.windows) if hall else ((), {})
+            zones, windows = (hall.zone_codes, tuple(hall.windows)) if hall else ((), ())
             payload = event.payload()
             self.socketio.emit(event.type, payload, to=rooms.for_event(payload, zones, windows))
+            elsewhere = rooms.not_for_event(payload, zones, windows)
+            if elsewhere:
+                self.socketio.emit(SEQUENCE_ADVANCED, {"hall": event.hall, "seq": event.seq}, to=elsewhere)
 
     # ---- handlers -------------------------------------------------------------------
 
@@ -144,9 +160,23 @@ class Realtime:
             disconnect()
         return principal
 
-    def _on_subscribe(self, data: Any = None) -> dict[str, Any]:
+    def _on_unknown(self, event: str, *args: Any) -> dict[str, Any]:
+        """Any event this server does not know still gets an answer."""
+        known = sorted([SUBSCRIBE, MARK_SHOWN, *COMMANDS])
+        return {
+            "ok": False,
+            "problem": problem(
+                400,
+                "unknown_event",
+                "Unknown event",
+                f"未知的事件 {str(event)[:60]!r}：可用的有 {', '.join(known)}",
+            ),
+        }
+
+    def _on_subscribe(self, data: Any = _ABSENT) -> dict[str, Any]:
         def run() -> dict[str, Any]:
-            args = inputs.mapping(data)
+            args = _payload(data)
+            inputs.only(args, {"hall", "zone", "window", "since"})
             principal = self._principal()
             if principal is None:
                 raise Unauthenticated("请先登录，或使用设备令牌连接")
@@ -204,14 +234,16 @@ class Realtime:
 
         return self._answer(run)[0]
 
-    def _on_mark_shown(self, data: Any = None) -> dict[str, Any]:
+    def _on_mark_shown(self, data: Any = _ABSENT) -> dict[str, Any]:
         """A screen drew the call logged as `seq`: it is alive and up to date that far."""
 
         def run() -> dict[str, Any]:
             principal = self._principal()
             if principal is None or principal.actor not in SCREEN_KINDS:
                 raise Forbidden("只有大厅屏和窗口屏确认显示")
-            seq = inputs.integer(inputs.mapping(data), "seq", 1, 2**62)
+            args = _payload(data)
+            inputs.only(args, {"seq"})
+            seq = inputs.integer(args, "seq", 1, 2**62)
             self.presence.seen(request.sid, self.now(), seq)  # type: ignore[attr-defined]
             return {"seq": seq}
 
@@ -261,12 +293,12 @@ class Realtime:
         return merged
 
     def _command_handler(self, command: Command) -> Callable[[Any], dict[str, Any]]:
-        def handler(data: Any = None) -> dict[str, Any]:
+        def handler(data: Any = _ABSENT) -> dict[str, Any]:
             def run() -> tuple[dict[str, Any], list[Event]]:
-                args = inputs.mapping(data)
+                args = _payload(data)
                 hall = inputs.text(args, "hall", max_length=40, required=True)
                 principal = self._principal()
-                return command.run(self.services, principal, hall, args, self.now())  # type: ignore[arg-type]
+                return command(self.services, principal, hall, args, self.now())  # type: ignore[arg-type]
 
             answer, events = self._answer(run)
             self.publish(events)

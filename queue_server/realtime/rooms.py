@@ -53,6 +53,18 @@ def role_room(hall: str, actor: str) -> str:
     return f"hall:{hall}:role:{actor}"
 
 
+def not_for_event(payload: dict[str, Any], zones: Iterable[str], windows: Iterable[int]) -> list[str]:
+    """The scope rooms of the hall that `for_event` leaves out: an event at one window
+    does not concern other zones and other windows. They get `sequence_advanced`."""
+    hall = payload["hall"]
+    window = payload.get("window")
+    if not isinstance(window, dict):
+        return []
+    return [zone_room(hall, z) for z in zones if z != window.get("zone")] + [
+        window_room(hall, n) for n in windows if n != window.get("number")
+    ]
+
+
 def for_event(payload: dict[str, Any], zones: Iterable[str], windows: Iterable[int]) -> list[str]:
     """Every room an event goes to. python-socketio sends it once per client however
     many of these rooms the client is in."""

@@ -1,10 +1,20 @@
-"""What every use case shares: events, the hall as the services see it, and the
-helpers that write the log and shape what goes out."""
+"""What every use case shares: events, the hall as the services see it, the write
+transaction every change runs in, and the helpers that record steps and shape what goes
+out.
+
+Every write goes through `_writing()`: one `BEGIN IMMEDIATE` transaction that loads the
+hall, checks who is asking, and first closes the hall's service day if it has ended
+(`DayUseCases._ensure_day`), so that no write ever acts on yesterday's line. A use case
+then applies pure transitions (`domain.lifecycle`), stores their values and records their
+events with `_apply` / `_record`; the caller emits the events after the commit.
+"""
 
 from __future__ import annotations
 
 import logging
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,38 +23,14 @@ import sqlite_utils
 
 from queue_server import storage
 from queue_server.domain import clock, estimate
-from queue_server.domain.access import Principal
+from queue_server.domain.access import Permission, Principal, require
 from queue_server.domain.errors import NotFound
+from queue_server.domain.events import EventType
 from queue_server.domain.hall import HallSpec, QueueSpec, WindowSpec, parse_hall
+from queue_server.domain.lifecycle import Step, Ticket, VisitChange
 from queue_server.domain.tickets import TicketStatus
 
 log = logging.getLogger(__name__)
-
-
-class EventType:
-    """Server-to-client event names: snake_case, past tense. docs/socket-events.md lists them."""
-
-    TICKET_ISSUED = "ticket_issued"
-    TICKET_CALLED = "ticket_called"
-    TICKET_RECALLED = "ticket_recalled"
-    TICKET_NO_SHOW = "ticket_no_show"
-    SERVICE_STARTED = "service_started"
-    SERVICE_FINISHED = "service_finished"
-    TICKET_TRANSFERRED = "ticket_transferred"
-    TICKET_SUSPENDED = "ticket_suspended"
-    TICKET_RESUMED = "ticket_resumed"
-    TICKET_CANCELLED = "ticket_cancelled"
-    TICKET_EXPIRED = "ticket_expired"
-    WINDOW_OPENED = "window_opened"
-    WINDOW_PAUSED = "window_paused"
-    WINDOW_RESUMED = "window_resumed"
-    WINDOW_CLOSED = "window_closed"
-    HALL_UPDATED = "hall_updated"
-    NOTICE_CHANGED = "notice_changed"
-
-    @classmethod
-    def all(cls) -> list[str]:
-        return [v for k, v in vars(cls).items() if k.isupper()]
 
 
 @dataclass(frozen=True)
@@ -85,31 +71,65 @@ class Hall:
         except KeyError:
             raise NotFound(f"大厅中没有队列 {code!r}", field="queue") from None
 
+    def queue_name(self, code: str) -> str:
+        """The queue's name; a queue no longer in the hall file still reads as its code."""
+        return self.spec.queue(code).name if self.spec.has_queue(code) else code
+
     def window(self, number: int) -> WindowSpec:
         if number not in self.windows:
             raise NotFound(f"大厅中没有 {number} 号窗口", field="window")
         return self.windows[number]
 
     def windows_serving(self, queue: str) -> list[int]:
-        return [w.number for w in self.spec.windows if any(s.queue == queue for s in w.serves)]
+        return [w.number for w in self.spec.windows if w.serves_queue(queue)]
+
+
+@dataclass
+class Tx:
+    """One write transaction of one hall: the events it records go out after the commit."""
+
+    db: sqlite_utils.Database
+    hall: Hall
+    now: datetime
+    who: Principal | None
+    day: str  # the hall's open service day
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def at(self) -> str:
+        return clock.iso(self.now)
 
 
 class ServicesBase:
-    """The store, the hall cache, and the helpers every use case shares."""
+    """The store, the hall cache, and the helpers every use case shares.
 
-    def __init__(self, store: storage.Storage, id_secret: bytes) -> None:
+    `publishes`: this process emits the events it records (a server). The command line
+    does not: its events are marked for a server to relay (`take_relayed_events`).
+    """
+
+    def __init__(
+        self, store: storage.Storage, id_secret: bytes, *, publishes: bool = True, idempotency_days: int = 2
+    ) -> None:
         self.store = store
         self._id_secret = id_secret
+        self.publishes = publishes
+        self.idempotency_days = idempotency_days
         self._halls: dict[str, Hall] = {}
 
+    # ---- halls -------------------------------------------------------------------------
+
     def _hall(self, db: sqlite_utils.Database, code: str) -> Hall:
-        row = storage.hall_by_code(db, code)
+        row = storage.halls.by_code(db, code)
         if row is None:
             raise NotFound(f"没有编码为 {code!r} 的大厅", field="hall")
-        cached = self._halls.get(code)
-        if cached is None or cached.revision != row["revision"]:
-            cached = Hall(id=row["id"], revision=row["revision"], spec=parse_hall(tomllib.loads(row["config_toml"])))
-            self._halls[code] = cached
+        return self._hall_of_row(row)
+
+    def _hall_of_row(self, row: dict[str, Any]) -> Hall:
+        cached = self._halls.get(row["code"])
+        if cached is None or cached.revision != row["revision"] or cached.id != row["id"]:
+            spec = parse_hall(tomllib.loads(row["config_toml"]))
+            cached = Hall(id=row["id"], revision=row["revision"], spec=spec)
+            self._halls[row["code"]] = cached
         return cached
 
     def cached_hall(self, code: str) -> Hall | None:
@@ -120,82 +140,130 @@ class ServicesBase:
         with self.store.read() as db:
             return self._hall(db, code)
 
-    def _ticket_event(
+    # ---- the write transaction ---------------------------------------------------------
+
+    @contextmanager
+    def _writing(
+        self, hall_code: str, now: datetime, principal: Principal | None, permission: Permission | None
+    ) -> Iterator[Tx]:
+        """A write transaction on one hall: `permission` checked (None: the use case
+        checks itself), the service day closed first if it has ended."""
+        with self.store.write() as db:
+            hall = self._hall(db, hall_code)
+            if permission is not None:
+                require(principal, permission, hall.id)
+            tx = Tx(db=db, hall=hall, now=now, who=principal, day="")
+            self._ensure_day(tx)
+            yield tx
+
+    def _ensure_day(self, tx: Tx) -> None:
+        raise NotImplementedError  # DayUseCases
+
+    def _record(
         self,
-        db: sqlite_utils.Database,
-        hall: Hall,
-        now: datetime,
+        tx: Tx,
         type: str,
-        ticket_id: int,
-        who: Principal | None,
+        data: dict[str, Any],
+        *,
+        ticket_id: int | None = None,
+        window: int | None = None,
+        reason: str | None = None,
+        seq: int | None = None,
+    ) -> Event:
+        """Append one event to the hall's log, stamped with its service day and with who
+        did it (the clerk or user, the device)."""
+        data = {**data, "service_day": tx.day}
+        who = tx.who
+        seq = storage.halls.append_event(
+            tx.db,
+            tx.hall.id,
+            at=tx.at,
+            type=type,
+            data=data,
+            ticket_id=ticket_id,
+            window=window,
+            clerk_id=who.user_id if who else None,
+            device_id=who.device_id if who else None,
+            reason=reason,
+            relay=not self.publishes,
+            seq=seq,
+        )
+        event = Event(tx.hall.spec.code, seq, type, tx.at, data)
+        tx.events.append(event)
+        return event
+
+    def _apply(
+        self,
+        tx: Tx,
+        step: Step,
         *,
         window: int | None = None,
         reason: str | None = None,
         extra: dict[str, Any] | None = None,
+        window_view: bool = False,
     ) -> Event:
-        row = storage.ticket(db, ticket_id)
-        assert row is not None
-        data: dict[str, Any] = {"ticket": self._ticket_brief(hall, row)}
+        """Store what a transition produced, record its event, and keep the ticket's
+        visits (its stays at windows) in step with it. `window_view`: the event carries
+        the window's whole state after the step (status, clerk, ticket), not only its name."""
+        ticket, db = step.ticket, tx.db
+        if ticket is not None:
+            storage.tickets.save(db, ticket)
+        if step.window is not None:
+            storage.windows.save(db, step.window, tx.at)
+            window = step.window.number if window is None else window
+        data: dict[str, Any] = {}
+        if ticket is not None:
+            data["ticket"] = self._ticket_brief(tx.hall, ticket)
+            # every ticket event carries its queue's waiting count, so screens never re-read
+            data["waiting"] = {ticket.queue: storage.tickets.waiting_count(db, tx.hall.id, ticket.queue)}
         if window is not None:
-            spec = hall.window(window)
-            data["window"] = {"number": window, "name": spec.name, "zone": spec.zone}
+            data["window"] = (
+                self._window_view(db, tx.hall, window) if window_view else self._window_brief(db, tx.hall, window)
+            )
         if reason is not None:
             data["reason"] = reason
+        if step.policy is not None:
+            data["policy"] = step.policy
         data.update(extra or {})
-        # every ticket event carries its queue's waiting count, so screens never re-read
-        data.setdefault("waiting", {row["queue"]: self._waiting(db, hall, row["service_day"], row["queue"])})
-        return self._event(
-            db,
-            hall.spec.code,
-            hall.id,
-            now,
-            type,
-            data,
-            ticket_id=ticket_id,
-            window=window,
-            clerk_id=who.user_id if who else None,
-            reason=reason,
+        event = self._record(
+            tx, step.event, data, ticket_id=ticket.id if ticket else None, window=window, reason=reason
         )
+        if ticket is not None and step.visit is not None:
+            self._visit(tx, step, ticket, event)
+        return event
 
-    def _window_event(
-        self,
-        db: sqlite_utils.Database,
-        hall: Hall,
-        now: datetime,
-        type: str,
-        number: int,
-        who: Principal | None,
-        reason: str | None = None,
-    ) -> Event:
-        return self._event(
-            db,
-            hall.spec.code,
-            hall.id,
-            now,
-            type,
-            {"window": self._window_view(db, hall, number), "reason": reason},
-            window=number,
-            clerk_id=who.user_id if who else None,
-            reason=reason,
-        )
+    def _visit(self, tx: Tx, step: Step, ticket: Ticket, event: Event) -> None:
+        db, who = tx.db, tx.who
+        if step.visit is VisitChange.OPENED:
+            called = step.event is EventType.TICKET_CALLED
+            storage.tickets.open_visit(
+                db,
+                ticket,
+                at=tx.at,
+                call_seq=event.seq if called else None,
+                clerk_id=who.user_id if who else None,
+                device_id=who.device_id if who else None,
+                started=not called,
+            )
+        elif step.visit is VisitChange.RECALLED:
+            storage.tickets.recall_visit(db, ticket.id, event.seq)
+        elif step.visit is VisitChange.STARTED:
+            storage.tickets.start_visit(db, ticket.id, tx.at)
+        elif step.visit is VisitChange.ENDED and step.visit_end is not None:
+            storage.tickets.end_visit(db, ticket.id, tx.at, step.visit_end, step.handling_seconds)
 
-    @staticmethod
-    def _event(
-        db: sqlite_utils.Database,
-        hall_code: str,
-        hall_id: int,
-        now: datetime,
-        type: str,
-        data: dict[str, Any],
-        **columns: Any,
-    ) -> Event:
-        at = clock.iso(now)
-        seq = storage.append_event(db, hall_id, at=at, type=type, data=data, **columns)
-        return Event(hall_code, seq, type, at, data)
+    # ---- views -------------------------------------------------------------------------
+
+    def _window_brief(self, db: sqlite_utils.Database, hall: Hall, number: int) -> dict[str, Any]:
+        spec = hall.windows.get(number)
+        if spec is not None:
+            return {"number": number, "name": spec.name, "zone": spec.zone}
+        return {"number": number, "name": f"{number}号窗口", "zone": None}
 
     def _window_view(self, db: sqlite_utils.Database, hall: Hall, number: int) -> dict[str, Any]:
-        row = storage.window_with_ticket(db, hall.id, number)
-        assert row is not None
+        row = storage.windows.view(db, hall.id, number)
+        if row is None:
+            raise NotFound(f"大厅中没有 {number} 号窗口", field="window")
         return {
             "number": number,
             "name": row["name"],
@@ -208,55 +276,60 @@ class ServicesBase:
         }
 
     @staticmethod
-    def _ticket_brief(hall: Hall, row: dict[str, Any]) -> dict[str, Any]:
+    def _ticket_brief(hall: Hall, ticket: Ticket) -> dict[str, Any]:
         """What a screen may show of a ticket: never the ID digest or the appointment."""
-        queue = hall.queue(row["queue"])
         return {
-            "id": row["id"],
-            "number": row["number"],
-            "queue": queue.code,
-            "queue_name": queue.name,
-            "status": row["status"],
-            "priority": row["priority"] is not None,
+            "id": ticket.id,
+            "number": ticket.number,
+            "queue": ticket.queue,
+            "queue_name": hall.queue_name(ticket.queue),
+            "status": ticket.status.value,
+            "priority": ticket.priority is not None,
         }
 
-    def _ticket_row(self, db: sqlite_utils.Database, hall: Hall, ticket_id: int) -> dict[str, Any]:
-        row = storage.ticket(db, ticket_id)
-        if row is None or row["hall_id"] != hall.id:
+    def _load_ticket(self, db: sqlite_utils.Database, hall: Hall, ticket_id: int) -> Ticket:
+        ticket = storage.tickets.load(db, ticket_id) if 0 < ticket_id < 2**63 else None
+        if ticket is None or ticket.hall_id != hall.id:
             raise NotFound(f"没有编号为 {ticket_id} 的票", field="ticket_id")
-        return row
+        return ticket
 
-    def _ticket_view(self, db: sqlite_utils.Database, hall: Hall, row: dict[str, Any], now: datetime) -> dict[str, Any]:
-        queue = hall.queue(row["queue"])
+    def _ticket_view(self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket) -> dict[str, Any]:
         view: dict[str, Any] = {
-            "id": row["id"],
-            "number": row["number"],
-            "service_day": row["service_day"],
-            "queue": queue.code,
-            "queue_name": queue.name,
-            "item": row["item"],
-            "bundle": row["bundle"],
-            "priority": row["priority"],
-            "status": row["status"],
-            "window": row["window"],
-            "issued_at": row["issued_at"],
-            "called_at": row["called_at"],
-            "started_at": row["started_at"],
-            "finished_at": row["finished_at"],
-            "outcome": row["outcome"],
+            "id": ticket.id,
+            "number": ticket.number,
+            "service_day": ticket.service_day,
+            "queue": ticket.queue,
+            "queue_name": hall.queue_name(ticket.queue),
+            "item": ticket.item,
+            "bundle": ticket.bundle,
+            "items": list(ticket.items),
+            "priority": ticket.priority.value if ticket.priority else None,
+            "channel": ticket.channel.value,
+            "status": ticket.status.value,
+            "window": ticket.window,
+            "target_window": ticket.target_window,
+            "issued_at": clock.iso(ticket.issued_at),
+            "first_called_at": _iso(ticket.first_called_at),
+            "called_at": _iso(ticket.called_at),
+            "started_at": _iso(ticket.started_at),
+            "finished_at": _iso(ticket.finished_at),
+            "handling_seconds": round(ticket.handling_seconds, 1),
+            "outcome": ticket.outcome.value if ticket.outcome else None,
             "hall": {"code": hall.spec.code, "name": hall.spec.name},
         }
-        if row["status"] == TicketStatus.WAITING.value:
-            ahead = storage.people_ahead(db, hall.id, row["service_day"], queue.code, row["place"], row["id"])
-            stats = storage.queue_day(db, hall.id, queue.code, row["service_day"])
+        if ticket.status is TicketStatus.WAITING and hall.spec.has_queue(ticket.queue):
+            queue = hall.spec.queue(ticket.queue)
+            ahead = storage.tickets.people_ahead(db, ticket)
+            stats = storage.tickets.queue_day(db, hall.id, queue.code, ticket.service_day)
             avg = estimate.average_handling_minutes(
                 stats["served"], stats["handling_seconds"], queue.avg_service_minutes
             )
-            serving = hall.windows_serving(queue.code)
-            open_count = storage.open_windows_among(db, hall.id, serving)
+            serving = [ticket.target_window] if ticket.target_window else hall.windows_serving(queue.code)
+            open_count = storage.windows.open_among(db, hall.id, serving)
             view["people_ahead"] = ahead
             view["estimated_wait_minutes"] = estimate.estimate_wait_minutes(ahead, avg, open_count, len(serving))
         return view
 
-    def _waiting(self, db: sqlite_utils.Database, hall: Hall, day: str, queue: str) -> int:
-        return storage.waiting_count(db, hall.id, day, queue)
+
+def _iso(moment: datetime | None) -> str | None:
+    return clock.iso(moment) if moment else None

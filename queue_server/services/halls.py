@@ -1,28 +1,31 @@
-"""Halls: configuration, snapshots, catch-up, and the end-of-day sweep."""
+"""Halls: their files checked against live state, snapshots, catch-up, relayed events,
+and the whole stored state of a hall for the invariant checks."""
 
 from __future__ import annotations
 
 import json
 import logging
-import tomllib
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
 
 from queue_server import storage
-from queue_server.domain import announcements, clock
+from queue_server.domain import announcements, clock, hall_changes, invariants
 from queue_server.domain.access import Permission, Principal, require
-from queue_server.domain.errors import InvalidInput
-from queue_server.domain.hall import parse_hall
-from queue_server.domain.tickets import TicketStatus
-from queue_server.services.base import Event, EventType, ServicesBase
+from queue_server.domain.errors import HallChangeRefused, InvalidInput
+from queue_server.domain.events import EventType
+from queue_server.domain.hall import read_hall_file
+from queue_server.services.base import Event, Tx
+from queue_server.services.days import DayUseCases
 
 log = logging.getLogger(__name__)
 
+Effective = Literal["now", "next-day"]
 
-class HallUseCases(ServicesBase):
+
+class HallUseCases(DayUseCases):
     def list_halls(self, principal: Principal | None) -> list[dict[str, Any]]:
         with self.store.read() as db:
-            rows = storage.list_halls(db)
+            rows = storage.halls.listed(db)
         if principal is None:
             return []
         return [
@@ -32,43 +35,79 @@ class HallUseCases(ServicesBase):
         ]
 
     def import_hall(
-        self, principal: Principal | None, config_toml: str, now: datetime, *, expected_code: str | None = None
+        self,
+        principal: Principal | None,
+        raw: bytes | str,
+        now: datetime,
+        *,
+        expected_code: str | None = None,
+        effective: Effective = "now",
     ) -> tuple[dict[str, Any], list[Event]]:
-        """Create or replace a hall from its TOML text (admin only)."""
-        try:
-            data = tomllib.loads(config_toml)
-        except tomllib.TOMLDecodeError as error:
-            raise InvalidInput(f"大厅配置不是合法的 TOML：{error}") from None
-        spec = parse_hall(data)
+        """Create or replace a hall from its file (admin, or the operator). A replacement
+        is checked against the hall's live state: a conflict refuses it, listing each one,
+        unless it is to take effect at the next service day and only the day's close
+        would clear what stands in its way."""
+        config_toml, spec = read_hall_file(raw.encode() if isinstance(raw, str) else raw)
         if expected_code is not None and spec.code != expected_code:
             raise InvalidInput(
                 f"地址中的大厅 {expected_code!r} 与配置中的 hall.code {spec.code!r} 不一致", field="hall.code"
             )
         with self.store.write() as db:
-            if principal is not None:  # None: the operator's own command line
-                existing = storage.hall_by_code(db, spec.code)
-                require(principal, Permission.CONFIGURE_HALL, existing["id"] if existing else -1)
-            hall_id = storage.save_hall(db, spec.code, spec.name, config_toml, clock.iso(now))
-            storage.sync_windows(db, hall_id, [(w.number, w.name, w.zone) for w in spec.windows])
-            event = self._event(db, spec.code, hall_id, now, EventType.HALL_UPDATED, {"name": spec.name})
-        return {"code": spec.code, "name": spec.name, "id": hall_id}, [event]
+            existing = storage.halls.by_code(db, spec.code)
+            require(principal, Permission.CONFIGURE_HALL, existing["id"] if existing else -1)
+            if existing is None:
+                hall_id = storage.halls.save(db, spec.code, spec.name, config_toml, clock.iso(now))
+                storage.windows.sync(db, hall_id, [(w.number, w.name, w.zone) for w in spec.windows])
+                today = clock.service_day(now, spec).isoformat()
+                storage.halls.set_service_day(db, hall_id, today)
+                row = storage.halls.by_id(db, hall_id)
+                assert row is not None
+                tx = Tx(db=db, hall=self._hall_of_row(row), now=now, who=principal, day=today)
+                self._record(tx, EventType.HALL_UPDATED, {"name": spec.name, "revision": tx.hall.revision})
+                return self._imported(tx, None), tx.events
+            tx = Tx(db=db, hall=self._hall_of_row(existing), now=now, who=principal, day="")
+            self._ensure_day(tx)
+            found = hall_changes.conflicts(tx.hall.spec, spec, self._live_hall(tx), now)
+            if effective == "now":
+                if found:
+                    raise _refused(found, "新的大厅配置与大厅当前状态冲突，未生效")
+                self._store_hall_file(tx, spec, config_toml)
+                return self._imported(tx, None), tx.events
+            lasting = [c for c in found if c.lasting]
+            if lasting:
+                raise _refused(lasting, "新的大厅配置与大厅的设备设置冲突，次日也无法生效")
+            from_day = (date.fromisoformat(tx.day) + timedelta(days=1)).isoformat()
+            storage.halls.set_pending(db, tx.hall.id, config_toml, from_day)
+            self._record(tx, EventType.HALL_CHANGE_SCHEDULED, {"effective_from": from_day})
+            return self._imported(tx, from_day), tx.events
+
+    @staticmethod
+    def _imported(tx: Tx, effective_from: str | None) -> dict[str, Any]:
+        spec = tx.hall.spec
+        return {
+            "code": spec.code,
+            "name": spec.name,
+            "id": tx.hall.id,
+            "revision": tx.hall.revision,
+            "service_day": tx.day,
+            "effective_from": effective_from or tx.day,
+        }
 
     def snapshot(self, principal: Principal | None, hall_code: str, now: datetime) -> dict[str, Any]:
         """Everything a screen or console needs to draw the hall from scratch."""
         with self.store.read() as db:
             hall = self._hall(db, hall_code)
             require(principal, Permission.VIEW_HALL, hall.id)
-            day = clock.service_day(now, hall.spec).isoformat()
-            hall_row = storage.hall_by_id(db, hall.id)
+            hall_row = storage.halls.by_id(db, hall.id)
             assert hall_row is not None
-            waiting = storage.waiting_counts(db, hall.id, day)
-            window_rows = storage.windows(db, hall.id)
-            calls = storage.last_calls(db, hall.id, day)
+            waiting = storage.tickets.waiting_counts(db, hall.id)
+            window_rows = storage.windows.views(db, hall.id)
+            calls = storage.tickets.current_calls(db, hall.id)
         spec = hall.spec
         return {
             "hall": {"code": spec.code, "name": spec.name, "timezone": spec.timezone, "notice": spec.notice},
             "notice": hall.notice(hall_row["notice"]),
-            "service_day": day,
+            "service_day": hall_row["service_day"] or clock.service_day(now, spec).isoformat(),
             "seq": hall_row["last_seq"],
             "zones": [{"code": z.code, "name": z.name} for z in spec.zones],
             "queues": [
@@ -103,21 +142,24 @@ class HallUseCases(ServicesBase):
                 }
                 for w in window_rows
             ],
+            # the call of each window that still has its ticket in hand, newest first
             "recent_calls": [
                 {
                     "number": c["number"],
                     "window": c["window"],
                     "called_at": c["called_at"],
-                    "texts": announcements.call_texts(c["number"], c["window"], recall=False),
+                    "seq": c["seq"],
+                    "recall": c["calls"] > 1,
+                    "texts": announcements.call_texts(c["number"], c["window"], recall=c["calls"] > 1),
                 }
                 for c in calls
             ],
         }
 
     def events_since(
-        self, principal: Principal | None, hall_code: str, after_seq: int, limit: int = 500
+        self, principal: Principal | None, hall_code: str, since: int, limit: int = 500
     ) -> tuple[list[Event], bool]:
-        """The hall's events after `after_seq`, and whether they are complete.
+        """The hall's events after `since`, and whether they are complete.
 
         Incomplete (too many missed, or a sequence from before a reset) tells the client
         to redraw from a snapshot instead.
@@ -125,45 +167,50 @@ class HallUseCases(ServicesBase):
         with self.store.read() as db:
             hall = self._hall(db, hall_code)
             require(principal, Permission.VIEW_HALL, hall.id)
-            last_seq = storage.hall_by_id(db, hall.id)["last_seq"]  # type: ignore[index]
-            if after_seq > last_seq or after_seq < 0:
+            last_seq = storage.halls.by_id(db, hall.id)["last_seq"]  # type: ignore[index]
+            if since > last_seq or since < 0:
                 return [], False
-            rows = storage.events_since(db, hall.id, after_seq, limit + 1)
+            rows = storage.halls.events_since(db, hall.id, since, limit + 1)
         events = [Event(hall_code, r["seq"], r["type"], r["at"], json.loads(r["data"])) for r in rows[:limit]]
         return events, len(rows) <= limit
 
-    # ---- end of day -----------------------------------------------------------------
-
-    def sweep(
-        self, principal: Principal | None, hall_code: str, now: datetime, *, include_today: bool = False
-    ) -> tuple[dict[str, Any], list[Event]]:
-        """Close what is left: tickets of earlier days (and today's when `include_today`),
-        and every window still open."""
+    def take_relayed_events(self) -> list[Event]:
+        """Events another process (the command line) wrote, claimed for this server to send."""
+        with self.store.read() as db:
+            if not storage.halls.has_events_to_relay(db):
+                return []
         with self.store.write() as db:
+            rows = storage.halls.take_events_to_relay(db)
+        return [Event(r["hall"], r["seq"], r["type"], r["at"], json.loads(r["data"])) for r in rows]
+
+    def hall_state(self, hall_code: str) -> invariants.HallState:
+        """Everything stored for one hall, for `invariants.violations`."""
+        with self.store.read() as db:
             hall = self._hall(db, hall_code)
-            if principal is not None:
-                require(principal, Permission.SWEEP_DAY, hall.id)
-            today = clock.service_day(now, hall.spec)
-            last_day = today if include_today else today - timedelta(days=1)
-            events = []
-            rows = storage.active_tickets_before(db, hall.id, last_day.isoformat())
-            for row in rows:
-                storage.update_ticket(db, row["id"], status=TicketStatus.EXPIRED.value, finished_at=clock.iso(now))
-                events.append(
-                    self._ticket_event(
-                        db, hall, now, EventType.TICKET_EXPIRED, row["id"], principal, reason="end_of_day"
-                    )
+            row = storage.halls.by_id(db, hall.id)
+            assert row is not None
+            tickets = [
+                storage.tickets.from_row(r) for r in db.query("SELECT * FROM tickets WHERE hall_id = ?", [hall.id])
+            ]
+            visits = [
+                invariants.Visit(
+                    ticket_id=v["ticket_id"],
+                    window=v["window"],
+                    open=v["ended_at"] is None,
+                    handling_seconds=v["handling_seconds"],
                 )
-            closed = 0
-            if include_today:
-                for w in storage.windows(db, hall.id):
-                    if w["status"] != "closed":
-                        storage.update_window(db, hall.id, w["number"], status="closed", clerk_id=None, ticket_id=None)
-                        storage.close_attendance(db, hall.id, w["number"], clock.iso(now))
-                        events.append(
-                            self._window_event(
-                                db, hall, now, EventType.WINDOW_CLOSED, w["number"], principal, reason="end_of_day"
-                            )
-                        )
-                        closed += 1
-        return {"expired_tickets": len(rows), "closed_windows": closed, "through_day": last_day.isoformat()}, events
+                for v in storage.tickets.visits_of_hall(db, hall.id)
+            ]
+            return invariants.HallState(
+                hall_id=hall.id,
+                open_day=row["service_day"] or "",
+                spec=hall.spec,
+                tickets=tickets,
+                windows=storage.windows.all_of(db, hall.id),
+                visits=visits,
+            )
+
+
+def _refused(found: list[hall_changes.ChangeConflict], headline: str) -> HallChangeRefused:
+    details = "；".join(c.detail for c in found)
+    return HallChangeRefused(f"{headline}：{details}", conflicts=[c.to_dict() for c in found])

@@ -11,7 +11,8 @@ from queue_server import storage
 from queue_server.domain import announcements, clock, screens
 from queue_server.domain.access import DeviceKind, Permission, Principal, require
 from queue_server.domain.errors import InvalidInput, NotFound
-from queue_server.services.base import Event, EventType, ServicesBase
+from queue_server.domain.events import EventType
+from queue_server.services.base import Event, ServicesBase
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 class ScreenUseCases(ServicesBase):
     def hall_code(self, hall_id: int) -> str:
         with self.store.read() as db:
-            row = storage.hall_by_id(db, hall_id)
+            row = storage.halls.by_id(db, hall_id)
         if row is None:
             raise NotFound(f"没有编号为 {hall_id} 的大厅", field="hall")
         return str(row["code"])
@@ -27,7 +28,7 @@ class ScreenUseCases(ServicesBase):
     def notice(self, hall_code: str) -> str:
         with self.store.read() as db:
             hall = self._hall(db, hall_code)
-            row = storage.hall_by_id(db, hall.id)
+            row = storage.halls.by_id(db, hall.id)
         assert row is not None
         return hall.notice(row["notice"])
 
@@ -36,24 +37,17 @@ class ScreenUseCases(ServicesBase):
     ) -> tuple[dict[str, Any], list[Event]]:
         """The manager's scrolling notice for every screen without one of its own; `None`
         (or blank text) goes back to the hall file's notice."""
-        if notice is not None and not isinstance(notice, str):
-            raise InvalidInput("notice 须是公告文本，或 null 恢复大厅配置中的公告", field="notice")
-        if isinstance(notice, str):
-            notice = notice.strip() or None
-        if notice is not None and len(notice) > screens.MAX_NOTICE:
-            raise InvalidInput(f"公告最长 {screens.MAX_NOTICE} 字", field="notice")
-        with self.store.write() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.CONFIGURE_SCREENS, hall.id)
-            storage.set_hall_notice(db, hall.id, notice)
-            shown = hall.notice(notice)
-            event = self._event(db, hall_code, hall.id, now, EventType.NOTICE_CHANGED, {"notice": shown})
-        return {"notice": shown}, [event]
+        notice = screens.check_notice(notice)
+        with self._writing(hall_code, now, principal, Permission.CONFIGURE_SCREENS) as tx:
+            storage.halls.set_notice(tx.db, tx.hall.id, notice)
+            shown = tx.hall.notice(notice)
+            self._record(tx, EventType.NOTICE_CHANGED, {"notice": shown})
+            return {"notice": shown}, tx.events
 
     def screen(self, device_id: int) -> dict[str, Any]:
         """A screen device's own record with its settings (defaults filled in)."""
         with self.store.read() as db:
-            row = storage.device_by_id(db, device_id)
+            row = storage.people.device_by_id(db, device_id)
         if row is None or DeviceKind(row["kind"]) not in screens.SCREEN_KINDS:
             raise NotFound(f"没有编号为 {device_id} 的屏幕设备", field="device_id")
         return self._screen_view(row)
@@ -62,7 +56,7 @@ class ScreenUseCases(ServicesBase):
         with self.store.read() as db:
             hall = self._hall(db, hall_code)
             require(principal, Permission.VIEW_SCREENS, hall.id)
-            return [self._screen_view(row) for row in storage.screen_devices(db, hall.id)]
+            return [self._screen_view(row) for row in storage.people.screen_devices(db, hall.id)]
 
     def configure_screen(
         self, principal: Principal | None, hall_code: str, device_id: int, changes: dict[str, Any]
@@ -70,7 +64,7 @@ class ScreenUseCases(ServicesBase):
         with self.store.write() as db:
             hall = self._hall(db, hall_code)
             require(principal, Permission.CONFIGURE_SCREENS, hall.id)
-            row = storage.device_by_id(db, device_id)
+            row = storage.people.device_by_id(db, device_id)
             if row is None or row["hall_id"] != hall.id or DeviceKind(row["kind"]) not in screens.SCREEN_KINDS:
                 raise NotFound(f"大厅中没有编号为 {device_id} 的屏幕设备", field="device_id")
             current = screens.load_settings(DeviceKind(row["kind"]), json.loads(row["settings"]))
@@ -78,13 +72,13 @@ class ScreenUseCases(ServicesBase):
             updated = screens.apply_changes(current, changes, zones)
             if updated.zone is not None and row["kind"] == DeviceKind.WINDOW_SCREEN.value:
                 raise InvalidInput("窗口屏只显示它绑定的窗口，不能设置区域", field="zone")
-            storage.set_device_settings(db, device_id, updated.to_dict())
+            storage.people.set_device_settings(db, device_id, updated.to_dict())
             row = {**row, "settings": json.dumps(updated.to_dict())}
         return self._screen_view(row)
 
     def record_seen(self, device_id: int, seen_at: datetime, shown_seq: int | None) -> None:
         with self.store.write() as db:
-            storage.set_device_seen(db, device_id, clock.iso(seen_at), shown_seq)
+            storage.people.set_device_seen(db, device_id, clock.iso(seen_at), shown_seq)
 
     def announcement(self, principal: Principal | None, hall_code: str, seq: int, language: str) -> str:
         """What a voice says for the call logged as `seq`: only calls are ever spoken."""
@@ -93,7 +87,7 @@ class ScreenUseCases(ServicesBase):
         with self.store.read() as db:
             hall = self._hall(db, hall_code)
             require(principal, Permission.VIEW_HALL, hall.id)
-            row = storage.event(db, hall.id, seq)
+            row = storage.halls.event(db, hall.id, seq)
         if row is None or row["type"] not in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED):
             raise NotFound(f"第 {seq} 条事件不是叫号", field="seq")
         return str(json.loads(row["data"])["speech"][language])

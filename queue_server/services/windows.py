@@ -1,86 +1,110 @@
-"""Windows: a clerk's day at the window, from opening to closing, every call in between."""
+"""Windows: a clerk's day at the window, from opening to closing, every call in between,
+and a manager's release of a window its clerk left."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from queue_server import storage
-from queue_server.domain import announcements, clock, routing
+from queue_server.domain import announcements, lifecycle, routing
 from queue_server.domain.access import Permission, Principal, Role, require
-from queue_server.domain.errors import (
-    Conflict,
-    InvalidInput,
-    NotFound,
-    NothingWaiting,
-    WindowBusy,
-    WindowNotOpen,
-)
-from queue_server.domain.hall import NoShowPolicy
-from queue_server.domain.tickets import Action, Outcome, TicketStatus, check_transition
-from queue_server.services.base import Event, EventType, Hall, ServicesBase
+from queue_server.domain.errors import DomainError, InvalidInput, NotFound, NothingWaiting
+from queue_server.domain.hall import WindowSpec
+from queue_server.domain.lifecycle import Step, Ticket, Window
+from queue_server.domain.tickets import Action, Outcome
+from queue_server.services.base import Event, ServicesBase, Tx
 
 log = logging.getLogger(__name__)
+
+# act(tx, the window's spec, the window as stored, who) -> nothing: it records on tx
+Act = Callable[[Tx, WindowSpec, Window, Principal], None]
 
 
 class WindowUseCases(ServicesBase):
     def open_window(
         self, principal: Principal | None, hall_code: str, number: int, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
-        """A clerk logs in at a window; the day's attendance starts."""
+        """A clerk signs in at a window; the day's attendance starts."""
 
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            if window["status"] != "closed":
-                if window["clerk_id"] == who.user_id:
-                    return []
-                raise Conflict(f"{number} 号窗口已有工作人员登录：请先由其关闭窗口", window=number)
-            elsewhere = storage.window_of_clerk(db, who.user_id)  # type: ignore[arg-type]
-            if elsewhere is not None:
-                raise Conflict(f"您已在 {elsewhere['number']} 号窗口登录：请先关闭那个窗口", window=elsewhere["number"])
-            storage.update_window(db, hall.id, number, status="open", clerk_id=who.user_id, updated_at=clock.iso(now))
-            storage.open_attendance(db, hall.id, number, who.user_id, clock.iso(now))  # type: ignore[arg-type]
-            return [self._window_event(db, hall, now, EventType.WINDOW_OPENED, number, who)]
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            elsewhere = storage.windows.of_clerk(tx.db, who.user_id)  # type: ignore[arg-type]
+            clerk_at = elsewhere.number if elsewhere is not None and elsewhere.number != number else None
+            step = lifecycle.open_window(window, clerk_id=who.user_id, clerk_at=clerk_at)  # type: ignore[arg-type]
+            if step is None:
+                return
+            storage.windows.open_attendance(tx.db, tx.hall.id, number, who.user_id, tx.at)  # type: ignore[arg-type]
+            self._window_step(tx, step)
 
-        return self._window_use_case(principal, hall_code, number, now, act, must_be_clerk_here=False)
+        return self._at_window(principal, hall_code, number, now, act, clerk_here=False)
 
     def close_window(
         self, principal: Principal | None, hall_code: str, number: int, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            self._require_idle(db, window)
-            if window["status"] == "closed":
-                return []
-            storage.update_window(db, hall.id, number, status="closed", clerk_id=None, updated_at=clock.iso(now))
-            storage.close_attendance(db, hall.id, number, clock.iso(now))
-            return [self._window_event(db, hall, now, EventType.WINDOW_CLOSED, number, who)]
+        """The clerk signs out of the window (or a manager closes an idle one)."""
 
-        return self._window_use_case(principal, hall_code, number, now, act, supervisor_may=True)
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            supervisor = who.actor is Role.MANAGER
+            step = lifecycle.close_window(window, self._number_held(tx, window), supervisor=supervisor)
+            if step is None:
+                return
+            storage.windows.close_attendance(tx.db, tx.hall.id, number, tx.at)
+            self._window_step(tx, step)
+            self._return_sent(tx, number)
+
+        return self._at_window(principal, hall_code, number, now, act, supervisor_may=True)
+
+    def sign_out(self, principal: Principal, now: datetime) -> list[Event]:
+        """A clerk signs out: the window they are signed in at closes with them when
+        nothing is in its hands; else it stays, for them to come back to or for a manager
+        to release."""
+        if principal.actor is not Role.CLERK or principal.user_id is None:
+            return []
+        with self.store.read() as db:
+            window = storage.windows.of_clerk(db, principal.user_id)
+            hall = storage.halls.by_id(db, window.hall_id) if window is not None else None
+        if window is None or hall is None or window.ticket_id is not None:
+            return []
+        try:
+            return self.close_window(principal, hall["code"], window.number, now)[1]
+        except DomainError as refused:  # the window changed meanwhile: signing out still succeeds
+            log.info("window %s left open at sign-out: %s", window.number, refused.detail)
+            return []
 
     def pause_window(
         self, principal: Principal | None, hall_code: str, number: int, reason: str | None, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            self._require_open(window)
-            self._require_idle(db, window)
-            storage.update_window(db, hall.id, number, status="paused", updated_at=clock.iso(now))
-            return [self._window_event(db, hall, now, EventType.WINDOW_PAUSED, number, who, reason=reason)]
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            self._window_step(tx, lifecycle.pause_window(window, self._number_held(tx, window)), reason=reason)
 
-        return self._window_use_case(principal, hall_code, number, now, act, supervisor_may=True)
+        return self._at_window(principal, hall_code, number, now, act, supervisor_may=True)
 
     def resume_window(
         self, principal: Principal | None, hall_code: str, number: int, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            if window["status"] != "paused":
-                raise Conflict(f"{number} 号窗口没有暂停，无需恢复", window=number)
-            storage.update_window(db, hall.id, number, status="open", updated_at=clock.iso(now))
-            return [self._window_event(db, hall, now, EventType.WINDOW_RESUMED, number, who)]
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            self._window_step(tx, lifecycle.resume_window(window))
 
-        return self._window_use_case(principal, hall_code, number, now, act, supervisor_may=True)
+        return self._at_window(principal, hall_code, number, now, act, supervisor_may=True)
+
+    def release_window(
+        self, principal: Principal | None, hall_code: str, number: int, reason: str, now: datetime
+    ) -> tuple[dict[str, Any], list[Event]]:
+        """A manager frees a window its clerk left (signed out, gone home, the console
+        crashed): the ticket in its hands goes back in line at its own place, tickets sent
+        to it go back to their queues, the window closes and attendance ends. The reason
+        is recorded with the manager's name in the hall's log."""
+
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            step = lifecycle.release_window(window, self._ticket_held(tx, window), now=tx.now)
+            storage.windows.close_attendance(tx.db, tx.hall.id, number, tx.at)
+            extra = {} if step.ticket is not None else {"ticket": None}
+            self._apply(tx, step, window=number, reason=reason, window_view=True, extra=extra)
+            self._return_sent(tx, number)
+
+        return self._at_window(principal, hall_code, number, now, act, clerk_here=False, supervisor_only=True)
 
     def call_next(
         self, principal: Principal | None, hall_code: str, number: int, now: datetime
@@ -88,14 +112,13 @@ class WindowUseCases(ServicesBase):
         """Call the next ticket for this window (see `domain.routing`). Atomic: the write
         lock is held from reading the line to marking the ticket called."""
 
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            self._require_open(window)
-            self._require_idle(db, window)
-            spec = hall.window(number)
-            day = clock.service_day(now, hall.spec).isoformat()
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            lifecycle.require_open(window)
+            lifecycle.require_idle(window, self._number_held(tx, window))
+            db, hall = tx.db, tx.hall
             ranks = {s.queue: s.rank for s in spec.serves}
-            heads = storage.line_heads(db, hall.id, day, list(ranks), number)
-            days = storage.queue_days(db, hall.id, day)
+            heads = storage.tickets.line_heads(db, hall.id, list(ranks), number)
+            days = storage.tickets.queue_days(db, hall.id, tx.day)
             streaks = {q: days[q]["priority_streak"] if q in days else 0 for q in ranks}
             caps = {q.code: q.priority_max_in_row for q in hall.spec.queues}
             chosen = routing.choose_next(
@@ -117,10 +140,12 @@ class WindowUseCases(ServicesBase):
                 raise NothingWaiting(f"{number} 号窗口办理的队列中暂无等候的号", window=number)
             if not chosen.targeted:
                 streak = routing.next_streak(chosen, streaks.get(chosen.queue, 0), caps)
-                storage.set_priority_streak(db, hall.id, chosen.queue, day, streak)
-            return [self._call(db, hall, window, who, chosen.ticket_id, now, recall=False)]
+                storage.tickets.set_priority_streak(db, hall.id, chosen.queue, tx.day, streak)
+            ticket = self._load_ticket(db, hall, chosen.ticket_id)
+            step = lifecycle.call(ticket, window, spec, hall.queue(ticket.queue), now=tx.now, clerk_id=who.user_id)
+            self._announce(tx, step, recall=False)
 
-        return self._window_use_case(principal, hall_code, number, now, act)
+        return self._at_window(principal, hall_code, number, now, act)
 
     def call_number(
         self, principal: Principal | None, hall_code: str, number: int, ticket_number: str, now: datetime
@@ -128,119 +153,83 @@ class WindowUseCases(ServicesBase):
         """Call one ticket by its number: a no-show of a 'recallable' queue who came back,
         or a waiting ticket the clerk picks on purpose (logged as such)."""
 
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            self._require_open(window)
-            self._require_idle(db, window)
-            day = clock.service_day(now, hall.spec).isoformat()
-            row = storage.ticket_by_number(db, hall.id, day, ticket_number.strip().upper())
-            if row is None:
-                raise NotFound(f"今天没有 {ticket_number} 号", field="ticket_number")
-            if number not in hall.windows_serving(row["queue"]) and row["target_window"] != number:
-                raise Conflict(f"{number} 号窗口不办理 {row['number']} 所在的队列", window=number)
-            status = TicketStatus(row["status"])
-            check_transition(Action.CALL, status, row["number"])
-            if (
-                status is TicketStatus.NO_SHOW
-                and hall.queue(row["queue"]).no_show_policy is not NoShowPolicy.RECALLABLE
-            ):
-                raise Conflict(f"{row['number']} 已过号作废：请到导办台重新取号", number=row["number"])
-            return [self._call(db, hall, window, who, row["id"], now, recall=False, reason="by_number")]
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            lifecycle.require_open(window)
+            lifecycle.require_idle(window, self._number_held(tx, window))
+            ticket = self._by_number(tx, ticket_number)
+            queue = tx.hall.queue(ticket.queue)
+            other = (
+                storage.tickets.open_for_id(tx.db, tx.hall.id, queue.code, ticket.id_digest)
+                if ticket.id_digest
+                else None
+            )
+            step = lifecycle.call(
+                ticket, window, spec, queue, now=tx.now, clerk_id=who.user_id, by_number=True, other=other
+            )
+            self._announce(tx, step, recall=False, reason="by_number")
 
-        return self._window_use_case(principal, hall_code, number, now, act)
+        return self._at_window(principal, hall_code, number, now, act)
 
     def recall(
         self, principal: Principal | None, hall_code: str, number: int, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, Action.RECALL)
-            return [self._call(db, hall, window, who, row["id"], now, recall=True)]
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            self._announce(tx, lifecycle.recall(self._held_for(tx, window, Action.RECALL), window), recall=True)
 
-        return self._window_use_case(principal, hall_code, number, now, act)
+        return self._at_window(principal, hall_code, number, now, act)
 
     def mark_no_show(
         self, principal: Principal | None, hall_code: str, number: int, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
         """The called citizen did not come: void, requeue after N places, or keep recallable."""
 
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, Action.NO_SHOW)
-            queue = hall.queue(row["queue"])
-            day = row["service_day"]
-            requeue = queue.no_show_policy is NoShowPolicy.REQUEUE and row["no_shows"] == 0
-            if requeue:
-                # back in line behind the first N people now waiting, or at the end
-                if queue.requeue_after == 0:
-                    place = row["place"]
-                else:
-                    nth = storage.nth_waiting_place(db, hall.id, day, queue.code, queue.requeue_after)
-                    place = now.timestamp() if nth is None else nth + 1e-6
-                storage.update_ticket(
-                    db,
-                    row["id"],
-                    status=TicketStatus.WAITING.value,
-                    place=place,
-                    window=None,
-                    no_shows=row["no_shows"] + 1,
-                )
-                outcome = "requeued"
-            else:
-                storage.update_ticket(
-                    db, row["id"], status=TicketStatus.NO_SHOW.value, window=None, no_shows=row["no_shows"] + 1
-                )
-                outcome = "recallable" if queue.no_show_policy is NoShowPolicy.RECALLABLE else "void"
-            storage.update_window(db, hall.id, number, ticket_id=None, updated_at=clock.iso(now))
-            return [
-                self._ticket_event(
-                    db,
-                    hall,
-                    now,
-                    EventType.TICKET_NO_SHOW,
-                    row["id"],
-                    who,
-                    window=number,
-                    reason=outcome,
-                    extra={"policy": outcome},
-                )
-            ]
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            ticket = self._held_for(tx, window, Action.NO_SHOW)
+            queue = tx.hall.queue(ticket.queue)
+            line = storage.tickets.line_places(tx.db, tx.hall.id, queue.code, queue.requeue_after + 1)
+            step = lifecycle.no_show(ticket, window, queue, line)
+            self._apply(tx, step, window=number, reason=step.policy)
 
-        return self._window_use_case(principal, hall_code, number, now, act)
+        return self._at_window(principal, hall_code, number, now, act)
 
     def start_service(
         self, principal: Principal | None, hall_code: str, number: int, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, Action.START)
-            storage.update_ticket(db, row["id"], status=TicketStatus.SERVING.value, started_at=clock.iso(now))
-            return [self._ticket_event(db, hall, now, EventType.SERVICE_STARTED, row["id"], who, window=number)]
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            self._apply(tx, lifecycle.start(self._held_for(tx, window, Action.START), window, now=tx.now))
 
-        return self._window_use_case(principal, hall_code, number, now, act)
+        return self._at_window(principal, hall_code, number, now, act)
 
     def finish_service(
-        self, principal: Principal | None, hall_code: str, number: int, outcome: Outcome, now: datetime
+        self,
+        principal: Principal | None,
+        hall_code: str,
+        number: int,
+        outcome: Outcome,
+        now: datetime,
+        items: Sequence[str] | None = None,
     ) -> tuple[dict[str, Any], list[Event]]:
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, Action.FINISH)
-            handling = (now - clock.parse_iso(row["started_at"])).total_seconds() - row["suspended_seconds"]
-            storage.update_ticket(
-                db, row["id"], status=TicketStatus.DONE.value, finished_at=clock.iso(now), outcome=outcome.value
-            )
-            storage.add_served(db, hall.id, row["queue"], row["service_day"], max(handling, 0.0))
-            storage.update_window(db, hall.id, number, ticket_id=None, updated_at=clock.iso(now))
-            return [
-                self._ticket_event(
-                    db,
-                    hall,
-                    now,
-                    EventType.SERVICE_FINISHED,
-                    row["id"],
-                    who,
-                    window=number,
-                    reason=outcome.value,
-                    extra={"outcome": outcome.value, "handling_seconds": round(max(handling, 0.0), 1)},
-                )
-            ]
+        """Service done, with its outcome and (for a ticket issued by queue) the item
+        codes served. The queue's day figures get the ticket's handling time summed over
+        every window it passed."""
 
-        return self._window_use_case(principal, hall_code, number, now, act)
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            ticket = self._held_for(tx, window, Action.FINISH)
+            known = {item.code for item in tx.hall.spec.items}
+            for code in items or ():
+                if code not in known:
+                    raise InvalidInput(f"大厅中没有编码为 {code!r} 的事项", field="items")
+            step = lifecycle.finish(ticket, window, now=tx.now, outcome=outcome, items=items)
+            assert step.ticket is not None
+            storage.tickets.add_served(tx.db, tx.hall.id, ticket.queue, tx.day, step.ticket.handling_seconds)
+            self._apply(
+                tx,
+                step,
+                reason=outcome.value,
+                extra={"outcome": outcome.value, "handling_seconds": round(step.ticket.handling_seconds, 1)},
+            )
+
+        return self._at_window(principal, hall_code, number, now, act)
 
     def transfer(
         self,
@@ -255,199 +244,144 @@ class WindowUseCases(ServicesBase):
         """Send the current ticket to another queue or window. It keeps its place in line
         (its original issue time), so the citizen does not start over."""
 
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, Action.TRANSFER)
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            ticket = self._held_for(tx, window, Action.TRANSFER)
             if to_queue is None and to_window is None:
-                raise InvalidInput("请指定转往的队列（to_queue）或窗口（to_window）")
-            queue = hall.queue(to_queue) if to_queue is not None else hall.queue(row["queue"])
+                raise InvalidInput("请指定转往的队列（to_queue）或窗口（to_window）", field="to_queue")
+            queue = tx.hall.queue(to_queue if to_queue is not None else ticket.queue)
+            target = None
             if to_window is not None:
-                if to_window == number:
-                    raise InvalidInput("不能转给本窗口", field="to_window")
-                hall.window(to_window)
-            storage.update_ticket(
-                db,
-                row["id"],
-                status=TicketStatus.WAITING.value,
-                queue=queue.code,
-                target_window=to_window,
-                window=None,
-                started_at=None,
+                target_spec = tx.hall.window(to_window)
+                target_state = storage.windows.load(tx.db, tx.hall.id, to_window)
+                assert target_state is not None
+                target = (target_spec, target_state)
+            other = (
+                storage.tickets.open_for_id(tx.db, tx.hall.id, queue.code, ticket.id_digest)
+                if ticket.id_digest
+                else None
             )
-            storage.update_window(db, hall.id, number, ticket_id=None, updated_at=clock.iso(now))
-            day = row["service_day"]
-            return [
-                self._ticket_event(
-                    db,
-                    hall,
-                    now,
-                    EventType.TICKET_TRANSFERRED,
-                    row["id"],
-                    who,
-                    window=number,
-                    reason=reason,
-                    extra={
-                        "from_queue": row["queue"],
-                        "to_queue": queue.code,
-                        "to_window": to_window,
-                        "waiting": {q: self._waiting(db, hall, day, q) for q in {row["queue"], queue.code}},
-                    },
-                )
-            ]
+            step = lifecycle.transfer(ticket, window, now=tx.now, to_queue=queue, to_window=target, other=other)
+            waiting = {q: storage.tickets.waiting_count(tx.db, tx.hall.id, q) for q in {ticket.queue, queue.code}}
+            event = self._apply(
+                tx,
+                step,
+                window=number,
+                reason=reason,
+                extra={"from_queue": ticket.queue, "to_queue": queue.code, "to_window": to_window},
+            )
+            event.data["waiting"] = waiting
 
-        return self._window_use_case(principal, hall_code, number, now, act)
+        return self._at_window(principal, hall_code, number, now, act)
 
     def suspend(
         self, principal: Principal | None, hall_code: str, number: int, reason: str | None, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
         """The citizen leaves to fetch papers; the window is free for the next one."""
 
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            row = self._current(db, window, Action.SUSPEND)
-            storage.update_ticket(db, row["id"], status=TicketStatus.SUSPENDED.value, suspended_at=clock.iso(now))
-            storage.update_window(db, hall.id, number, ticket_id=None, updated_at=clock.iso(now))
-            return [
-                self._ticket_event(
-                    db, hall, now, EventType.TICKET_SUSPENDED, row["id"], who, window=number, reason=reason
-                )
-            ]
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            step = lifecycle.suspend(self._held_for(tx, window, Action.SUSPEND), window, now=tx.now)
+            self._apply(tx, step, reason=reason)
 
-        return self._window_use_case(principal, hall_code, number, now, act)
+        return self._at_window(principal, hall_code, number, now, act)
 
     def resume(
         self, principal: Principal | None, hall_code: str, number: int, ticket_number: str, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
         """A suspended citizen is back: serve them again here; the time away is not the clerk's."""
 
-        def act(db: sqlite_utils.Database, hall: Hall, window: dict[str, Any], who: Principal) -> list[Event]:
-            self._require_open(window)
-            self._require_idle(db, window)
-            day = clock.service_day(now, hall.spec).isoformat()
-            row = storage.ticket_by_number(db, hall.id, day, ticket_number.strip().upper())
-            if row is None:
-                raise NotFound(f"今天没有 {ticket_number} 号", field="ticket_number")
-            check_transition(Action.RESUME, TicketStatus(row["status"]), row["number"])
-            away = (now - clock.parse_iso(row["suspended_at"])).total_seconds()
-            storage.update_ticket(
-                db,
-                row["id"],
-                status=TicketStatus.SERVING.value,
-                window=number,
-                clerk_id=who.user_id,
-                suspended_at=None,
-                suspended_seconds=row["suspended_seconds"] + max(away, 0.0),
-            )
-            storage.update_window(db, hall.id, number, ticket_id=row["id"], updated_at=clock.iso(now))
-            return [self._ticket_event(db, hall, now, EventType.TICKET_RESUMED, row["id"], who, window=number)]
+        def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
+            lifecycle.require_idle(window, self._number_held(tx, window))
+            ticket = self._by_number(tx, ticket_number)
+            step = lifecycle.resume(ticket, window, spec, now=tx.now, clerk_id=who.user_id)
+            self._apply(tx, step)
 
-        return self._window_use_case(principal, hall_code, number, now, act)
+        return self._at_window(principal, hall_code, number, now, act)
 
     # ---- helpers --------------------------------------------------------------------
 
-    def _window_use_case(
+    def _at_window(
         self,
         principal: Principal | None,
         hall_code: str,
         number: int,
         now: datetime,
-        act: Callable[[sqlite_utils.Database, Hall, dict[str, Any], Principal], list[Event]],
+        act: Act,
         *,
-        must_be_clerk_here: bool = True,
+        clerk_here: bool = True,
         supervisor_may: bool = False,
+        supervisor_only: bool = False,
     ) -> tuple[dict[str, Any], list[Event]]:
-        """Run a window operation in one transaction after checking who may run it:
-        the clerk logged in at the window, or (for pause, resume, close) a manager."""
-        with self.store.write() as db:
-            hall = self._hall(db, hall_code)
-            hall.window(number)
-            window = storage.window(db, hall.id, number)
+        """Run a window operation in one transaction after checking who may run it: the
+        clerk signed in at the window; for pause, resume and close also a manager; for a
+        release only a manager."""
+        with self._writing(hall_code, now, principal, None) as tx:
+            spec = tx.hall.window(number)
+            window = storage.windows.load(tx.db, tx.hall.id, number)
             if window is None:
                 raise NotFound(f"大厅中没有 {number} 号窗口", field="window")
-            who = self._window_operator(principal, hall, window, must_be_clerk_here, supervisor_may)
-            events = act(db, hall, window, who)
-            return self._window_view(db, hall, number), events
+            who = self._operator(tx, window, principal, clerk_here, supervisor_may, supervisor_only)
+            act(tx, spec, window, who)
+            return self._window_view(tx.db, tx.hall, number), tx.events
 
-    def _window_operator(
+    def _operator(
         self,
+        tx: Tx,
+        window: Window,
         principal: Principal | None,
-        hall: Hall,
-        window: dict[str, Any],
-        must_be_clerk_here: bool,
+        clerk_here: bool,
         supervisor_may: bool,
+        supervisor_only: bool,
     ) -> Principal:
+        if supervisor_only or (principal is not None and principal.operator):
+            return require(principal, Permission.SUPERVISE_WINDOW, tx.hall.id)
         if supervisor_may and principal is not None and principal.actor is Role.MANAGER:
-            return require(principal, Permission.SUPERVISE_WINDOW, hall.id)
-        who = require(principal, Permission.OPERATE_WINDOW, hall.id)
-        if must_be_clerk_here and window["clerk_id"] != who.user_id:
-            raise WindowNotOpen(f"您没有在 {window['number']} 号窗口登录：请先开窗", window=window["number"])
+            return require(principal, Permission.SUPERVISE_WINDOW, tx.hall.id)
+        who = require(principal, Permission.OPERATE_WINDOW, tx.hall.id)
+        if clerk_here:
+            holder = storage.people.user_by_id(tx.db, window.clerk_id) if window.clerk_id is not None else None
+            lifecycle.require_clerk_here(window, who.user_id, holder["display_name"] if holder else None)
         return who
 
-    @staticmethod
-    def _require_open(window: dict[str, Any]) -> None:
-        if window["status"] == "paused":
-            raise WindowNotOpen(f"{window['number']} 号窗口已暂停服务：请先恢复", window=window["number"])
-        if window["status"] != "open":
-            raise WindowNotOpen(f"{window['number']} 号窗口未开放", window=window["number"])
+    def _ticket_held(self, tx: Tx, window: Window) -> Ticket | None:
+        return storage.tickets.load(tx.db, window.ticket_id) if window.ticket_id is not None else None
 
-    @staticmethod
-    def _require_idle(db: sqlite_utils.Database, window: dict[str, Any]) -> None:
-        if window["ticket_id"] is not None:
-            current = storage.ticket(db, window["ticket_id"])
-            number = current["number"] if current else "?"
-            raise WindowBusy(f"{window['number']} 号窗口正在处理 {number}：请先办结、过号、转办或挂起", ticket=number)
+    def _number_held(self, tx: Tx, window: Window) -> str | None:
+        held = self._ticket_held(tx, window)
+        return held.number if held else None
 
-    @staticmethod
-    def _current(db: sqlite_utils.Database, window: dict[str, Any], action: Action) -> dict[str, Any]:
-        """The ticket the window is working on, if `action` may start from its state."""
-        if window["ticket_id"] is None:
-            raise NothingWaiting(f"{window['number']} 号窗口当前没有正在处理的号", window=window["number"])
-        row = storage.ticket(db, window["ticket_id"])
-        assert row is not None
-        check_transition(action, TicketStatus(row["status"]), row["number"])
-        return row
+    def _held_for(self, tx: Tx, window: Window, action: Action) -> Ticket:
+        return lifecycle.current_ticket(window, self._ticket_held(tx, window), action)
 
-    def _call(
-        self,
-        db: sqlite_utils.Database,
-        hall: Hall,
-        window: dict[str, Any],
-        who: Principal,
-        ticket_id: int,
-        now: datetime,
-        *,
-        recall: bool,
-        reason: str | None = None,
-    ) -> Event:
-        row = storage.ticket(db, ticket_id)
-        assert row is not None
-        number = window["number"]
-        storage.update_ticket(
-            db,
-            ticket_id,
-            status=TicketStatus.CALLED.value,
-            window=number,
-            clerk_id=who.user_id,
-            called_at=row["called_at"] if recall else clock.iso(now),
-            target_window=None,
-            calls=row["calls"] + 1,
-        )
-        if not recall:
-            storage.update_window(db, hall.id, number, ticket_id=ticket_id, updated_at=clock.iso(now))
-        texts = announcements.call_texts(row["number"], number, recall=recall)
-        return self._ticket_event(
-            db,
-            hall,
-            now,
-            EventType.TICKET_RECALLED if recall else EventType.TICKET_CALLED,
-            ticket_id,
-            who,
-            window=number,
+    def _by_number(self, tx: Tx, ticket_number: str) -> Ticket:
+        number = ticket_number.strip().upper()
+        ticket = storage.tickets.by_number(tx.db, tx.hall.id, tx.day, number)
+        if ticket is None:
+            raise NotFound(f"今天没有 {number} 号", field="ticket_number")
+        return ticket
+
+    def _window_step(self, tx: Tx, step: Step, *, reason: str | None = None) -> Event:
+        """Record a window's own transition (open, pause, resume, close)."""
+        return self._apply(tx, step, reason=reason, window_view=True, extra={"reason": reason})
+
+    def _return_sent(self, tx: Tx, number: int) -> None:
+        """Tickets sent to a window that stopped working go back to their queues' lines."""
+        for ticket in storage.tickets.sent_to(tx.db, tx.hall.id, number):
+            self._apply(tx, lifecycle.return_to_line(ticket), reason="window_closed")
+
+    def _announce(self, tx: Tx, step: Step, *, recall: bool, reason: str | None = None) -> None:
+        """Record a call or recall with what the screens show and the voice says."""
+        ticket, window = step.ticket, step.window
+        assert ticket is not None and window is not None
+        texts = announcements.call_texts(ticket.number, window.number, recall=recall)
+        self._apply(
+            tx,
+            step,
             reason=reason,
             extra={
                 "text": texts["zh-CN"],
                 "texts": texts,
-                "speech": announcements.call_speech(row["number"], number, recall=recall),
+                "speech": announcements.call_speech(ticket.number, window.number, recall=recall),
                 "recall": recall,
-                "call_count": row["calls"] + 1,
-                "waiting": {row["queue"]: self._waiting(db, hall, row["service_day"], row["queue"])},
+                "call_count": ticket.calls,
             },
         )

@@ -71,7 +71,7 @@ def all_events(server: LiveServer, session: requests.Session) -> list[Payload]:
     events: list[Payload] = []
     after = 0
     while True:
-        page = check(session.get(server.api(f"/halls/{HALL}/events"), params={"after": after}, timeout=TIMEOUT), 200)
+        page = check(session.get(server.api(f"/halls/{HALL}/events"), params={"since": after}, timeout=TIMEOUT), 200)
         events += page["events"]
         if page["complete"]:
             return events

@@ -140,7 +140,9 @@ def configure(server: LiveServer, manager: requests.Session, name: str, **settin
 def instance(server: LiveServer) -> Iterator[dict[str, Any]]:
     """The live server's instance opened in this process (store and services), as the
     operator's command line opens it; SQLite lets it share the file with the server."""
-    app = create_app({"ASYNC_MODE": "threading"}, instance_path=str(server.instance))
+    app = create_app(
+        {"ASYNC_MODE": "threading", "PUBLISHES": False, "BACKGROUND_JOBS": False}, instance_path=str(server.instance)
+    )
     ext: dict[str, Any] = app.extensions["hall_queue"]
     try:
         yield ext
@@ -155,7 +157,7 @@ def run_offline(server: LiveServer, username: str, command: str, **args: Any) ->
     with instance(server) as ext:
         principal = auth.authenticate(ext["store"], username, PASSWORD)
         assert principal is not None, username
-        result, _events = COMMANDS[command].run(ext["services"], principal, HALL, args, clock.utc_now())
+        result, _events = COMMANDS[command](ext["services"], principal, HALL, args, clock.utc_now())
         return result
 
 

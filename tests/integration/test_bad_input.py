@@ -150,7 +150,7 @@ CASES: list[tuple[str, str, str, Any, dict[str, str], int, str]] = [
     ("unknown-window", "POST", "/halls/demo/windows/77/call-next", None, {}, 404, "not_found"),
     ("unknown-action", "POST", "/halls/demo/windows/14/dance", None, {}, 404, "unknown_action"),
     ("events-without-after", "GET", "/halls/demo/events", None, {}, 422, "invalid_input"),
-    ("events-bad-after", "GET", "/halls/demo/events?after=-3", None, {}, 422, "invalid_input"),
+    ("events-bad-after", "GET", "/halls/demo/events?since=-3", None, {}, 422, "invalid_input"),
 ]
 
 
@@ -232,4 +232,4 @@ def test_the_admin_replaces_the_hall_and_screens_hear_of_it(login, device) -> No
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert device("hall_screen").get("/halls/demo")["hall"]["name"] == "示范区政务服务中心（新）"
-    assert device("hall_screen").get("/halls/demo/events?after=0")["events"][-1]["type"] == "hall_updated"
+    assert device("hall_screen").get("/halls/demo/events?since=0")["events"][-1]["type"] == "hall_updated"

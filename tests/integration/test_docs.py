@@ -10,8 +10,8 @@ from flask import Flask
 
 from queue_server.api.openapi import openapi_document
 from queue_server.commands import COMMANDS
+from queue_server.domain.events import SEQUENCE_ADVANCED, EventType
 from queue_server.realtime import ANNOUNCER_CHANGED, MARK_SHOWN, SCREEN_CONFIGURED, SUBSCRIBE
-from queue_server.services import EventType
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -46,6 +46,6 @@ def test_every_route_of_the_app_is_in_the_openapi_document(app: Flask) -> None:
 def test_every_socket_event_is_documented_and_nothing_else(app: Flask) -> None:
     text = (DOCS / "socket-events.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(\w+)` \|", text, flags=re.MULTILINE))
-    handled = set(app.extensions["socketio"].server.handlers["/"]) - {"connect", "disconnect"}
+    handled = set(app.extensions["socketio"].server.handlers["/"]) - {"connect", "disconnect", "*"}
     assert handled == {SUBSCRIBE, MARK_SHOWN, *COMMANDS}
-    assert documented == handled | set(EventType.all()) | {SCREEN_CONFIGURED, ANNOUNCER_CHANGED}
+    assert documented == handled | set(EventType.all()) | {SCREEN_CONFIGURED, ANNOUNCER_CHANGED, SEQUENCE_ADVANCED}

@@ -21,7 +21,7 @@ EVERYONE = frozenset({"guide", "clerk1", "manager", "admin", *DEVICES})
 ROUTES: list[tuple[str, str, str, Any, frozenset[str]]] = [
     ("list-halls", "GET", "/halls", None, EVERYONE | {"other_manager"}),
     ("snapshot", "GET", "/halls/demo", None, EVERYONE),
-    ("events", "GET", "/halls/demo/events?after=0", None, EVERYONE),
+    ("events", "GET", "/halls/demo/events?since=0", None, EVERYONE),
     ("issue", "POST", "/halls/demo/tickets", {"queue": "household"}, frozenset({"guide", "manager", "kiosk"})),
     (
         "read-ticket",

@@ -55,11 +55,11 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_same_ticket(app: Flas
     assert problem["code"] == "idempotency_key_reused"
 
 
-def test_one_waiting_ticket_per_id_number_per_queue(app: Flask, login, store) -> None:  # type: ignore[no-untyped-def]
+def test_one_open_ticket_per_id_number_per_queue(app: Flask, login, store) -> None:  # type: ignore[no-untyped-def]
     guide = login("guide")
     guide.post("/halls/demo/tickets", {"item": "id-card", "id_number": VALID_ID}, status=201)
     problem = guide.post("/halls/demo/tickets", {"item": "passport", "id_number": VALID_ID.lower()}, status=409)
-    assert problem["code"] == "duplicate_waiting" and "E001" in problem["detail"]
+    assert problem["code"] == "duplicate_ticket" and "E001" in problem["detail"] and problem["number"] == "E001"
     # another queue is fine
     guide.post("/halls/demo/tickets", {"item": "property-records", "id_number": VALID_ID}, status=201)
     with store.read() as db:
@@ -101,15 +101,17 @@ def test_a_full_queue_says_so_and_writes_nothing(app: Flask, store) -> None:  # 
             db.execute("SELECT count(*) FROM tickets").fetchone()[0],
             db.execute("SELECT count(*) FROM events").fetchone()[0],
         )
-        issued = storage.queue_day(db, 2, "general", "2026-11-23")["issued"]
+        issued = storage.tickets.queue_day(db, 2, "general", "2026-11-23")["issued"]
     assert after == before and issued == 3
 
 
-def test_a_kiosk_issues_with_its_device_token(device) -> None:  # type: ignore[no-untyped-def]
-    ticket = device("kiosk").post(
-        "/halls/demo/tickets", {"item": "social-security-card", "channel": "kiosk"}, status=201
-    )
-    assert ticket["number"] == "D001"
+def test_a_kiosk_issues_with_its_device_token_and_the_channel_says_so(device, login) -> None:  # type: ignore[no-untyped-def]
+    ticket = device("kiosk").post("/halls/demo/tickets", {"item": "social-security-card"}, status=201)
+    assert (ticket["number"], ticket["channel"]) == ("D001", "kiosk")
+    assert login("guide").post("/halls/demo/tickets", {"queue": "pickup"}, status=201)["channel"] == "desk"
+    # the channel is decided by who issues, never claimed: a kiosk cannot pass for the desk
+    refused = device("kiosk").post("/halls/demo/tickets", {"queue": "pickup", "channel": "desk"}, status=422)
+    assert refused["field"] == "channel" and "channel" in refused["detail"]
 
 
 def test_priority_and_appointment_are_kept_but_never_shown_to_screens(login, device) -> None:  # type: ignore[no-untyped-def]
@@ -120,7 +122,7 @@ def test_priority_and_appointment_are_kept_but_never_shown_to_screens(login, dev
         status=201,
     )
     assert ticket["priority"] == "senior"
-    events = device("hall_screen").get("/halls/demo/events?after=0")["events"]
+    events = device("hall_screen").get("/halls/demo/events?since=0")["events"]
     issued = [e for e in events if e["type"] == "ticket_issued"]
     assert issued[-1]["ticket"] == {
         "id": ticket["id"],
@@ -140,5 +142,5 @@ def test_the_guide_cancels_a_waiting_ticket(login, device) -> None:  # type: ign
     assert cancelled["status"] == "cancelled"
     again = guide.post(f"/halls/demo/tickets/{ticket['id']}/cancel", status=409)
     assert again["code"] == "invalid_transition" and "已取消" in again["detail"]
-    cancelled_event = device("hall_screen").get("/halls/demo/events?after=0")["events"][-1]
+    cancelled_event = device("hall_screen").get("/halls/demo/events?since=0")["events"][-1]
     assert cancelled_event["type"] == "ticket_cancelled" and cancelled_event["waiting"] == {"household": 0}

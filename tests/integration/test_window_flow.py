@@ -66,7 +66,7 @@ def test_the_clerk_cannot_call_while_serving_or_work_a_window_not_theirs(
     assert busy["code"] == "window_busy" and "E001" in busy["detail"]
     other = login("clerk2")
     problem = other.post(w("call-next"), status=409)
-    assert problem["code"] == "window_not_open" and "没有在 14 号窗口登录" in problem["detail"]
+    assert problem["code"] == "window_taken" and "测试clerk1" in problem["detail"]
     taken = other.post(w("open-window"), status=409)
     assert "已有工作人员登录" in taken["detail"]
 
@@ -140,10 +140,12 @@ def test_transfer_keeps_the_original_place(guide: Api, clerk: Api, clock: Clock,
 def test_transfer_to_a_window_reaches_only_that_window(guide: Api, clerk: Api, clock: Clock, login) -> None:  # type: ignore[no-untyped-def]
     issue(guide, clock, "household")
     clerk.post(w("call-next"))
+    other = login("clerk2")
+    closed = clerk.post(w("transfer"), {"to_window": 15}, status=409)  # nobody works window 15 yet
+    assert closed["code"] == "wrong_window" and "未开放" in closed["detail"]
+    other.post(w("open-window", 15))
     clerk.post(w("transfer"), {"to_window": 15})
     assert clerk.post(w("call-next"), status=409)["code"] == "nothing_waiting"
-    other = login("clerk2")
-    other.post(w("open-window", 15))
     assert other.post(w("call-next", 15))["ticket"] == "E001"
 
 
@@ -205,7 +207,7 @@ def test_end_of_day_sweep_closes_what_is_left(guide: Api, clerk: Api, clock: Clo
     clerk.post(w("call-next"))
     manager = login("manager")
     result = manager.post("/halls/demo/sweep", {"include_today": True})
-    assert result == {"expired_tickets": 2, "closed_windows": 1, "through_day": "2026-11-23"}
+    assert result == {"expired_tickets": 2, "closed_windows": 1, "service_day": "2026-11-23"}
     assert manager.get(f"/halls/demo/tickets/{left['id']}")["status"] == "expired"
     snapshot = manager.get("/halls/demo")
     assert all(window["status"] == "closed" for window in snapshot["windows"])

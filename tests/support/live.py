@@ -22,7 +22,7 @@ from queue_server import auth, config
 from queue_server.app import create_app
 from queue_server.cli import demo_hall_toml, gunicorn_command
 from queue_server.domain import clock
-from queue_server.domain.access import DeviceKind, Role
+from queue_server.domain.access import OPERATOR, DeviceKind, Role
 
 PASSWORD = "test-pass-1234"
 HALL = "demo"
@@ -65,9 +65,11 @@ class LiveServer:
     def prepare(self) -> None:
         """Instance folder, demo hall open at any hour, accounts and device tokens."""
         config.ensure_secret(self.instance)
-        app = create_app({"ASYNC_MODE": "threading"}, instance_path=str(self.instance))
+        app = create_app(
+            {"ASYNC_MODE": "threading", "PUBLISHES": False, "BACKGROUND_JOBS": False}, instance_path=str(self.instance)
+        )
         ext = app.extensions["hall_queue"]
-        ext["services"].import_hall(None, demo_hall_toml(always_open=True), clock.utc_now())
+        ext["services"].import_hall(OPERATOR, demo_hall_toml(always_open=True), clock.utc_now())
         for username, role in USERS.items():
             auth.create_user(
                 ext["store"],

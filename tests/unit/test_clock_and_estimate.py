@@ -23,15 +23,33 @@ def utc(*args: int) -> datetime:
 
 
 @pytest.mark.parametrize(
-    ("moment", "day"),
+    ("rollover", "moment", "day"),
     [
-        (utc(2026, 11, 23, 15, 59, 59), "2026-11-23"),  # 23:59:59 in Shanghai
-        (utc(2026, 11, 23, 16, 0, 0), "2026-11-24"),  # local midnight: a new day, numbers restart
+        ("03:00", utc(2026, 11, 23, 15, 59, 59), "2026-11-23"),  # 23:59:59 in Shanghai
+        ("03:00", utc(2026, 11, 23, 18, 59, 59), "2026-11-23"),  # 02:59:59: still the evening's day
+        ("03:00", utc(2026, 11, 23, 19, 0, 0), "2026-11-24"),  # 03:00: a new day, numbers restart
+        ("00:00", utc(2026, 11, 23, 15, 59, 59), "2026-11-23"),
+        ("00:00", utc(2026, 11, 23, 16, 0, 0), "2026-11-24"),  # a hall that turns at midnight
     ],
-    ids=["before-midnight", "at-midnight"],
+    ids=["evening", "before-rollover", "at-rollover", "midnight-before", "midnight-at"],
 )
-def test_the_service_day_turns_at_local_midnight(hall: HallSpec, moment: datetime, day: str) -> None:
+def test_the_service_day_turns_at_the_halls_rollover(rollover: str, moment: datetime, day: str) -> None:
+    data = tomllib.loads(demo_hall_toml(always_open=False))
+    data["hall"]["rollover"] = rollover
+    hall = parse_hall(data)
     assert clock.service_day(moment, hall).isoformat() == day
+    assert clock.next_rollover(moment, hall) > moment
+    assert clock.service_day(clock.next_rollover(moment, hall), hall) > clock.service_day(moment, hall)
+
+
+def test_closed_dates_and_make_up_workdays_come_from_the_calendar() -> None:
+    data = tomllib.loads(demo_hall_toml(always_open=False))
+    data["hall"]["calendar"] = {"closed": ["2026-11-23"], "workdays": ["2026-11-29"], "workday_hours": "mon"}
+    hall = parse_hall(data)
+    queue = hall.queue("social-insurance")
+    assert not clock.is_issuing(queue, hall, utc(2026, 11, 23, 2, 0))  # a Monday the hall closes
+    assert clock.is_issuing(queue, hall, utc(2026, 11, 29, 2, 0))  # a Sunday made a working day (调休)
+    assert clock.issuing_hours(queue, hall, datetime(2026, 11, 29).date()) == hall.hours["mon"]
 
 
 @pytest.mark.parametrize(

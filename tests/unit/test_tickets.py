@@ -19,6 +19,7 @@ ALLOWED = {
     Action.RESUME: {S.SUSPENDED},
     Action.CANCEL: {S.WAITING, S.NO_SHOW, S.SUSPENDED},
     Action.EXPIRE: {S.WAITING, S.CALLED, S.SERVING, S.SUSPENDED},
+    Action.RELEASE: {S.CALLED, S.SERVING},
 }
 
 
@@ -33,6 +34,22 @@ def test_each_action_starts_only_from_its_states(action: Action, status: TicketS
     else:
         with pytest.raises(InvalidTransition, match="A001"):
             check_transition(action, status, "A001")
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "next_step"),
+    [
+        (Action.FINISH, S.CALLED, "开始办理"),
+        (Action.NO_SHOW, S.SERVING, "办结"),
+        (Action.SUSPEND, S.CALLED, "过号"),
+        (Action.CANCEL, S.SERVING, "窗口办结"),
+    ],
+    ids=["finish-before-start", "no-show-while-serving", "suspend-before-start", "cancel-while-serving"],
+)
+def test_a_refusal_says_what_to_do_instead(action: Action, status: TicketStatus, next_step: str) -> None:
+    with pytest.raises(InvalidTransition) as refused:
+        check_transition(action, status, "A001")
+    assert next_step in refused.value.detail
 
 
 @pytest.mark.parametrize("final", [S.DONE, S.CANCELLED, S.EXPIRED], ids=str)

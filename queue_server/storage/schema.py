@@ -1,0 +1,252 @@
+"""The schema, as a list of migrations applied in order (`PRAGMA user_version` counts them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+MIGRATIONS: Sequence[str] = (
+    # 1: the first schema
+    """
+    CREATE TABLE halls (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        config_toml TEXT NOT NULL,
+        revision INTEGER NOT NULL DEFAULT 1,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE windows (
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        number INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'closed',
+        clerk_id INTEGER REFERENCES users(id),
+        ticket_id INTEGER REFERENCES tickets(id),
+        updated_at TEXT,
+        PRIMARY KEY (hall_id, number)
+    );
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        service_day TEXT NOT NULL,
+        origin_queue TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        number TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        item TEXT,
+        bundle TEXT,
+        priority TEXT,
+        id_digest TEXT,
+        appointment TEXT,
+        channel TEXT NOT NULL,
+        status TEXT NOT NULL,
+        place REAL NOT NULL,
+        window INTEGER,
+        target_window INTEGER,
+        issued_at TEXT NOT NULL,
+        called_at TEXT,
+        started_at TEXT,
+        finished_at TEXT,
+        suspended_at TEXT,
+        suspended_seconds REAL NOT NULL DEFAULT 0,
+        calls INTEGER NOT NULL DEFAULT 0,
+        no_shows INTEGER NOT NULL DEFAULT 0,
+        outcome TEXT,
+        clerk_id INTEGER REFERENCES users(id)
+    );
+    CREATE UNIQUE INDEX tickets_number_per_day ON tickets(hall_id, origin_queue, service_day, sequence);
+    CREATE UNIQUE INDEX tickets_one_waiting_per_id ON tickets(hall_id, queue, id_digest)
+        WHERE status = 'waiting' AND id_digest IS NOT NULL;
+    CREATE INDEX tickets_line ON tickets(hall_id, service_day, status, queue, place);
+    CREATE INDEX tickets_by_number ON tickets(hall_id, service_day, number);
+    CREATE TABLE queue_days (
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        queue TEXT NOT NULL,
+        service_day TEXT NOT NULL,
+        issued INTEGER NOT NULL DEFAULT 0,
+        priority_streak INTEGER NOT NULL DEFAULT 0,
+        served INTEGER NOT NULL DEFAULT 0,
+        handling_seconds REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (hall_id, queue, service_day)
+    );
+    CREATE TABLE events (
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        type TEXT NOT NULL,
+        ticket_id INTEGER REFERENCES tickets(id),
+        window INTEGER,
+        clerk_id INTEGER,
+        reason TEXT,
+        data TEXT NOT NULL,
+        PRIMARY KEY (hall_id, seq)
+    );
+    CREATE INDEX events_by_ticket ON events(ticket_id);
+    CREATE TABLE idempotency_keys (
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (hall_id, key)
+    );
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        hall_id INTEGER REFERENCES halls(id),
+        staff_number TEXT,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE devices (
+        id INTEGER PRIMARY KEY,
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        kind TEXT NOT NULL,
+        window INTEGER,
+        name TEXT NOT NULL,
+        token_digest TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE attendance (
+        id INTEGER PRIMARY KEY,
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        window INTEGER NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        opened_at TEXT NOT NULL,
+        closed_at TEXT
+    );
+    """,
+    # 2: screens: per-device settings and presence; a notice the manager edits
+    """
+    ALTER TABLE devices ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE devices ADD COLUMN last_seen_at TEXT;
+    ALTER TABLE devices ADD COLUMN last_shown_seq INTEGER;
+    ALTER TABLE halls ADD COLUMN notice TEXT;
+    """,
+    # 3: the typed lifecycle. Tickets get exact places (text keys, no float epsilons),
+    # handling time summed across windows, the first and latest call, the item codes
+    # served, and a channel decided by who issued them; numbers are counted per prefix so
+    # no queue rename reuses one; every stay at a window is a visit; halls know their open
+    # service day and a hall file waiting for the next; events record the device and
+    # whether another process's write still has to reach the screens.
+    """
+    CREATE TABLE tickets_v3 (
+        id INTEGER PRIMARY KEY,
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        service_day TEXT NOT NULL,
+        number TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        origin_queue TEXT NOT NULL,
+        item TEXT,
+        bundle TEXT,
+        items TEXT NOT NULL DEFAULT '[]',
+        priority TEXT,
+        id_digest TEXT,
+        appointment TEXT,
+        channel TEXT NOT NULL,
+        status TEXT NOT NULL,
+        place TEXT NOT NULL,
+        window INTEGER,
+        target_window INTEGER,
+        clerk_id INTEGER REFERENCES users(id),
+        issued_at TEXT NOT NULL,
+        first_called_at TEXT,
+        called_at TEXT,
+        started_at TEXT,
+        suspended_at TEXT,
+        finished_at TEXT,
+        handling_seconds REAL NOT NULL DEFAULT 0,
+        suspended_seconds REAL NOT NULL DEFAULT 0,
+        calls INTEGER NOT NULL DEFAULT 0,
+        no_shows INTEGER NOT NULL DEFAULT 0,
+        outcome TEXT
+    );
+    INSERT INTO tickets_v3 (
+        id, hall_id, service_day, number, queue, origin_queue, item, bundle, items, priority, id_digest,
+        appointment, channel, status, place, window, target_window, clerk_id, issued_at, first_called_at,
+        called_at, started_at, suspended_at, finished_at, handling_seconds, suspended_seconds, calls, no_shows,
+        outcome)
+    SELECT id, hall_id, service_day, number, queue, origin_queue, item, bundle,
+           CASE WHEN item IS NOT NULL THEN json_array(item) ELSE '[]' END,
+           priority, id_digest, appointment, CASE channel WHEN 'kiosk' THEN 'kiosk' ELSE 'desk' END, status,
+           printf('%016d%012d', CAST(round(place * 1000000) AS INTEGER), id),
+           CASE WHEN status = 'waiting' THEN NULL ELSE window END, target_window, clerk_id, issued_at,
+           called_at, called_at, CASE WHEN status = 'serving' THEN started_at END, suspended_at, finished_at,
+           CASE WHEN status = 'done' AND started_at IS NOT NULL AND finished_at IS NOT NULL
+                THEN max(0, (julianday(finished_at) - julianday(started_at)) * 86400 - suspended_seconds)
+                ELSE 0 END,
+           suspended_seconds, calls, no_shows, outcome
+    FROM tickets;
+    DROP TABLE tickets;
+    ALTER TABLE tickets_v3 RENAME TO tickets;
+    CREATE UNIQUE INDEX tickets_number_per_day ON tickets(hall_id, service_day, number);
+    CREATE UNIQUE INDEX tickets_one_open_per_id ON tickets(hall_id, queue, id_digest)
+        WHERE status IN ('waiting', 'called', 'serving', 'suspended') AND id_digest IS NOT NULL;
+    CREATE INDEX tickets_line ON tickets(hall_id, status, queue, place);
+    CREATE INDEX tickets_by_day ON tickets(hall_id, service_day, number);
+
+    CREATE TABLE number_counters (
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        service_day TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        issued INTEGER NOT NULL,
+        PRIMARY KEY (hall_id, service_day, prefix)
+    );
+    INSERT INTO number_counters (hall_id, service_day, prefix, issued)
+        SELECT hall_id, service_day, substr(number, 1, 1), max(CAST(substr(number, 2) AS INTEGER))
+        FROM tickets GROUP BY hall_id, service_day, substr(number, 1, 1);
+
+    CREATE TABLE visits (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        window INTEGER NOT NULL,
+        clerk_id INTEGER REFERENCES users(id),
+        device_id INTEGER REFERENCES devices(id),
+        called_at TEXT,
+        call_seq INTEGER,
+        calls INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT,
+        ended_at TEXT,
+        ending TEXT,
+        handling_seconds REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX visits_by_ticket ON visits(ticket_id);
+    CREATE UNIQUE INDEX visits_one_open_per_ticket ON visits(ticket_id) WHERE ended_at IS NULL;
+    INSERT INTO visits (ticket_id, hall_id, window, clerk_id, called_at, call_seq, calls, started_at, ended_at,
+                        ending, handling_seconds)
+        SELECT t.id, t.hall_id, t.window, t.clerk_id, t.called_at,
+               (SELECT max(e.seq) FROM events e WHERE e.hall_id = t.hall_id AND e.ticket_id = t.id
+                   AND e.type IN ('ticket_called', 'ticket_recalled')),
+               max(t.calls, 1), t.started_at,
+               CASE WHEN t.status IN ('called', 'serving') THEN NULL ELSE coalesce(t.finished_at, t.called_at) END,
+               CASE t.status WHEN 'done' THEN 'finished' WHEN 'no_show' THEN 'no_show'
+                    WHEN 'called' THEN NULL WHEN 'serving' THEN NULL ELSE 'expired' END,
+               t.handling_seconds
+        FROM tickets t WHERE t.called_at IS NOT NULL AND t.window IS NOT NULL;
+
+    UPDATE windows SET ticket_id = NULL
+        WHERE ticket_id IS NOT NULL
+          AND ticket_id NOT IN (SELECT id FROM tickets WHERE status IN ('called', 'serving'));
+
+    ALTER TABLE halls ADD COLUMN service_day TEXT;
+    ALTER TABLE halls ADD COLUMN pending_config_toml TEXT;
+    ALTER TABLE halls ADD COLUMN pending_from TEXT;
+    ALTER TABLE events ADD COLUMN device_id INTEGER;
+    ALTER TABLE events ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX events_to_relay ON events(hall_id, seq) WHERE relay = 1;
+    -- fingerprints were unkeyed hashes of the ID number: none is kept
+    DELETE FROM idempotency_keys;
+    CREATE INDEX idempotency_by_age ON idempotency_keys(created_at);
+    """,
+)
+
+# Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),
+# then checked with `PRAGMA foreign_key_check` before they commit.
+REBUILDS = frozenset({3})

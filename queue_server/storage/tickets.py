@@ -1,0 +1,293 @@
+"""Tickets, their numbers, the line, the per-queue day figures, and visits.
+
+A `Ticket` (domain value) is stored as one row; `load` and `save` convert. Numbers come
+from a counter per (hall, service day, prefix) taken inside the issuing transaction, and
+a unique index on (hall, service day, number) backs it: whatever a hall file renames, a
+number is issued once a day.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from queue_server.domain import clock
+from queue_server.domain.lifecycle import Channel, Ticket, VisitEnd
+from queue_server.domain.tickets import Outcome, PriorityClass, TicketStatus
+from queue_server.storage.sql import Row, insert, marks, one
+
+_OPEN = "('waiting', 'called', 'serving', 'suspended')"
+_INSTANTS = ("issued_at", "first_called_at", "called_at", "started_at", "suspended_at", "finished_at")
+_COLUMNS = tuple(f.name for f in fields(Ticket))
+
+
+def from_row(row: Row) -> Ticket:
+    values: dict[str, Any] = {name: row[name] for name in _COLUMNS}
+    for name in _INSTANTS:
+        values[name] = clock.parse_iso(row[name]) if row[name] else None
+    values["status"] = TicketStatus(row["status"])
+    values["channel"] = Channel(row["channel"])
+    values["priority"] = PriorityClass(row["priority"]) if row["priority"] else None
+    values["outcome"] = Outcome(row["outcome"]) if row["outcome"] else None
+    values["items"] = tuple(json.loads(row["items"]))
+    return Ticket(**values)
+
+
+def _values(ticket: Ticket) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(ticket, name) for name in _COLUMNS if name != "id"}
+    for name in _INSTANTS:
+        moment: datetime | None = values[name]
+        values[name] = clock.iso(moment) if moment else None
+    values["items"] = json.dumps(list(ticket.items), ensure_ascii=False)
+    for name in ("status", "channel", "priority", "outcome"):
+        values[name] = values[name].value if values[name] is not None else None
+    return values
+
+
+def insert_ticket(db: sqlite_utils.Database, ticket: Ticket) -> int:
+    return insert(db, "tickets", _values(ticket))
+
+
+def save(db: sqlite_utils.Database, ticket: Ticket) -> None:
+    values = _values(ticket)
+    assignments = ", ".join(f"{column} = ?" for column in values)
+    db.execute(f"UPDATE tickets SET {assignments} WHERE id = ?", [*values.values(), ticket.id])
+
+
+def load(db: sqlite_utils.Database, ticket_id: int) -> Ticket | None:
+    row = one(db, "SELECT * FROM tickets WHERE id = ?", [ticket_id])
+    return from_row(row) if row else None
+
+
+def by_number(db: sqlite_utils.Database, hall_id: int, day: str, number: str) -> Ticket | None:
+    row = one(db, "SELECT * FROM tickets WHERE hall_id = ? AND service_day = ? AND number = ?", [hall_id, day, number])
+    return from_row(row) if row else None
+
+
+def open_for_id(db: sqlite_utils.Database, hall_id: int, queue: str, digest: str) -> Ticket | None:
+    """The open ticket of this ID number in this queue, if any (there is at most one)."""
+    row = one(
+        db,
+        f"SELECT * FROM tickets WHERE hall_id = ? AND queue = ? AND id_digest = ? AND status IN {_OPEN}",
+        [hall_id, queue, digest],
+    )
+    return from_row(row) if row else None
+
+
+def open_tickets(db: sqlite_utils.Database, hall_id: int) -> list[Ticket]:
+    return [
+        from_row(r)
+        for r in db.query(f"SELECT * FROM tickets WHERE hall_id = ? AND status IN {_OPEN} ORDER BY id", [hall_id])
+    ]
+
+
+def of_day(db: sqlite_utils.Database, hall_id: int, day: str) -> list[Ticket]:
+    return [
+        from_row(r)
+        for r in db.query("SELECT * FROM tickets WHERE hall_id = ? AND service_day = ? ORDER BY id", [hall_id, day])
+    ]
+
+
+def sent_to(db: sqlite_utils.Database, hall_id: int, window: int) -> list[Ticket]:
+    """Waiting tickets sent to `window` (转窗口)."""
+    return [
+        from_row(r)
+        for r in db.query(
+            "SELECT * FROM tickets WHERE hall_id = ? AND status = 'waiting' AND target_window = ? ORDER BY place, id",
+            [hall_id, window],
+        )
+    ]
+
+
+# ---- the line ----------------------------------------------------------------------
+
+
+def line_heads(db: sqlite_utils.Database, hall_id: int, queues: Sequence[str], window: int) -> list[Row]:
+    """The first ordinary and the first priority ticket of each queue, plus the first of
+    those sent to `window`: all that routing needs to choose from. Every waiting ticket of
+    the hall counts, whatever its service day: the day's close leaves none from before."""
+    return list(
+        db.query(
+            f"""SELECT id, queue, priority, place, target_window FROM (
+                  SELECT id, queue, priority, place, target_window, row_number() OVER (
+                      PARTITION BY queue, priority IS NOT NULL, target_window ORDER BY place, id) AS n
+                  FROM tickets
+                  WHERE hall_id = ? AND status = 'waiting'
+                    AND ((queue IN ({marks(queues)}) AND target_window IS NULL) OR target_window = ?))
+                WHERE n = 1""",
+            [hall_id, *queues, window],
+        )
+    )
+
+
+def line_places(db: sqlite_utils.Database, hall_id: int, queue: str, limit: int) -> list[str]:
+    """The places of the first `limit` tickets waiting in `queue`'s general line, in order."""
+    rows = db.execute(
+        """SELECT place FROM tickets WHERE hall_id = ? AND status = 'waiting' AND queue = ?
+           AND target_window IS NULL ORDER BY place, id LIMIT ?""",
+        [hall_id, queue, limit],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def people_ahead(db: sqlite_utils.Database, ticket: Ticket) -> int:
+    """Waiting tickets ahead of `ticket` in its line (its queue's, or its window's when sent to one)."""
+    value: int | str
+    if ticket.target_window is not None:
+        scope, value = "target_window = ?", ticket.target_window
+    else:
+        scope, value = "queue = ? AND target_window IS NULL", ticket.queue
+    row = db.execute(
+        f"""SELECT count(*) FROM tickets WHERE hall_id = ? AND status = 'waiting' AND {scope}
+            AND (place < ? OR (place = ? AND id < ?))""",
+        [ticket.hall_id, value, ticket.place, ticket.place, ticket.id],
+    ).fetchone()
+    return int(row[0])
+
+
+def waiting_count(db: sqlite_utils.Database, hall_id: int, queue: str) -> int:
+    sql = "SELECT count(*) FROM tickets WHERE hall_id = ? AND status = 'waiting' AND queue = ?"
+    return int(db.execute(sql, [hall_id, queue]).fetchone()[0])
+
+
+def waiting_counts(db: sqlite_utils.Database, hall_id: int) -> dict[str, int]:
+    rows = db.execute(
+        "SELECT queue, count(*) FROM tickets WHERE hall_id = ? AND status = 'waiting' GROUP BY queue", [hall_id]
+    ).fetchall()
+    return {queue: count for queue, count in rows}
+
+
+# ---- numbers and the per-queue day figures ------------------------------------------
+
+
+def take_number(db: sqlite_utils.Database, hall_id: int, day: str, prefix: str) -> int:
+    """The prefix's next sequence number for the day (inside the write transaction)."""
+    row = db.execute(
+        """INSERT INTO number_counters (hall_id, service_day, prefix, issued) VALUES (?, ?, ?, 1)
+           ON CONFLICT(hall_id, service_day, prefix) DO UPDATE SET issued = issued + 1
+           RETURNING issued""",
+        [hall_id, day, prefix],
+    ).fetchone()
+    return int(row[0])
+
+
+def count_issued(db: sqlite_utils.Database, hall_id: int, queue: str, day: str) -> int:
+    """Count one more ticket issued in `queue` today (against its daily cap); returns the count."""
+    row = db.execute(
+        """INSERT INTO queue_days (hall_id, queue, service_day, issued) VALUES (?, ?, ?, 1)
+           ON CONFLICT(hall_id, queue, service_day) DO UPDATE SET issued = issued + 1
+           RETURNING issued""",
+        [hall_id, queue, day],
+    ).fetchone()
+    return int(row[0])
+
+
+def queue_day(db: sqlite_utils.Database, hall_id: int, queue: str, day: str) -> Row:
+    row = one(db, "SELECT * FROM queue_days WHERE hall_id = ? AND queue = ? AND service_day = ?", [hall_id, queue, day])
+    return row or {"issued": 0, "priority_streak": 0, "served": 0, "handling_seconds": 0.0}
+
+
+def queue_days(db: sqlite_utils.Database, hall_id: int, day: str) -> dict[str, Row]:
+    rows = db.query("SELECT * FROM queue_days WHERE hall_id = ? AND service_day = ?", [hall_id, day])
+    return {r["queue"]: r for r in rows}
+
+
+def set_priority_streak(db: sqlite_utils.Database, hall_id: int, queue: str, day: str, streak: int) -> None:
+    db.execute(
+        """INSERT INTO queue_days (hall_id, queue, service_day, priority_streak) VALUES (?, ?, ?, ?)
+           ON CONFLICT(hall_id, queue, service_day) DO UPDATE SET priority_streak = excluded.priority_streak""",
+        [hall_id, queue, day, streak],
+    )
+
+
+def add_served(db: sqlite_utils.Database, hall_id: int, queue: str, day: str, handling_seconds: float) -> None:
+    db.execute(
+        """INSERT INTO queue_days (hall_id, queue, service_day, served, handling_seconds) VALUES (?, ?, ?, 1, ?)
+           ON CONFLICT(hall_id, queue, service_day) DO UPDATE
+               SET served = served + 1, handling_seconds = handling_seconds + excluded.handling_seconds""",
+        [hall_id, queue, day, handling_seconds],
+    )
+
+
+# ---- visits: a ticket's stays at windows -------------------------------------------
+
+
+def open_visit(
+    db: sqlite_utils.Database,
+    ticket: Ticket,
+    *,
+    at: str,
+    call_seq: int | None,
+    clerk_id: int | None,
+    device_id: int | None,
+    started: bool,
+) -> None:
+    """A stay begins: called to the window (`started` False), or resumed there (service
+    starts at once)."""
+    insert(
+        db,
+        "visits",
+        {
+            "ticket_id": ticket.id,
+            "hall_id": ticket.hall_id,
+            "window": ticket.window,
+            "clerk_id": clerk_id,
+            "device_id": device_id,
+            "called_at": None if started else at,
+            "call_seq": call_seq,
+            "calls": 0 if started else 1,
+            "started_at": at if started else None,
+        },
+    )
+
+
+def recall_visit(db: sqlite_utils.Database, ticket_id: int, call_seq: int) -> None:
+    db.execute(
+        "UPDATE visits SET calls = calls + 1, call_seq = ? WHERE ticket_id = ? AND ended_at IS NULL",
+        [call_seq, ticket_id],
+    )
+
+
+def start_visit(db: sqlite_utils.Database, ticket_id: int, at: str) -> None:
+    db.execute("UPDATE visits SET started_at = ? WHERE ticket_id = ? AND ended_at IS NULL", [at, ticket_id])
+
+
+def end_visit(db: sqlite_utils.Database, ticket_id: int, at: str, ending: VisitEnd, handling_seconds: float) -> None:
+    db.execute(
+        "UPDATE visits SET ended_at = ?, ending = ?, handling_seconds = ? WHERE ticket_id = ? AND ended_at IS NULL",
+        [at, ending.value, handling_seconds, ticket_id],
+    )
+
+
+def visits_of(db: sqlite_utils.Database, ticket_id: int) -> list[Row]:
+    return list(
+        db.query(
+            """SELECT window, clerk_id, called_at, calls, started_at, ended_at, ending, handling_seconds
+               FROM visits WHERE ticket_id = ? ORDER BY id""",
+            [ticket_id],
+        )
+    )
+
+
+def visits_of_hall(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
+    return list(db.query("SELECT * FROM visits WHERE hall_id = ? ORDER BY id", [hall_id]))
+
+
+def current_calls(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
+    """Each window's ticket in hand (called or being served) with its current call: what
+    a hall screen shows as current, newest call first."""
+    return list(
+        db.query(
+            """SELECT t.number, w.number AS window, t.called_at, v.call_seq AS seq, v.calls, t.status
+               FROM windows w JOIN tickets t ON t.id = w.ticket_id
+               JOIN visits v ON v.ticket_id = t.id AND v.ended_at IS NULL
+               WHERE w.hall_id = ? AND v.call_seq IS NOT NULL
+               ORDER BY v.call_seq DESC""",
+            [hall_id],
+        )
+    )
