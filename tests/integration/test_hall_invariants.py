@@ -201,16 +201,19 @@ class HallMachine(RuleBasedStateMachine):
         return data.draw(st.sampled_from(WINDOWS), label="window")
 
     def ticket_number(self, data: st.DataObject) -> str:
-        """Usually one of today's numbers that could be called (waiting, or a no-show),
-        sometimes any of today's, sometimes one that may not exist."""
+        """Usually one of today's numbers that could be called (waiting, or a no-show);
+        else one called or served at a window right now, any of today's, or one that may
+        not exist."""
         today = [t for t in self.model.tickets.values() if t.day == self.model.open_day]
-        callable_now = sorted(t.number for t in today if t.status in (WAITING, NO_SHOW))
+        kinds = [
+            sorted(t.number for t in today if t.status in (WAITING, NO_SHOW)),
+            sorted(t.number for t in today if t.status in HELD),
+            sorted(t.number for t in today),
+            ["A001", "C002", "E001", "F001", "Z999"],
+        ]
         choice = data.draw(st.integers(0, 5), label="which number")
-        if callable_now and choice < 3:
-            return data.draw(st.sampled_from(callable_now), label="number")
-        if today and choice < 5:
-            return data.draw(st.sampled_from(sorted(t.number for t in today)), label="number")
-        return data.draw(st.sampled_from(("A001", "C002", "E001", "F001", "Z999")), label="number")
+        numbers = next(k for k in kinds[{0: 0, 1: 0, 2: 0, 3: 1, 4: 2, 5: 3}[choice] :] if k)
+        return data.draw(st.sampled_from(numbers), label="number")
 
     def check_call(self, number: int) -> Callable[[dict[str, Any]], None]:
         """Whatever the call chose: a ticket is never called while it is called or served
@@ -250,6 +253,7 @@ class HallMachine(RuleBasedStateMachine):
 
     ACTIONS = (
         *("issue",) * 8,
+        *("crowd_arrives",) * 2,
         *("call_next",) * 8,
         *("start_service",) * 5,
         *("finish_service",) * 5,
@@ -261,7 +265,7 @@ class HallMachine(RuleBasedStateMachine):
         *("suspend",) * 2,
         *("resume_ticket",) * 2,
         *("cancel",) * 2,
-        *("change_hall_file",) * 2,
+        *("change_hall_file",) * 3,
         "recall",
         "pause_window",
         "resume_window",
@@ -304,6 +308,14 @@ class HallMachine(RuleBasedStateMachine):
         id_number = data.draw(st.sampled_from(ID_CHOICES), label="id_number")
         key = data.draw(st.sampled_from(KEY_CHOICES), label="key")
         self._issue(issuer, what, priority, id_number, key)
+
+    def crowd_arrives(self, data: st.DataObject) -> None:
+        """Several citizens at once for one queue, some with priority: a line long enough
+        for ranks and the cap on priority calls in a row to matter."""
+        served = sorted({q for n in WINDOWS if n in self.model.windows for q in self.model.rules.windows[n]})
+        queue = data.draw(st.sampled_from(served), label="queue")
+        for priority in data.draw(st.lists(PRIORITY, min_size=2, max_size=6), label="priorities"):
+            self._issue("guide", ("queue", queue), priority, None, None)
 
     def _issue(
         self, issuer: str, what: tuple[str, str], priority: PriorityClass | None, id_number: str | None, key: str | None
@@ -354,6 +366,8 @@ class HallMachine(RuleBasedStateMachine):
                 return
             assert new is not None and not refusals, f"issued {view['number']} unexpectedly"
             assert view["number"] == new.number, f"issued {view['number']}; the model expected {new.number}"
+            ahead = len(trial.waiting_line(new.queue))  # the printed ticket says how many wait ahead
+            assert view["people_ahead"] == ahead, f"{new.number}: {view['people_ahead']} ahead, not {ahead}"
             new.id = view["id"]
             trial.tickets[new.id] = new
             if key is not None:
@@ -866,9 +880,24 @@ class HallMachine(RuleBasedStateMachine):
             clerk = self.user_ids[mine.clerk] if mine.clerk else None
             seen_window = (window.status.value, window.clerk_id, window.ticket_id)
             assert seen_window == (mine.status, clerk, mine.ticket), f"window {window.number}: {seen_window} != {mine}"
+        self.screens_agree()
         numbers = [(t.day, t.number) for t in model.tickets.values()]
         assert len(numbers) == len(set(numbers)), "a number was issued twice on one day"
         assert all(t.status not in OPEN or t.day == model.open_day for t in model.tickets.values())
+
+    def screens_agree(self) -> None:
+        """What the screens draw from (the snapshot): waiting counts per queue, and each
+        window's state and number."""
+        snapshot = self.services.snapshot(self.who("manager"), "demo", self.now)
+        waiting = {q: 0 for q in self.model.rules.queues}
+        for ticket in self.model.tickets.values():
+            if ticket.status == WAITING:
+                waiting[ticket.queue] += 1
+        assert {q["code"]: q["waiting"] for q in snapshot["queues"]} == waiting
+        for window in snapshot["windows"]:
+            mine = self.model.windows[window["number"]]
+            number = self.model.tickets[mine.ticket].number if mine.ticket is not None else None
+            assert (window["status"], window["ticket"]) == (mine.status, number), window
 
     def see_new_places(self, stored: dict[int, Any]) -> None:
         """Check each place the model has not seen yet, then take it."""

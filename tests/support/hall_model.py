@@ -101,6 +101,14 @@ def _set(code: str, key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return apply
 
 
+def _both(*changes: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def apply(data: dict[str, Any]) -> None:
+        for change in changes:
+            change(data)
+
+    return apply
+
+
 def _stop_serving(number: int, code: str) -> Callable[[dict[str, Any]], None]:
     def apply(data: dict[str, Any]) -> None:
         window = next(w for w in data["windows"] if w["number"] == number)
@@ -157,6 +165,7 @@ def _rename(old: str, new: str) -> Callable[[dict[str, Any]], None]:
 MODS: dict[str, Callable[[dict[str, Any]], None]] = {
     "household_prefix_J": _set("household", "prefix", "J"),
     "pickup_prefix_E": _set("pickup", "prefix", "E"),  # valid only once household gave up E
+    "pickup_takes_E_from_household": _both(_set("household", "prefix", "J"), _set("pickup", "prefix", "E")),
     "household_cap_3": _set("household", "daily_cap", 3),
     "reflection_priority_on": _set("reflection", "priority", {"max_in_row": 1}),
     "comprehensive_priority_1": _set("comprehensive", "priority", {"max_in_row": 1}),
