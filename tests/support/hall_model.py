@@ -166,7 +166,7 @@ MODS: dict[str, Callable[[dict[str, Any]], None]] = {
     "household_prefix_J": _set("household", "prefix", "J"),
     "pickup_prefix_E": _set("pickup", "prefix", "E"),  # valid only once household gave up E
     "pickup_takes_E_from_household": _both(_set("household", "prefix", "J"), _set("pickup", "prefix", "E")),
-    "household_cap_3": _set("household", "daily_cap", 3),
+    "small_caps": _both(_set("household", "daily_cap", 3), _set("comprehensive", "daily_cap", 6)),
     "reflection_priority_on": _set("reflection", "priority", {"max_in_row": 1}),
     "comprehensive_priority_1": _set("comprehensive", "priority", {"max_in_row": 1}),
     "comprehensive_requeue_1": _set("comprehensive", "no_show", {"policy": "requeue", "requeue_after": 1}),
