@@ -85,7 +85,7 @@ ID_NUMBERS = (_resident_id("11010519491231002"), _resident_id("44030419900101123
 BAD_ID = "110105194912310020"  # the check digit is wrong
 # Mostly without an ID number; now and then a bad one, an idempotency key, or someone
 # who may not issue at all.
-ID_CHOICES = (None, None, None, *ID_NUMBERS, *ID_NUMBERS, BAD_ID)
+ID_CHOICES = (None, None, *ID_NUMBERS, *ID_NUMBERS, BAD_ID)
 KEY_CHOICES = (*[None] * 10, "key-1", "key-2")
 ISSUERS = ("guide", "guide", "guide", "kiosk", "kiosk", "manager", "clerk1")
 WHAT = st.one_of(
@@ -734,8 +734,19 @@ class HallMachine(RuleBasedStateMachine):
         queue, sometimes any (closed, or not serving it)."""
         number = self.window(data, "holding")
         clerk = self.worker(data, number)
-        to_queue = data.draw(TO_QUEUE, label="to_queue")
         held = self.model.held(number)
+        # the same person's other open tickets: their queues are where the one-per-ID rule bites
+        taken = sorted(
+            t.queue
+            for t in self.model.tickets.values()
+            if held is not None and held.id_number and t.id_number == held.id_number and t.status in OPEN
+        )
+        if held is not None and len(taken) > 1 and data.draw(st.integers(0, 2), label="to any queue") < 1:
+            to_queue: str | None = data.draw(
+                st.sampled_from([q for q in taken if q != held.queue] or taken), label="to_queue"
+            )
+        else:
+            to_queue = data.draw(TO_QUEUE, label="to_queue")
         queue = to_queue if to_queue is not None or held is None else held.queue
         targets = [
             n
