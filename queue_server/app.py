@@ -15,7 +15,7 @@ from queue_server import config, storage
 from queue_server.api import Identifier, create_blueprint, register_error_handlers
 from queue_server.domain import clock
 from queue_server.jobs import Jobs
-from queue_server.realtime import Realtime
+from queue_server.realtime import Realtime, wire
 from queue_server.services import Services
 from queue_server.speech import SpeechRenderer
 
@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
         max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
+        json=wire,
     )
     now = app.config.get("CLOCK") or clock.utc_now  # tests may pass a callable
 

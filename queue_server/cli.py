@@ -37,9 +37,16 @@ def demo_hall_toml(*, always_open: bool) -> str:
     return text.replace("always_open = false", "always_open = true", 1) if always_open else text
 
 
+# gunicorn's own workers with their parse-error pages as problem+json (queue_server/workers.py);
+# named, not imported: importing eventlet here would slow every command down.
+WORKER_CLASSES = {"eventlet": "queue_server.workers.EventletWorker", "gevent": "queue_server.workers.GeventWorker"}
+
+
 def gunicorn_command(bind: str, *, async_mode: str = "eventlet", extra: tuple[str, ...] = ()) -> list[str]:
     """The gunicorn command line for one worker of the production kind."""
-    command = [sys.executable, "-m", "gunicorn", "--worker-class", async_mode, "--workers", "1", "--bind", bind]
+    # gunicorn's own workers, with their parse-error pages as problem+json (queue_server.workers)
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", WORKER_CLASSES[async_mode]]
+    command += ["--workers", "1", "--bind", bind]
     # Open websockets would hold a restart for the default 30 s; screens reconnect and
     # catch up by sequence number, so a short grace is enough for in-flight requests.
     command += ["--graceful-timeout", "5"]

@@ -19,6 +19,8 @@ from queue_server.domain.access import OPERATOR, DeviceKind, Role
 from queue_server.services import Services
 from queue_server.storage import Storage
 
+pytest_plugins = ["tests.support.ci", "pytester"]
+
 PASSWORD = "test-pass-1234"
 # A Monday, 10:00 in Shanghai: the demo hall is open and issuing.
 MONDAY_10AM_SHANGHAI = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

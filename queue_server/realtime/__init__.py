@@ -34,7 +34,7 @@ from queue_server.domain.errors import DomainError
 from queue_server.domain.events import SEQUENCE_ADVANCED
 from queue_server.domain.screens import SCREEN_KINDS
 from queue_server.problems import from_domain_error, problem
-from queue_server.realtime import presence, rooms
+from queue_server.realtime import presence, rooms, wire
 from queue_server.services import Event, Services
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,11 @@ class Realtime:
 
     def _on_unknown(self, event: str, *args: Any) -> dict[str, Any]:
         """Any event this server does not know still gets an answer."""
+        if event == wire.MALFORMED:
+            return {
+                "ok": False,
+                "problem": problem(400, "malformed_request", "Malformed request", "消息内容无法解析（嵌套过深）"),
+            }
         known = sorted([SUBSCRIBE, MARK_SHOWN, *COMMANDS])
         return {
             "ok": False,
