@@ -182,7 +182,8 @@ describe("ScreenLink", () => {
     assert.equal(socket.subscribes.length, sent);
     clock.tick(1);
     assert.deepEqual(socket.lastSubscribe.request, { since: 12 });
-    socket.lastSubscribe.answer({ scope: HALL_SCOPE, seq: 14, events: [issued(13), { ...issued(14), type: "ticket_called" }] });
+    const missed = [issued(13), { ...issued(14), type: "ticket_called" }];
+    socket.lastSubscribe.answer({ scope: HALL_SCOPE, seq: 14, events: missed });
     assert.deepEqual(record.applied, [11, 12, 13, 14]);
     assert.equal(link.lastSeq, 14);
   });

@@ -65,6 +65,17 @@ function called(number, window, { recall = false, waiting = {}, day } = {}) {
   );
 }
 const started = (number, window) => event("service_started", { ticket: ticket(number, "serving"), window });
+/** A ticket event: the ticket `number` now in `status`, with the event's other fields. */
+const about = (type, number, status, fields = {}, day = DAY) =>
+  event(type, { ticket: ticket(number, status), ...fields }, day);
+/** A window as window events carry it. */
+const view = (window, status, clerk = null, ticketNumber = null, ticketStatus = null) => ({
+  ...window,
+  status,
+  clerk,
+  ticket: ticketNumber,
+  ticket_status: ticketStatus,
+});
 
 function loaded(overrides) {
   const model = new HallModel();
@@ -127,7 +138,7 @@ describe("HallModel events", () => {
       model.apply(called("A002", W2));
       model.apply(started("A002", W2));
       assert.deepEqual(shown(model), ["A002@2", "A001@1"]);
-      model.apply(event(type, { ticket: ticket("A002", type === "service_finished" ? "done" : "waiting"), window: W2, ...fields }));
+      model.apply(about(type, "A002", type === "service_finished" ? "done" : "waiting", { window: W2, ...fields }));
       assert.deepEqual(shown(model), ["A001@1"], "the newest remaining call, not an old one at window 2");
       assert.equal(model.windows.get(2).ticket, null);
       if (fields.waiting) assert.equal(model.queues.get("B").waiting, 2);
@@ -140,7 +151,7 @@ describe("HallModel events", () => {
     model.apply(started("A001", W1));
     model.apply(event("service_finished", { ticket: ticket("A001", "done"), window: W1, outcome: "accepted" }));
     model.apply(called("A002", W1));
-    model.apply(event("ticket_transferred", { ticket: ticket("A002", "waiting"), window: W1, to_queue: "B", waiting: {} }));
+    model.apply(about("ticket_transferred", "A002", "waiting", { window: W1, to_queue: "B", waiting: {} }));
     assert.deepEqual(shown(model), []);
     assert.equal(model.latestCalls(null, 1).length, 0, "the banner is empty");
   });
@@ -148,7 +159,7 @@ describe("HallModel events", () => {
   test("a transferred ticket called at its new window is shown there", () => {
     const model = loaded();
     model.apply(called("A002", W1));
-    model.apply(event("ticket_transferred", { ticket: ticket("A002", "waiting"), window: W1, to_window: 9, waiting: {} }));
+    model.apply(about("ticket_transferred", "A002", "waiting", { window: W1, to_window: 9, waiting: {} }));
     model.apply(called("A002", W9));
     assert.deepEqual(shown(model), ["A002@9"]);
   });
@@ -158,7 +169,8 @@ describe("HallModel events", () => {
       const model = loaded();
       model.apply(called("A001", W1));
       model.apply(called("B001", W9));
-      model.apply(event(type, { ticket: ticket("A001", type === "ticket_cancelled" ? "cancelled" : "expired"), reason: "end_of_day", waiting: { A: 0 } }));
+      const status = type === "ticket_cancelled" ? "cancelled" : "expired";
+      model.apply(about(type, "A001", status, { reason: "end_of_day", waiting: { A: 0 } }));
       assert.deepEqual(shown(model), ["B001@9"]);
       assert.equal(model.windows.get(1).ticket, null);
       assert.equal(model.queues.get("A").waiting, 0);
@@ -186,14 +198,15 @@ describe("HallModel events", () => {
 
   test("window_released without a ticket only closes the window", () => {
     const model = loaded();
-    model.apply(event("window_released", { window: { ...W2, status: "closed", clerk: null, ticket: null }, ticket: null, reason: "stuck" }));
+    model.apply(event("window_released", { window: view(W2, "closed"), ticket: null, reason: "stuck" }));
     assert.equal(model.windows.get(2).status, "closed");
   });
 
   test("ticket_returned: only the counts change", () => {
     const model = loaded();
     model.apply(called("A001", W1));
-    const outcome = model.apply(event("ticket_returned", { ticket: ticket("A007", "waiting"), reason: "window_closed", waiting: { A: 5 } }));
+    const returned = about("ticket_returned", "A007", "waiting", { reason: "window_closed", waiting: { A: 5 } });
+    const outcome = model.apply(returned);
     assert.equal(model.queues.get("A").waiting, 5);
     assert.deepEqual(shown(model), ["A001@1"]);
     assert.deepEqual(outcome, { call: null, reload: false });
@@ -203,13 +216,13 @@ describe("HallModel events", () => {
     const model = loaded();
     model.apply(called("A001", W1));
     model.apply(called("A002", W2));
-    model.apply(event("window_paused", { window: { ...W2, status: "paused", clerk: "李四", ticket: "A002", ticket_status: "called" }, reason: null }));
+    model.apply(event("window_paused", { window: view(W2, "paused", "李四", "A002", "called"), reason: null }));
     assert.deepEqual(shown(model), ["A002@2", "A001@1"]);
-    model.apply(event("window_closed", { window: { ...W1, status: "closed", clerk: null, ticket: null, ticket_status: null }, reason: "end_of_day" }));
+    model.apply(event("window_closed", { window: view(W1, "closed"), reason: "end_of_day" }));
     assert.deepEqual(shown(model), ["A002@2"]);
     assert.equal(model.windows.get(1).status, "closed");
-    model.apply(event("window_resumed", { window: { ...W2, status: "open", clerk: "李四", ticket: "A002", ticket_status: "called" } }));
-    model.apply(event("window_opened", { window: { ...W1, status: "open", clerk: "张三", ticket: null, ticket_status: null } }));
+    model.apply(event("window_resumed", { window: view(W2, "open", "李四", "A002", "called") }));
+    model.apply(event("window_opened", { window: view(W1, "open", "张三") }));
     assert.equal(model.windows.get(1).clerk, "张三");
   });
 
@@ -332,15 +345,15 @@ describe("HallModel service days", () => {
 
   test("the old day's closing events before day_started apply as that day's", () => {
     const model = busy();
-    model.apply(event("ticket_expired", { ticket: ticket("A009", "expired"), reason: "end_of_day", waiting: { A: 1 } }));
+    model.apply(about("ticket_expired", "A009", "expired", { reason: "end_of_day", waiting: { A: 1 } }));
     assert.equal(model.queues.get("A").waiting, 1);
-    model.apply(event("window_closed", { window: { ...W1, status: "closed", clerk: null, ticket: null, ticket_status: null }, reason: "end_of_day" }));
+    model.apply(event("window_closed", { window: view(W1, "closed"), reason: "end_of_day" }));
     assert.deepEqual(shown(model), ["B001@9"]);
   });
 
   test("an event of a later day (day_started not heard): the old day goes, the event is today's", () => {
     const model = busy();
-    const outcome = model.apply(event("ticket_issued", { ticket: ticket("A001", "waiting"), waiting: { A: 1 } }, NEXT_DAY));
+    const outcome = model.apply(about("ticket_issued", "A001", "waiting", { waiting: { A: 1 } }, NEXT_DAY));
     assert.equal(outcome.reload, true);
     assert.deepEqual(shown(model), []);
     assert.equal(model.queues.get("A").waiting, 1, "the new day's count");
