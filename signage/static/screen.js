@@ -159,6 +159,8 @@ export function startScreen(kind, view) {
     if (timeElement) timeElement.textContent = time;
   }
   setInterval(tick, 1000);
+  // a set turned to portrait, or a window resized: layouts that depend on the shape redraw
+  window.addEventListener("resize", () => view.render(context));
 }
 
 /** Window screens speak only if a manager turned their voice on; a hall screen speaks
