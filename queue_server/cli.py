@@ -388,3 +388,7 @@ def _exec_gunicorn(host: str, port: int) -> None:
     command = gunicorn_command(f"{host}:{port}")
     sys.stdout.flush()
     os.execv(command[0], command)
+
+
+if __name__ == "__main__":  # `python -m queue_server.cli`, as the tests run it
+    main()

@@ -57,6 +57,7 @@ class LiveServer:
     tokens: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)  # more QUEUE_* settings for this server
 
     @property
     def url(self) -> str:
@@ -93,8 +94,9 @@ class LiveServer:
             "QUEUE_INSTANCE_PATH": str(self.instance),
             "QUEUE_DB_SYNCHRONOUS": self.synchronous,
             "QUEUE_LOG_LEVEL": "WARNING",
+            **self.env,
         }
-        self.log_path = self.instance / "server.log"
+        self.log_path = self.instance / f"server-{self.port}.log"
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             gunicorn_command(f"127.0.0.1:{self.port}", extra=("--log-level", "warning")),

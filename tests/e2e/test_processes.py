@@ -1,0 +1,90 @@
+"""Several processes on one hall: the command line's writes reach the screens of every
+server process exactly once, with Redis as the message queue between two servers on
+the same database (issue 6, "one write path")."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from queue_server.cli import demo_hall_toml
+from tests.e2e.helpers import TIMEOUT, Screen, server_errors
+from tests.support.live import LiveServer, free_port
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A redis-server of the test's own on a free loopback port, nothing kept on disk."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)  # not yet listening
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def queue_server(instance: Path, *args: str) -> str:
+    """`queue-server` as an operator runs it, in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-m", "queue_server.cli", "--instance", str(instance), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_the_command_lines_writes_reach_every_server_process_once(
+    tmp_path: Path, redis_url: str, connect: Callable[..., Screen]
+) -> None:
+    first = LiveServer(tmp_path / "instance", env={"QUEUE_MESSAGE_QUEUE": redis_url})
+    first.prepare()
+    second = LiveServer(first.instance, env=first.env, tokens=first.tokens)
+    try:
+        first.start()
+        second.start()
+        screens = [connect(server, token=first.tokens["hall_screen"]) for server in (first, second)]
+        for screen in screens:
+            screen.subscribe()
+        hall_file = tmp_path / "demo.toml"
+        hall_file.write_text(
+            demo_hall_toml(always_open=True).replace("示范区政务服务中心", "示范区政务服务中心（新）", 1)
+        )
+        queue_server(first.instance, "import-hall", str(hall_file))
+        for screen in screens:
+            assert screen.wait_for("hall_updated")["name"] == "示范区政务服务中心（新）"
+        queue_server(first.instance, "sweep", "--include-today")  # a second relayed write, later
+        queue_server(first.instance, "import-hall", str(hall_file))
+        for screen in screens:
+            screen.wait_for("hall_updated", lambda payload: payload["revision"] == 3)
+            assert len(screen.received("hall_updated")) == 2  # each relayed once, by one server only
+        assert server_errors(first) == [] and server_errors(second) == []
+    finally:
+        second.kill()
+        first.kill()
