@@ -144,6 +144,24 @@ CASES: list[tuple[str, str, str, Any, dict[str, str], int, str]] = [
         404,
         "not_found",
     ),
+    (
+        "lone-surrogate-in-a-key",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"\\ud800": 1}',
+        {"Content-Type": "application/json"},
+        400,
+        "malformed_request",
+    ),
+    (
+        "lone-surrogate-in-a-value",
+        "POST",
+        "/halls/demo/tickets/1/cancel",
+        b'{"reason": ["\\udc00"]}',
+        {"Content-Type": "application/json"},
+        400,
+        "malformed_request",
+    ),
     ("unknown-ticket", "GET", "/halls/demo/tickets/999999", None, {}, 404, "not_found"),
     ("unknown-route", "GET", "/halls/demo/nothing-here", None, {}, 404, "not_found"),
     ("wrong-method", "DELETE", "/halls/demo/tickets", None, {}, 405, "method_not_allowed"),
@@ -233,3 +251,15 @@ def test_the_admin_replaces_the_hall_and_screens_hear_of_it(login, device) -> No
     assert response.status_code == 200, response.get_data(as_text=True)
     assert device("hall_screen").get("/halls/demo")["hall"]["name"] == "示范区政务服务中心（新）"
     assert device("hall_screen").get("/halls/demo/events?since=0")["events"][-1]["type"] == "hall_updated"
+
+
+def test_a_notice_with_half_a_surrogate_pair_is_refused_not_stored(login) -> None:  # type: ignore[no-untyped-def]
+    """JSON may spell "\\ud800"; SQLite and every screen need valid UTF-8."""
+    manager = login("manager")
+    response = manager.client.put(
+        "/api/v1/halls/demo/notice",
+        data=b'{"notice": "\\ud800"}',
+        headers={**manager.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400 and response.get_json()["code"] == "malformed_request"
+    assert "\\ud800" in response.get_json()["detail"]
