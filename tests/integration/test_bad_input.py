@@ -272,3 +272,17 @@ def test_a_notice_with_half_a_surrogate_pair_is_refused_not_stored(login) -> Non
     )
     assert response.status_code == 400 and response.get_json()["code"] == "malformed_request"
     assert "\\ud800" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [b"a = " + b"[" * 5000 + b"]" * 5000, b"a = " + b"{b = " * 3000 + b"1" + b"}" * 3000],
+    ids=["arrays", "tables"],
+)
+def test_a_hall_file_nested_too_deep_is_refused(login, nested: bytes) -> None:  # type: ignore[no-untyped-def]
+    admin = login("admin")
+    response = admin.client.put(
+        "/api/v1/halls/demo/config", data=nested + b"\n", headers=admin.headers, content_type="application/toml"
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["code"] == "invalid_hall_config" and "嵌套" in response.get_json()["detail"]
