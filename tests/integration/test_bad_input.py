@@ -171,6 +171,42 @@ CASES: list[tuple[str, str, str, Any, dict[str, str], int, str]] = [
         403,
         "csrf_failed",
     ),
+    (
+        "hall-in-the-body",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household", "hall": "town"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "idempotency-key-in-the-body",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household", "idempotency_key": "k1"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "ticket-in-the-body",
+        "POST",
+        "/halls/demo/tickets/1/cancel",
+        b'{"ticket_id": 2}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "window-in-the-body",
+        "POST",
+        "/halls/demo/windows/1/pause-window",
+        b'{"window": 2}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
     ("unknown-ticket", "GET", "/halls/demo/tickets/999999", None, {}, 404, "not_found"),
     ("unknown-route", "GET", "/halls/demo/nothing-here", None, {}, 404, "not_found"),
     ("wrong-method", "DELETE", "/halls/demo/tickets", None, {}, 405, "method_not_allowed"),
@@ -210,6 +246,14 @@ def test_bad_input_gets_a_problem_and_writes_nothing(
 def test_a_field_error_names_the_field(login) -> None:  # type: ignore[no-untyped-def]
     problem = login("guide").post("/halls/demo/tickets", {"queue": "household", "priority": "vip"}, status=422)
     assert problem["field"] == "priority" and "senior" in problem["detail"]
+
+
+def test_a_field_the_address_or_a_header_carries_is_refused_in_the_body(login) -> None:  # type: ignore[no-untyped-def]
+    """Over HTTP the window, the ticket and the Idempotency-Key come from the address or a
+    header; the body's copy would be overridden (or, for the key, used), so it is refused."""
+    problem = login("guide").post("/halls/demo/tickets", {"queue": "household", "hall": "town"}, status=422)
+    assert problem["field"] == "hall" and "idempotency_key" not in problem["detail"]
+    assert "queue" in problem["detail"]
 
 
 def test_a_bad_hall_file_names_the_key_and_changes_nothing(app: Flask, login, store) -> None:  # type: ignore[no-untyped-def]
