@@ -44,7 +44,12 @@ from tests.conftest import MONDAY_10AM_SHANGHAI, OTHER_HALL, PASSWORD, TEST_CONF
 # The hall file goes up as its UTF-8 text.
 schemathesis.serializer.alias("application/toml", "text/plain")
 
-CHECKS = [checks.status_code_conformance, checks.content_type_conformance, checks.response_schema_conformance]
+CHECKS = [
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+]
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 15}
 PEOPLE = ("guide", "clerk1", "manager", "admin")
 IDENTITIES = ("anonymous", *PEOPLE, *(kind.value for kind in DeviceKind))
