@@ -1,7 +1,10 @@
 """The OpenAPI 3.1 document for /api/v1, built from the same command table the routes use.
 
-`docs/openapi.json` is this document written out (`queue-server openapi`); a test keeps
-the file, this module and the app's URL map in step.
+The shapes of bodies and answers live in `api.schemas`; this module says which operation
+takes and gives which, with every problem status it can answer. `docs/openapi.json` is
+this document written out (`queue-server openapi`); a test keeps the file, this module
+and the app's URL map in step, and `tests/integration/test_schemathesis.py` holds the
+server to it.
 """
 
 from __future__ import annotations
