@@ -139,3 +139,9 @@ def test_a_device_revoked_while_connected_loses_access_at_its_next_message(app: 
     assert not kiosk.is_connected()
     with store.read() as db:
         assert db.execute("SELECT count(*) FROM tickets").fetchone()[0] == 1
+
+
+def test_half_a_surrogate_pair_in_a_payload_is_refused_as_malformed(app: Flask) -> None:
+    kiosk = screen(app, "kiosk")
+    answer = ack(kiosk, "issue_ticket", {"hall": "demo", "queue": "pickup", "appointment": "\ud800"})
+    assert answer["ok"] is False and answer["problem"]["code"] == "malformed_request"
