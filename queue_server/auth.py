@@ -147,7 +147,9 @@ def new_csrf_token() -> str:
 def csrf_matches(expected: str | None, given: str | None) -> bool:
     if not expected or not given:
         return False
-    return hmac.compare_digest(expected, given)
+    # compared as bytes: compare_digest refuses text with non-ASCII characters, and a
+    # header may carry any Latin-1 character
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def _hall_id(db: Any, hall_code: str | None) -> int | None:

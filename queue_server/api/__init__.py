@@ -215,10 +215,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/halls/<hall>/tickets")
     def issue(hall: str) -> Response:
-        args = _body()
-        key = request.headers.get("Idempotency-Key")
-        if key is not None:
-            args = {**args, "idempotency_key": key}
+        args = _fields("issue_ticket", _body(), idempotency_key=request.headers.get("Idempotency-Key"))
         result, events = COMMANDS["issue_ticket"](_services(), _principal(), hall, args, _now())
         _publish(events)
         replayed = result.pop("replayed", False)
@@ -231,7 +228,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/halls/<hall>/tickets/<uint:ticket_id>/cancel")
     def cancel(hall: str, ticket_id: int) -> Response:
-        return _run("cancel_ticket", hall, {**_body(), "ticket_id": ticket_id})
+        return _run("cancel_ticket", hall, _fields("cancel_ticket", _body(), ticket_id=ticket_id))
 
     @bp.post("/halls/<hall>/windows/<uint:window>/<action>")
     def window_action(hall: str, window: int, action: str) -> Response:
@@ -239,7 +236,7 @@ def create_blueprint() -> Blueprint:
         command = COMMANDS.get(name)
         if command is None or not command.window_scoped:
             raise NotFoundAction(f"窗口没有 {action!r} 操作：可用的有 {', '.join(_window_actions())}")
-        return _run(name, hall, {**_body(), "window": window})
+        return _run(name, hall, _fields(name, _body(), window=window))
 
     @bp.put("/halls/<hall>/notice")
     def put_notice(hall: str) -> Response:
@@ -285,6 +282,15 @@ def create_blueprint() -> Blueprint:
         return _json(result)
 
     return bp
+
+
+def _fields(name: str, body: dict[str, Any], **from_request: Any) -> dict[str, Any]:
+    """A command's arguments over HTTP: its own fields from the body, and what the address
+    or a header carries (the window, the ticket, the Idempotency-Key) from there only. The
+    body may not repeat those, nor name the hall as a socket payload does: a value the
+    server would silently override is refused by name instead."""
+    inputs.only(body, COMMANDS[name].fields - from_request.keys())
+    return body | {key: value for key, value in from_request.items() if value is not None}
 
 
 def _run(name: str, hall: str, args: dict[str, Any]) -> Response:

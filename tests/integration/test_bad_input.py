@@ -193,6 +193,69 @@ CASES: list[tuple[str, str, str, Any, dict[str, str], int, str]] = [
         422,
         "invalid_input",
     ),
+    (
+        "lone-surrogate-in-a-key",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"\\ud800": 1}',
+        {"Content-Type": "application/json"},
+        400,
+        "malformed_request",
+    ),
+    (
+        "lone-surrogate-in-a-value",
+        "POST",
+        "/halls/demo/tickets/1/cancel",
+        b'{"reason": ["\\udc00"]}',
+        {"Content-Type": "application/json"},
+        400,
+        "malformed_request",
+    ),
+    (
+        "csrf-token-not-ascii",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household"}',
+        {"Content-Type": "application/json", "X-CSRF-Token": "é"},
+        403,
+        "csrf_failed",
+    ),
+    (
+        "hall-in-the-body",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household", "hall": "town"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "idempotency-key-in-the-body",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household", "idempotency_key": "k1"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "ticket-in-the-body",
+        "POST",
+        "/halls/demo/tickets/1/cancel",
+        b'{"ticket_id": 2}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "window-in-the-body",
+        "POST",
+        "/halls/demo/windows/1/pause-window",
+        b'{"window": 2}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
 ]
 
 
@@ -227,6 +290,90 @@ def test_a_field_error_names_the_field(login) -> None:  # type: ignore[no-untype
     assert problem["field"] == "priority" and "senior" in problem["detail"]
     typo = login("guide").post("/halls/demo/tickets", {"queue": "household", "prioirty": "senior"}, status=422)
     assert typo["field"] == "prioirty" and "priority" in typo["detail"]
+
+
+def test_a_field_the_address_or_a_header_carries_is_refused_in_the_body(login) -> None:  # type: ignore[no-untyped-def]
+    """Over HTTP the window, the ticket and the Idempotency-Key come from the address or a
+    header; the body's copy would be overridden (or, for the key, used), so it is refused."""
+    problem = login("guide").post("/halls/demo/tickets", {"queue": "household", "hall": "town"}, status=422)
+    assert problem["field"] == "hall" and "idempotency_key" not in problem["detail"]
+    assert "queue" in problem["detail"]
+
+
+def test_a_bad_hall_file_names_the_key_and_changes_nothing(app: Flask, login, store) -> None:  # type: ignore[no-untyped-def]
+    admin = login("admin")
+    with store.read() as db:
+        before = next(db.query("SELECT revision, config_toml FROM halls WHERE code = 'demo'"))
+    bad = (
+        '[hall]\ncode = "demo"\nname = "x"\n[hall.hours]\nmon = ["09:00-17:00"]\n[[zones]]\ncode="z"\nname="z"\n'
+        + "".join(
+            f'[[queues]]\ncode = "s{i}"\nprefix = "{"ABCDEFG"[i]}"\nname = "专区{i}"\nkind = "specialised"\n'
+            for i in range(7)
+        )
+        + '[[windows]]\nnumber = 1\nname = "1"\nzone = "z"\nserves = ['
+        + ",".join(f'{{queue = "s{i}"}}' for i in range(7))
+        + "]\n"
+    )
+    response = admin.client.put(
+        "/api/v1/halls/demo/config", data=bad.encode(), headers=admin.headers, content_type="application/toml"
+    )
+    assert response.status_code == 422
+    assert response.get_json()["key"] == "queues[6].kind" and "最多 6 个" in response.get_json()["detail"]
+    response = admin.client.put(
+        "/api/v1/halls/demo/config", data=b"[hall\n", headers=admin.headers, content_type="application/toml"
+    )
+    assert response.status_code == 422 and "TOML" in response.get_json()["detail"]
+    with store.read() as db:
+        assert next(db.query("SELECT revision, config_toml FROM halls WHERE code = 'demo'")) == before
+
+
+def test_a_hall_file_for_another_code_is_refused(login) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import OTHER_HALL
+
+    admin = login("admin")
+    response = admin.client.put(
+        "/api/v1/halls/demo/config", data=OTHER_HALL.encode(), headers=admin.headers, content_type="application/toml"
+    )
+    assert response.status_code == 422 and "town" in response.get_json()["detail"]
+
+
+def test_the_admin_replaces_the_hall_and_screens_hear_of_it(login, device) -> None:  # type: ignore[no-untyped-def]
+    from queue_server.cli import demo_hall_toml
+
+    admin = login("admin")
+    text = demo_hall_toml(always_open=False).replace('name = "示范区政务服务中心"', 'name = "示范区政务服务中心（新）"')
+    response = admin.client.put(
+        "/api/v1/halls/demo/config", data=text.encode(), headers=admin.headers, content_type="application/toml"
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert device("hall_screen").get("/halls/demo")["hall"]["name"] == "示范区政务服务中心（新）"
+    assert device("hall_screen").get("/halls/demo/events?since=0")["events"][-1]["type"] == "hall_updated"
+
+
+def test_a_notice_with_half_a_surrogate_pair_is_refused_not_stored(login) -> None:  # type: ignore[no-untyped-def]
+    """JSON may spell "\\ud800"; SQLite and every screen need valid UTF-8."""
+    manager = login("manager")
+    response = manager.client.put(
+        "/api/v1/halls/demo/notice",
+        data=b'{"notice": "\\ud800"}',
+        headers={**manager.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400 and response.get_json()["code"] == "malformed_request"
+    assert "\\ud800" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [b"a = " + b"[" * 5000 + b"]" * 5000, b"a = " + b"{b = " * 3000 + b"1" + b"}" * 3000],
+    ids=["arrays", "tables"],
+)
+def test_a_hall_file_nested_too_deep_is_refused(login, nested: bytes) -> None:  # type: ignore[no-untyped-def]
+    admin = login("admin")
+    response = admin.client.put(
+        "/api/v1/halls/demo/config", data=nested + b"\n", headers=admin.headers, content_type="application/toml"
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["code"] == "invalid_hall_config" and "嵌套" in response.get_json()["detail"]
 
 
 @pytest.mark.parametrize("zone", [{"code": "1f"}, ["1f"], 7], ids=["object", "list", "number"])

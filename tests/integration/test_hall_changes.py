@@ -150,3 +150,11 @@ def test_a_misspelt_key_is_refused_naming_it_and_the_queue(admin: Api) -> None:
     assert refused["key"] == "queues[7].dailycap"
     assert '第 8 个 [[queues]]（code = "reflection"）' in refused["detail"]
     assert "daily_cap" in refused["detail"]
+
+
+def test_only_an_admin_learns_what_is_wrong_with_a_hall_file(login) -> None:  # type: ignore[no-untyped-def]
+    manager = login("manager")
+    response = manager.client.put(
+        "/api/v1/halls/demo/config", data=b"[hall\n", headers=manager.headers, content_type="application/toml"
+    )
+    assert response.status_code == 403 and response.get_json()["code"] == "forbidden"

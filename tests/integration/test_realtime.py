@@ -157,3 +157,9 @@ def test_a_scoped_screen_sees_an_unbroken_sequence(app: Flask) -> None:
     names = [name for name, _ in sorted(got, key=lambda m: m[1]["seq"])]
     assert names == ["ticket_issued", "sequence_advanced", "sequence_advanced"]
     assert all(set(payload) == {"hall", "seq"} for name, payload in got if name == "sequence_advanced")
+
+
+def test_half_a_surrogate_pair_in_a_payload_is_refused_as_malformed(app: Flask) -> None:
+    kiosk = screen(app, "kiosk")
+    answer = ack(kiosk, "issue_ticket", {"hall": "demo", "queue": "pickup", "appointment": "\ud800"})
+    assert answer["ok"] is False and answer["problem"]["code"] == "malformed_request"
