@@ -19,8 +19,10 @@ milliseconds, `--repeat` times each; `queue-server import-hall` and `queue-serve
 (the real command line, with a stopwatch on its write transactions: `bench.timed_cli`),
 `--repeat` times each; the second server issuing tickets as fast as it answers.
 
-Every request in flight while a lock was held counts for that hold. Added delay is a
-request's time minus the quiet phase's median for the same action.
+Every request in flight while a lock was held (for the commands: while one of their
+write transactions was) counts for that hold. Added delay is a request's time minus the
+quiet phase's median for the same action. Since a busy machine adds delays of its own,
+each figure is also given less the time the worker waited for a CPU (schedstat).
 
     python -m bench.cli_write [--lock-waits python,sqlite] [--holds 50,200,1000] [--repeat 3]
 """
@@ -58,7 +60,7 @@ from bench.common import (
     table,
 )
 from bench.issue_rate import Call, Phase, run_phase
-from bench.probes import ACTIONS, Child, Clerks, Request
+from bench.probes import ACTIONS, Child, Clerks, Request, run_queue_seconds
 from queue_server import config
 from tests.support.live import HALL, LiveServer
 
@@ -72,14 +74,32 @@ WARM_UP = 1.0  # seconds of calling before the quiet phase counts
 
 @dataclass
 class Condition:
-    """One row of the tables: intervals of time, each with the write lock holds inside."""
+    """One row of the tables: intervals of time; for a lock holder, each interval is one
+    write transaction, from `BEGIN IMMEDIATE` returning to `COMMIT` returning."""
 
     label: str
     intervals: list[tuple[float, float]] = field(default_factory=list)
-    holds: list[list[float]] = field(default_factory=list)  # per interval: seconds each transaction held the lock
-    walls: list[float] = field(default_factory=list)  # command-line runs: each process's wall time
+    # per interval of a lock holder: the worker's `run_queue_seconds` as the lock was let go
+    # (from then on, the worker waiting for a CPU delays the calls that waited for the lock)
+    released_queued: list[float] = field(default_factory=list)
     runnable: float = 0.0  # seconds the worker was ready to run but waited for a CPU, over the intervals
-    span: float = 0.0  # seconds those figures cover
+    walls: list[float] = field(default_factory=list)  # command-line runs: each process's wall time
+    transactions: list[int] = field(default_factory=list)  # command-line runs: write transactions in each
+
+    def held(self, acquired: float, released: float, queued_acquired: float, queued_released: float) -> None:
+        """One hold of the write lock, with the worker's `run_queue_seconds` at both ends."""
+        self.intervals.append((acquired, released))
+        self.released_queued.append(queued_released)
+        self.runnable += queued_released - queued_acquired
+
+    @property
+    def holds(self) -> list[float]:
+        """Seconds each hold lasted (none for a condition that is not a lock holder)."""
+        return [end - start for start, end in self.intervals] if self.released_queued else []
+
+    @property
+    def span(self) -> float:
+        return sum(end - start for start, end in self.intervals)
 
 
 @dataclass
@@ -89,7 +109,7 @@ class Run:
     mode: str
     conditions: list[Condition]
     requests: list[Request]
-    health: list[tuple[float, float]]
+    health: list[tuple[float, float, float]]  # sent, seconds, the worker's CPU wait meanwhile
     arrivals: dict[str, list[float]]
     failures: Counter[str]
     worker_cpu: float
@@ -128,13 +148,15 @@ def start_second_server(first: BenchServer, environment: dict[str, str], args: a
     return second
 
 
-def run_command(instance: Path, command: list[str], environment: dict[str, str]) -> tuple[float, float, list[float]]:
+def run_command(
+    instance: Path, command: list[str], environment: dict[str, str], worker: int
+) -> tuple[float, float, list[tuple[float, float, float, float]]]:
     """`queue-server --instance DIR <command>` with a stopwatch on its writes: (began,
-    ended, seconds each write transaction held the lock)."""
+    ended, [(acquired, released, the worker's `run_queue_seconds` at both), ...])."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as log:
         path = log.name
     try:
-        env = {**os.environ, **environment, "BENCH_LOCK_LOG": path}
+        env = {**os.environ, **environment, "BENCH_LOCK_LOG": path, "BENCH_WORKER_PID": str(worker)}
         argv = [sys.executable, "-m", "bench.timed_cli", "--instance", str(instance), *command]
         began = time.monotonic()
         done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
@@ -142,7 +164,7 @@ def run_command(instance: Path, command: list[str], environment: dict[str, str])
         if done.returncode != 0:
             raise RuntimeError(f"queue-server {' '.join(command)} failed: {done.stderr[-1000:]}")
         with open(path) as f:
-            holds = [released - acquired for acquired, released in json.load(f)]
+            holds = [tuple(hold) for hold in json.load(f)]
     finally:
         os.unlink(path)
     return began, ended, holds
@@ -172,14 +194,14 @@ def run_mode(mode: str, args: argparse.Namespace) -> Run:
         time_limit = 600.0
         screens = ScreenProcesses(live.url, live.tokens["hall_screen"], args.screens, 1, time_limit)
         screens.wait_ready(60)
-        holder = Child(probes.hold_lock, str(bench.instance / "hall-queue.sqlite3"))
+        holder = Child(probes.hold_lock, str(bench.instance / "hall-queue.sqlite3"), worker)
         children.append(holder)
         holder.receive(30)
-        poller = Child(probes.poll_health, live.port, HEALTH_PAUSE, time_limit)
+        poller = Child(probes.poll_health, live.port, worker, HEALTH_PAUSE, time_limit)
         children.append(poller)
         poller.receive(30)
 
-        clerks = Clerks(live.port, HALL, headers, args.pause)
+        clerks = Clerks(live.port, worker, HALL, headers, args.pause)
         began_cpu, began, load_before = cpu_seconds(worker), time.monotonic(), _load()
         time.sleep(WARM_UP)
 
@@ -231,24 +253,22 @@ def _phases(
 
     @contextmanager
     def watching(condition: Condition) -> Iterator[None]:
-        """Note how long the worker waited for a CPU meanwhile: the machine's share."""
+        """One interval, and how long the worker waited for a CPU in it."""
         began, queued = time.monotonic(), run_queue_seconds(worker)
         yield
+        condition.intervals.append((began, time.monotonic()))
         condition.runnable += run_queue_seconds(worker) - queued
-        condition.span += time.monotonic() - began
 
-    quiet = Condition("quiet, nothing else writing", [(time.monotonic(), time.monotonic() + args.quiet)])
+    quiet = Condition("quiet, nothing else writing")
     with watching(quiet):
         time.sleep(args.quiet)
     conditions = [quiet]
     for hold_ms in args.holds:
         held = Condition(f"lock held {hold_ms:g} ms by another process")
         for _ in range(args.repeat):
-            with watching(held):
-                holder.pipe.send(("hold", hold_ms / 1000))
-                _, acquired, released = holder.receive(hold_ms / 1000 + 30)
-            held.intervals.append((acquired, released))
-            held.holds.append([released - acquired])
+            holder.pipe.send(("hold", hold_ms / 1000))
+            _, *hold = holder.receive(hold_ms / 1000 + 30)
+            held.held(*hold)
             gap()
         conditions.append(held)
     hall_file = bench.instance / "bench-hall.toml"
@@ -256,29 +276,21 @@ def _phases(
     for command in (["import-hall", str(hall_file)], ["sweep"]):
         cli = Condition(f"queue-server {command[0]}")
         for _ in range(args.repeat):
-            with watching(cli):
-                start, end, holds = run_command(bench.instance, command, environment)
-            cli.intervals.append((start, end))
-            cli.holds.append(holds)
+            start, end, holds = run_command(bench.instance, command, environment, worker)
+            for hold in holds:
+                cli.held(*hold)
             cli.walls.append(end - start)
+            cli.transactions.append(len(holds))
             gap()
         conditions.append(cli)
     other = Condition("second server issuing tickets")
     with second.server.session("guide") as guide:
         port, pid = second.server.port, second.worker_pid()
         with watching(other):
-            start = time.monotonic()
             writes = run_phase("second", port, _issue_call(guide), 20_000, 1, args.second, pid)
-            other.intervals.append((start, time.monotonic()))
     conditions.append(other)
     gap()
     return conditions, writes
-
-
-def run_queue_seconds(pid: int) -> float:
-    """Seconds `pid` has spent ready to run but waiting for a CPU (/proc/<pid>/schedstat)."""
-    with open(f"/proc/{pid}/schedstat") as f:
-        return int(f.read().split()[1]) / 1e9
 
 
 def _load() -> float:
@@ -302,38 +314,51 @@ class Rows:
 
 
 def figures(run: Run) -> Rows:
-    quiet = run.conditions[0]
-    q_start, q_end = quiet.intervals[0]
-    quiet_requests = [r for r in run.requests if q_start <= r.sent and r.answered <= q_end]
+    """The two tables' rows. A request or /health sample counts for a condition when it
+    was in flight at any moment of one of its intervals; the quiet phase is the baseline."""
+
+    def requests_during(start: float, end: float) -> list[Request]:
+        return [r for r in run.requests if _during(r.sent, r.answered, start, end)]
+
+    quiet_requests = requests_during(*run.conditions[0].intervals[0])
     typical = {a: percentile([r.seconds for r in quiet_requests if r.action == a], 50) for a in ACTIONS}
-    quiet_health = [s for sent, s in run.health if q_start <= sent and sent + s <= q_end]
-    quiet_health_p99, quiet_health_max = percentile(quiet_health, 99), max(quiet_health, default=float("nan"))
     rows = Rows([], [], {})
+    baseline: tuple[float, float] | None = None  # the quiet /health p99 and max
     for condition in run.conditions:
         requests_in: dict[int, Request] = {}
-        excess: list[float] = []
+        excess: list[float] = []  # per hold: the most a request was late beyond it
+        excess_less: list[float] = []  # the same, less the worker's wait for a CPU
         for index, (start, end) in enumerate(condition.intervals):
-            inside = [r for r in run.requests if _during(r.sent, r.answered, start, end)]
+            inside = requests_during(start, end)
             requests_in.update((id(r), r) for r in inside)
-            held = condition.holds[index] if condition.holds else []
-            if inside and held:
-                excess.append(max(r.seconds - typical[r.action] for r in inside) - max(held))
+            if inside and condition.released_queued:
+                held, queued = end - start, condition.released_queued[index]
+                excess.append(max(r.seconds - typical[r.action] for r in inside) - held)
+                excess_less.append(
+                    max(r.seconds - max(r.queued - queued, 0.0) - typical[r.action] for r in inside) - held
+                )
         requests = list(requests_in.values())
         seconds = [r.seconds for r in requests]
         added = [r.seconds - typical[r.action] for r in requests]
-        holds = [h for held in condition.holds for h in held]
-        health = [s for sent, s in run.health if any(_during(sent, sent + s, a, b) for a, b in condition.intervals)]
+        holds = condition.holds
+        samples = [
+            (s, waited)
+            for sent, s, waited in run.health
+            if any(_during(sent, sent + s, a, b) for a, b in condition.intervals)
+        ]
+        health = [s for s, _ in samples]
+        health_max = max(health, default=float("nan"))
+        baseline = baseline or (percentile(health, 99), health_max)
         screen, after_answer = [], []
         for r in requests:
             if r.ticket is not None and run.arrivals.get(r.ticket):
                 arrival = min(run.arrivals[r.ticket])
                 screen.append(arrival - r.sent)
                 after_answer.append(arrival - r.answered)
-        health_max = max(health, default=float("nan"))
         rows.calls.append(
             [
                 condition.label,
-                len(condition.intervals),
+                len(holds) or "-",
                 ms(max(holds)) if holds else "-",
                 len(requests),
                 ms(percentile(seconds, 50)),
@@ -342,6 +367,7 @@ def figures(run: Run) -> Rows:
                 ms(percentile(added, 99)),
                 ms(max(added, default=float("nan"))),
                 ms(max(excess)) if excess else "-",
+                ms(max(excess_less)) if excess_less else "-",
             ]
         )
         rows.hub.append(
@@ -351,8 +377,9 @@ def figures(run: Run) -> Rows:
                 ms(percentile(health, 50)),
                 ms(percentile(health, 99)),
                 ms(health_max),
-                f"{percentile(health, 99) / quiet_health_p99:.1f}x" if health else "-",
-                f"{health_max / quiet_health_max:.1f}x" if health else "-",
+                f"{percentile(health, 99) / baseline[0]:.1f}x" if health else "-",
+                f"{health_max / baseline[1]:.1f}x" if health else "-",
+                ms(max((s - waited for s, waited in samples), default=float("nan"))),
                 len(screen),
                 ms(percentile(screen, 50)),
                 ms(max(screen, default=float("nan"))),
@@ -364,15 +391,17 @@ def figures(run: Run) -> Rows:
             "held": max(holds, default=float("nan")),
             "added_max": max(added, default=float("nan")),
             "excess": max(excess, default=float("nan")),
+            "excess_less": max(excess_less, default=float("nan")),
             "health_max": health_max,
-            "quiet_health_max": quiet_health_max,
+            "health_max_less": max((s - waited for s, waited in samples), default=float("nan")),
+            "quiet_health_max": baseline[1],
         }
     return rows
 
 
 CALL_HEADERS = [
     "condition",
-    "runs",
+    "holds",
     "held ms",
     "requests",
     "p50 ms",
@@ -381,6 +410,7 @@ CALL_HEADERS = [
     "p99 added",
     "max added",
     "added - held",
+    "less CPU wait",
 ]
 HUB_HEADERS = [
     "condition",
@@ -390,6 +420,7 @@ HUB_HEADERS = [
     "max ms",
     "p99/quiet",
     "max/quiet",
+    "max less CPU wait",
     "calls",
     "screen p50",
     "screen max",
@@ -431,8 +462,8 @@ def report(runs: list[Run], args: argparse.Namespace) -> tuple[str, list[Rows]]:
         ]
         for condition in run.conditions:
             if condition.walls:
-                counts = sorted({len(h) for h in condition.holds})
-                holds = [h for held in condition.holds for h in held]
+                counts = sorted(set(condition.transactions))
+                holds = condition.holds
                 out.append(
                     f"{condition.label}: {len(condition.walls)} runs of {min(condition.walls):.2f}-"
                     f"{max(condition.walls):.2f} s (start-up included), {'/'.join(map(str, counts))} write"
@@ -454,18 +485,22 @@ def report(runs: list[Run], args: argparse.Namespace) -> tuple[str, list[Rows]]:
             row: list[object] = [condition.label]
             for rows in all_rows:
                 figure = list(rows.figures.values())[index]
-                row += [ms(figure["health_max"]), ms(figure["excess"])]
+                row += [
+                    f"{ms(figure['health_max'])} ({ms(figure['health_max_less'])})",
+                    f"{ms(figure['excess'])} ({ms(figure['excess_less'])})" if condition.released_queued else "-",
+                ]
             body.append(row)
-        out += ["", "== side by side", table(header, body)]
+        out += ["", "== side by side (in brackets: less the worker's wait for a CPU)", table(header, body)]
     out += [
         "",
-        "held: the longest the write lock was held (the holder: BEGIN IMMEDIATE to the end of COMMIT; the command",
-        "line: its longest write transaction). added: a request's time minus the quiet median for its action.",
+        "held: the longest hold of the write lock, from BEGIN IMMEDIATE returning to COMMIT returning (for the",
+        "commands, their write transactions). added: a request's time minus the quiet median for its action.",
         "added - held: per hold, the most a request in flight was delayed beyond the hold itself; 'the write itself'",
         "is the whole budget, so this should stay at a few ms. screen: call-next sent -> ticket_called at the",
         "screen; after answer: the call-next's HTTP answer -> the screen. worker runnable: the share of the time",
-        "the worker was ready to run but waited for a CPU that other processes had; where it is more than a few",
-        "per cent, the figures show the machine's load as much as the server.",
+        "the worker was ready to run but waited for a CPU that other processes had (/proc/<pid>/schedstat).",
+        "less CPU wait: the same figure less what the worker waited for a CPU (a call: between the lock's release",
+        "and its answer; /health: during the request): most of what a busy machine adds, not the clients' waits.",
     ]
     return "\n".join(out), all_rows
 
@@ -499,12 +534,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " QUEUE_SQLITE_BUSY_HANDLER=true); a fresh server each (default python,sqlite)",
     )
     parser.add_argument("--holds", default="50,200,1000", help="milliseconds the lock is held (default 50,200,1000)")
-    parser.add_argument("--repeat", type=int, default=3, help="holds of each length, and runs of each command")
+    parser.add_argument("--repeat", type=int, default=3, help="holds of each length, runs of each command (default 3)")
     parser.add_argument("--clerks", type=int, default=3, help="windows calling at once, one clerk each (default 3)")
-    parser.add_argument("--pause", type=float, default=0.02, help="seconds a clerk waits after each answer")
-    parser.add_argument("--tickets", type=int, default=2500, help="tickets issued before the calling starts")
+    parser.add_argument(
+        "--pause", type=float, default=0.02, help="seconds a clerk waits after an answer (default 0.02)"
+    )
+    parser.add_argument("--tickets", type=int, default=2500, help="tickets issued before calling (default 2500)")
     parser.add_argument("--quiet", type=float, default=3, help="seconds of the quiet phase (default 3)")
-    parser.add_argument("--gap", type=float, default=0.4, help="seconds (to 1.5x) between two holds or commands")
+    parser.add_argument(
+        "--gap", type=float, default=0.4, help="seconds (to 1.5x) between holds or commands (default 0.4)"
+    )
     parser.add_argument("--second", type=float, default=3, help="seconds the second server issues (default 3)")
     parser.add_argument("--screens", type=int, default=1, help="hall screens connected (default 1)")
     parser.add_argument("--dir", default=None, help="parent folder of the throw-away instance (default: system temp)")

@@ -15,6 +15,10 @@ one row, keeps the lock for that long and commits (with the fsync of synchronous
 `poll_health` asks `GET /api/v1/health` (no session, no database) on one keep-alive
 connection, pausing a few milliseconds after each answer: a request that takes long
 means the worker's hub was not running.
+
+The clerks, the poller and the holder note how long the worker has waited for a CPU so
+far (`run_queue_seconds`) as each answer comes or each hold ends: on a busy machine, the
+difference is the part of a delay that the machine, not the server, caused.
 """
 
 from __future__ import annotations
@@ -34,11 +38,18 @@ ACTIONS = ("call-next", "start-service", "finish-service")
 HOLD_TABLE = "bench_lock_hold"  # the holder's own table; nothing in the server reads it
 
 
+def run_queue_seconds(pid: int) -> float:
+    """Seconds `pid` has spent ready to run but waiting for a CPU (/proc/<pid>/schedstat)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[1]) / 1e9
+
+
 @dataclass
 class Request:
     action: str
     sent: float
     answered: float
+    queued: float  # the worker's `run_queue_seconds` when the answer came
     ticket: str | None = None  # call-next's ticket number
 
     @property
@@ -50,20 +61,20 @@ class Clerks:
     """One thread per window, each on its own keep-alive connection: call-next,
     start-service, finish-service, `pause` seconds after each answer, until stopped."""
 
-    def __init__(self, port: int, hall: str, headers: list[dict[str, str]], pause: float) -> None:
+    def __init__(self, port: int, worker: int, hall: str, headers: list[dict[str, str]], pause: float) -> None:
         self.requests: list[Request] = []
         self.failures: Counter[str] = Counter()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         prefix = f"/api/v1/halls/{hall}/windows"
         self._threads = [
-            threading.Thread(target=self._clerk, args=(port, f"{prefix}/{number}", h, pause), daemon=True)
+            threading.Thread(target=self._clerk, args=(port, worker, f"{prefix}/{number}", h, pause), daemon=True)
             for number, h in enumerate(headers, start=1)
         ]
         for thread in self._threads:
             thread.start()
 
-    def _clerk(self, port: int, base: str, headers: dict[str, str], pause: float) -> None:
+    def _clerk(self, port: int, worker: int, base: str, headers: dict[str, str], pause: float) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[Request] = []
         failures: Counter[str] = Counter()
@@ -78,12 +89,12 @@ class Clerks:
                     failures[f"{action} {type(error).__name__}"] += 1
                     connection.close()
                     break
-                answered = time.monotonic()
+                answered, queued = time.monotonic(), run_queue_seconds(worker)
                 if response.status != 200:
                     failures[f"{action} HTTP {response.status} {_problem_code(body)}"] += 1
                     break  # the cycle starts over at call-next
                 ticket = str(json.loads(body)["ticket"]) if action == "call-next" else None
-                mine.append(Request(action, sent, answered, ticket))
+                mine.append(Request(action, sent, answered, queued, ticket))
                 time.sleep(pause)
             else:
                 continue
@@ -127,8 +138,9 @@ def _problem_code(body: bytes) -> str:
         return ""
 
 
-def hold_lock(database: str, conn: Connection) -> None:
-    """Entry point: ("hold", seconds) -> ("held", acquired, released); ("stop",) ends."""
+def hold_lock(database: str, worker: int, conn: Connection) -> None:
+    """Entry point: ("hold", seconds) -> ("held", acquired, released, the worker's
+    `run_queue_seconds` at both); ("stop",) ends."""
     db = sqlite3.connect(database, isolation_level=None, timeout=30)
     try:
         db.execute("PRAGMA synchronous=FULL")
@@ -143,25 +155,26 @@ def hold_lock(database: str, conn: Connection) -> None:
             # waits, inside SQLite, for the server's own short writes: this process has
             # nothing else to do meanwhile
             db.execute("BEGIN IMMEDIATE")
-            acquired = time.monotonic()
+            acquired, queued_acquired = time.monotonic(), run_queue_seconds(worker)
             db.execute(f"INSERT INTO {HOLD_TABLE} (held_ms) VALUES (?)", [seconds * 1000])
             time.sleep(max(0.0, acquired + seconds - time.monotonic()))
             db.execute("COMMIT")
-            conn.send(("held", acquired, time.monotonic()))
+            released = time.monotonic()
+            conn.send(("held", acquired, released, queued_acquired, run_queue_seconds(worker)))
     finally:
         db.close()
 
 
-def poll_health(port: int, pause: float, time_limit: float, conn: Connection) -> None:
+def poll_health(port: int, worker: int, pause: float, time_limit: float, conn: Connection) -> None:
     """Entry point: polls until the parent sends anything (or `time_limit` seconds pass),
-    then sends ("samples", [(sent, seconds), ...], {error: count})."""
-    samples: list[tuple[float, float]] = []
+    then sends ("samples", [(sent, seconds, worker's CPU wait), ...], {error: count})."""
+    samples: list[tuple[float, float, float]] = []
     errors: Counter[str] = Counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     deadline = time.monotonic() + time_limit
     conn.send(("ready",))
     while not conn.poll() and time.monotonic() < deadline:
-        sent = time.monotonic()
+        sent, queued = time.monotonic(), run_queue_seconds(worker)
         try:
             connection.request("GET", "/api/v1/health")
             response = connection.getresponse()
@@ -171,7 +184,7 @@ def poll_health(port: int, pause: float, time_limit: float, conn: Connection) ->
             connection.close()  # the next request opens a new connection
         else:
             if response.status == 200:
-                samples.append((sent, time.monotonic() - sent))
+                samples.append((sent, time.monotonic() - sent, run_queue_seconds(worker) - queued))
             else:
                 errors[f"HTTP {response.status}"] += 1
         time.sleep(pause)

@@ -3,10 +3,11 @@
 It runs the command line's own entry point (`queue_server.cli:main`, what the installed
 `queue-server` script runs) with `Storage.write` wrapped: each write transaction notes
 when it had the write lock (`BEGIN IMMEDIATE` returned) and when it let go (`COMMIT`
-returned). At exit the intervals, `time.monotonic()` pairs, go as JSON to the file
-named by $BENCH_LOCK_LOG.
+returned), and how long the process $BENCH_WORKER_PID had waited for a CPU so far at
+both moments. At exit the (acquired, released, waited, waited) tuples go as JSON to the
+file named by $BENCH_LOCK_LOG.
 
-    BENCH_LOCK_LOG=holds.json python -m bench.timed_cli --instance DIR import-hall FILE
+    BENCH_LOCK_LOG=holds.json BENCH_WORKER_PID=1234 python -m bench.timed_cli --instance DIR sweep
 """
 
 from __future__ import annotations
@@ -20,23 +21,26 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
+from bench.probes import run_queue_seconds
 from queue_server import cli
 from queue_server.storage.store import Storage
 
-holds: list[tuple[float, float]] = []
+holds: list[tuple[float, float, float, float]] = []
 _untimed_write = Storage.write
 
 
 @contextmanager
 def _timed_write(self: Storage) -> Iterator[sqlite_utils.Database]:
-    acquired: float | None = None
+    worker = int(os.environ["BENCH_WORKER_PID"])
+    acquired: tuple[float, float] | None = None
     try:
         with _untimed_write(self) as db:
-            acquired = time.monotonic()  # BEGIN IMMEDIATE has returned: the lock is ours
+            # BEGIN IMMEDIATE has returned: the lock is ours
+            acquired = time.monotonic(), run_queue_seconds(worker)
             yield db
     finally:  # the untimed write has committed (or rolled back): the lock is free again
         if acquired is not None:
-            holds.append((acquired, time.monotonic()))
+            holds.append((acquired[0], time.monotonic(), acquired[1], run_queue_seconds(worker)))
 
 
 def _save() -> None:
