@@ -87,9 +87,17 @@ class BenchServer:
     _final_log: str | None = None
 
     @classmethod
-    def start(cls, *, synchronous: str, windows: int, keep: bool = False, parent: str | None = None) -> BenchServer:
+    def start(
+        cls,
+        *,
+        synchronous: str,
+        windows: int,
+        keep: bool = False,
+        parent: str | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> BenchServer:
         instance = Path(tempfile.mkdtemp(prefix="hall-queue-bench-", dir=parent))
-        server = LiveServer(instance, synchronous=synchronous)
+        server = LiveServer(instance, synchronous=synchronous, environment=dict(environment or {}))
         server.prepare()
         # before start(), so that the server never serves the demo hall's own configuration
         app = create_app(

@@ -31,7 +31,10 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app = Flask(__name__, instance_path=str(resolve_instance_path(instance_path)), instance_relative_config=True)
     config.load(app, test_config)
     store = storage.Storage(
-        app.config["DATABASE"], synchronous=app.config["DB_SYNCHRONOUS"], busy_timeout=app.config["BUSY_TIMEOUT"]
+        app.config["DATABASE"],
+        synchronous=app.config["DB_SYNCHRONOUS"],
+        busy_timeout=app.config["BUSY_TIMEOUT"],
+        sqlite_busy_handler=app.config["SQLITE_BUSY_HANDLER"],
     )
     store.migrate()
     services = Services(

@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "PING_TIMEOUT": 10,
     "CREDENTIAL_RECHECK_SECONDS": 30,  # a revoked token's open link closes within this
     "BUSY_TIMEOUT": 10.0,  # seconds a write waits for another process's write lock (yielding meanwhile)
+    # bench only (bench/cli_write.py): wait for the lock in SQLite's busy handler instead,
+    # which sleeps inside C and freezes the eventlet hub; the old way, kept for contrast
+    "SQLITE_BUSY_HANDLER": False,
     "PUBLISHES": True,  # this process sends its events to screens; the command line leaves them to the server
     "BACKGROUND_JOBS": True,  # the timer: close service days at rollover, relay the command line's events
     "JOB_INTERVAL": 0.5,  # seconds between rounds of the timer
@@ -93,6 +96,6 @@ def _check(config: Any) -> None:
     for key in ("BUSY_TIMEOUT", "JOB_INTERVAL"):
         if not isinstance(config[key], (int, float)) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive number of seconds, not {config[key]!r}")
-    for key in ("PUBLISHES", "BACKGROUND_JOBS"):
+    for key in ("PUBLISHES", "BACKGROUND_JOBS", "SQLITE_BUSY_HANDLER"):
         if not isinstance(config[key], bool):
             raise ConfigError(f"{key} must be true or false, not {config[key]!r}")

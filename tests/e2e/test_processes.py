@@ -63,9 +63,9 @@ def queue_server(instance: Path, *args: str) -> str:
 def test_the_command_lines_writes_reach_every_server_process_once(
     tmp_path: Path, redis_url: str, connect: Callable[..., Screen]
 ) -> None:
-    first = LiveServer(tmp_path / "instance", env={"QUEUE_MESSAGE_QUEUE": redis_url})
+    first = LiveServer(tmp_path / "instance", environment={"QUEUE_MESSAGE_QUEUE": redis_url})
     first.prepare()
-    second = LiveServer(first.instance, env=first.env, tokens=first.tokens)
+    second = LiveServer(first.instance, environment=first.environment, tokens=first.tokens)
     try:
         first.start()
         second.start()

@@ -55,9 +55,9 @@ class LiveServer:
     synchronous: str = "FULL"
     port: int = field(default_factory=free_port)
     tokens: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)  # extra QUEUE_* settings for the server
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
-    env: dict[str, str] = field(default_factory=dict)  # more QUEUE_* settings for this server
 
     @property
     def url(self) -> str:
@@ -94,7 +94,7 @@ class LiveServer:
             "QUEUE_INSTANCE_PATH": str(self.instance),
             "QUEUE_DB_SYNCHRONOUS": self.synchronous,
             "QUEUE_LOG_LEVEL": "WARNING",
-            **self.env,
+            **self.environment,
         }
         self.log_path = self.instance / f"server-{self.port}.log"
         log = self.log_path.open("ab")
