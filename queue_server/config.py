@@ -21,7 +21,10 @@ DEFAULTS: dict[str, Any] = {
     "ASYNC_MODE": "threading",
     "DATABASE": None,  # default: <instance>/hall-queue.sqlite3
     "DB_SYNCHRONOUS": "FULL",  # FULL: an acknowledged ticket survives power loss too
-    "MESSAGE_QUEUE": None,  # e.g. redis://127.0.0.1:6379/0 for several worker processes
+    # redis://127.0.0.1:6379/0 for several server processes on one database: Redis carries
+    # their events, and holds which screens are online and which one speaks per zone
+    "MESSAGE_QUEUE": None,
+    "PRESENCE_TTL": 4.0,  # with MESSAGE_QUEUE: seconds a server process counts as alive after its last heartbeat
     "MAX_CONTENT_LENGTH": 256 * 1024,  # hall files are the largest bodies we take
     "CATCH_UP_LIMIT": 500,  # a client further behind than this redraws from a snapshot
     "SESSION_COOKIE_HTTPONLY": True,
@@ -93,7 +96,13 @@ def _check(config: Any) -> None:
     for key in ("MAX_CONTENT_LENGTH", "CATCH_UP_LIMIT", "PING_INTERVAL", "PING_TIMEOUT", "IDEMPOTENCY_DAYS"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive whole number, not {config[key]!r}")
-    for key in ("BUSY_TIMEOUT", "JOB_INTERVAL"):
+    queue = config["MESSAGE_QUEUE"]
+    if queue is not None and (not isinstance(queue, str) or not queue.startswith(("redis://", "rediss://"))):
+        raise ConfigError(
+            f"MESSAGE_QUEUE must be a redis:// or rediss:// URL (Redis carries the events and the screens'"
+            f" presence between server processes), or unset for one server process, not {queue!r}"
+        )
+    for key in ("BUSY_TIMEOUT", "JOB_INTERVAL", "PRESENCE_TTL"):
         if not isinstance(config[key], (int, float)) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive number of seconds, not {config[key]!r}")
     for key in ("PUBLISHES", "BACKGROUND_JOBS", "SQLITE_BUSY_HANDLER"):

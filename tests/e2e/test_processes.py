@@ -4,47 +4,14 @@ the same database (issue 6, "one write path")."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from queue_server.cli import demo_hall_toml
-from tests.e2e.helpers import TIMEOUT, Screen, server_errors
-from tests.support.live import LiveServer, free_port
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A redis-server of the test's own on a free loopback port, nothing kept on disk."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
-        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("redis-server did not start") from None
-            time.sleep(0.05)  # not yet listening
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
+from tests.e2e.helpers import Screen, server_errors
+from tests.support.live import LiveServer
 
 
 def queue_server(instance: Path, *args: str) -> str:
