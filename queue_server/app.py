@@ -38,6 +38,11 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         busy_timeout=app.config["BUSY_TIMEOUT"],
         sqlite_busy_handler=app.config["SQLITE_BUSY_HANDLER"],
     )
+    if app.config["PUBLISHES"]:  # a server process; the command line works alongside any
+        try:
+            store.claim_server(shared=app.config["MESSAGE_QUEUE"] is not None, wait=app.config["SERVER_LOCK_WAIT"])
+        except storage.DatabaseInUse as error:
+            raise config.ConfigError(str(error)) from None
     store.migrate()
     services = Services(
         store,

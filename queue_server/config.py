@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     # their events, and holds which screens are online and which one speaks per zone
     "MESSAGE_QUEUE": None,
     "PRESENCE_TTL": 4.0,  # with MESSAGE_QUEUE: seconds a server process counts as alive after its last heartbeat
+    "SERVER_LOCK_WAIT": 10.0,  # seconds a starting server waits for another to leave the database, then refuses
     "MAX_CONTENT_LENGTH": 256 * 1024,  # hall files are the largest bodies we take
     "CATCH_UP_LIMIT": 500,  # a client further behind than this redraws from a snapshot
     "SESSION_COOKIE_HTTPONLY": True,
@@ -105,6 +106,9 @@ def _check(config: Any) -> None:
     for key in ("BUSY_TIMEOUT", "JOB_INTERVAL", "PRESENCE_TTL"):
         if not isinstance(config[key], (int, float)) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive number of seconds, not {config[key]!r}")
+    wait = config["SERVER_LOCK_WAIT"]
+    if not isinstance(wait, (int, float)) or isinstance(wait, bool) or wait < 0:
+        raise ConfigError(f"SERVER_LOCK_WAIT must be a number of seconds, 0 or more, not {wait!r}")
     for key in ("PUBLISHES", "BACKGROUND_JOBS", "SQLITE_BUSY_HANDLER"):
         if not isinstance(config[key], bool):
             raise ConfigError(f"{key} must be true or false, not {config[key]!r}")
