@@ -7,10 +7,12 @@ the manager sees every screen (issue 7). Without Redis a second server is refuse
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -80,12 +82,12 @@ def test_the_command_lines_writes_reach_every_server_process_once(
 ZONE_SCREENS = ("1f-a", "1f-b")  # two more hall screens, to hang on the first floor
 
 
-@pytest.fixture
-def servers(tmp_path: Path, redis_url: str) -> Iterator[tuple[LiveServer, LiveServer]]:
+@contextmanager
+def two_servers(instance: Path, redis_url: str, **settings: str) -> Iterator[tuple[LiveServer, LiveServer]]:
     """Two gunicorn servers (one eventlet worker each) on different ports over one
-    database, with a redis-server of the test's own as their message queue; besides the
-    demo devices, hall screens `hall_screen_2`, `1f-a` and `1f-b`."""
-    first = LiveServer(tmp_path / "instance", environment={"QUEUE_MESSAGE_QUEUE": redis_url})
+    database, with `redis_url` as their message queue (and other QUEUE_* `settings`);
+    besides the demo devices, hall screens `hall_screen_2`, `1f-a` and `1f-b`."""
+    first = LiveServer(instance, environment={"QUEUE_MESSAGE_QUEUE": redis_url, **settings})
     first.prepare()
     for name in ("hall_screen_2", *ZONE_SCREENS):
         add_hall_screen(first, name)
@@ -98,6 +100,13 @@ def servers(tmp_path: Path, redis_url: str) -> Iterator[tuple[LiveServer, LiveSe
     finally:
         second.kill()
         first.kill()
+
+
+@pytest.fixture
+def servers(tmp_path: Path, redis_url: str) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """`two_servers` with a redis-server of the test's own."""
+    with two_servers(tmp_path / "instance", redis_url) as both:
+        yield both
 
 
 def called_seqs(screen: Screen) -> list[int]:
@@ -186,6 +195,24 @@ def test_when_a_server_dies_its_screens_voice_moves_to_the_other_server(
     assert (listed["hall_screen"]["online"], listed["hall_screen"]["announcer"]) == (False, False)
     assert (listed["hall_screen_2"]["online"], listed["hall_screen_2"]["announcer"]) == (True, True)
     eventually(lambda: screen_devices(second, manager)["hall_screen"]["last_shown_seq"] == drawn)
+
+
+def test_a_server_asked_to_stop_hands_its_voices_on_without_waiting_to_expire(
+    tmp_path: Path, redis_url: str, connect: Callable[..., Screen]
+) -> None:
+    """SIGTERM to the first server's gunicorn: its worker lets open websockets run for
+    the graceful timeout, but takes its screens out of the shared presence at once. With
+    PRESENCE_TTL at 60 s the other server's screen can only be told it speaks (within
+    the 10 s wait) that way, not by the expiry."""
+    with two_servers(tmp_path / "instance", redis_url, QUEUE_PRESENCE_TTL="60") as (first, second):
+        speaker = connect(first, token=first.tokens["hall_screen"])
+        assert speaker.subscribe()["screen"]["announcer"] is True
+        listener = connect(second, token=first.tokens["hall_screen_2"])
+        assert listener.subscribe()["screen"]["announcer"] is False
+        assert first.process is not None
+        first.process.send_signal(signal.SIGTERM)  # the master, as systemd or `kill` would
+        assert listener.wait_for("announcer_changed") == {"announcer": True}
+        first.process.wait(TIMEOUT)
 
 
 def test_each_zone_speaks_each_call_once_across_two_servers(
