@@ -172,10 +172,12 @@ class Realtime:
             if dropped:  # the database may make this wait for its lock: not in the heartbeat's way
                 self.socketio.start_background_task(self._record_dropped, dropped)
 
-    def _record_dropped(self, dropped: list[ScreenLink]) -> None:
+    def _record_dropped(self, dropped: list[ScreenLink], seen_at: datetime | None = None) -> None:
+        """Store when each link was last seen: `seen_at` for this process's own links
+        (alive until now), else the last sign of life the presence kept."""
         for link in dropped:
             try:
-                self.services.record_seen(link.device_id, link.last_seen, link.last_shown_seq)
+                self.services.record_seen(link.device_id, seen_at or link.last_seen, link.last_shown_seq)
             except Exception:
                 log.exception("could not store when screen %s was last seen", link.device_id)
 
@@ -187,7 +189,7 @@ class Realtime:
         self._closed = True
         dropped, changes = self.presence.close()
         self._tell_announcers(changes)
-        self._record_dropped(dropped)
+        self._record_dropped(dropped, self.now())
 
     def _resolve(self, credential: Credential) -> Principal | None:
         kind, value = credential
