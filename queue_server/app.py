@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from pathlib import Path
@@ -16,6 +17,7 @@ from queue_server.api import Identifier, create_blueprint, register_error_handle
 from queue_server.domain import clock
 from queue_server.jobs import Jobs
 from queue_server.realtime import Realtime, wire
+from queue_server.realtime.presence import Presence, PresenceStore
 from queue_server.services import Services
 from queue_server.speech import SpeechRenderer
 
@@ -36,6 +38,11 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         busy_timeout=app.config["BUSY_TIMEOUT"],
         sqlite_busy_handler=app.config["SQLITE_BUSY_HANDLER"],
     )
+    if app.config["PUBLISHES"]:  # a server process; the command line works alongside any
+        try:
+            store.claim_server(shared=app.config["MESSAGE_QUEUE"] is not None, wait=app.config["SERVER_LOCK_WAIT"])
+        except storage.DatabaseInUse as error:
+            raise config.ConfigError(str(error)) from None
     store.migrate()
     services = Services(
         store,
@@ -65,7 +72,10 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         now,
         speech.available,
         recheck_seconds=app.config["CREDENTIAL_RECHECK_SECONDS"],
+        presence_store=presence_store(app.config),
     )
+    if realtime.presence.beat_seconds is not None:  # shared presence: leave it at once on the way out
+        atexit.register(realtime.close)
     jobs = Jobs(socketio, services, realtime, now, app.config["JOB_INTERVAL"])
     if app.config["BACKGROUND_JOBS"]:
         jobs.start()
@@ -83,6 +93,19 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     register_error_handlers(app)
     log.info("hall-queue ready: database %s, async mode %s", app.config["DATABASE"], app.config["ASYNC_MODE"])
     return app
+
+
+def presence_store(settings: Any) -> PresenceStore:
+    """Where presence and the announcers live, from the setting, never by probing: the
+    Redis of MESSAGE_QUEUE for a server process among several, else this process."""
+    if settings["MESSAGE_QUEUE"] is None or not settings["PUBLISHES"]:
+        return Presence()
+    from queue_server.realtime.redis_presence import RedisPresence, RedisUnreachable
+
+    try:
+        return RedisPresence(settings["MESSAGE_QUEUE"], ttl=settings["PRESENCE_TTL"])
+    except RedisUnreachable as error:
+        raise config.ConfigError(f"MESSAGE_QUEUE: {error}; start Redis first, or unset MESSAGE_QUEUE") from None
 
 
 def resolve_instance_path(explicit: str | None = None) -> Path:

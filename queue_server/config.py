@@ -21,7 +21,11 @@ DEFAULTS: dict[str, Any] = {
     "ASYNC_MODE": "threading",
     "DATABASE": None,  # default: <instance>/hall-queue.sqlite3
     "DB_SYNCHRONOUS": "FULL",  # FULL: an acknowledged ticket survives power loss too
-    "MESSAGE_QUEUE": None,  # e.g. redis://127.0.0.1:6379/0 for several worker processes
+    # redis://127.0.0.1:6379/0 for several server processes on one database: Redis carries
+    # their events, and holds which screens are online and which one speaks per zone
+    "MESSAGE_QUEUE": None,
+    "PRESENCE_TTL": 4.0,  # with MESSAGE_QUEUE: seconds a server process counts as alive after its last heartbeat
+    "SERVER_LOCK_WAIT": 10.0,  # seconds a starting server waits for another to leave the database, then refuses
     "MAX_CONTENT_LENGTH": 256 * 1024,  # hall files are the largest bodies we take
     "CATCH_UP_LIMIT": 500,  # a client further behind than this redraws from a snapshot
     "SESSION_COOKIE_HTTPONLY": True,
@@ -93,9 +97,18 @@ def _check(config: Any) -> None:
     for key in ("MAX_CONTENT_LENGTH", "CATCH_UP_LIMIT", "PING_INTERVAL", "PING_TIMEOUT", "IDEMPOTENCY_DAYS"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive whole number, not {config[key]!r}")
-    for key in ("BUSY_TIMEOUT", "JOB_INTERVAL"):
+    queue = config["MESSAGE_QUEUE"]
+    if queue is not None and (not isinstance(queue, str) or not queue.startswith(("redis://", "rediss://"))):
+        raise ConfigError(
+            f"MESSAGE_QUEUE must be a redis:// or rediss:// URL (Redis carries the events and the screens'"
+            f" presence between server processes), or unset for one server process, not {queue!r}"
+        )
+    for key in ("BUSY_TIMEOUT", "JOB_INTERVAL", "PRESENCE_TTL"):
         if not isinstance(config[key], (int, float)) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive number of seconds, not {config[key]!r}")
+    wait = config["SERVER_LOCK_WAIT"]
+    if not isinstance(wait, (int, float)) or isinstance(wait, bool) or wait < 0:
+        raise ConfigError(f"SERVER_LOCK_WAIT must be a number of seconds, 0 or more, not {wait!r}")
     for key in ("PUBLISHES", "BACKGROUND_JOBS", "SQLITE_BUSY_HANDLER"):
         if not isinstance(config[key], bool):
             raise ConfigError(f"{key} must be true or false, not {config[key]!r}")

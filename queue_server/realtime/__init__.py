@@ -35,6 +35,7 @@ from queue_server.domain.events import SEQUENCE_ADVANCED
 from queue_server.domain.screens import SCREEN_KINDS
 from queue_server.problems import from_domain_error, problem
 from queue_server.realtime import presence, rooms, wire
+from queue_server.realtime.presence import Change, PresenceStore, ScreenLink
 from queue_server.services import Event, Services
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class Realtime:
         now: Callable[[], datetime],
         speech_available: Callable[[], bool],
         recheck_seconds: float = 30,
+        presence_store: PresenceStore | None = None,
     ) -> None:
         self.socketio = socketio
         self.store = store
@@ -73,8 +75,10 @@ class Realtime:
         self.speech_available = speech_available
         self.recheck_seconds = recheck_seconds
         self._rechecking = False
+        self._closed = False
         self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
-        self.presence = presence.Presence()
+        # this process's memory, or Redis shared by every server process (MESSAGE_QUEUE)
+        self.presence: PresenceStore = presence_store or presence.Presence()
         socketio.on_event("connect", self._on_connect)
         socketio.on_event("disconnect", self._on_disconnect)
         socketio.on_event(SUBSCRIBE, self._on_subscribe)
@@ -82,6 +86,8 @@ class Realtime:
         for command in COMMANDS.values():
             socketio.on_event(command.name, self._command_handler(command))
         socketio.on_event("*", self._on_unknown)
+        if self.presence.beat_seconds is not None:
+            socketio.start_background_task(self._keep_presence)
 
     def publish(self, events: Iterable[Event]) -> None:
         """Send committed events to their rooms. Call only after the transaction committed.
@@ -108,11 +114,15 @@ class Realtime:
             credential = ("user", session["user_id"])
         else:
             raise ConnectionRefusedError("请先登录，或使用设备令牌连接")
-        if self._resolve(credential) is None:
+        principal = self._resolve(credential)
+        if principal is None:
             if credential[0] == "device":
                 raise ConnectionRefusedError("设备令牌无效或已吊销：请联系管理员重新登记此设备")
             raise ConnectionRefusedError("账号已停用：请重新登录")
         self._credentials[request.sid] = credential  # type: ignore[attr-defined]
+        if principal.actor in SCREEN_KINDS and principal.device_id is not None:
+            # where `screen_configured` finds this page, on whichever process it is connected
+            join_room(rooms.device_room(principal.device_id))
         if not self._rechecking and self.recheck_seconds > 0:
             self._rechecking = True
             self.socketio.start_background_task(self._recheck_credentials)
@@ -144,6 +154,42 @@ class Realtime:
         self._tell_announcers(changes)
         if link is not None:
             self.services.record_seen(link.device_id, self.now(), link.last_shown_seq)
+
+    def _keep_presence(self) -> None:
+        """Shared presence only: this process's heartbeat, and the links of processes
+        that died handed on (their voices to screens still connected elsewhere)."""
+        interval = self.presence.beat_seconds or 1.0
+        while not self._closed:
+            self.socketio.sleep(interval)
+            if self._closed:
+                break
+            try:
+                dropped, changes = self.presence.beat(self.now())
+            except Exception:  # the heartbeat must outlive one bad round
+                log.exception("presence heartbeat failed")
+                continue
+            self._tell_announcers(changes)
+            if dropped:  # the database may make this wait for its lock: not in the heartbeat's way
+                self.socketio.start_background_task(self._record_dropped, dropped)
+
+    def _record_dropped(self, dropped: list[ScreenLink], seen_at: datetime | None = None) -> None:
+        """Store when each link was last seen: `seen_at` for this process's own links
+        (alive until now), else the last sign of life the presence kept."""
+        for link in dropped:
+            try:
+                self.services.record_seen(link.device_id, seen_at or link.last_seen, link.last_shown_seq)
+            except Exception:
+                log.exception("could not store when screen %s was last seen", link.device_id)
+
+    def close(self) -> None:
+        """This process stops: its screens leave the shared presence at once, and the
+        zones they spoke for get a voice on another process without waiting for expiry."""
+        if self._closed:
+            return
+        self._closed = True
+        dropped, changes = self.presence.close()
+        self._tell_announcers(changes)
+        self._record_dropped(dropped, self.now())
 
     def _resolve(self, credential: Credential) -> Principal | None:
         kind, value = credential
@@ -214,7 +260,7 @@ class Realtime:
             # the old rooms. Join first, then read: an event committed in between arrives
             # twice at worst, and clients drop any sequence number they already applied.
             for room in rooms_of(request.sid, namespace="/"):  # type: ignore[attr-defined]
-                if room != request.sid:  # type: ignore[attr-defined]
+                if room != request.sid and not rooms.is_device_room(room):  # type: ignore[attr-defined]
                     leave_room(room)
             join_room(scope.room)
             join_room(rooms.role_room(hall_code, principal.actor.value))
@@ -264,33 +310,35 @@ class Realtime:
         if screen["settings"]["voice"]["enabled"]:
             group = presence.announce_group(scope.hall, zone=scope.zone, window=scope.window)
         sid = request.sid  # type: ignore[attr-defined]
-        changes = self.presence.join(sid, screen["device_id"], scope.hall, group, now)
+        announcer, changes = self.presence.join(sid, screen["device_id"], scope.hall, group, now)
         self._tell_announcers(changes)
-        return {**screen, "announcer": self.presence.is_announcer(sid), "speech_available": self.speech_available()}
+        return {**screen, "announcer": announcer, "speech_available": self.speech_available()}
 
-    def _tell_announcers(self, changes: list[tuple[str, bool]]) -> None:
+    def _tell_announcers(self, changes: list[Change]) -> None:
+        """An emit to a sid: the message queue carries it to the process the sid is on."""
         for sid, announcer in changes:
             self.socketio.emit(ANNOUNCER_CHANGED, {"announcer": announcer}, to=sid)
 
     def screen_configured(self, device_id: int, settings: dict[str, Any]) -> None:
-        """Tell each open page of a screen that a manager changed its settings; the page
-        subscribes again and so moves to its new zone and announce group."""
-        for link in self.presence.links_of(device_id):
-            self.socketio.emit(SCREEN_CONFIGURED, {"settings": settings}, to=link.sid)
+        """Tell each open page of a screen, on any server process, that a manager changed
+        its settings; the page subscribes again and so moves to its new zone and announce
+        group."""
+        self.socketio.emit(SCREEN_CONFIGURED, {"settings": settings}, to=rooms.device_room(device_id))
 
     def screens(self, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Stored screen records with what only this worker knows: who is online now."""
+        """Stored screen records with who is online now (on any server process)."""
         now = clock.iso(self.now())
+        online = self.presence.links_of([screen["device_id"] for screen in listed])
         merged = []
         for screen in listed:
-            links = self.presence.links_of(screen["device_id"])
+            links = online.get(screen["device_id"], [])
             shown = [link.last_shown_seq for link in links if link.last_shown_seq] + [screen["last_shown_seq"] or 0]
             merged.append(
                 {
                     **screen,
                     "online": bool(links),
                     "connections": len(links),
-                    "announcer": any(self.presence.is_announcer(link.sid) for link in links),
+                    "announcer": any(link.announcer for link in links),
                     "last_seen": now if links else screen["last_seen"],
                     "last_shown_seq": max(shown) or None,
                 }
