@@ -7,7 +7,8 @@ there stops all of them: a few clients sending wrong passwords in a loop used to
 hash runs in a real OS thread (`eventlet.tpool`, gevent's thread pool); scrypt releases
 the GIL, so the hub goes on meanwhile. At most `threads` hashes run at once (default: the
 machine's CPUs less one, for the hub), the rest wait their turn without using a CPU,
-which also bounds scrypt's memory (32 MiB a hash).
+which also bounds scrypt's memory (32 MiB a hash). The hashing threads run at a lower
+CPU priority (nice +10) than the hub, for machines with no core to spare.
 
 The async mode is the server's ASYNC_MODE setting, passed in: never detected. Under
 `threading` (the command line, in-process tests) a hash is a plain call.
@@ -17,7 +18,9 @@ way back for contrast.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -27,6 +30,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from queue_server.domain.errors import InvalidInput
 
 MIN_PASSWORD_LENGTH = 8
+HASH_THREAD_NICE = 10  # a hashing thread's CPU weight is about a tenth of the hub's
 T = TypeVar("T")
 
 
@@ -82,10 +86,27 @@ class Passwords:
         if self.on_hub:
             return function(*args)
         with self._turns:
-            return self._offload(function, *args)  # type: ignore[no-any-return]
+            if self._offload is _call:
+                return function(*args)
+            return self._offload(_yielding, function, *args)  # type: ignore[no-any-return]
 
 
 def _call(function: Callable[..., T], *args: Any) -> T:
+    return function(*args)
+
+
+_pool_thread = threading.local()
+
+
+def _yielding(function: Callable[..., T], *args: Any) -> T:
+    """Run in a pool thread at a lower CPU priority, so that where the machine has no
+    core to spare the hub thread gets the CPU first and a hash waits: a sign-in takes a
+    little longer, calls and screens do not."""
+    if not getattr(_pool_thread, "lowered", False):
+        _pool_thread.lowered = True
+        if sys.platform == "linux":  # the nice value is per thread on Linux only
+            with contextlib.suppress(OSError):  # not allowed here: the usual priority, then
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICE)
     return function(*args)
 
 

@@ -73,3 +73,31 @@ def test_under_eventlet_the_hub_runs_while_a_password_is_checked(mode: str, hub_
     )
     assert done.returncode == 0, done.stderr
     assert (int(done.stdout.strip()) > 0) is hub_runs
+
+
+PRIORITY_PROBE = textwrap.dedent(
+    """
+    import os
+    import threading
+    import queue_server.passwords as passwords_module
+    from queue_server.passwords import Passwords
+
+    def priority(password):  # stands in for the hash: where and at what priority it ran
+        native = threading.get_native_id()
+        return f"{native} {os.getpriority(os.PRIO_PROCESS, native)}"
+
+    passwords_module.generate_password_hash = priority
+    hashed_in, nice = Passwords("eventlet", threads=1).hash("long-enough-password").split()
+    print(hashed_in != str(threading.get_native_id()), nice, os.getpriority(os.PRIO_PROCESS, 0))
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the nice value is per thread on Linux only")
+def test_hashes_run_in_a_pool_thread_at_a_lower_priority_than_the_hub() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PRIORITY_PROBE], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    other_thread, nice, hub_nice = done.stdout.split()
+    assert other_thread == "True" and int(nice) > int(hub_nice)
