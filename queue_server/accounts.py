@@ -30,6 +30,8 @@ from __future__ import annotations
 import logging
 import math
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -87,11 +89,16 @@ class Accounts:
         by_username: ThrottlePolicy,
         by_address: ThrottlePolicy,
         sessions: SessionPolicy,
+        refusal_delay: float = 0.0,
     ) -> None:
         self.store = store
         self.passwords = passwords
         self.policies = {USERNAME: by_username, ADDRESS: by_address}
         self.session_policy = sessions
+        self.refusal_delay = refusal_delay
+        # a green sleep under eventlet and gevent (time is patched by their workers), so a
+        # held refusal costs a waiting green thread, no CPU
+        self.sleep: Callable[[float], None] = time.sleep
 
     # ---- signing in --------------------------------------------------------------------
 
@@ -100,25 +107,17 @@ class Accounts:
         (429) before checking anything when the name or the address must wait, and
         `Unauthenticated` for a wrong name or password."""
         keys = [(USERNAME, username), (ADDRESS, address or "unknown")]
-        with self.store.read() as db:
-            self._refuse_if_waiting(db, keys, now)
-        with self.store.write() as db:
-            counts = self._refuse_if_waiting(db, keys, now)  # again: another attempt may have come first
-            for key, failures in counts.items():
-                counted = logins.counted(self.policies[key[0]], failures, now)
-                self._save(db, key, counted)
-                if counted.locked_until is not None and failures.locked_until is None:
-                    log.warning(
-                        "sign-in %s %r locked until %s after %d failed attempts (the last from %s)",
-                        key[0],
-                        key[1],
-                        clock.iso(counted.locked_until),
-                        counted.count,
-                        address,
-                    )
-            forget = max(p.forget_seconds for p in self.policies.values())
-            storage.sessions.purge_failures(db, clock.iso(now - timedelta(seconds=forget)), clock.iso(now))
-            user = storage.people.user_by_username(db, username)
+        try:
+            with self.store.read() as db:
+                self._refuse_if_waiting(db, keys, now)
+            with self.store.write() as db:
+                user = self._count(db, keys, address, now)
+        except LoginThrottled:
+            # Held before it is answered: a script that ignores Retry-After and asks again at
+            # once would otherwise flood the worker with cheap refusals; a person does not notice.
+            if self.refusal_delay:
+                self.sleep(self.refusal_delay)
+            raise
         stored_hash = user["password_hash"] if user is not None and user["active"] else None
         if not self.passwords.check(stored_hash, password):  # off the event loop, outside any transaction
             log.warning("failed sign-in for user name %r from %s", username, address)
@@ -147,6 +146,29 @@ class Accounts:
             storage.sessions.purge_sessions(db, clock.iso(now - timedelta(days=SESSION_PURGE_DAYS)))
         log.info("user %r signed in from %s", username, address)
         return SignedIn(auth.user_principal(user), token)
+
+    def _count(
+        self, db: sqlite_utils.Database, keys: list[tuple[str, str]], address: str | None, now: datetime
+    ) -> dict[str, Any] | None:
+        """Count the attempt against each key, before its password is checked (in the
+        write transaction, after checking again that no other attempt came first);
+        returns the user of that name, if any."""
+        counts = self._refuse_if_waiting(db, keys, now)
+        for key, failures in counts.items():
+            counted = logins.counted(self.policies[key[0]], failures, now)
+            self._save(db, key, counted)
+            if counted.locked_until is not None and failures.locked_until is None:
+                log.warning(
+                    "sign-in %s %r locked until %s after %d failed attempts (the last from %s)",
+                    key[0],
+                    key[1],
+                    clock.iso(counted.locked_until),
+                    counted.count,
+                    address,
+                )
+        forget = max(p.forget_seconds for p in self.policies.values())
+        storage.sessions.purge_failures(db, clock.iso(now - timedelta(seconds=forget)), clock.iso(now))
+        return storage.people.user_by_username(db, keys[0][1])
 
     def _failures(self, db: sqlite_utils.Database, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Failures]:
         rows = storage.sessions.failures(db, keys)

@@ -53,7 +53,12 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     )
     by_username, by_address = config.login_policies(app.config)
     accounts = Accounts(
-        store, passwords, by_username=by_username, by_address=by_address, sessions=config.session_policy(app.config)
+        store,
+        passwords,
+        by_username=by_username,
+        by_address=by_address,
+        sessions=config.session_policy(app.config),
+        refusal_delay=app.config["LOGIN_REFUSAL_DELAY"],
     )
     socketio = SocketIO(
         app,

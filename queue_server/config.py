@@ -45,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_FORGET_MINUTES": 15,  # failures older than this no longer count
     # ... and per client address, more lenient: a hall's counters may share one address
     "LOGIN_ADDRESS_FREE_ATTEMPTS": 20,
+    "LOGIN_REFUSAL_DELAY": 1,  # seconds a refused (429) attempt is held before the answer; 0: none
     "PROXY_HOPS": 0,  # reverse proxies in front whose X-Forwarded-For / -Proto are trusted
     "PASSWORD_HASH_THREADS": None,  # hashes at once, each in an OS thread; default: CPUs less one
     # bench only (bench/login_stall.py): hash on the event loop, the old way, for contrast
@@ -125,6 +126,9 @@ def _check(config: Any) -> None:
     for key in ("LOGIN_FREE_ATTEMPTS", "LOGIN_ADDRESS_FREE_ATTEMPTS", "LOGIN_LOCK_AFTER", "PROXY_HOPS"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
             raise ConfigError(f"{key} must be a whole number, 0 or more, not {config[key]!r}")
+    delay = config["LOGIN_REFUSAL_DELAY"]
+    if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= 10:
+        raise ConfigError(f"LOGIN_REFUSAL_DELAY must be between 0 and 10 seconds, not {delay!r}")
     for key in (
         "SESSION_IDLE_MINUTES",
         "SESSION_MAX_HOURS",

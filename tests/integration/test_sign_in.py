@@ -82,6 +82,18 @@ def test_a_refused_attempt_checks_no_password_not_even_the_right_one(
     assert len(checks) == 6
 
 
+def test_a_refused_attempt_is_held_before_it_is_answered(app: Flask, client: FlaskClient) -> None:
+    """A script that ignores Retry-After gets its refusals at the server's pace, not its own."""
+    accounts = app.extensions["hall_queue"]["accounts"]
+    accounts.refusal_delay = 1.0
+    held: list[float] = []
+    accounts.sleep = held.append  # the test's stand-in for the (green) sleep
+    fail(client, "guide", 5)
+    assert held == []  # wrong passwords are answered as soon as they are checked
+    throttled(sign_in(client, "guide", WRONG))
+    assert held == [1.0]
+
+
 def test_a_right_password_forgets_the_failures_of_its_user_name(client: FlaskClient) -> None:
     fail(client, "guide", 4)
     assert sign_in(client, "guide", PASSWORD).status_code == 200
