@@ -15,7 +15,7 @@ all the while:
 - a child process polling `GET /api/v1/health` (no session, no database) 3 ms after
   each answer.
 
-This process goes through the phases, `--seconds` each (default 8): quiet; then
+This process goes through the phases, `--seconds` each (default 15): quiet; then
 `--clients` (default 8) threads of a child process, each on its own connection, sending
 `POST /api/v1/session` with a wrong password as fast as the server answers, never
 waiting for Retry-After:
@@ -394,7 +394,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="tpool,hub",
         help="comma-separated: tpool (as shipped) and/or hub (PASSWORD_HASHING_ON_HUB, the old way)",
     )
-    parser.add_argument("--seconds", type=float, default=8, help="seconds of each phase (default 8)")
+    parser.add_argument("--seconds", type=float, default=15, help="seconds of each phase (default 15)")
     parser.add_argument("--clients", type=int, default=8, help="attacking threads (default 8)")
     parser.add_argument("--pause", type=float, default=0.02, help="seconds the clerk waits after an answer")
     parser.add_argument("--tickets", type=int, default=1500, help="tickets issued before calling (default 1500)")
