@@ -3,7 +3,9 @@ changes to a user (disable, password, role) that end their sessions at once.
 
 Signing in. Failed attempts are counted per user name and per client address
 (`domain.logins`); an attempt that must wait is refused with 429 before any password is
-checked, so a refused attempt costs one small read. An attempt that may go ahead is
+checked, so a refused attempt costs one small read, and is held `refusal_delay` seconds
+(a green sleep) so that a script ignoring Retry-After cannot turn the refusals themselves
+into a flood. An attempt that may go ahead is
 counted first, in a write transaction, then its password is checked off the event loop
 (`passwords.Passwords`), and a right password takes the count back. A user name locked
 after repeated failures stays locked, right password or not, until its time runs out or
