@@ -10,12 +10,15 @@ from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import signage
 from queue_server import config, storage
+from queue_server.accounts import Accounts
 from queue_server.api import Identifier, create_blueprint, register_error_handlers
 from queue_server.domain import clock
 from queue_server.jobs import Jobs
+from queue_server.passwords import Passwords
 from queue_server.realtime import Realtime, wire
 from queue_server.realtime.presence import Presence, PresenceStore
 from queue_server.services import Services
@@ -50,6 +53,20 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         publishes=app.config["PUBLISHES"],
         idempotency_days=app.config["IDEMPOTENCY_DAYS"],
     )
+    passwords = Passwords(
+        app.config["ASYNC_MODE"],
+        threads=app.config["PASSWORD_HASH_THREADS"],
+        on_hub=app.config["PASSWORD_HASHING_ON_HUB"],
+    )
+    by_username, by_address = config.login_policies(app.config)
+    accounts = Accounts(
+        store,
+        passwords,
+        by_username=by_username,
+        by_address=by_address,
+        sessions=config.session_policy(app.config),
+        refusal_delay=app.config["LOGIN_REFUSAL_DELAY"],
+    )
     socketio = SocketIO(
         app,
         async_mode=app.config["ASYNC_MODE"],
@@ -68,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         socketio,
         store,
         services,
+        accounts,
         app.config["CATCH_UP_LIMIT"],
         now,
         speech.available,
@@ -76,17 +94,22 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     )
     if realtime.presence.beat_seconds is not None:  # shared presence: leave it at once on the way out
         atexit.register(realtime.close)
-    jobs = Jobs(socketio, services, realtime, now, app.config["JOB_INTERVAL"])
+    jobs = Jobs(socketio, services, accounts, realtime, now, app.config["JOB_INTERVAL"])
     if app.config["BACKGROUND_JOBS"]:
         jobs.start()
     app.extensions["hall_queue"] = {
         "store": store,
         "services": services,
+        "accounts": accounts,
         "realtime": realtime,
         "jobs": jobs,
         "speech": speech,
         "now": now,
     }
+    if app.config["PROXY_HOPS"]:
+        # the client's address (for throttling sign-ins) and scheme, as the proxies in front saw them
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.url_map.converters["uint"] = Identifier
     app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")

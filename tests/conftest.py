@@ -57,6 +57,8 @@ TEST_CONFIG = {
     "SECRET_KEY": "test-secret-key-0123456789",
     "TESTING": True,
     "BACKGROUND_JOBS": False,  # tests run the timer's rounds themselves: `app.extensions["hall_queue"]["jobs"].tick()`
+    "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
+    "LOGIN_REFUSAL_DELAY": 0,  # refused sign-ins answer at once (test_sign_in checks the hold)
 }
 
 

@@ -19,6 +19,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, disconnect, join_ro
 from flask_socketio import rooms as rooms_of
 
 from queue_server import auth, inputs, storage
+from queue_server.accounts import Accounts
 from queue_server.commands import COMMANDS, Command
 from queue_server.domain import clock
 from queue_server.domain.access import (
@@ -52,7 +53,8 @@ MARK_SHOWN = "mark_shown"
 # control events: to one connection, no sequence number, not replayed (docs/signage.md)
 SCREEN_CONFIGURED = "screen_configured"
 ANNOUNCER_CHANGED = "announcer_changed"
-Credential = tuple[str, str | int]  # ("device", token) or ("user", user_id)
+Credential = tuple[str, str]  # ("device", token) or ("session", the signed-in session's token)
+SESSION_TOKEN = "session_token"  # the key of the session token in the signed cookie (api.login)
 
 
 class Realtime:
@@ -61,6 +63,7 @@ class Realtime:
         socketio: SocketIO,
         store: storage.Storage,
         services: Services,
+        accounts: Accounts,
         catch_up_limit: int,
         now: Callable[[], datetime],
         speech_available: Callable[[], bool],
@@ -70,6 +73,7 @@ class Realtime:
         self.socketio = socketio
         self.store = store
         self.services = services
+        self.accounts = accounts
         self.catch_up_limit = catch_up_limit
         self.now = now
         self.speech_available = speech_available
@@ -110,15 +114,19 @@ class Realtime:
         token = credentials.get("token") if isinstance(credentials, dict) else None
         if isinstance(token, str) and token:
             credential: Credential = ("device", token)
-        elif "user_id" in session:
-            credential = ("user", session["user_id"])
+        elif SESSION_TOKEN in session:
+            credential = ("session", session[SESSION_TOKEN])
         else:
             raise ConnectionRefusedError("请先登录，或使用设备令牌连接")
-        principal = self._resolve(credential)
+        if credential[0] == "session":
+            try:
+                principal: Principal | None = self.accounts.session_principal(credential[1], self.now(), touch=True)
+            except Unauthenticated as refused:  # ended, idle or disabled: says which
+                raise ConnectionRefusedError(refused.detail) from None
+        else:
+            principal = self._resolve(credential)
         if principal is None:
-            if credential[0] == "device":
-                raise ConnectionRefusedError("设备令牌无效或已吊销：请联系管理员重新登记此设备")
-            raise ConnectionRefusedError("账号已停用：请重新登录")
+            raise ConnectionRefusedError("设备令牌无效或已吊销：请联系管理员重新登记此设备")
         self._credentials[request.sid] = credential  # type: ignore[attr-defined]
         if principal.actor in SCREEN_KINDS and principal.device_id is not None:
             # where `screen_configured` finds this page, on whichever process it is connected
@@ -144,6 +152,17 @@ class Realtime:
         for sid, credential in list(self._credentials.items()):
             if self._resolve(credential) is None:
                 log.info("closing a link whose credential was revoked")
+                self.socketio.server.disconnect(sid, namespace="/")
+                closed += 1
+        return closed
+
+    def close_sessions(self, digests: Iterable[str]) -> int:
+        """Disconnect at once the links signed in with these sessions (ended in this
+        process: sign-out, an administrator's change); returns how many."""
+        ended = set(digests)
+        closed = 0
+        for sid, (kind, value) in list(self._credentials.items()):
+            if kind == "session" and auth.token_digest(value) in ended:
                 self.socketio.server.disconnect(sid, namespace="/")
                 closed += 1
         return closed
@@ -191,17 +210,18 @@ class Realtime:
         self._tell_announcers(changes)
         self._record_dropped(dropped, self.now())
 
-    def _resolve(self, credential: Credential) -> Principal | None:
+    def _resolve(self, credential: Credential, *, in_use: bool = False) -> Principal | None:
+        """`in_use`: a message from the link, which counts as the session being used."""
         kind, value = credential
         if kind == "device":
-            return auth.device_principal(self.store, str(value))
-        return auth.principal_for_user_id(self.store, int(value))
+            return auth.device_principal(self.store, value)
+        return self.accounts.resolve(value, self.now(), touch=in_use)
 
     def _principal(self) -> Principal | None:
         """Who sent this message, checked afresh: a token revoked or an account disabled
         since the connection was made loses its access here, and the link is closed."""
         credential = self._credentials.get(request.sid)  # type: ignore[attr-defined]
-        principal = self._resolve(credential) if credential else None
+        principal = self._resolve(credential, in_use=True) if credential else None
         if principal is None:
             disconnect()
         return principal

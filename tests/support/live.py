@@ -129,6 +129,7 @@ class LiveServer:
             "QUEUE_INSTANCE_PATH": str(self.instance),
             "QUEUE_DB_SYNCHRONOUS": self.synchronous,
             "QUEUE_LOG_LEVEL": "WARNING",
+            "QUEUE_SESSION_COOKIE_SECURE": "false",  # plain HTTP on the loopback
             **self.environment,
         }
         self.log_path = self.instance / f"server-{self.port}.log"
