@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 NPM ?= npm
+NODE ?= node
 # Browser libraries for the screens: pinned in package-lock.json, copied next to the
 # pages (git-ignored); no build step, no CDN.
 VENDOR := signage/static/vendor
@@ -27,7 +28,8 @@ setup: $(BIN)/.installed $(VENDOR)/socket.io.esm.min.js
 demo: setup  ## set up the demo hall and serve it (gunicorn, eventlet worker)
 	$(BIN)/queue-server demo --host $(HOST) --port $(PORT)
 
-test: setup lint  ## lint, then every test: unit, integration, end-to-end on a live server
+test: setup lint  ## lint, then every test: the screens' JavaScript (Node's own runner), unit, integration, end-to-end
+	$(NODE) --test tests/js/
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Both benchmarks with their defaults, then a summary (about 90 s on 2 cores).
+# Every benchmark with its defaults, then a summary (about 4 minutes on 2 cores).
 # PYTHON defaults to the python on PATH: run it from the project's virtualenv.
 set -eu
 cd "$(dirname "$0")/.."

@@ -1,8 +1,10 @@
 """Reading fields from a request body or a socket payload, with errors that name the field.
 
 Text is refused when it carries control characters (a NUL byte stored in a notice would
-reach every screen); whole numbers written as text must be ASCII digits (a full-width
-３ is not read as 3); a field the command does not take is refused by name.
+reach every screen), and a payload when it carries half of a UTF-16 pair (JSON may spell
+`"\\ud800"`, which no UTF-8 database or answer can hold); whole numbers written as text
+must be ASCII digits (a full-width ３ is not read as 3); a field the command does not take
+is refused by name.
 """
 
 from __future__ import annotations
@@ -13,20 +15,40 @@ from collections.abc import Collection
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from queue_server.domain.errors import InvalidInput
+from queue_server.domain.errors import InvalidInput, MalformedRequest
 
 E = TypeVar("E", bound=StrEnum)
 
 _ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
 _TICKET_NUMBER = re.compile(r"[A-Za-z][0-9]{3}")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def mapping(value: Any) -> dict[str, Any]:
     """A JSON object. Absent (no body, no payload) reads as {}; anything else, `null`
-    included, must be an object."""
+    included, must be an object, and all its text valid Unicode."""
     if not isinstance(value, dict):
         raise InvalidInput('请求内容须是 JSON 对象，如 {"window": 3}')
+    if _has_unpaired_surrogate(value):
+        raise MalformedRequest("请求内容含有无效的 Unicode 字符（不成对的代理项，如 \\ud800）：请检查文本的编码")
     return value
+
+
+def _has_unpaired_surrogate(value: Any) -> bool:
+    """Whether any text in a decoded JSON value, keys included, holds a lone surrogate.
+    Walked without recursion: a body may be nested as deep as the JSON parser allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending += item.keys()
+            pending += item.values()
+        elif isinstance(item, list):
+            pending += item
+    return False
 
 
 def only(args: dict[str, Any], allowed: Collection[str]) -> None:

@@ -1,9 +1,9 @@
 """Entry point for gunicorn's eventlet worker (see the Procfile):
 
-    gunicorn --worker-class eventlet --workers 1 queue_server.wsgi:app
+    gunicorn --worker-class queue_server.workers.EventletWorker --workers 1 queue_server.wsgi:app
 
 The async mode is set here, explicitly, for the production worker; QUEUE_ASYNC_MODE=gevent
-(with `--worker-class gevent`) is the supported alternative.
+(with `--worker-class queue_server.workers.GeventWorker`) is the supported alternative.
 """
 
 from __future__ import annotations

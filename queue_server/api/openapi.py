@@ -1,140 +1,180 @@
 """The OpenAPI 3.1 document for /api/v1, built from the same command table the routes use.
 
-`docs/openapi.json` is this document written out (`queue-server openapi`); a test keeps
-the file, this module and the app's URL map in step.
+The shapes of bodies and answers live in `api.schemas`; this module says which operation
+takes and gives which, with every problem status it can answer. `docs/openapi.json` is
+this document written out (`queue-server openapi`); a test keeps the file, this module
+and the app's URL map in step, and `tests/integration/test_schemathesis.py` holds the
+server to it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from queue_server.api import schemas
+from queue_server.api.schemas import ref
 from queue_server.commands import COMMANDS
-from queue_server.domain.tickets import Outcome, PriorityClass
 
-PROBLEM = {"$ref": "#/components/schemas/Problem"}
+# What each problem status means, for every operation that can answer with it.
+MEANING = {
+    400: "The body is not JSON, not UTF-8 or not well-formed (code malformed_request)",
+    401: "Not signed in, the account was disabled, or the device token is unknown or revoked",
+    403: "Signed in, but this role, hall or window may not do this, or the CSRF token is missing",
+    404: "No such hall, ticket, window, screen or call (or no such address)",
+    409: "The current state does not allow it (closed or full queue, busy window, wrong ticket state)",
+    413: "Body too large",
+    422: "A field is missing, unknown or invalid; `field` names it",
+    429: "Too many failed sign-ins for this user name or from this address (code login_throttled), or the "
+    "user name is locked (code account_locked): wait for Retry-After seconds, or ask an administrator to unlock it",
+    503: "The database stayed locked by another process (code store_busy): retry",
+}
+# Every operation: a bad Authorization header or a disabled account (401), a locked database (503).
+ALWAYS = (401, 503)
+# An operation that reads a JSON body: unreadable (400), too large (413), a field wrong (422).
+READS_BODY = (400, 413, 422)
 
 
-def _problem_responses(*statuses: int) -> dict[str, Any]:
-    meaning = {
-        400: "Malformed request",
-        401: "Not signed in, or the device token is unknown or revoked",
-        403: "Signed in, but this role, hall or window may not do this (or the CSRF token is missing)",
-        404: "No such hall, ticket, window or item",
-        409: "The current state does not allow it (closed or full queue, busy window, wrong ticket state)",
-        413: "Body too large",
-        422: "A field is missing or invalid; `field` names it",
-        503: "No offline speech engine (espeak-ng) on the server",
-    }
+def _problems(statuses: tuple[int, ...], meaning: dict[int, str] | None = None) -> dict[str, Any]:
+    meaning = {**MEANING, **(meaning or {})}
     return {
-        str(s): {"description": meaning[s], "content": {"application/problem+json": {"schema": PROBLEM}}}
-        for s in statuses
+        str(s): {"description": meaning[s], "content": {"application/problem+json": {"schema": ref("Problem")}}}
+        for s in sorted(set(statuses) | set(ALWAYS))
     }
+
+
+def _answer(schema: str, description: str = "Success", **more: Any) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}, **more}
 
 
 def _op(
-    summary: str, *, body: dict[str, Any] | None = None, ok: str = "200", who: str, errors: tuple[int, ...] = ()
+    summary: str,
+    *,
+    who: str,
+    answer: str,
+    errors: tuple[int, ...],
+    body: dict[str, Any] | None = None,
+    write: bool = False,
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
         "description": f"Who may call it: {who}.",
-        "responses": {ok: {"description": "Success", "content": {"application/json": {"schema": {"type": "object"}}}}}
-        | _problem_responses(401, 403, 404, *errors),
+        "security": WRITE_SECURITY if body is not None or write else READ_SECURITY,
+        "responses": {"200": _answer(answer)} | _problems(errors),
     }
     if body is not None:
-        operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": body}}}
+        operation["requestBody"] = {
+            "required": bool(body.get("required")),
+            "content": {"application/json": {"schema": body}},
+        }
     return operation
 
 
-HALL = {"name": "hall", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Hall code"}
-WINDOW = {"name": "window", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-TICKET = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-
-ISSUE_BODY = {
-    "type": "object",
-    "description": "Exactly one of item, bundle, queue.",
-    "properties": {
-        "item": {"type": "string"},
-        "bundle": {"type": "string"},
-        "queue": {"type": "string"},
-        "priority": {"enum": [p.value for p in PriorityClass]},
-        "id_number": {"type": "string", "description": "Checked, then kept only as a keyed hash"},
-        "appointment": {"type": "string"},
-    },
-    "additionalProperties": False,
+HALL = {
+    "name": "hall",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": schemas.CODE_PATTERN},
+    "description": "Hall code",
 }
-
-SCREEN_SETTINGS = {
-    "type": "object",
-    "properties": {
-        "zone": {"type": ["string", "null"]},
-        "rows": {"type": "integer", "minimum": 1, "maximum": 20},
-        "language": {"enum": ["zh-CN", "zh-TW", "en"]},
-        "notice": {"type": ["string", "null"], "maxLength": 500},
-        "voice": {
-            "type": "object",
-            "properties": {
-                "enabled": {"type": "boolean"},
-                "repeat": {"type": "integer", "minimum": 1, "maximum": 5},
-                "rate": {"type": "number", "minimum": 0.5, "maximum": 2.0},
-            },
-        },
+WINDOW = {"name": "window", "in": "path", "required": True, "schema": schemas.WINDOW_NUMBER}
+# A path's whole numbers are ASCII digits, at most 18 of them (`api.Identifier`).
+IDENTIFIER = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}
+TICKET = {"name": "ticket_id", "in": "path", "required": True, "schema": {**IDENTIFIER, "minimum": 1}}
+# Who is asking: a device's bearer token, or a person's session cookie, which on POST, PUT
+# and DELETE must come with the CSRF token the sign-in returned.
+SECURITY_SCHEMES = {
+    "device": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A device token (hqd_…): `queue-server device create`",
+    },
+    "session": {"type": "apiKey", "in": "cookie", "name": "session", "description": "Set by POST /api/v1/session"},
+    "csrf": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-CSRF-Token",
+        "description": "The csrf_token POST /api/v1/session returned; with the session cookie on POST, PUT and DELETE",
     },
 }
+READ_SECURITY: list[dict[str, list[str]]] = [{"device": []}, {"session": []}]
+WRITE_SECURITY: list[dict[str, list[str]]] = [{"device": []}, {"session": [], "csrf": []}]
+PUBLIC: list[dict[str, list[str]]] = [{}]
+# Taken by the hall's own routes: every one checks the hall and who may act in it.
+HALL_READ = (403, 404)
+HALL_WRITE = (403, 404, *READS_BODY)
 
-WINDOW_BODIES: dict[str, dict[str, Any]] = {
-    "finish_service": {
-        "type": "object",
-        "properties": {
-            "outcome": {"enum": [o.value for o in Outcome]},
-            "items": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
-        },
+
+TOO_MANY = {
+    "description": MEANING[429],
+    "headers": {
+        "Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}, "required": True, "description": "Seconds"}
     },
-    "release_window": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
-    "transfer": {
-        "type": "object",
-        "properties": {"to_queue": {"type": "string"}, "to_window": {"type": "integer"}, "reason": {"type": "string"}},
-    },
-    "call_number": {
-        "type": "object",
-        "required": ["ticket_number"],
-        "properties": {"ticket_number": {"type": "string"}},
-    },
-    "resume_ticket": {
-        "type": "object",
-        "required": ["ticket_number"],
-        "properties": {"ticket_number": {"type": "string"}},
-    },
-    "pause_window": {"type": "object", "properties": {"reason": {"type": "string"}}},
-    "suspend": {"type": "object", "properties": {"reason": {"type": "string"}}},
+    "content": {"application/problem+json": {"schema": ref("Problem")}},
 }
+USER_ID = {"name": "user_id", "in": "path", "required": True, "schema": IDENTIFIER}
+# An administrator acting on someone else's account: no such user (404), another hall's
+# user for an administrator of one hall (403), their own account (409).
+USER_WRITE = (403, 404, 409, *READS_BODY)
 
 
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {
-        "/api/v1/health": {"get": {"summary": "Liveness probe (public)", "responses": {"200": {"description": "OK"}}}},
+        "/api/v1/health": {
+            "get": {
+                "summary": "Liveness probe (public)",
+                "security": PUBLIC,
+                "responses": {"200": _answer("Health", "OK")} | _problems(()),
+            }
+        },
         "/api/v1/openapi.json": {
-            "get": {"summary": "This document (public)", "responses": {"200": {"description": "OK"}}}
+            "get": {
+                "summary": "This document (public)",
+                "security": PUBLIC,
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3.1",
+                        "content": {
+                            "application/json": {"schema": {"type": "object", "required": ["openapi", "info", "paths"]}}
+                        },
+                    }
+                }
+                | _problems(()),
+            }
         },
         "/api/v1/session": {
-            "post": _op(
-                "Sign in; sets the session cookie and returns the CSRF token",
-                body={
-                    "type": "object",
-                    "required": ["username", "password"],
-                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
-                },
-                who="anyone with an account",
-                errors=(422,),
+            "post": {
+                **_op(
+                    "Sign in; sets the session cookie and returns the CSRF token. Failed attempts are "
+                    "throttled per user name and per client address (429 with Retry-After, checked before "
+                    "the password); a user name is locked after repeated failures",
+                    body=schemas.LOGIN_BODY,
+                    who="anyone with an account",
+                    answer="Session",
+                    errors=READS_BODY,
+                ),
+                "security": PUBLIC,
+                "responses": {"200": _answer("Session")} | _problems(READS_BODY) | {"429": TOO_MANY},
+            },
+            "get": _op(
+                "Who is signed in, and the CSRF token", who="any signed-in user or device", answer="Session", errors=()
             ),
-            "get": _op("Who is signed in, and the CSRF token", who="any signed-in user or device"),
-            "delete": {"summary": "Sign out", "responses": {"204": {"description": "Signed out"}}},
+            "delete": {
+                "summary": "Sign out; a clerk's window closes with it when nothing is in its hands",
+                "description": "Who may call it: anyone (signed in or not).",
+                "security": [{}, *WRITE_SECURITY],
+                "responses": {"204": {"description": "Signed out"}} | _problems((403,)),
+            },
         },
-        "/api/v1/halls": {"get": _op("Halls the caller may see", who="any signed-in user or device")},
+        "/api/v1/halls": {
+            "get": _op("Halls the caller may see", who="any signed-in user or device", answer="Halls", errors=())
+        },
         "/api/v1/halls/{hall}": {
             "parameters": [HALL],
             "get": _op(
                 "Snapshot: queues with waiting counts, windows, recent calls, last sequence number",
                 who="every role and device of the hall",
+                answer="Snapshot",
+                errors=HALL_READ,
             ),
         },
         "/api/v1/halls/{hall}/config": {
@@ -145,20 +185,35 @@ def openapi_document() -> dict[str, Any]:
                     "tickets, windows, clerks or devices is refused with the list of conflicts (409), unless "
                     "`effective=next-day` schedules it for the next service day",
                     who="admin",
-                    errors=(409, 413, 422),
+                    answer="HallImported",
+                    errors=(403, 404, 409, 413, 422),
+                    write=True,
                 ),
                 "parameters": [
                     {"name": "effective", "in": "query", "required": False, "schema": {"enum": ["now", "next-day"]}}
                 ],
-                "requestBody": {"required": True, "content": {"application/toml": {"schema": {"type": "string"}}}},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/toml": {"schema": {"type": "string", "minLength": 1}}},
+                },
             },
         },
         "/api/v1/halls/{hall}/events": {
-            "parameters": [HALL, {"name": "since", "in": "query", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [
+                HALL,
+                {
+                    "name": "since",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 2**62},
+                    "description": "The last sequence number applied",
+                },
+            ],
             "get": _op(
                 "Events after a sequence number; `complete: false` means redraw from a snapshot",
                 who="every role and device of the hall",
-                errors=(422,),
+                answer="EventsPage",
+                errors=(*HALL_READ, 422),
             ),
         },
         "/api/v1/halls/{hall}/tickets": {
@@ -168,84 +223,145 @@ def openapi_document() -> dict[str, Any]:
                     "name": "Idempotency-Key",
                     "in": "header",
                     "required": False,
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "maxLength": 100},
                     "description": "A retry with the same key returns the same ticket (200, Idempotent-Replayed: true)",
                 },
             ],
-            "post": _op(
-                COMMANDS["issue_ticket"].summary,
-                body=ISSUE_BODY,
-                ok="201",
-                who="guide, manager, kiosk",
-                errors=(409, 413, 422),
-            ),
+            "post": {
+                **_op(
+                    COMMANDS["issue_ticket"].summary,
+                    body=schemas.ISSUE_BODY,
+                    who="guide, manager, kiosk",
+                    answer="Ticket",
+                    errors=(*HALL_WRITE, 409),
+                ),
+                "responses": {
+                    "201": _answer("Ticket", "Issued"),
+                    "200": _answer(
+                        "Ticket",
+                        "The ticket issued earlier for this Idempotency-Key",
+                        headers={"Idempotent-Replayed": {"schema": {"const": "true"}, "required": True}},
+                    ),
+                }
+                | _problems((*HALL_WRITE, 409)),
+            },
         },
         "/api/v1/halls/{hall}/tickets/{ticket_id}": {
             "parameters": [HALL, TICKET],
             "get": _op(
-                "A ticket: state, people ahead, estimated wait (managers also see its log)",
+                "A ticket: state, people ahead, estimated wait (managers and admins also see its log and visits)",
                 who="guide, clerk, manager, admin, kiosk",
+                answer="Ticket",
+                errors=HALL_READ,
             ),
         },
         "/api/v1/halls/{hall}/tickets/{ticket_id}/cancel": {
             "parameters": [HALL, TICKET],
             "post": _op(
                 COMMANDS["cancel_ticket"].summary,
-                body={"type": "object", "properties": {"reason": {"type": "string"}}},
+                body=schemas.CANCEL_BODY,
                 who="guide, manager",
-                errors=(409, 422),
+                answer="Ticket",
+                errors=(*HALL_WRITE, 409),
             ),
         },
         "/api/v1/halls/{hall}/notice": {
             "parameters": [HALL],
             "put": _op(
                 "Set the scrolling notice for every screen without its own (null: the hall file's)",
-                body={"type": "object", "required": ["notice"], "properties": {"notice": {"type": ["string", "null"]}}},
+                body=schemas.NOTICE_BODY,
                 who="manager",
-                errors=(422,),
+                answer="Notice",
+                errors=HALL_WRITE,
             ),
         },
         "/api/v1/halls/{hall}/screens": {
             "parameters": [HALL],
             "get": _op(
-                "Every screen device: settings, online, last seen, last call shown, announcer", who="manager, admin"
+                "Every screen device: settings, online, last seen, last call shown, announcer",
+                who="manager, admin",
+                answer="Screens",
+                errors=HALL_READ,
             ),
         },
         "/api/v1/halls/{hall}/screens/{device_id}": {
-            "parameters": [HALL, {"name": "device_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [HALL, {"name": "device_id", "in": "path", "required": True, "schema": IDENTIFIER}],
             "put": _op(
                 "Change a screen's settings (any subset); the open page follows at once",
-                body=SCREEN_SETTINGS,
+                body=schemas.SCREEN_CHANGES,
                 who="manager",
-                errors=(422,),
+                answer="Screen",
+                errors=HALL_WRITE,
             ),
         },
         "/api/v1/halls/{hall}/announcements/{seq}.wav": {
             "parameters": [
                 HALL,
-                {"name": "seq", "in": "path", "required": True, "schema": {"type": "integer"}},
+                {"name": "seq", "in": "path", "required": True, "schema": IDENTIFIER},
                 {"name": "language", "in": "query", "schema": {"enum": ["zh-CN", "zh-TW", "en"]}},
                 {"name": "rate", "in": "query", "schema": {"type": "number", "minimum": 0.5, "maximum": 2.0}},
             ],
             "get": {
-                **_op(
-                    "The call logged as seq, spoken by espeak-ng (for screens without a Chinese voice)",
-                    who="every role and device of the hall",
-                    errors=(422,),
-                ),
+                "summary": "The call logged as seq, spoken by espeak-ng (for screens without a Chinese voice)",
+                "description": "Who may call it: every role and device of the hall.",
+                "security": READ_SECURITY,
                 "responses": {"200": {"description": "WAV audio", "content": {"audio/wav": {}}}}
-                | _problem_responses(401, 403, 404, 422, 503),
+                | _problems(
+                    (*HALL_READ, 422, 503),
+                    {
+                        503: "No offline speech engine (espeak-ng) on the server (code speech_unavailable), "
+                        "or the database stayed locked (code store_busy)"
+                    },
+                ),
             },
         },
         "/api/v1/halls/{hall}/sweep": {
             "parameters": [HALL],
             "post": _op(
                 "End-of-day sweep: expire what is left, close open windows when include_today",
-                body={"type": "object", "properties": {"include_today": {"type": "boolean"}}},
+                body=schemas.SWEEP_BODY,
                 who="manager, admin",
-                errors=(422,),
+                answer="SweepResult",
+                errors=HALL_WRITE,
             ),
         },
+    }
+    paths["/api/v1/users"] = {
+        "get": _op(
+            "Every account (of the administrator's hall, for an administrator of one hall), with its lock",
+            who="admin",
+            answer="Users",
+            errors=(403,),
+        )
+    }
+    for action, summary in (
+        ("disable", "Disable an account: every session of it ends and its open links close at once"),
+        ("enable", "Enable a disabled account"),
+        ("unlock", "Lift the lock on a user name and forget its failed sign-ins"),
+    ):
+        paths[f"/api/v1/users/{{user_id}}/{action}"] = {
+            "parameters": [USER_ID],
+            "post": _op(summary, who="admin, not on their own account", answer="User", errors=USER_WRITE, write=True),
+        }
+    paths["/api/v1/users/{user_id}/role"] = {
+        "parameters": [USER_ID],
+        "put": _op(
+            "Set an account's role (and hall): every session of it ends, its open links close at once",
+            body=schemas.ROLE_BODY,
+            who="admin, not on their own account",
+            answer="User",
+            errors=USER_WRITE,
+        ),
+    }
+    paths["/api/v1/users/{user_id}/password"] = {
+        "parameters": [USER_ID],
+        "put": _op(
+            "Set an account's password: every session of it ends, its open links close at once",
+            body=schemas.PASSWORD_BODY,
+            who="admin, not on their own account",
+            answer="User",
+            errors=USER_WRITE,
+        ),
     }
     for command in COMMANDS.values():
         if not command.window_scoped:
@@ -257,7 +373,14 @@ def openapi_document() -> dict[str, Any]:
             who = "a manager of the hall"
         paths[f"/api/v1/halls/{{hall}}/windows/{{window}}/{command.name.replace('_', '-')}"] = {
             "parameters": [HALL, WINDOW],
-            "post": _op(command.summary, body=WINDOW_BODIES.get(command.name), who=who, errors=(409, 422)),
+            "post": _op(
+                command.summary,
+                body=schemas.WINDOW_BODIES.get(command.name),
+                who=who,
+                answer="Window",
+                errors=(*HALL_WRITE, 409),
+                write=True,
+            ),
         }
     return {
         "openapi": "3.1.0",
@@ -266,24 +389,10 @@ def openapi_document() -> dict[str, Any]:
             "version": "1",
             "description": "Queue and counter service for government service halls. People sign in with "
             "POST /api/v1/session and send the returned CSRF token as X-CSRF-Token on every POST, PUT and "
-            "DELETE; devices send `Authorization: Bearer <device token>`.",
+            "DELETE; devices send `Authorization: Bearer <device token>`. Every error is "
+            "application/problem+json (`Problem`).",
         },
+        "security": READ_SECURITY,
         "paths": paths,
-        "components": {
-            "schemas": {
-                "Problem": {
-                    "type": "object",
-                    "description": "RFC 9457 problem details; `detail` is a sentence a person can act on",
-                    "required": ["type", "title", "status", "detail", "code"],
-                    "properties": {
-                        "type": {"type": "string"},
-                        "title": {"type": "string"},
-                        "status": {"type": "integer"},
-                        "detail": {"type": "string"},
-                        "code": {"type": "string"},
-                        "field": {"type": "string"},
-                    },
-                }
-            }
-        },
+        "components": {"schemas": schemas.RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }

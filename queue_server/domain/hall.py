@@ -565,6 +565,8 @@ def read_hall_file(raw: bytes) -> tuple[str, HallSpec]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise HallConfigError("", f"不是合法的 TOML：{error}", label="大厅配置") from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise HallConfigError("", "数组或内联表嵌套过深，不是大厅配置文件", label="大厅配置") from None
     return text, parse_hall(data)
 
 

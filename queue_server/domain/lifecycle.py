@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from queue_server.domain import places
 from queue_server.domain.errors import (
@@ -369,23 +370,16 @@ def finish(ticket: Ticket, window: Window, *, now: datetime, outcome: Outcome, i
     """Service is done. `items`: the item codes served (checked against the hall by the
     caller); None keeps those the ticket was issued for."""
     current = current_ticket(window, ticket, Action.FINISH)
-    handling = _service_seconds(current, now)
-    done = replace(
+    return _leave(
         current,
+        replace(window, ticket_id=None),
+        now,
+        EventType.SERVICE_FINISHED,
+        VisitEnd.FINISHED,
         status=TicketStatus.DONE,
         finished_at=now,
-        started_at=None,
         outcome=outcome,
         items=tuple(items) if items is not None else current.items,
-        handling_seconds=current.handling_seconds + handling,
-    )
-    return Step(
-        EventType.SERVICE_FINISHED,
-        done,
-        replace(window, ticket_id=None),
-        VisitChange.ENDED,
-        VisitEnd.FINISHED,
-        handling_seconds=handling,
     )
 
 
@@ -406,23 +400,16 @@ def transfer(
     if to_window is not None:
         require_transfer_target(to_window[0], to_window[1], to_queue, window.number)
     require_no_other_open_ticket(current.id, to_queue, other)
-    handling = _service_seconds(current, now)
-    moved = replace(
+    return _leave(
         current,
+        replace(window, ticket_id=None),
+        now,
+        EventType.TICKET_TRANSFERRED,
+        VisitEnd.TRANSFERRED,
         status=TicketStatus.WAITING,
         queue=to_queue.code,
         target_window=to_window[0].number if to_window else None,
         window=None,
-        started_at=None,
-        handling_seconds=current.handling_seconds + handling,
-    )
-    return Step(
-        EventType.TICKET_TRANSFERRED,
-        moved,
-        replace(window, ticket_id=None),
-        VisitChange.ENDED,
-        VisitEnd.TRANSFERRED,
-        handling_seconds=handling,
     )
 
 
@@ -430,21 +417,14 @@ def suspend(ticket: Ticket, window: Window, *, now: datetime) -> Step:
     """The citizen leaves to fetch papers; the window is free for the next one. The time
     away is not the clerk's: it counts neither as waiting nor as handling."""
     current = current_ticket(window, ticket, Action.SUSPEND)
-    handling = _service_seconds(current, now)
-    away = replace(
+    return _leave(
         current,
+        replace(window, ticket_id=None),
+        now,
+        EventType.TICKET_SUSPENDED,
+        VisitEnd.SUSPENDED,
         status=TicketStatus.SUSPENDED,
         suspended_at=now,
-        started_at=None,
-        handling_seconds=current.handling_seconds + handling,
-    )
-    return Step(
-        EventType.TICKET_SUSPENDED,
-        away,
-        replace(window, ticket_id=None),
-        VisitChange.ENDED,
-        VisitEnd.SUSPENDED,
-        handling_seconds=handling,
     )
 
 
@@ -483,24 +463,17 @@ def cancel(ticket: Ticket, *, now: datetime) -> Step:
 def expire(ticket: Ticket, window: Window | None, *, now: datetime) -> Step:
     """The day closed with the ticket still open. `window`: the window holding it, if any."""
     check_transition(Action.EXPIRE, ticket.status, ticket.number)
-    handling = _service_seconds(ticket, now)
-    ended = replace(
-        ticket,
-        status=TicketStatus.EXPIRED,
-        finished_at=now,
-        started_at=None,
-        handling_seconds=ticket.handling_seconds + handling,
-    )
     if ticket.held and window is not None and window.ticket_id == ticket.id:
-        return Step(
-            EventType.TICKET_EXPIRED,
-            ended,
+        return _leave(
+            ticket,
             replace(window, ticket_id=None),
-            VisitChange.ENDED,
+            now,
+            EventType.TICKET_EXPIRED,
             VisitEnd.EXPIRED,
-            handling_seconds=handling,
+            status=TicketStatus.EXPIRED,
+            finished_at=now,
         )
-    return Step(EventType.TICKET_EXPIRED, ended)
+    return Step(EventType.TICKET_EXPIRED, replace(ticket, status=TicketStatus.EXPIRED, finished_at=now))
 
 
 def return_to_line(ticket: Ticket) -> Step:
@@ -554,17 +527,18 @@ def release_window(window: Window, ticket: Ticket | None, *, now: datetime) -> S
     if window.ticket_id is None or ticket is None:
         return Step(EventType.WINDOW_RELEASED, window=closed)
     check_transition(Action.RELEASE, ticket.status, ticket.number)
+    return _leave(
+        ticket, closed, now, EventType.WINDOW_RELEASED, VisitEnd.RELEASED, status=TicketStatus.WAITING, window=None
+    )
+
+
+def _leave(ticket: Ticket, freed: Window, now: datetime, event: EventType, ending: VisitEnd, /, **changes: Any) -> Step:
+    """The ticket leaves the window it was at (`freed`: that window after the step) with
+    `changes`: its visit there ends, and the visit's service time, if service had
+    started, is added to its handling time."""
     handling = _service_seconds(ticket, now)
-    back = replace(
-        ticket,
-        status=TicketStatus.WAITING,
-        window=None,
-        started_at=None,
-        handling_seconds=ticket.handling_seconds + handling,
-    )
-    return Step(
-        EventType.WINDOW_RELEASED, back, closed, VisitChange.ENDED, VisitEnd.RELEASED, handling_seconds=handling
-    )
+    left = replace(ticket, started_at=None, handling_seconds=ticket.handling_seconds + handling, **changes)
+    return Step(event, left, freed, VisitChange.ENDED, ending, handling_seconds=handling)
 
 
 def _service_seconds(ticket: Ticket, now: datetime) -> float:

@@ -3,7 +3,9 @@
 - `hall:{hall}`                    every event of the hall (managers, whole-hall screens)
 - `hall:{hall}:zone:{zone}`        events of that zone's windows and hall-wide events
 - `hall:{hall}:window:{number}`    events of that window and hall-wide events
-plus `hall:{hall}:role:{actor}`, for messages meant for one kind of user or device.
+plus `hall:{hall}:role:{actor}`, for messages meant for one kind of user or device, and
+`device:{device_id}` for each connection of a screen, joined at connect and kept across
+re-subscribes: control messages to that screen, on whichever server process it is.
 """
 
 from __future__ import annotations
@@ -51,6 +53,14 @@ def window_room(hall: str, number: int) -> str:
 
 def role_room(hall: str, actor: str) -> str:
     return f"hall:{hall}:role:{actor}"
+
+
+def device_room(device_id: int) -> str:
+    return f"device:{device_id}"
+
+
+def is_device_room(room: str) -> bool:
+    return room.startswith("device:")
 
 
 def not_for_event(payload: dict[str, Any], zones: Iterable[str], windows: Iterable[int]) -> list[str]:

@@ -47,6 +47,10 @@ class HallUseCases(DayUseCases):
         is checked against the hall's live state: a conflict refuses it, listing each one,
         unless it is to take effect at the next service day and only the day's close
         would clear what stands in its way."""
+        if expected_code is not None:  # who is asking comes before what the file says
+            with self.store.read() as db:
+                named = storage.halls.by_code(db, expected_code)
+            require(principal, Permission.CONFIGURE_HALL, named["id"] if named else -1)
         config_toml, spec = read_hall_file(raw.encode() if isinstance(raw, str) else raw)
         if expected_code is not None and spec.code != expected_code:
             raise InvalidInput(

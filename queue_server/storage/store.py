@@ -11,6 +11,8 @@ Waiting for the lock happens in Python, not in SQLite: connections have no busy 
 screen with it while a command-line write or a second process holds the lock). Instead
 `BEGIN` is retried with `time.sleep`, which under eventlet yields to the other green
 threads, until `busy_timeout` seconds have passed; then the caller gets `StoreBusy`.
+`sqlite_busy_handler=True` (setting SQLITE_BUSY_HANDLER, for `bench/cli_write.py` only)
+brings the old way back, SQLite waiting inside C, to show the difference.
 
 Durability: WAL with `synchronous=FULL` by default, so an acknowledged ticket survives a
 crash of the process and of the machine. `NORMAL` survives a process crash only.
@@ -29,6 +31,7 @@ from pathlib import Path
 import sqlite_utils
 
 from queue_server.domain.errors import StoreBusy
+from queue_server.storage.lock import ServerLock
 from queue_server.storage.schema import MIGRATIONS, REBUILDS
 
 log = logging.getLogger(__name__)
@@ -41,20 +44,36 @@ class Storage:
     """A SQLite file and a small pool of connections to it."""
 
     def __init__(
-        self, path: str | Path, *, synchronous: str = "FULL", pool_size: int = 8, busy_timeout: float = 10.0
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        pool_size: int = 8,
+        busy_timeout: float = 10.0,
+        sqlite_busy_handler: bool = False,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError(f"DB_SYNCHRONOUS must be FULL, NORMAL or EXTRA, not {synchronous!r}")
         self.path = Path(path)
         self.synchronous = synchronous
         self.busy_timeout = busy_timeout
+        self.sqlite_busy_handler = sqlite_busy_handler
         self._pool: list[sqlite_utils.Database] = []
         self._pool_size = pool_size
         self._lock = threading.Lock()
+        self._server_lock = ServerLock(self.path)
+
+    def claim_server(self, *, shared: bool, wait: float) -> None:
+        """This process serves the file: alone (`shared=False`, no message queue) or
+        beside other servers that share a message queue; `DatabaseInUse` if another
+        server process serves it the other way (storage/lock.py). Held until `close()`."""
+        self._server_lock.acquire(shared=shared, wait=wait)
 
     def _connect(self) -> sqlite_utils.Database:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
-        conn.execute("PRAGMA busy_timeout=0")  # lock waits happen in `_begin`, where they can yield
+        # lock waits happen in `_retry`, where they can yield; unless the old way is asked for
+        in_sqlite = self.busy_timeout if self.sqlite_busy_handler else 0
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=in_sqlite)
+        conn.execute(f"PRAGMA busy_timeout={int(in_sqlite * 1000)}")
         self._retry(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -153,6 +172,7 @@ class Storage:
             pool, self._pool = self._pool, []
         for db in pool:
             db.close()
+        self._server_lock.release()
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -22,7 +22,6 @@ export function startScreen(kind, view) {
     kind,
     state: "connecting",
     detail: null,
-    lastSeq: null,
     screen: null,
     announcer: false,
     voicePath: null,
@@ -61,7 +60,6 @@ export function startScreen(kind, view) {
       $("offline-badge").hidden = state !== "offline" || context.blocked;
       $("offline-badge").textContent = t("offline");
       document.body.classList.toggle("is-offline", state === "offline");
-      diagnostics.lastSeq = link.lastSeq;
     },
     needsSnapshot() {
       return !model.loaded;
@@ -101,11 +99,9 @@ export function startScreen(kind, view) {
     event(event) {
       if (context.blocked || !model.loaded) return;
       const outcome = model.apply(event);
-      diagnostics.lastSeq = event.seq;
-      if (outcome.reload) {
-        link.resubscribe({ snapshot: true });
-      }
+      // drawn at once (a new day's screen drops yesterday's calls before the snapshot comes)
       view.render(context);
+      if (outcome.reload) link.resubscribe({ snapshot: true });
       if (outcome.call && isCall(event)) {
         const visible = view.called(context, outcome.call);
         if (visible) {
@@ -137,6 +133,7 @@ export function startScreen(kind, view) {
   diagnostics.voiceLog = voice.log;
   diagnostics.voice = voice;
   diagnostics.link = link;
+  Object.defineProperty(diagnostics, "lastSeq", { get: () => link.lastSeq, enumerable: true });
 
   function tick() {
     if (!model.loaded) return;
@@ -162,6 +159,8 @@ export function startScreen(kind, view) {
     if (timeElement) timeElement.textContent = time;
   }
   setInterval(tick, 1000);
+  // a set turned to portrait, or a window resized: layouts that depend on the shape redraw
+  window.addEventListener("resize", () => view.render(context));
 }
 
 /** Window screens speak only if a manager turned their voice on; a hall screen speaks

@@ -13,9 +13,10 @@ function windowNumber({ screen, link }) {
 }
 
 /** What the screen says: called (a number to come to this window), serving (欢迎您),
- * waiting (open and free: 请稍候) or paused (paused or closed: 暂停服务). */
+ * waiting (open and free: 请稍候), paused or closed (both 暂停服务). */
 export function windowState(window) {
-  if (!window || window.status === "closed" || window.status === "paused") return "paused";
+  if (!window || window.status === "closed") return "closed";
+  if (window.status === "paused") return "paused";
   if (window.ticket && window.ticket_status === "called") return "called";
   if (window.ticket && window.ticket_status === "serving") return "serving";
   return "waiting";
@@ -48,7 +49,8 @@ const view = {
     area.classList.toggle("fresh", fresh);
     $("state-label").textContent = { called: t("now_calling"), serving: t("now_serving") }[state] ?? "";
     $("serving-number").textContent = state === "called" || state === "serving" ? window.ticket : "";
-    $("state-words").textContent = { serving: t("welcome"), waiting: t("please_wait"), paused: t("paused") }[state] ?? "";
+    const words = { serving: t("welcome"), waiting: t("please_wait"), paused: t("paused"), closed: t("paused") };
+    $("state-words").textContent = words[state] ?? "";
     const text = state === "called" && call?.number === window.ticket ? (call.texts?.[language()] ?? "") : "";
     $("call-text").textContent = text;
     for (const id of ["state-label", "serving-number", "state-words", "call-text"]) $(id).hidden = !$(id).textContent;

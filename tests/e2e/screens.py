@@ -24,7 +24,7 @@ from queue_server.commands import COMMANDS
 from queue_server.domain import clock
 from queue_server.domain.access import DeviceKind
 from tests.e2e.helpers import TIMEOUT, check
-from tests.support.live import HALL, PASSWORD, LiveServer
+from tests.support.live import HALL, LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -43,6 +43,8 @@ SCREENSHOTS = ROOT / "build" / "screenshots"
 VENDORED = ROOT / "signage" / "static" / "vendor" / "socket.io.esm.min.js"  # copied by `make setup`
 LANDSCAPE = (1920, 1080)
 PORTRAIT = (1080, 1920)
+# The TV sizes a screen must fit: full HD, the two common HD-ready panels, portrait.
+SIZES = ((1920, 1080), (1366, 768), (1280, 720), PORTRAIT)
 # Announcements of the server path take a chime plus espeak-ng's audio (about three
 # seconds at rate 2); several queued ones need more than the default ten.
 VOICE_TIMEOUT_MS = 40_000
@@ -117,6 +119,55 @@ class ScreenPage:
         return path
 
 
+# Everything with text on a screen must fit in its box: for each visible element that
+# holds text itself, its content does not overflow it (scrollWidth/scrollHeight within
+# clientWidth/clientHeight), and its box lies within the box it is laid out in (its
+# nearest non-inline ancestor; the viewport for a fixed element) and within the
+# viewport. A marquee (`data-marquee`) is meant to be wider than its box. Waits two
+# frames first, so that a resize or a redraw has been laid out.
+FIND_OVERFLOW = """
+async () => {
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const slack = 1; // px: layout rounds to whole pixels
+  const viewport = { left: 0, top: 0, right: innerWidth, bottom: innerHeight };
+  const name = (el) => el.dataset.testid || `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}`;
+  const outside = (box, region) =>
+    box.left < region.left - slack || box.top < region.top - slack ||
+    box.right > region.right + slack || box.bottom > region.bottom + slack;
+  const rect = (box) => [box.left, box.top, box.right, box.bottom].map(Math.round).join(",");
+  const visible = (el) => el.checkVisibility({ visibilityProperty: true, checkVisibilityCSS: true });
+  const problems = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const own = [...el.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE);
+    const text = own.map((node) => node.data).join("").trim();
+    if (!text || el.closest("[data-marquee]") || !visible(el)) continue;
+    const style = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    if (style.display !== "inline") {
+      if (el.scrollWidth > el.clientWidth + slack || el.scrollHeight > el.clientHeight + slack) {
+        const content = `${el.scrollWidth}x${el.scrollHeight}`;
+        problems.push(`${name(el)} "${text}": content ${content} > box ${el.clientWidth}x${el.clientHeight}`);
+      }
+    }
+    let parent = el.parentElement;
+    while (parent && getComputedStyle(parent).display === "inline") parent = parent.parentElement;
+    const region = style.position === "fixed" || !parent ? viewport : parent.getBoundingClientRect();
+    if (outside(box, region)) {
+      const within = parent ? name(parent) : "viewport";
+      problems.push(`${name(el)} "${text}": box ${rect(box)} outside ${within} ${rect(region)}`);
+    }
+    if (outside(box, viewport)) problems.push(`${name(el)} "${text}": box ${rect(box)} outside the viewport`);
+  }
+  return problems;
+}
+"""
+
+
+def overflowing(page: Any) -> list[str]:
+    """What on the page does not fit (FIND_OVERFLOW); empty when everything fits."""
+    return page.evaluate(FIND_OVERFLOW)  # type: ignore[no-any-return]
+
+
 # ---- the manager's side ------------------------------------------------------------------
 
 
@@ -155,7 +206,7 @@ def run_offline(server: LiveServer, username: str, command: str, **args: Any) ->
     server is stopped: the same table of commands the API dispatches through, so the
     transitions land in the hall's log exactly as a call through the API would."""
     with instance(server) as ext:
-        principal = auth.authenticate(ext["store"], username, PASSWORD)
+        principal = auth.principal_for_username(ext["store"], username)
         assert principal is not None, username
         result, _events = COMMANDS[command](ext["services"], principal, HALL, args, clock.utc_now())
         return result

@@ -269,7 +269,7 @@ def test_the_manager_sets_zone_rows_notice_and_language_while_the_screen_runs(
     expect(screen.page.locator(".waiting .panel-title")).to_have_text("Waiting")
     # the second floor's queues: 不动产登记, 企业开办, 社保医保, 公安户政, 跨省通办
     expect(screen.by_testid("waiting").get_by_test_id("queue-row")).to_have_count(5)
-    assert screen.diagnostics("hq.link.scope.zone") == "2f"
+    screen.wait_until("hq.link.scope?.zone === '2f'")  # the re-subscribe's answer: its new room
 
     hall_notice = "今日系统升级，16:00后暂停取号"
     try:

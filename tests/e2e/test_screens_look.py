@@ -48,7 +48,9 @@ def platform_fonts(page: Any, selector: str) -> set[str]:
 def busy_morning(server: LiveServer, sign_in: SignIn) -> requests.Session:
     """Tickets in most queues and calls at eight windows: clerk1 has served at windows
     5, 2, 3 and 4 and now sits at window 1 with nobody called yet; clerk2 serves D001 at
-    window 12; clerk3 has served at window 14 and paused window 11. Returns clerk1's session."""
+    window 12; clerk3 has served at window 14 and paused window 11. Only D001 is still at
+    its window, so the hall screen lists that call alone, until window 1 calls.
+    Returns clerk1's session."""
     guide, clerk1, clerk2, clerk3 = (sign_in(server, name) for name in ("guide", "clerk1", "clerk2", "clerk3"))
     items = {
         "construction-permit": 9,

@@ -109,10 +109,10 @@ CASES: list[tuple[str, str, str, Any, dict[str, str], int, str]] = [
         "invalid_input",
     ),
     (
-        "bad-channel",
+        "channel-is-not-for-the-client-to-say",
         "POST",
         "/halls/demo/tickets",
-        b'{"queue": "household", "channel": "fax"}',
+        b'{"queue": "household", "channel": "desk"}',
         {"Content-Type": "application/json"},
         422,
         "invalid_input",
@@ -149,8 +149,113 @@ CASES: list[tuple[str, str, str, Any, dict[str, str], int, str]] = [
     ("wrong-method", "DELETE", "/halls/demo/tickets", None, {}, 405, "method_not_allowed"),
     ("unknown-window", "POST", "/halls/demo/windows/77/call-next", None, {}, 404, "not_found"),
     ("unknown-action", "POST", "/halls/demo/windows/14/dance", None, {}, 404, "unknown_action"),
-    ("events-without-after", "GET", "/halls/demo/events", None, {}, 422, "invalid_input"),
-    ("events-bad-after", "GET", "/halls/demo/events?since=-3", None, {}, 422, "invalid_input"),
+    ("events-without-since", "GET", "/halls/demo/events", None, {}, 422, "invalid_input"),
+    ("events-bad-since", "GET", "/halls/demo/events?since=-3", None, {}, 422, "invalid_input"),
+    ("events-after-is-not-since", "GET", "/halls/demo/events?after=3", None, {}, 422, "invalid_input"),
+    # issue 6, case 10: each of these answered 500, or was read as something else
+    (
+        "json-nested-5000-deep",
+        "POST",
+        "/halls/demo/tickets",
+        b"[" * 5000 + b"]" * 5000,
+        {"Content-Type": "application/json"},
+        400,
+        "malformed_request",
+    ),
+    (
+        "json-null-body",
+        "POST",
+        "/halls/demo/tickets",
+        b"null",
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    ("ticket-id-23-digits", "GET", "/halls/demo/tickets/12345678901234567890123", None, {}, 404, "not_found"),
+    ("ticket-id-full-width", "GET", "/halls/demo/tickets/\uff11", None, {}, 404, "not_found"),
+    ("window-full-width-digit", "POST", "/halls/demo/windows/\uff11/call-next", None, {}, 404, "not_found"),
+    (
+        "window-number-as-full-width-text",
+        "POST",
+        "/halls/demo/windows/14/transfer",
+        '{"to_window": "\uff11\uff15"}'.encode(),
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    # issue 6, case 11: a typo must not silently drop what was meant
+    (
+        "misspelt-priority",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"item": "social-security-card", "prioirty": "senior"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "lone-surrogate-in-a-key",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"\\ud800": 1}',
+        {"Content-Type": "application/json"},
+        400,
+        "malformed_request",
+    ),
+    (
+        "lone-surrogate-in-a-value",
+        "POST",
+        "/halls/demo/tickets/1/cancel",
+        b'{"reason": ["\\udc00"]}',
+        {"Content-Type": "application/json"},
+        400,
+        "malformed_request",
+    ),
+    (
+        "csrf-token-not-ascii",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household"}',
+        {"Content-Type": "application/json", "X-CSRF-Token": "é"},
+        403,
+        "csrf_failed",
+    ),
+    (
+        "hall-in-the-body",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household", "hall": "town"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "idempotency-key-in-the-body",
+        "POST",
+        "/halls/demo/tickets",
+        b'{"queue": "household", "idempotency_key": "k1"}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "ticket-in-the-body",
+        "POST",
+        "/halls/demo/tickets/1/cancel",
+        b'{"ticket_id": 2}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
+    (
+        "window-in-the-body",
+        "POST",
+        "/halls/demo/windows/1/pause-window",
+        b'{"window": 2}',
+        {"Content-Type": "application/json"},
+        422,
+        "invalid_input",
+    ),
 ]
 
 
@@ -183,6 +288,16 @@ def test_bad_input_gets_a_problem_and_writes_nothing(
 def test_a_field_error_names_the_field(login) -> None:  # type: ignore[no-untyped-def]
     problem = login("guide").post("/halls/demo/tickets", {"queue": "household", "priority": "vip"}, status=422)
     assert problem["field"] == "priority" and "senior" in problem["detail"]
+    typo = login("guide").post("/halls/demo/tickets", {"queue": "household", "prioirty": "senior"}, status=422)
+    assert typo["field"] == "prioirty" and "priority" in typo["detail"]
+
+
+def test_a_field_the_address_or_a_header_carries_is_refused_in_the_body(login) -> None:  # type: ignore[no-untyped-def]
+    """Over HTTP the window, the ticket and the Idempotency-Key come from the address or a
+    header; the body's copy would be overridden (or, for the key, used), so it is refused."""
+    problem = login("guide").post("/halls/demo/tickets", {"queue": "household", "hall": "town"}, status=422)
+    assert problem["field"] == "hall" and "idempotency_key" not in problem["detail"]
+    assert "queue" in problem["detail"]
 
 
 def test_a_bad_hall_file_names_the_key_and_changes_nothing(app: Flask, login, store) -> None:  # type: ignore[no-untyped-def]
@@ -233,3 +348,55 @@ def test_the_admin_replaces_the_hall_and_screens_hear_of_it(login, device) -> No
     assert response.status_code == 200, response.get_data(as_text=True)
     assert device("hall_screen").get("/halls/demo")["hall"]["name"] == "示范区政务服务中心（新）"
     assert device("hall_screen").get("/halls/demo/events?since=0")["events"][-1]["type"] == "hall_updated"
+
+
+def test_a_notice_with_half_a_surrogate_pair_is_refused_not_stored(login) -> None:  # type: ignore[no-untyped-def]
+    """JSON may spell "\\ud800"; SQLite and every screen need valid UTF-8."""
+    manager = login("manager")
+    response = manager.client.put(
+        "/api/v1/halls/demo/notice",
+        data=b'{"notice": "\\ud800"}',
+        headers={**manager.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400 and response.get_json()["code"] == "malformed_request"
+    assert "\\ud800" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [b"a = " + b"[" * 5000 + b"]" * 5000, b"a = " + b"{b = " * 3000 + b"1" + b"}" * 3000],
+    ids=["arrays", "tables"],
+)
+def test_a_hall_file_nested_too_deep_is_refused(login, nested: bytes) -> None:  # type: ignore[no-untyped-def]
+    admin = login("admin")
+    response = admin.client.put(
+        "/api/v1/halls/demo/config", data=nested + b"\n", headers=admin.headers, content_type="application/toml"
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["code"] == "invalid_hall_config" and "嵌套" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize("zone", [{"code": "1f"}, ["1f"], 7], ids=["object", "list", "number"])
+def test_a_screen_zone_that_is_not_text_is_refused(login, app: Flask, zone: Any) -> None:  # type: ignore[no-untyped-def]
+    """Regression: a zone sent as an object or a list answered 500 (unhashable type)."""
+    manager = login("manager")
+    screens = manager.get("/halls/demo/screens")["screens"]
+    device_id = next(s["device_id"] for s in screens if s["kind"] == "hall_screen")
+    response = manager.client.put(
+        f"/api/v1/halls/demo/screens/{device_id}", json={"zone": zone}, headers=manager.headers
+    )
+    assert response.status_code == 422 and response.get_json()["field"] == "zone"
+    from tests.integration.test_realtime import ack, screen
+
+    answer = ack(screen(app), "subscribe", {"hall": "demo", "zone": zone})
+    assert answer["ok"] is False and answer["problem"]["status"] == 422 and answer["problem"]["field"] == "zone"
+
+
+def test_control_characters_never_reach_the_screens(login) -> None:  # type: ignore[no-untyped-def]
+    """Regression: a NUL byte was stored in the notice and sent to every screen."""
+    manager = login("manager")
+    response = manager.client.put("/api/v1/halls/demo/notice", json={"notice": "请\x00排队"}, headers=manager.headers)
+    assert response.status_code == 422 and response.get_json()["field"] == "notice"
+    assert manager.get("/halls/demo")["notice"] != "请\x00排队"
+    lines = manager.client.put("/api/v1/halls/demo/notice", json={"notice": "第一行\n第二行"}, headers=manager.headers)
+    assert lines.get_json()["notice"] == "第一行 第二行"  # it scrolls on one line

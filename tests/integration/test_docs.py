@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
+import jsonschema_rs
 from flask import Flask
 
 from queue_server.api.openapi import openapi_document
+from queue_server.cli import demo_hall_toml
 from queue_server.commands import COMMANDS
 from queue_server.domain.events import SEQUENCE_ADVANCED, EventType
 from queue_server.realtime import ANNOUNCER_CHANGED, MARK_SHOWN, SCREEN_CONFIGURED, SUBSCRIBE
@@ -49,3 +52,60 @@ def test_every_socket_event_is_documented_and_nothing_else(app: Flask) -> None:
     handled = set(app.extensions["socketio"].server.handlers["/"]) - {"connect", "disconnect", "*"}
     assert handled == {SUBSCRIBE, MARK_SHOWN, *COMMANDS}
     assert documented == handled | set(EventType.all()) | {SCREEN_CONFIGURED, ANNOUNCER_CHANGED, SEQUENCE_ADVANCED}
+
+
+def test_every_event_the_hall_logs_matches_its_schema(login, clock) -> None:  # type: ignore[no-untyped-def]
+    """A day with every kind of event in it; each one, as `GET …/events` returns it, has
+    the members the document's `Event` schema says its type always carries."""
+    guide, clerk, clerk2, manager, admin = (login(u) for u in ("guide", "clerk1", "clerk2", "manager", "admin"))
+
+    def w(window: int, action: str) -> str:
+        return f"/halls/demo/windows/{window}/{action}"
+
+    for _ in range(5):
+        guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
+    elsewhere = guide.post("/halls/demo/tickets", {"queue": "comprehensive"}, status=201)
+    clerk.post(w(14, "open-window"))
+    clerk2.post(w(15, "open-window"))
+    clerk.post(w(14, "call-next"))
+    clerk.post(w(14, "recall"))
+    clerk.post(w(14, "mark-no-show"))
+    for last in ("finish-service", "suspend", "transfer"):
+        called = clerk.post(w(14, "call-next"))
+        if last == "transfer":
+            clerk.post(w(14, "transfer"), {"to_window": 15})
+        else:
+            clerk.post(w(14, "start-service"))
+            clerk.post(w(14, last))
+        if last == "suspend":
+            suspended = called["ticket"]
+    clerk2.post(w(15, "close-window"))  # the ticket sent to it goes back in line
+    clerk.post(w(14, "resume-ticket"), {"ticket_number": suspended})
+    clerk.post(w(14, "finish-service"), {"outcome": "consulted"})
+    clerk.post(w(14, "pause-window"), {"reason": "午休"})
+    clerk.post(w(14, "resume-window"))
+    clerk.post(w(14, "call-next"))
+    manager.post(w(14, "release-window"), {"reason": "窗口人员离开"})
+    guide.post(f"/halls/demo/tickets/{elsewhere['id']}/cancel", {"reason": "不办了"})
+    response = manager.client.put("/api/v1/halls/demo/notice", json={"notice": "测试公告"}, headers=manager.headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    hall_file = demo_hall_toml(always_open=False)
+    for effective, name in (("now", "示范区政务服务中心（一）"), ("next-day", "示范区政务服务中心（二）")):
+        response = admin.client.put(
+            f"/api/v1/halls/demo/config?effective={effective}",
+            data=hall_file.replace("示范区政务服务中心", name, 1).encode(),
+            headers=admin.headers,
+            content_type="application/toml",
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+    manager.post("/halls/demo/sweep", {"include_today": True})
+    clock.now += timedelta(days=1)
+    guide, manager = login("guide"), login("manager")  # yesterday's sessions have lapsed
+    guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
+
+    page = manager.get("/halls/demo/events?since=0")
+    document = openapi_document()
+    validator = jsonschema_rs.validator_for({"$ref": "#/components/schemas/EventsPage", **document})
+    errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(page)]
+    assert not errors, "\n".join(errors)
+    assert page["complete"] and {e["type"] for e in page["events"]} == set(EventType.all())

@@ -139,3 +139,27 @@ def test_a_device_revoked_while_connected_loses_access_at_its_next_message(app: 
     assert not kiosk.is_connected()
     with store.read() as db:
         assert db.execute("SELECT count(*) FROM tickets").fetchone()[0] == 1
+
+
+def test_a_scoped_screen_sees_an_unbroken_sequence(app: Flask) -> None:
+    """A window screen gets its window's events and, for every other event of the hall,
+    `sequence_advanced` with its number: it can tell a gap (hold, then catch up) from an
+    event that was not its business (issue 6, case 9)."""
+    window_screen = screen(app, "window_screen")
+    start = ack(window_screen, "subscribe", {"hall": "demo"})["data"]["seq"]
+    guide, clerk = signed_in(app, "guide"), signed_in(app, "clerk1")
+    ack(guide, "issue_ticket", {"hall": "demo", "queue": "comprehensive"})
+    ack(clerk, "open_window", {"hall": "demo", "window": 2})
+    ack(clerk, "call_next", {"hall": "demo", "window": 2})
+    got = [(m["name"], m["args"][0]) for m in window_screen.get_received()]
+    seqs = sorted(payload["seq"] for _, payload in got)
+    assert seqs == list(range(start + 1, start + 1 + len(seqs))) and len(seqs) == 3
+    names = [name for name, _ in sorted(got, key=lambda m: m[1]["seq"])]
+    assert names == ["ticket_issued", "sequence_advanced", "sequence_advanced"]
+    assert all(set(payload) == {"hall", "seq"} for name, payload in got if name == "sequence_advanced")
+
+
+def test_half_a_surrogate_pair_in_a_payload_is_refused_as_malformed(app: Flask) -> None:
+    kiosk = screen(app, "kiosk")
+    answer = ack(kiosk, "issue_ticket", {"hall": "demo", "queue": "pickup", "appointment": "\ud800"})
+    assert answer["ok"] is False and answer["problem"]["code"] == "malformed_request"

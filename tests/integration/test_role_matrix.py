@@ -43,6 +43,12 @@ ROUTES: list[tuple[str, str, str, Any, frozenset[str]]] = [
     ("list-screens", "GET", "/halls/demo/screens", None, frozenset({"manager", "admin"})),
     ("put-screen", "PUT", "/halls/demo/screens/{screen}", {"rows": 5}, frozenset({"manager"})),
     ("announcement", "GET", "/halls/demo/announcements/{call}.wav", None, EVERYONE),
+    ("list-users", "GET", "/users", None, frozenset({"admin"})),
+    ("disable-user", "POST", "/users/{user}/disable", None, frozenset({"admin"})),
+    ("enable-user", "POST", "/users/{user}/enable", None, frozenset({"admin"})),
+    ("unlock-user", "POST", "/users/{user}/unlock", None, frozenset({"admin"})),
+    ("set-role", "PUT", "/users/{user}/role", {"role": "manager"}, frozenset({"admin"})),
+    ("set-password", "PUT", "/users/{user}/password", {"password": "another-pass-2026"}, frozenset({"admin"})),
 ]
 
 
@@ -68,7 +74,8 @@ def test_each_route_lets_in_exactly_its_callers(
     with app.extensions["hall_queue"]["store"].read() as db:
         call = next(db.query("SELECT seq FROM events WHERE type = 'ticket_called'"))["seq"]
         screen = next(db.query("SELECT id FROM devices WHERE kind = 'hall_screen'"))["id"]
-    url = "/api/v1" + path.format(ticket=ticket, call=call, screen=screen)
+        user = next(db.query("SELECT id FROM users WHERE username = 'other_guide'"))["id"]  # nobody below
+    url = "/api/v1" + path.format(ticket=ticket, call=call, screen=screen, user=user)
     seen = {}
     for who in ("anonymous", *USERS, *DEVICES):
         client, headers = _caller(app, who)

@@ -36,6 +36,7 @@ def test_numbers_restart_at_local_midnight(login, clock: Clock) -> None:  # type
     guide = login("guide")
     monday = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
     clock.now += timedelta(days=1)  # Tuesday 10:00
+    guide = login("guide")  # Monday's session has lapsed
     tuesday = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
     assert monday["number"] == tuesday["number"] == "E001"
     assert (monday["service_day"], tuesday["service_day"]) == ("2026-11-23", "2026-11-24")
@@ -144,3 +145,28 @@ def test_the_guide_cancels_a_waiting_ticket(login, device) -> None:  # type: ign
     assert again["code"] == "invalid_transition" and "已取消" in again["detail"]
     cancelled_event = device("hall_screen").get("/halls/demo/events?since=0")["events"][-1]
     assert cancelled_event["type"] == "ticket_cancelled" and cancelled_event["waiting"] == {"household": 0}
+
+
+def test_the_idempotency_fingerprint_holds_the_id_number_only_as_a_keyed_hash(login, store) -> None:  # type: ignore[no-untyped-def]
+    """Regression (issue 6, case 4): the fingerprint was an unkeyed SHA-256 over the
+    request with the raw ID number's SHA-256, which anyone could recompute from a guess."""
+    import hashlib
+    import json
+
+    guide = login("guide")
+    body = {"item": "id-card", "id_number": VALID_ID}
+    guide.post("/halls/demo/tickets", body, status=201, headers={"Idempotency-Key": "k-42"})
+    with store.read() as db:
+        (stored,) = [r["fingerprint"] for r in db.query("SELECT fingerprint FROM idempotency_keys")]
+    unkeyed = hashlib.sha256(VALID_ID.encode()).hexdigest()
+    guessed = hashlib.sha256(json.dumps(["id-card", None, None, None, None, "desk", unkeyed]).encode()).hexdigest()
+    guessed_now = hashlib.sha256(json.dumps(["id-card", None, None, None, None, unkeyed]).encode()).hexdigest()
+    assert stored not in (guessed, guessed_now) and unkeyed not in stored
+    # the same request replays; the same key with another ID number does not
+    again = guide.client.post(
+        "/api/v1/halls/demo/tickets", json=body, headers={**guide.headers, "Idempotency-Key": "k-42"}
+    )
+    assert again.status_code == 200
+    other = {"item": "id-card", "id_number": "110105198001010016"}
+    reused = guide.post("/halls/demo/tickets", other, status=409, headers={"Idempotency-Key": "k-42"})
+    assert reused["code"] == "idempotency_key_reused"

@@ -1,0 +1,540 @@
+"""The JSON Schemas of the OpenAPI document: every body the API answers with and every
+body it takes.
+
+Each answer's shape is written out whole (`required`, `additionalProperties: false`
+wherever the shape is fixed), so that a test driving the API from this document
+(`tests/integration/test_schemathesis.py`) catches a field that was renamed, dropped or
+added without the document. Request bodies refuse unknown fields, as the server does
+(`inputs.only`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queue_server.domain.access import DeviceKind, Role
+from queue_server.domain.announcements import LANGUAGES
+from queue_server.domain.events import EventType
+from queue_server.domain.hall import QueueKind
+from queue_server.domain.lifecycle import Channel, VisitEnd, WindowStatus
+from queue_server.domain.logins import Refusal
+from queue_server.domain.screens import MAX_NOTICE, SCREEN_KINDS
+from queue_server.domain.tickets import Outcome, PriorityClass, TicketStatus
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict[str, Schema], *, optional: tuple[str, ...] = (), **more: Any) -> Schema:
+    """A fixed shape: every property required unless listed in `optional`, no others."""
+    return {
+        "type": "object",
+        "required": [name for name in properties if name not in optional],
+        "properties": properties,
+        "additionalProperties": False,
+        **more,
+    }
+
+
+def _nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _enum(values: Any) -> Schema:
+    return {"enum": [v.value if hasattr(v, "value") else v for v in values]}
+
+
+STRING: Schema = {"type": "string"}
+INTEGER: Schema = {"type": "integer"}
+COUNT: Schema = {"type": "integer", "minimum": 0}
+BOOLEAN: Schema = {"type": "boolean"}
+OPTIONAL_STRING: Schema = {"type": ["string", "null"]}
+OPTIONAL_INTEGER: Schema = {"type": ["integer", "null"]}
+INSTANT: Schema = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601 with milliseconds and Z"}
+OPTIONAL_INSTANT: Schema = {"type": ["string", "null"], "format": "date-time"}
+DAY: Schema = {"type": "string", "format": "date", "description": "A service day, the hall's local date"}
+CODE_PATTERN = "^[a-z0-9][a-z0-9_-]{0,39}$"
+TICKET_NUMBER_PATTERN = "^[A-Za-z][0-9]{3}$"
+TEXT_NOTE = "Text without control characters"
+WINDOW_NUMBER: Schema = {"type": "integer", "minimum": 1, "maximum": 999}
+ACTORS = _enum([*Role, *DeviceKind])
+BY_LANGUAGE: Schema = _obj({language: STRING for language in LANGUAGES})
+
+
+def _reason(max_length: int = 200) -> Schema:
+    return {"type": "string", "maxLength": max_length, "description": TEXT_NOTE}
+
+
+# ---- answers -----------------------------------------------------------------------------
+
+TICKET_LOG_ENTRY = _obj(
+    {
+        "seq": INTEGER,
+        "at": INSTANT,
+        "type": _enum(EventType),
+        "window": OPTIONAL_INTEGER,
+        "clerk_id": OPTIONAL_INTEGER,
+        "device_id": OPTIONAL_INTEGER,
+        "reason": OPTIONAL_STRING,
+    }
+)
+
+VISIT = _obj(
+    {
+        "window": INTEGER,
+        "clerk_id": OPTIONAL_INTEGER,
+        "called_at": OPTIONAL_INSTANT,
+        "calls": COUNT,
+        "started_at": OPTIONAL_INSTANT,
+        "ended_at": OPTIONAL_INSTANT,
+        "ending": _nullable(_enum(VisitEnd)),
+        "handling_seconds": {"type": "number", "minimum": 0},
+    }
+)
+
+_WAITING_ONLY = ("people_ahead", "estimated_wait_minutes")
+
+TICKET = _obj(
+    {
+        "id": INTEGER,
+        "number": {"type": "string", "examples": ["A001"]},
+        "service_day": DAY,
+        "queue": STRING,
+        "queue_name": STRING,
+        "item": OPTIONAL_STRING,
+        "bundle": OPTIONAL_STRING,
+        "items": {"type": "array", "items": STRING},
+        "priority": _nullable(_enum(PriorityClass)),
+        "channel": _enum(Channel),
+        "status": _enum(TicketStatus),
+        "window": OPTIONAL_INTEGER,
+        "target_window": OPTIONAL_INTEGER,
+        "issued_at": INSTANT,
+        "first_called_at": OPTIONAL_INSTANT,
+        "called_at": OPTIONAL_INSTANT,
+        "started_at": OPTIONAL_INSTANT,
+        "finished_at": OPTIONAL_INSTANT,
+        "handling_seconds": {"type": "number", "minimum": 0},
+        "outcome": _nullable(_enum(Outcome)),
+        "hall": _obj({"code": STRING, "name": STRING}),
+        "people_ahead": {**COUNT, "description": "Only while waiting"},
+        "estimated_wait_minutes": {**COUNT, "description": "Only while waiting"},
+        "log": {
+            "type": "array",
+            "items": TICKET_LOG_ENTRY,
+            "description": "Managers and administrators only: every event of the ticket",
+        },
+        "visits": {
+            "type": "array",
+            "items": VISIT,
+            "description": "Managers and administrators only: its stays at windows",
+        },
+    },
+    optional=(*_WAITING_ONLY, "log", "visits"),
+    description="A ticket. `people_ahead` and `estimated_wait_minutes` come together, only while it waits; "
+    "`log` and `visits` only for managers and administrators.",
+    dependentRequired={"people_ahead": ["estimated_wait_minutes"], "estimated_wait_minutes": ["people_ahead"]},
+    **{
+        "if": {"properties": {"status": {"const": TicketStatus.WAITING.value}}},
+        "else": {"not": {"anyOf": [{"required": [name]} for name in _WAITING_ONLY]}},
+    },
+)
+
+TICKET_BRIEF = _obj(
+    {
+        "id": INTEGER,
+        "number": STRING,
+        "queue": STRING,
+        "queue_name": STRING,
+        "status": _enum(TicketStatus),
+        "priority": {"type": "boolean", "description": "Whether it is a priority ticket; never the class"},
+    },
+    description="What a screen may show of a ticket: never the ID digest, the priority class or the appointment",
+)
+
+WINDOW = _obj(
+    {
+        "number": INTEGER,
+        "name": STRING,
+        "zone": STRING,
+        "status": _enum(WindowStatus),
+        "clerk": {**OPTIONAL_STRING, "description": "The signed-in clerk's name; null while closed"},
+        "ticket": {**OPTIONAL_STRING, "description": "The number of the ticket in its hands"},
+        "ticket_id": OPTIONAL_INTEGER,
+        "ticket_status": _nullable(_enum(TicketStatus)),
+    },
+    description="A window and what is in its hands, after the action",
+)
+
+WINDOW_BRIEF = _obj({"number": INTEGER, "name": STRING, "zone": OPTIONAL_STRING})
+
+WAITING: Schema = {
+    "type": "object",
+    "additionalProperties": COUNT,
+    "description": "Queue code → tickets waiting in it",
+}
+
+SNAPSHOT = _obj(
+    {
+        "hall": _obj({"code": STRING, "name": STRING, "timezone": STRING, "notice": STRING}),
+        "notice": {**STRING, "description": "The notice in force: the manager's, else the hall file's"},
+        "service_day": DAY,
+        "seq": {**COUNT, "description": "The hall's last sequence number: subscribe or catch up from it"},
+        "zones": {"type": "array", "items": _obj({"code": STRING, "name": STRING})},
+        "queues": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "code": STRING,
+                    "prefix": STRING,
+                    "name": STRING,
+                    "kind": _enum(QueueKind),
+                    "waiting": COUNT,
+                    "issuing": BOOLEAN,
+                }
+            ),
+        },
+        "items": {
+            "type": "array",
+            "items": _obj({"code": STRING, "name": STRING, "department": STRING, "queue": STRING}),
+        },
+        "bundles": {
+            "type": "array",
+            "items": _obj(
+                {"code": STRING, "name": STRING, "queue": STRING, "items": {"type": "array", "items": STRING}}
+            ),
+        },
+        "windows": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "number": INTEGER,
+                    "name": STRING,
+                    "zone": STRING,
+                    "status": _enum(WindowStatus),
+                    "clerk": OPTIONAL_STRING,
+                    "ticket": OPTIONAL_STRING,
+                    "ticket_status": _nullable(_enum(TicketStatus)),
+                    "queues": {"type": "array", "items": STRING},
+                }
+            ),
+        },
+        "recent_calls": {
+            "type": "array",
+            "description": "The call of each window that still has its ticket in hand, newest first",
+            "items": _obj(
+                {
+                    "number": STRING,
+                    "window": INTEGER,
+                    "called_at": OPTIONAL_INSTANT,
+                    "seq": INTEGER,
+                    "recall": BOOLEAN,
+                    "texts": BY_LANGUAGE,
+                }
+            ),
+        },
+    },
+    description="Everything a screen or console needs to draw the hall from scratch",
+)
+
+# What each event type carries besides `hall`, `seq`, `type`, `at` and `service_day`
+# (docs/socket-events.md). Members listed here are always present; others may be.
+_TICKET_EVENT = {"ticket": ref("TicketBrief"), "waiting": WAITING}
+_AT_WINDOW = {**_TICKET_EVENT, "window": ref("WindowBrief")}
+_CALL = {
+    **_AT_WINDOW,
+    "text": STRING,
+    "texts": BY_LANGUAGE,
+    "speech": BY_LANGUAGE,
+    "recall": BOOLEAN,
+    "call_count": {"type": "integer", "minimum": 1},
+}
+_WINDOW_EVENT = {"window": ref("Window"), "reason": OPTIONAL_STRING}
+EVENT_MEMBERS: dict[EventType, Schema] = {
+    EventType.TICKET_ISSUED: _TICKET_EVENT,
+    EventType.TICKET_CALLED: _CALL,
+    EventType.TICKET_RECALLED: _CALL,
+    EventType.TICKET_NO_SHOW: {**_AT_WINDOW, "policy": _enum(["void", "requeued", "recallable"])},
+    EventType.SERVICE_STARTED: _AT_WINDOW,
+    EventType.SERVICE_FINISHED: {
+        **_AT_WINDOW,
+        "outcome": _enum(Outcome),
+        "handling_seconds": {"type": "number", "minimum": 0},
+    },
+    EventType.TICKET_TRANSFERRED: {
+        **_AT_WINDOW,
+        "from_queue": STRING,
+        "to_queue": STRING,
+        "to_window": OPTIONAL_INTEGER,
+    },
+    EventType.TICKET_RETURNED: {**_TICKET_EVENT, "reason": STRING},
+    EventType.TICKET_SUSPENDED: _AT_WINDOW,
+    EventType.TICKET_RESUMED: _AT_WINDOW,
+    EventType.TICKET_CANCELLED: _TICKET_EVENT,
+    EventType.TICKET_EXPIRED: {**_TICKET_EVENT, "reason": STRING},
+    EventType.WINDOW_OPENED: _WINDOW_EVENT,
+    EventType.WINDOW_PAUSED: _WINDOW_EVENT,
+    EventType.WINDOW_RESUMED: _WINDOW_EVENT,
+    EventType.WINDOW_CLOSED: _WINDOW_EVENT,
+    EventType.WINDOW_RELEASED: {**_WINDOW_EVENT, "ticket": _nullable(ref("TicketBrief"))},
+    EventType.HALL_UPDATED: {"name": STRING, "revision": {"type": "integer", "minimum": 1}},
+    EventType.HALL_CHANGE_SCHEDULED: {"effective_from": DAY},
+    EventType.NOTICE_CHANGED: {"notice": STRING},
+    EventType.DAY_STARTED: {"previous_day": DAY, "expired_tickets": COUNT, "closed_windows": COUNT},
+}
+
+EVENT: Schema = {
+    "type": "object",
+    "description": "One committed entry of the hall's log, as the socket sends it; the members beyond the "
+    "common five depend on `type` (docs/socket-events.md)",
+    "required": ["hall", "seq", "type", "at", "service_day"],
+    "properties": {
+        "hall": STRING,
+        "seq": {"type": "integer", "minimum": 1},
+        "type": _enum(EventType),
+        "at": INSTANT,
+        "service_day": DAY,
+        "reason": OPTIONAL_STRING,
+    },
+    "additionalProperties": True,
+    "allOf": [
+        {
+            "if": {"properties": {"type": {"const": kind.value}}},
+            "then": {"required": list(members), "properties": members},
+        }
+        for kind, members in EVENT_MEMBERS.items()
+    ],
+}
+
+WHO = _obj(
+    {
+        "name": STRING,
+        "role": {**ACTORS, "description": "A person's role, or a device's kind"},
+        "hall_id": {**OPTIONAL_INTEGER, "description": "null: every hall (administrators)"},
+        "user_id": OPTIONAL_INTEGER,
+        "device_id": OPTIONAL_INTEGER,
+        "window": {**OPTIONAL_INTEGER, "description": "The window a window screen or review pad is bound to"},
+    }
+)
+
+SCREEN_SETTINGS = _obj(
+    {
+        "zone": OPTIONAL_STRING,
+        "rows": {"type": "integer", "minimum": 1, "maximum": 20},
+        "language": _enum(LANGUAGES),
+        "notice": OPTIONAL_STRING,
+        "voice": _obj(
+            {
+                "enabled": BOOLEAN,
+                "repeat": {"type": "integer", "minimum": 1, "maximum": 5},
+                "rate": {"type": "number", "minimum": 0.5, "maximum": 2.0},
+            }
+        ),
+    }
+)
+
+SCREEN = _obj(
+    {
+        "device_id": INTEGER,
+        "kind": _enum(sorted(SCREEN_KINDS)),
+        "name": STRING,
+        "window": OPTIONAL_INTEGER,
+        "settings": SCREEN_SETTINGS,
+        "last_seen": OPTIONAL_INSTANT,
+        "last_shown_seq": OPTIONAL_INTEGER,
+        "online": BOOLEAN,
+        "connections": COUNT,
+        "announcer": {**BOOLEAN, "description": "This screen speaks for its zone now"},
+    }
+)
+
+USER = _obj(
+    {
+        "id": INTEGER,
+        "username": STRING,
+        "display_name": STRING,
+        "role": _enum(Role),
+        "hall": {**OPTIONAL_STRING, "description": "The hall's code; null: every hall (administrators)"},
+        "staff_number": OPTIONAL_STRING,
+        "active": {**BOOLEAN, "description": "false: disabled, may not sign in"},
+        "locked_until": {
+            **OPTIONAL_INSTANT,
+            "description": "Set while the user name is locked after repeated failed sign-ins",
+        },
+    }
+)
+
+CONFLICT = _obj(
+    {
+        "code": STRING,
+        "detail": STRING,
+        "lasting": {**BOOLEAN, "description": "Still a conflict after the service day closes"},
+    }
+)
+
+PROBLEM: Schema = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `detail` is a sentence a person can act on (Chinese), `code` "
+    "is stable for programs. Extension members name what is at fault.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": STRING,
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": STRING,
+        "code": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+        "instance": STRING,
+        "field": {**STRING, "description": "The request field at fault"},
+        "key": {**STRING, "description": "The hall file's setting at fault (code invalid_hall_config)"},
+        "conflicts": {
+            "type": "array",
+            "items": ref("Conflict"),
+            "description": "Each way a hall file contradicts the live hall (code hall_change_conflicts)",
+        },
+        "permission": STRING,
+        "queue": STRING,
+        "number": {**STRING, "description": "A ticket number"},
+        "window": INTEGER,
+        "retry_after": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Seconds to wait before signing in again, as the Retry-After header says (429)",
+        },
+        "reason": {
+            **_enum(Refusal),
+            "description": "Why a session no longer stands (401): ended on the server (signed out, password or "
+            "role changed), account disabled, unused too long, or past the longest a session lasts",
+        },
+    },
+    "additionalProperties": True,
+}
+
+RESPONSES: dict[str, Schema] = {
+    "Ticket": TICKET,
+    "TicketBrief": TICKET_BRIEF,
+    "Window": WINDOW,
+    "WindowBrief": WINDOW_BRIEF,
+    "Snapshot": SNAPSHOT,
+    "Event": EVENT,
+    "EventsPage": _obj(
+        {
+            "events": {"type": "array", "items": ref("Event")},
+            "complete": {**BOOLEAN, "description": "false: too many missed, redraw from a snapshot"},
+        }
+    ),
+    "Who": WHO,
+    "User": USER,
+    "Users": _obj({"users": {"type": "array", "items": ref("User")}}),
+    "Session": _obj(
+        {
+            "user": ref("Who"),
+            "csrf_token": {
+                **OPTIONAL_STRING,
+                "description": "Send as X-CSRF-Token on every POST, PUT and DELETE; null for devices",
+            },
+        }
+    ),
+    "Halls": _obj({"halls": {"type": "array", "items": _obj({"code": STRING, "name": STRING})}}),
+    "HallImported": _obj(
+        {
+            "code": STRING,
+            "name": STRING,
+            "id": INTEGER,
+            "revision": {"type": "integer", "minimum": 1},
+            "service_day": DAY,
+            "effective_from": {**DAY, "description": "The service day the file takes effect"},
+        }
+    ),
+    "Notice": _obj({"notice": {**STRING, "description": "The notice now in force"}}),
+    "ScreenSettings": SCREEN_SETTINGS,
+    "Screen": SCREEN,
+    "Screens": _obj({"screens": {"type": "array", "items": ref("Screen")}}),
+    "SweepResult": _obj({"expired_tickets": COUNT, "closed_windows": COUNT, "service_day": DAY}),
+    "Health": _obj({"status": {"const": "ok"}}),
+    "Conflict": CONFLICT,
+    "Problem": PROBLEM,
+}
+
+# ---- requests ----------------------------------------------------------------------------
+
+LOGIN_BODY = _obj(
+    {"username": {"type": "string", "minLength": 1, "maxLength": 64}, "password": {"type": "string", "minLength": 1}}
+)
+
+ISSUE_BODY = _obj(
+    {
+        "item": {"type": "string", "maxLength": 40, "description": "An item code of the hall"},
+        "bundle": {"type": "string", "maxLength": 40, "description": "A bundle (“一件事”) code"},
+        "queue": {"type": "string", "maxLength": 40, "description": "A queue code"},
+        "priority": _enum(PriorityClass),
+        "id_number": {"type": "string", "maxLength": 40, "description": "Checked, then kept only as a keyed hash"},
+        "appointment": {"type": "string", "maxLength": 64},
+    },
+    optional=("item", "bundle", "queue", "priority", "id_number", "appointment"),
+    description="Exactly one of item, bundle, queue.",
+    oneOf=[{"required": ["item"]}, {"required": ["bundle"]}, {"required": ["queue"]}],
+)
+
+CANCEL_BODY = _obj({"reason": _reason()}, optional=("reason",))
+
+NOTICE_BODY = _obj(
+    {
+        "notice": {
+            "type": ["string", "null"],
+            "maxLength": MAX_NOTICE,
+            "description": "The notice for every screen without its own; null or blank: the hall file's",
+        }
+    }
+)
+
+SCREEN_CHANGES = {
+    **SCREEN_SETTINGS,
+    "required": [],
+    "properties": {
+        **SCREEN_SETTINGS["properties"],
+        "notice": {"type": ["string", "null"], "maxLength": MAX_NOTICE},
+        "voice": {**SCREEN_SETTINGS["properties"]["voice"], "required": []},
+    },
+    "description": "Any subset of a screen's settings; `zone` only for hall screens (null: the whole hall)",
+}
+
+ROLE_BODY = _obj(
+    {
+        "role": _enum(Role),
+        "hall": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "The hall's code; needed when the user has none and the role is not admin",
+        },
+    },
+    optional=("hall",),
+)
+PASSWORD_BODY = _obj({"password": {"type": "string", "minLength": 8, "description": "At least 8 characters"}})
+
+SWEEP_BODY = _obj({"include_today": BOOLEAN}, optional=("include_today",))
+
+_TICKET_NUMBER: Schema = {"type": "string", "pattern": TICKET_NUMBER_PATTERN, "examples": ["A001"]}
+
+# The bodies of window actions that take fields; the others take none.
+WINDOW_BODIES: dict[str, Schema] = {
+    "finish_service": _obj(
+        {
+            "outcome": {**_enum(Outcome), "description": "Default: accepted"},
+            "items": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 20},
+        },
+        optional=("outcome", "items"),
+    ),
+    "release_window": _obj({"reason": {**_reason(), "minLength": 1}}),
+    "transfer": _obj(
+        {"to_queue": {"type": "string", "maxLength": 40}, "to_window": WINDOW_NUMBER, "reason": _reason()},
+        optional=("to_queue", "to_window", "reason"),
+        anyOf=[{"required": ["to_queue"]}, {"required": ["to_window"]}],
+    ),
+    "call_number": _obj({"ticket_number": _TICKET_NUMBER}),
+    "resume_ticket": _obj({"ticket_number": _TICKET_NUMBER}),
+    "pause_window": _obj({"reason": _reason()}, optional=("reason",)),
+    "suspend": _obj({"reason": _reason()}, optional=("reason",)),
+}
