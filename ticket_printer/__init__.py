@@ -1,0 +1,5 @@
+"""The printed ticket and the printer agent.
+
+- `ticket`: `PrintedTicket`, everything on a paper ticket, and its JSON job payload;
+- `layout`: paper sizes and the ticket's layout, shared by the renderers.
+"""
