@@ -39,6 +39,9 @@ class Permission(StrEnum):
     CONFIGURE_SCREENS = "configure_screens"  # the notice and each screen's settings
     VIEW_SCREENS = "view_screens"  # which screens are online, last seen
     MANAGE_USERS = "manage_users"  # disable, enable, unlock accounts; set their password or role
+    PRINT_TICKETS = "print_tickets"  # a printer's agent: take its jobs, report how each printed
+    VIEW_PRINT_JOBS = "view_print_jobs"  # print jobs and the printers' states
+    REPRINT_TICKET = "reprint_ticket"
 
 
 Actor = Role | DeviceKind
@@ -56,6 +59,9 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.CONFIGURE_SCREENS: frozenset({Role.MANAGER}),
     Permission.VIEW_SCREENS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Permission.PRINT_TICKETS: frozenset({DeviceKind.PRINTER}),
+    Permission.VIEW_PRINT_JOBS: frozenset({Role.GUIDE, Role.MANAGER, Role.ADMIN}),
+    Permission.REPRINT_TICKET: frozenset({Role.GUIDE, Role.MANAGER}),
 }
 
 
