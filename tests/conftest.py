@@ -62,10 +62,16 @@ TEST_CONFIG = {
 }
 
 
+# Where the template's devices print: the "printer" at the guidance desk, and the kiosk
+# with a printer of its own (device "kiosk_printer", made after one device per kind).
+STATIONS = {"printer": "desk-1", "kiosk": "kiosk-1", "kiosk_printer": "kiosk-1"}
+
+
 @pytest.fixture(scope="session")
 def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """Built once: the demo hall (real hours), a town hall, one user per role, a manager
-    and a guide of the town hall, one device per kind. Password hashing is deliberately
+    and a guide of the town hall, one device per kind and a second printer (`STATIONS`:
+    the printer at desk-1, the kiosk and its printer at kiosk-1). Password hashing is deliberately
     slow, so each test gets a copy of this database instead of building its own."""
     instance = tmp_path_factory.mktemp("template") / "instance"
     app = create_app(TEST_CONFIG, instance_path=str(instance))
@@ -96,8 +102,24 @@ def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, d
     for kind in DeviceKind:
         window = 1 if kind in (DeviceKind.WINDOW_SCREEN, DeviceKind.REVIEW_PAD) else None
         _, tokens[kind.value] = auth.create_device(
-            store, hall_code="demo", kind=kind, name=kind.value, window=window, now=MONDAY_10AM_SHANGHAI
+            store,
+            hall_code="demo",
+            kind=kind,
+            name=kind.value,
+            window=window,
+            now=MONDAY_10AM_SHANGHAI,
+            station=STATIONS.get(kind.value),
         )
+    # the kiosk's own printer: the "printer" serves the guidance desk
+    _, tokens["kiosk_printer"] = auth.create_device(
+        store,
+        hall_code="demo",
+        kind=DeviceKind.PRINTER,
+        name="kiosk_printer",
+        window=None,
+        now=MONDAY_10AM_SHANGHAI,
+        station=STATIONS["kiosk_printer"],
+    )
     store.close()  # the last connection to close folds the WAL back into the file
     return instance, tokens
 
