@@ -14,11 +14,12 @@ from __future__ import annotations
 from queue_server.domain.events import EventType
 from queue_server.services.base import Event, Hall
 from queue_server.services.halls import HallUseCases
+from queue_server.services.printing import PrintJobNotice
 from queue_server.services.screens import ScreenUseCases
 from queue_server.services.tickets import IssueRequest, TicketUseCases
 from queue_server.services.windows import WindowUseCases
 
-__all__ = ["Event", "EventType", "Hall", "IssueRequest", "Services"]
+__all__ = ["Event", "EventType", "Hall", "IssueRequest", "PrintJobNotice", "Services"]
 
 
 class Services(HallUseCases, TicketUseCases, WindowUseCases, ScreenUseCases):

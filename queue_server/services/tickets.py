@@ -1,4 +1,5 @@
-"""Tickets: issuing (numbers, caps, hours, one per ID, idempotency), reading, cancelling."""
+"""Tickets: issuing (numbers, caps, hours, one per ID, idempotency, the print job), reading,
+cancelling."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from queue_server.domain.hall import QueueSpec
 from queue_server.domain.identity import id_digest
 from queue_server.domain.lifecycle import Channel
 from queue_server.domain.tickets import PriorityClass
-from queue_server.services.base import Event, Hall, ServicesBase
+from queue_server.services.base import Event, Hall
+from queue_server.services.printing import PrintUseCases
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ class IssueRequest:
     priority: PriorityClass | None = None
     id_number: str | None = None
     appointment: str | None = None
+    station: str | None = None  # where it prints (docs/printing.md); not part of what is issued
 
     def fingerprint(self, digest: str | None) -> str:
         """What makes two requests 'the same' for an Idempotency-Key. The ID number enters
@@ -47,7 +50,7 @@ def channel_of(principal: Principal | None) -> Channel:
     return Channel.DESK
 
 
-class TicketUseCases(ServicesBase):
+class TicketUseCases(PrintUseCases):
     def issue_ticket(
         self,
         principal: Principal | None,
@@ -67,7 +70,8 @@ class TicketUseCases(ServicesBase):
                     if previous["fingerprint"] != fingerprint:
                         raise IdempotencyMismatch("同一个 Idempotency-Key 已用于另一张取号请求：请为新请求生成新的键")
                     ticket = self._load_ticket(db, hall, previous["ticket_id"])
-                    return {**self._ticket_view(db, hall, ticket), "replayed": True}, tx.events
+                    view = self._ticket_view(db, hall, ticket)
+                    return {**view, "print_job": self._latest_print_job(db, ticket.id), "replayed": True}, tx.events
             queue, items = self._target(hall, request)
             spec = hall.spec
             if not clock.is_issuing(queue, spec, now):
@@ -109,7 +113,9 @@ class TicketUseCases(ServicesBase):
             )
             if idempotency_key is not None:
                 storage.halls.remember_idempotency(db, hall.id, idempotency_key, fingerprint, ticket.id, tx.at)
-            return self._ticket_view(db, hall, ticket), tx.events
+            view = self._ticket_view(db, hall, ticket)
+            view["print_job"] = self._print_job_for_issue(tx, ticket, view, request.station)
+            return view, tx.events
 
     def ticket(self, principal: Principal | None, hall_code: str, ticket_id: int, now: datetime) -> dict[str, Any]:
         with self.store.read() as db:
