@@ -1,6 +1,7 @@
-"""Every route, every kind of caller: who gets in and who gets a 401 or 403.
+"""Every route and every socket command of printing, every kind of caller: who gets in
+and who gets a 401 or 403.
 
-The expected table is written out here by hand, apart from the code's own matrix, so
+The expected tables are written out here by hand, apart from the code's own matrix, so
 that a change to either shows up as a failure."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pytest
 from flask import Flask
 
 from queue_server.cli import demo_hall_toml
+from queue_server.domain.access import DeviceKind
 from tests.conftest import PASSWORD
 
 USERS = ("guide", "clerk1", "manager", "admin", "other_manager")
@@ -31,6 +33,9 @@ ROUTES: list[tuple[str, str, str, Any, frozenset[str]]] = [
         frozenset({"guide", "clerk1", "manager", "admin", "kiosk"}),
     ),
     ("cancel", "POST", "/halls/demo/tickets/{ticket}/cancel", {}, frozenset({"guide", "manager"})),
+    ("reprint", "POST", "/halls/demo/tickets/{ticket}/reprint", {"station": "desk-1"}, frozenset({"guide", "manager"})),
+    ("print-jobs", "GET", "/halls/demo/print-jobs", None, frozenset({"guide", "manager", "admin"})),
+    ("printers", "GET", "/halls/demo/printers", None, frozenset({"guide", "manager", "admin"})),
     ("open-window", "POST", "/halls/demo/windows/9/open-window", None, frozenset({"clerk1"})),
     ("call-next", "POST", "/halls/demo/windows/14/call-next", None, frozenset({"clerk1"})),
     ("recall", "POST", "/halls/demo/windows/14/recall", None, frozenset({"clerk1"})),
@@ -145,3 +150,76 @@ def test_wrong_password_and_sign_out(app: Flask) -> None:
     assert client.get("/api/v1/session").get_json()["user"]["role"] == "guide"
     assert client.delete("/api/v1/session", headers=headers).status_code == 204
     assert client.get("/api/v1/session").status_code == 401
+
+
+# ---- the socket's printing commands ---------------------------------------------------
+
+SOCKET_PEOPLE = ("guide", "clerk1", "manager", "admin", "other_manager", "other_guide")
+SOCKET_DEVICES = (*DEVICES, "kiosk_printer", "town_printer")
+# (event, payload, who may, who is told the job is not theirs): the demo hall named in
+# each, the job one of the desk printer's, the ticket one issued at the desk
+SOCKET_COMMANDS: list[tuple[str, dict[str, Any], frozenset[str], frozenset[str]]] = [
+    ("fetch_print_jobs", {"hall": "demo"}, frozenset({"printer", "kiosk_printer"}), frozenset()),
+    (
+        "print_result",
+        {"hall": "demo", "job": "{job}", "ok": True, "state": "printed"},
+        frozenset({"printer"}),
+        frozenset({"kiosk_printer"}),
+    ),
+    (
+        "reprint_ticket",
+        {"hall": "demo", "ticket_id": "{ticket}", "station": "desk-1"},
+        frozenset({"guide", "manager"}),
+        frozenset(),
+    ),
+]
+
+
+def _socket(app: Flask, who: str) -> Any:
+    socketio = app.extensions["socketio"]
+    if who in SOCKET_DEVICES:
+        return socketio.test_client(app, auth={"token": app.config["TEST_TOKENS"][who]})
+    client, _ = _caller(app, who)
+    return socketio.test_client(app, flask_test_client=client)
+
+
+@pytest.mark.parametrize(
+    ("event", "payload", "allowed", "not_theirs"), SOCKET_COMMANDS, ids=[c[0] for c in SOCKET_COMMANDS]
+)
+def test_each_printing_command_lets_in_exactly_its_callers(
+    app: Flask, store: Any, event: str, payload: dict[str, Any], allowed: frozenset[str], not_theirs: frozenset[str]
+) -> None:
+    """Every person and device of this hall and of another hall, over the socket; the
+    town hall has a printer of its own. Nobody signed in cannot connect at all."""
+    from queue_server import auth
+    from tests.conftest import MONDAY_10AM_SHANGHAI
+
+    _, app.config["TEST_TOKENS"]["town_printer"] = auth.create_device(
+        store,
+        hall_code="town",
+        kind=DeviceKind.PRINTER,
+        name="镇打印机",
+        window=None,
+        now=MONDAY_10AM_SHANGHAI,
+        station="desk-1",
+    )
+    setup, headers = _caller(app, "guide")
+    issued = setup.post(
+        "/api/v1/halls/demo/tickets", json={"queue": "household", "station": "desk-1"}, headers=headers
+    ).get_json()
+    filled = {
+        key: {"{job}": issued["print_job"]["id"], "{ticket}": issued["id"]}.get(value, value)
+        for key, value in payload.items()
+    }
+    anonymous = app.extensions["socketio"].test_client(app)
+    assert not anonymous.is_connected()
+    for who in (*SOCKET_PEOPLE, *SOCKET_DEVICES):
+        client = _socket(app, who)
+        assert client.is_connected(), who
+        answer = client.emit(event, filled, callback=True)
+        if who in allowed:
+            assert answer["ok"], f"{who} was refused {event}: {answer}"
+        else:
+            expected = 404 if who in not_theirs else 403
+            assert not answer["ok"] and answer["problem"]["status"] == expected, f"{who} on {event}: {answer}"
+        client.disconnect()
