@@ -10,14 +10,17 @@ client with the printer's token; the real `ticket-printer` is tests/e2e/test_pri
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
+from queue_server.app import create_app
+from queue_server.config import ConfigError
 from queue_server.storage import Storage
-from tests.conftest import PASSWORD, Api, Clock
+from tests.conftest import PASSWORD, TEST_CONFIG, Api, Clock
 
 MAX_AGE = 120  # seconds: the default PRINT_JOB_MAX_AGE
 
@@ -435,3 +438,31 @@ def test_jobs_are_listed_newest_first_and_filtered(app: Flask, login: Any, devic
     assert listed("?state=queued") == ids[::-1] and listed("?state=printed") == []
     assert login("manager").get("/halls/demo/print-jobs")["print_jobs"][0]["id"] == ids[-1]
     assert login("admin").get("/halls/demo/print-jobs?limit=1")["print_jobs"][0]["id"] == ids[-1]
+
+
+# ---- the settings -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        pytest.param({"PUBLIC_BASE_URL": "hall.example.cn"}, "PUBLIC_BASE_URL must be an http", id="no-scheme"),
+        pytest.param({"PUBLIC_BASE_URL": "https://大厅.cn"}, "plain ASCII", id="not-ascii"),
+        pytest.param({"PUBLIC_BASE_URL": "https://hall.cn/?from=qr"}, "without ? or #", id="query"),
+        pytest.param({"PRINT_JOB_MAX_AGE": 0}, "PRINT_JOB_MAX_AGE must be a positive number", id="max-age-zero"),
+        pytest.param({"PRINT_JOB_MAX_AGE": "2m"}, "PRINT_JOB_MAX_AGE must be a positive number", id="max-age-text"),
+    ],
+)
+def test_a_bad_printing_setting_stops_start_up_naming_it(
+    tmp_path: Path, settings: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message.replace("?", r"\?")):
+        create_app({**TEST_CONFIG, **settings}, instance_path=str(tmp_path / "instance"))
+
+
+def test_the_public_base_url_setting_loses_its_trailing_slash(tmp_path: Path) -> None:
+    app = create_app({**TEST_CONFIG, "PUBLIC_BASE_URL": "https://hall.example.cn/"}, instance_path=str(tmp_path / "i"))
+    try:
+        assert app.config["PUBLIC_BASE_URL"] == "https://hall.example.cn"
+    finally:
+        app.extensions["hall_queue"]["store"].close()

@@ -70,7 +70,12 @@ REAL_PATH: dict[str, list[Any]] = {
     "device_id": [1, 2, 3, None],  # the hall screen, the window screen, the kiosk
     "user_id": [7, 6, 4, 1, None],  # other_guide, other_manager, clerk1, admin (who may not change itself)
 }
-REAL_QUERY: dict[str, list[Any]] = {"since": [0, 0, 12, None]}
+REAL_QUERY: dict[str, list[Any]] = {
+    "since": [0, 0, 12, None],
+    "ticket": [1, 11, None],  # print-jobs filters
+    "printer": [4, 6, None],  # the desk's printer, the kiosk's
+    "state": ["queued", None],
+}
 REAL_BODY: dict[str, list[Any]] = {
     "item": ["id-card", "company-registration", None],
     "bundle": ["newborn", None],
@@ -78,6 +83,7 @@ REAL_BODY: dict[str, list[Any]] = {
     "to_queue": ["comprehensive", "real-estate", None],
     "ticket_number": ["A002", "A003", "A001", None],
     "zone": ["1f", "2f", None],
+    "station": ["desk-1", "kiosk-1", None],
 }
 
 
