@@ -201,3 +201,27 @@ def test_the_agent_comes_back_by_itself_after_the_server_restarts(
         printer.wait_for_connections(3, PATIENCE)
         assert printer.connections == [paper(job) for job in (before, meanwhile, last)]
         assert agent.running() and "connecting to" in agent.log()
+
+
+def test_a_token_that_is_not_a_printers_stops_the_agent_saying_why(
+    server: LiveServer, printer: FakePrinter, tmp_path: Path
+) -> None:
+    with AgentProcess(server.url, server.tokens["kiosk"], printer.port, tmp_path / "agent.log") as agent:
+        agent.start()
+        assert agent.process is not None
+        assert agent.process.wait(PATIENCE) == 1
+        assert "the server gives this token no print jobs" in agent.log()
+        assert "当前身份（kiosk）无权执行此操作" in agent.log()
+    assert printer.connections == []
+
+
+def test_a_refused_token_is_retried_and_the_refusal_is_logged(
+    server: LiveServer, printer: FakePrinter, tmp_path: Path
+) -> None:
+    """A revoked or mistyped token: the administrator may register the device again, so
+    the agent keeps trying, and says why it cannot connect."""
+    with AgentProcess(server.url, "hqd_not-a-registered-printer", printer.port, tmp_path / "agent.log") as agent:
+        agent.start()
+        eventually(lambda: agent.log().count("设备令牌无效或已吊销") >= 2, "two refusals logged")
+        assert agent.running()
+        assert agent.stop() == 0
