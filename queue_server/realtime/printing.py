@@ -108,20 +108,29 @@ class PrinterLinks:
 
     def _publish_print_job(self, notice: PrintJobNotice) -> None:
         """A job changed (or is new): tell staff and the kiosk; a new one also goes to its
-        printer's agent, if online, and is marked sent."""
+        printer's agent, if online, and is marked sent.
+
+        This runs after the ticket was committed, before its answer: nothing here may turn
+        an issued ticket into an error. A job that could not be handed over stays queued,
+        and its agent fetches it when it (re)connects."""
         self._tell_staff(notice)
         if not notice.deliver:
             return
-        if not self.presence.links_of([notice.printer_id]).get(notice.printer_id):
-            return  # it stays queued: the agent fetches it when it connects
-        self.socketio.emit(
-            PRINT_JOB, {"hall": notice.hall, "job": notice.data["job"]}, to=rooms.device_room(notice.printer_id)
-        )
-        # after the emit, not before: the agent's answer does not wait for this write,
-        # and a quick answer is never overwritten by it (storage.print_jobs.mark_sent)
-        for sent in self.services.mark_print_jobs_sent([notice.data["job"]["id"]], self.now()):
-            assert isinstance(sent, PrintJobNotice)
-            self._tell_staff(sent)
+        try:
+            if not self.presence.links_of([notice.printer_id]).get(notice.printer_id):
+                return  # it stays queued: the agent fetches it when it connects
+            self.socketio.emit(
+                PRINT_JOB, {"hall": notice.hall, "job": notice.data["job"]}, to=rooms.device_room(notice.printer_id)
+            )
+            # after the emit, not before: the agent's answer does not wait for this write,
+            # and a quick answer is never overwritten by it (storage.print_jobs.mark_sent)
+            sent = self.services.mark_print_jobs_sent([notice.data["job"]["id"]], self.now())
+        except Exception:  # the store busy, the message queue away: the agent will fetch it
+            log.exception("print job %s not handed to its printer now", notice.data["job"]["id"])
+            return
+        for update in sent:
+            assert isinstance(update, PrintJobNotice)
+            self._tell_staff(update)
 
     def _tell_staff(self, notice: PrintJobNotice) -> None:
         payload = {"hall": notice.hall, "job": notice.data["job"]}
