@@ -39,6 +39,7 @@ class Permission(StrEnum):
     CONFIGURE_SCREENS = "configure_screens"  # the notice and each screen's settings
     VIEW_SCREENS = "view_screens"  # which screens are online, last seen
     MANAGE_USERS = "manage_users"  # disable, enable, unlock accounts; set their password or role
+    VIEW_CATALOGUE = "view_catalogue"  # items, bundles, queues with search keys and live figures
 
 
 Actor = Role | DeviceKind
@@ -56,6 +57,9 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.CONFIGURE_SCREENS: frozenset({Role.MANAGER}),
     Permission.VIEW_SCREENS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # who issues (desk, kiosk), who transfers (clerks) and who oversees; not the screens,
+    # printers or review pads, which never choose an item
+    Permission.VIEW_CATALOGUE: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN, DeviceKind.KIOSK}),
 }
 
 

@@ -22,6 +22,7 @@ ROUTES: list[tuple[str, str, str, Any, frozenset[str]]] = [
     ("list-halls", "GET", "/halls", None, EVERYONE | {"other_manager"}),
     ("snapshot", "GET", "/halls/demo", None, EVERYONE),
     ("events", "GET", "/halls/demo/events?since=0", None, EVERYONE),
+    ("catalogue", "GET", "/halls/demo/catalogue", None, frozenset({"guide", "clerk1", "manager", "admin", "kiosk"})),
     ("issue", "POST", "/halls/demo/tickets", {"queue": "household"}, frozenset({"guide", "manager", "kiosk"})),
     (
         "read-ticket",
