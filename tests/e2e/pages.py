@@ -93,7 +93,8 @@ class Page:
         self.sign_in(username)
         self.wait_until("hq.loaded && hq.link === 'online'")
 
-    def open_kiosk(self, token: str | None, query: str = "") -> None:
+    def open_kiosk(self, token: str | None, query: str = "", *, wait: bool = True) -> None:
+        """Open /kiosk with the token in the fragment; with `wait`, until its tiles are drawn."""
         self.goto(f"/kiosk{query}" + (f"#token={token}" if token else ""))
-        if token:
+        if token and wait:
             self.wait_until("hq.state === 'online' && document.querySelector('[data-testid=queue-tile]')")
