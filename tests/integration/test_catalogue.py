@@ -5,6 +5,8 @@ hall's own (waiting, issued against the cap, issuing hours, estimated wait)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
@@ -112,3 +114,13 @@ def test_bad_addresses_get_a_clear_answer(login) -> None:  # type: ignore[no-unt
     assert "nowhere" in guide.get("/halls/nowhere/catalogue", status=404)["detail"]
     refused = guide.get("/halls/demo/catalogue?q=bdc", status=422)
     assert refused["field"] == "q"
+
+
+def test_the_page_tests_search_the_catalogue_the_server_gives(login) -> None:  # type: ignore[no-untyped-def]
+    """tests/js/ rank matches over a copy of the demo hall's catalogue: it must be the
+    server's, keys and all (rewrite it from the answer after changing the demo hall)."""
+    fixture = json.loads((Path(__file__).parents[1] / "js" / "fixtures" / "demo-catalogue.json").read_text())
+    served = login("guide").get("/halls/demo/catalogue")
+    for kind in ("items", "bundles", "queues"):
+        fields = fixture[kind][0].keys()
+        assert fixture[kind] == [{key: entry[key] for key in fields} for entry in served[kind]], kind

@@ -31,7 +31,7 @@ export function entriesOf(catalogue) {
 export function rank(entry, q) {
   if (!q) return null;
   const name = normalise(entry.name);
-  const code = entry.code.toLowerCase();
+  const code = normalise(entry.code); // id-card is typed idcard, or ID-CARD
   const initials = entry.initials ?? "";
   const pinyin = entry.pinyin ?? "";
   if (code === q) return 0;
