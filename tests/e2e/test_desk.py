@@ -273,6 +273,11 @@ def test_who_may_open_the_desk_and_its_preview(
     page.sign_in("clerk1")
     expect(page.by_testid("refused-message")).to_contain_text("不能使用导办台")
 
+    another = open_page(server)
+    another.sign_in("guide", "/desk?hall=town")  # a hall that is not the guide's
+    expect(another.by_testid("desk-error")).to_contain_text("没有大厅“town”，或此账号无权使用它")
+    expect(another.by_testid("desk-main")).to_be_hidden()
+
 
 def test_the_sign_in_page_says_why_and_goes_only_to_this_server(
     server: LiveServer, open_page: Callable[..., Page]
@@ -304,3 +309,20 @@ def test_the_sign_in_page_says_why_and_goes_only_to_this_server(
     page.by_testid("password").fill(PASSWORD)
     page.by_testid("password").press("Enter")
     page.page.wait_for_url(f"{server.url}/desk")  # `next` pointed elsewhere: the desk instead
+
+
+@pytest.mark.parametrize(("language", "title"), [("en", "Guidance desk"), ("zh-TW", "導辦台")])
+def test_the_desk_in_another_language_fits_the_small_screen(
+    server: LiveServer, open_page: Callable[..., Page], language: str, title: str
+) -> None:
+    desk = open_page(server, (1366, 768))
+    desk.open_desk("guide")
+    desk.page.locator(f"[data-lang='{language}']").click()
+    expect(desk.page.locator(".desk-bar h1")).to_contain_text(title)
+    desk.by_testid("search").click()
+    desk.page.keyboard.type("qykbyjs")  # 企业开办“一件事”
+    desk.wait_until("hq.results[0] === 'bundle:enterprise-start'")
+    desk.page.keyboard.press("Enter")
+    desk.page.keyboard.press("Alt+2")
+    assert overflowing(desk.page) == []
+    desk.screenshot(f"desk-choice-{language}-1366x768")

@@ -277,8 +277,16 @@ function say(key, detail = null, tone = "alert") {
   diagnostics.lastMessage = key;
 }
 
+function drawLink() {
+  const state = diagnostics.link;
+  const badgeElement = $("link-state");
+  badgeElement.dataset.state = state;
+  badgeElement.textContent = t(state === "refused" ? "offline" : state);
+}
+
 function drawAll() {
   words.translate();
+  drawLink();
   drawResults();
   drawChoice();
   drawPriority();
@@ -447,11 +455,9 @@ function connect() {
   page.link = new ScreenLink(
     null,
     {
-      state(state, detail) {
+      state(state) {
         diagnostics.link = state;
-        const badgeElement = $("link-state");
-        badgeElement.dataset.state = state;
-        badgeElement.textContent = state === "online" ? t("online") : state === "refused" ? detail ?? "" : t(state);
+        drawLink();
         if (state === "refused") toSignIn(); // the session ended: sign in again
       },
       needsSnapshot() {
@@ -515,11 +521,12 @@ async function start() {
   const halls = await page.api.get("/halls");
   const wanted = new URLSearchParams(location.search).get("hall");
   const listed = halls.ok ? halls.data.halls : [];
-  page.hall = (listed.find((hall) => hall.code === wanted) ?? listed[0])?.code ?? null;
+  page.hall = (wanted ? listed.find((hall) => hall.code === wanted) : listed[0])?.code ?? null;
   if (!page.hall) {
+    // ?hall= names a hall this account may not see (or none exists): say so, show nothing
     $("loading").hidden = true;
     $("desk-error").hidden = false;
-    $("desk-error").textContent = t("no_hall");
+    $("desk-error").textContent = wanted ? t("unknown_hall", { hall: wanted }) : t("no_hall");
     return;
   }
   if (!(await loadCatalogue())) return;

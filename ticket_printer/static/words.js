@@ -168,6 +168,7 @@ const DESK = {
     key_back: "返回查找",
     key_cancel: "取消刚取的号",
     no_hall: "此账号不属于任何大厅，不能使用导办台",
+    unknown_hall: "没有大厅“{hall}”，或此账号无权使用它：请检查地址中的 hall",
   },
   "zh-TW": {
     desk_title: "導辦台",
@@ -204,6 +205,7 @@ const DESK = {
     key_back: "返回查找",
     key_cancel: "取消剛取的號",
     no_hall: "此帳號不屬於任何大廳，不能使用導辦台",
+    unknown_hall: "沒有大廳「{hall}」，或此帳號無權使用它：請檢查網址中的 hall",
   },
   en: {
     desk_title: "Guidance desk",
@@ -240,6 +242,7 @@ const DESK = {
     key_back: "back to search",
     key_cancel: "cancel the number just issued",
     no_hall: "This account belongs to no hall and cannot use the desk",
+    unknown_hall: "There is no hall “{hall}”, or this account may not use it: check hall= in the address",
   },
 };
 
