@@ -246,12 +246,21 @@ def _queue_of(booking: Booking, hall: HallSpec) -> QueueSpec:
     return hall.queue(code)
 
 
-def differences(stored: Appointment, incoming: Appointment) -> list[str]:
-    """The fields in which a booking pushed again differs from the one stored under its
-    reference (empty: the same booking, answered as it stands)."""
-    fields = ("service_day", "slot_start", "slot_end", "queue", "item", "bundle", "citizen_ref")
-    found = [name for name in fields if getattr(stored, name) != getattr(incoming, name)]
-    if stored.id_digest != incoming.id_digest:
+def differences(stored: Appointment, booking: Booking) -> list[str]:
+    """The fields in which a booking pushed again differs from the appointment stored
+    under its reference (empty: the same booking, answered as it stands). A queue left
+    out is the item's or bundle's, which are compared themselves."""
+    pushed = {
+        "service_day": booking.service_day.isoformat(),
+        "slot_start": booking.slot_start,
+        "slot_end": booking.slot_end,
+        "queue": booking.queue or stored.queue,
+        "item": booking.item,
+        "bundle": booking.bundle,
+        "citizen_ref": booking.citizen_ref,
+    }
+    found = [name for name, value in pushed.items() if getattr(stored, name) != value]
+    if stored.id_digest != booking.id_digest:
         found.append("id_number")
     return found
 

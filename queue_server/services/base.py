@@ -124,6 +124,18 @@ class ServicesBase:
             raise NotFound(f"没有编码为 {code!r} 的大厅", field="hall")
         return self._hall_of_row(row)
 
+    def _hall_for(
+        self, db: sqlite_utils.Database, code: str, principal: Principal | None, permission: Permission
+    ) -> Hall:
+        """The hall, for a caller who may use `permission` in it. Who asks is checked
+        before whether the hall exists: only those who see every hall learn that a code
+        names none."""
+        row = storage.halls.by_code(db, code)
+        require(principal, permission, row["id"] if row else -1)
+        if row is None:
+            raise NotFound(f"没有编码为 {code!r} 的大厅", field="hall")
+        return self._hall_of_row(row)
+
     def _hall_of_row(self, row: dict[str, Any]) -> Hall:
         cached = self._halls.get(row["code"])
         if cached is None or cached.revision != row["revision"] or cached.id != row["id"]:

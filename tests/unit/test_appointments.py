@@ -170,10 +170,12 @@ def test_a_citizen_reference_may_not_be_an_id_number() -> None:
 
 
 def test_a_booking_pushed_again_differs_only_where_it_does(demo: HallSpec) -> None:
-    first = booked(demo, id_digest="d1")
-    assert appointments.differences(first, booked(demo, id_digest="d1")) == []
-    assert appointments.differences(first, booked(demo, id_digest="d2", slot_end=time(9, 45))) == [
+    first = booked(demo, queue=None, item="id-card", id_digest="d1")
+    assert appointments.differences(first, booking(queue=None, item="id-card", id_digest="d1")) == []
+    assert appointments.differences(first, booking(item="id-card", id_digest="d1")) == []  # its own queue named
+    assert appointments.differences(first, booking(queue=None, id_digest="d2", slot_end=time(9, 45))) == [
         "slot_end",
+        "item",
         "id_number",
     ]
 
