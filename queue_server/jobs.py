@@ -7,9 +7,10 @@ Every server process runs it. The first three jobs are safe to run in several pr
 at once: a day is closed inside a write transaction that first looks whether it still
 needs closing, an appointment is voided inside one that reads it booked, and relayed
 events are claimed inside one, so each goes out exactly once (to every worker's clients,
-through the message queue when one is configured). The last is every process's own: each round reads the credential-change counter (one row) and,
-when it moved since the last round, re-checks the credential of each link this process
-holds (`Realtime.close_revoked_links`).
+through the message queue when one is configured). The last is every process's own:
+each round reads the credential-change counter (one row) and, when it moved since the
+last round, re-checks the credential of each link this process holds
+(`Realtime.close_revoked_links`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +23,6 @@ from queue_server.domain.tickets import TicketStatus
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 WAITING_FIRST = 0  # the cursor's group: waiting tickets, by place in line
 OTHERS = 1  # every other ticket, by issue time
 
@@ -93,15 +91,6 @@ def statuses(values: Iterable[str]) -> frozenset[TicketStatus]:
 def queue_codes(values: Iterable[str]) -> tuple[str, ...]:
     """Queue codes named one by one or separated by commas."""
     return tuple(dict.fromkeys(code.strip() for value in values for code in value.split(",") if code.strip()))
-
-
-def service_day(text: str) -> date:
-    if not _DAY.match(text):
-        raise InvalidInput(f"日期 {text!r} 格式不对，应为 2026-11-23", field="day")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"日期 {text!r} 不存在", field="day") from None
 
 
 def check_against(search: TicketSearch, hall: HallSpec) -> None:
