@@ -14,12 +14,16 @@ from queue_server.cli import demo_hall_toml
 from tests.conftest import PASSWORD
 
 USERS = ("guide", "clerk1", "manager", "admin", "other_manager")
-DEVICES = ("hall_screen", "window_screen", "kiosk", "printer", "review_pad")
-EVERYONE = frozenset({"guide", "clerk1", "manager", "admin", *DEVICES})
+DEVICES = ("hall_screen", "window_screen", "kiosk", "printer", "review_pad", "booking_platform")
+# every role and every device of the hall, but the booking platform: it is the city's
+# machine and sees the hall's bookings only
+EVERYONE = frozenset({"guide", "clerk1", "manager", "admin", *DEVICES}) - {"booking_platform"}
+STAFF = frozenset({"guide", "clerk1", "manager", "admin"})
+BOOKING = {"reference": "YY-ROLES", "service_day": "2026-11-23", "slot_start": "10:00", "slot_end": "10:30"}
 
 # (route id, method, path, body, who may)
 ROUTES: list[tuple[str, str, str, Any, frozenset[str]]] = [
-    ("list-halls", "GET", "/halls", None, EVERYONE | {"other_manager"}),
+    ("list-halls", "GET", "/halls", None, EVERYONE | {"other_manager", "booking_platform"}),
     ("snapshot", "GET", "/halls/demo", None, EVERYONE),
     ("events", "GET", "/halls/demo/events?since=0", None, EVERYONE),
     ("issue", "POST", "/halls/demo/tickets", {"queue": "household"}, frozenset({"guide", "manager", "kiosk"})),
@@ -31,6 +35,38 @@ ROUTES: list[tuple[str, str, str, Any, frozenset[str]]] = [
         frozenset({"guide", "clerk1", "manager", "admin", "kiosk"}),
     ),
     ("cancel", "POST", "/halls/demo/tickets/{ticket}/cancel", {}, frozenset({"guide", "manager"})),
+    ("find-tickets", "GET", "/halls/demo/tickets?status=waiting", None, STAFF),
+    ("search-tickets", "POST", "/halls/demo/tickets/search", {"queue": "household"}, STAFF),
+    ("search-by-id", "POST", "/halls/demo/tickets/search", {"id_number": "11010519491231002X"}, STAFF - {"clerk1"}),
+    (
+        "book-appointment",
+        "POST",
+        "/halls/demo/appointments",
+        {**BOOKING, "queue": "household"},
+        frozenset({"manager", "admin", "booking_platform"}),
+    ),
+    (
+        "list-appointments",
+        "GET",
+        "/halls/demo/appointments",
+        None,
+        frozenset({"guide", "manager", "admin", "booking_platform"}),
+    ),
+    (
+        "read-appointment",
+        "GET",
+        "/halls/demo/appointments/YY-ROLES",
+        None,
+        frozenset({"guide", "manager", "admin", "booking_platform"}),
+    ),
+    ("check-in", "POST", "/halls/demo/appointments/YY-ROLES/check-in", {}, frozenset({"guide", "manager", "kiosk"})),
+    (
+        "cancel-appointment",
+        "POST",
+        "/halls/demo/appointments/YY-ROLES/cancel",
+        {},
+        frozenset({"manager", "admin", "booking_platform"}),
+    ),
     ("open-window", "POST", "/halls/demo/windows/9/open-window", None, frozenset({"clerk1"})),
     ("call-next", "POST", "/halls/demo/windows/14/call-next", None, frozenset({"clerk1"})),
     ("recall", "POST", "/halls/demo/windows/14/recall", None, frozenset({"clerk1"})),
@@ -71,6 +107,11 @@ def test_each_route_lets_in_exactly_its_callers(
     clerk, clerk_headers = _caller(app, "clerk1")
     clerk.post("/api/v1/halls/demo/windows/14/open-window", headers=clerk_headers)
     clerk.post("/api/v1/halls/demo/windows/14/call-next", headers=clerk_headers)
+    manager, manager_headers = _caller(app, "manager")
+    booked = manager.post(
+        "/api/v1/halls/demo/appointments", json={**BOOKING, "queue": "household"}, headers=manager_headers
+    )
+    assert booked.status_code == 201, booked.get_data(as_text=True)
     with app.extensions["hall_queue"]["store"].read() as db:
         call = next(db.query("SELECT seq FROM events WHERE type = 'ticket_called'"))["seq"]
         screen = next(db.query("SELECT id FROM devices WHERE kind = 'hall_screen'"))["id"]
