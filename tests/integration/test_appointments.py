@@ -408,11 +408,23 @@ def test_the_rules_that_tie_appointments_to_tickets_hold(
         ({"name": "张三"}, "name", "可用的字段"),
         ({"ticket": 3}, "ticket", "可用的字段"),
     ],
-    ids=lambda v: (
-        next(iter(v)) + ("=" + str(next(iter(v.values()))) if isinstance(v, dict) else "")
-        if isinstance(v, dict)
-        else None
-    ),
+    ids=[
+        "reference-with-a-space",
+        "no-reference",
+        "day-written-otherwise",
+        "day-that-does-not-exist",
+        "day-gone",
+        "start-without-its-zero",
+        "end-past-midnight",
+        "ends-before-it-starts",
+        "outside-issuing-hours",
+        "unknown-queue",
+        "unknown-item",
+        "citizen-ref-is-an-id-number",
+        "id-number-wrong-check-digit",
+        "a-name-is-not-a-field",
+        "ticket-is-not-the-platform-s-to-say",
+    ],
 )
 def test_a_bad_booking_is_refused_naming_the_field_and_stores_nothing(
     platform: Api,
