@@ -449,3 +449,20 @@ def test_a_booking_that_is_not_json_is_malformed(platform: Api) -> None:
     )
     assert response.status_code == 400 and response.mimetype == "application/problem+json"
     assert response.get_json()["code"] == "malformed_request"
+
+
+def test_the_operator_lists_a_day_s_appointments(platform: Api, login, app: Flask) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.test_days import cli
+
+    platform.post("/halls/demo/appointments", booking("YY002", "11:00-11:30"), status=201)
+    platform.post("/halls/demo/appointments", booking("YY001", "10:00-10:30"), status=201)
+    login("guide").post("/halls/demo/appointments/YY001/check-in", {}, status=201)
+    code, out = cli(app, "appointments", "--hall", "demo", "--day", TODAY)
+    assert code == 0, out
+    assert out.splitlines() == [
+        "demo: 2 appointments on 2026-11-23",
+        "  10:00-10:30  YY001                household          checked_in      E001 (waiting)",
+        "  11:00-11:30  YY002                household          booked",
+    ]
+    code, out = cli(app, "appointments", "--hall", "demo", "--day", "23/11")
+    assert code != 0 and "--day" in out
