@@ -141,6 +141,7 @@ class DayUseCases(ServicesBase):
             open_tickets=storage.tickets.open_tickets(tx.db, tx.hall.id),
             windows=storage.windows.all_of(tx.db, tx.hall.id),
             devices=devices,
+            booked=storage.appointments.booked_from(tx.db, tx.hall.id, tx.day),
         )
 
     def sweep(

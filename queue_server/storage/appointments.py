@@ -98,6 +98,15 @@ def booked_of_days_before(db: sqlite_utils.Database, hall_id: int, day: str) -> 
     return [from_row(r) for r in rows]
 
 
+def booked_from(db: sqlite_utils.Database, hall_id: int, day: str) -> list[Appointment]:
+    """Appointments still booked for service day `day` or later."""
+    rows = db.query(
+        "SELECT * FROM appointments WHERE hall_id = ? AND status = 'booked' AND service_day >= ? ORDER BY id",
+        [hall_id, day],
+    )
+    return [from_row(r) for r in rows]
+
+
 def ticket_numbers(db: sqlite_utils.Database, ticket_ids: list[int]) -> dict[int, Row]:
     """The number and state of each ticket an appointment became."""
     if not ticket_ids:
