@@ -67,8 +67,10 @@ def add_routes(bp: Blueprint) -> None:
             citizen_ref=inputs.text(args, "citizen_ref", max_length=64),
             id_number=inputs.text(args, "id_number", max_length=40),
         )
-        view, created = _services().book_appointment(_principal(), hall, booking, _now())
-        return _json(view, 201) if created else _json(view, 200, REPLAYED)
+        result, events = _services().book_appointment(_principal(), hall, booking, _now())
+        _publish(events)
+        replayed = result.pop("replayed", False)
+        return _json(result, 200, REPLAYED) if replayed else _json(result, 201)
 
     @bp.get("/halls/<hall>/appointments")
     def list_appointments(hall: str) -> Response:
@@ -93,7 +95,9 @@ def add_routes(bp: Blueprint) -> None:
         args = _body()
         inputs.only(args, {"reason"})
         reason = inputs.text(args, "reason", max_length=200)
-        return _json(_services().cancel_appointment(_principal(), hall, reference, reason, _now()))
+        result, events = _services().cancel_appointment(_principal(), hall, reference, reason, _now())
+        _publish(events)
+        return _json(result)
 
 
 def _query_args(args: MultiDict[str, str], *, many: frozenset[str]) -> dict[str, Any]:

@@ -288,8 +288,8 @@ def late_after(appointment: Appointment, hall: HallSpec) -> datetime:
 
 def check_in(appointment: Appointment, now: datetime, hall: HallSpec) -> CheckIn:
     """Whether `appointment` may check in at `now`, and how its ticket is placed. Raises
-    `AppointmentTooEarly`, `AppointmentLate` (the hall refuses late ones: the caller voids
-    it, see `void`), `AppointmentClosed` or `AppointmentCheckedIn`."""
+    `AppointmentTooEarly`, `AppointmentLate` (the hall refuses late ones; it is void from
+    `late_after` on, see `void_cutoff`), `AppointmentClosed` or `AppointmentCheckedIn`."""
     require_open(appointment)
     opens = check_in_from(appointment, hall)
     if now < opens:

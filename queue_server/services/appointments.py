@@ -19,7 +19,7 @@ import sqlite_utils
 from queue_server import storage
 from queue_server.domain import appointments, clock
 from queue_server.domain.access import OPERATOR, Permission, Principal
-from queue_server.domain.appointments import Appointment, AppointmentLate, AppointmentStatus, Booking, VoidReason
+from queue_server.domain.appointments import Appointment, AppointmentStatus, Booking, VoidReason
 from queue_server.domain.errors import Conflict, NotFound
 from queue_server.domain.hall import AppointmentPlace, QueueSpec
 from queue_server.domain.identity import id_digest
@@ -49,10 +49,11 @@ class BookingRequest:
 class AppointmentUseCases(TicketUseCases):
     def book_appointment(
         self, principal: Principal | None, hall_code: str, request: BookingRequest, now: datetime
-    ) -> tuple[dict[str, Any], bool]:
-        """Store a pushed booking; `True` when it is new. Pushing the same booking again
-        answers it as it stands (the platform may retry); the same reference with other
-        details is refused (`AppointmentExists`)."""
+    ) -> tuple[dict[str, Any], list[Event]]:
+        """Store a pushed booking. Pushing the same booking again answers it as it stands
+        (`replayed`: the platform may retry); the same reference with other details is
+        refused (`AppointmentExists`). The events are those of a day's close, if the
+        write ran one."""
         reference = appointments.check_reference(request.reference)
         citizen_ref = appointments.check_citizen_ref(request.citizen_ref) if request.citizen_ref else None
         digest = id_digest(request.id_number, self._id_secret) if request.id_number else None
@@ -75,13 +76,13 @@ class AppointmentUseCases(TicketUseCases):
                 changed = appointments.differences(stored, booking)
                 if changed:
                     raise appointments.refuse_changed(stored, changed)
-                return self._appointment_view(tx.db, tx.hall, stored), False
+                return {**self._appointment_view(tx.db, tx.hall, stored), "replayed": True}, tx.events
             new = appointments.book(
                 booking, tx.hall.spec, hall_id=tx.hall.id, open_day=date.fromisoformat(tx.day), now=now
             )
             new = replace(new, id=storage.appointments.insert_appointment(tx.db, new, principal))
             log.info("hall %s: appointment %s booked for %s %s", hall_code, new.id, new.service_day, new.slot)
-            return self._appointment_view(tx.db, tx.hall, new), True
+            return self._appointment_view(tx.db, tx.hall, new), tx.events
 
     def appointments(
         self, principal: Principal | None, hall_code: str, day: date | None, now: datetime
@@ -110,11 +111,11 @@ class AppointmentUseCases(TicketUseCases):
         ticket (hours, daily cap, one open ticket per ID per queue) and its place by the
         hall's rule. Checking in again answers the same ticket while it is open
         (`replayed`), as a retried request should. A late one under `late = "refuse"` is
-        void from then on: that is stored before the refusal is answered."""
+        refused and writes nothing: it is void from the end of its check-in time, which
+        the server's timer stores (`void_late_appointments`)."""
         reference = appointments.check_reference(reference)
         with self.store.read() as db:
             self._hall_for(db, hall_code, principal, Permission.ISSUE_TICKET)
-        refused: AppointmentLate | None = None
         with self._writing(hall_code, now, principal, Permission.ISSUE_TICKET) as tx:
             db, hall = tx.db, tx.hall
             appointment = self._load_appointment(db, hall, reference)
@@ -123,42 +124,29 @@ class AppointmentUseCases(TicketUseCases):
                 if ticket.status in ACTIVE_STATUSES:
                     return {**self._ticket_view(db, hall, ticket), "replayed": True}, tx.events
                 appointments.require_open(appointment, ticket_number=ticket.number)
-            try:
-                decision = appointments.check_in(appointment, now, hall.spec)
-            except AppointmentLate as late:
-                storage.appointments.save(db, appointments.void(appointment, now=now, reason=VoidReason.LATE))
-                refused = late
-            else:
-                rule = decision.place
+            decision = appointments.check_in(appointment, now, hall.spec)
 
-                def place(queue: QueueSpec, seq: int) -> str:
-                    # only `front` looks at who waits; the head of the line is read in this transaction
-                    line = (
-                        storage.appointments.line_head(db, hall.id, queue.code)
-                        if rule is AppointmentPlace.FRONT
-                        else []
-                    )
-                    return appointments.place_in_line(
-                        rule, slot_start_at=appointment.slot_start_at, now=now, seq=seq, line=line
-                    )
+            def place(queue: QueueSpec, seq: int) -> str:
+                # only `front` looks at who waits: the head of the line, read in this transaction
+                front = decision.place is AppointmentPlace.FRONT
+                line = storage.appointments.line_head(db, hall.id, queue.code) if front else []
+                return appointments.place_in_line(
+                    decision.place, slot_start_at=appointment.slot_start_at, now=now, seq=seq, line=line
+                )
 
-                ticket = self._issue(
-                    tx,
-                    self._ticket_request(hall, appointment),
-                    appointment.id_digest,
-                    place=place,
-                    announce={"appointment": {"id": appointment.id, "late": decision.late}},
-                )
-                storage.appointments.save(
-                    db, appointments.checked_in(appointment, ticket.id, late=decision.late, now=now)
-                )
-                return self._ticket_view(db, hall, ticket), tx.events
-        assert refused is not None
-        raise refused
+            ticket = self._issue(
+                tx,
+                self._ticket_request(hall, appointment),
+                appointment.id_digest,
+                place=place,
+                announce={"appointment": {"id": appointment.id, "late": decision.late}},
+            )
+            storage.appointments.save(db, appointments.checked_in(appointment, ticket.id, late=decision.late, now=now))
+            return self._ticket_view(db, hall, ticket), tx.events
 
     def cancel_appointment(
         self, principal: Principal | None, hall_code: str, reference: str, reason: str | None, now: datetime
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], list[Event]]:
         """Cancelled by the platform (the citizen cancelled online) or by a manager.
         Cancelling again changes nothing; one checked in is refused: cancel its ticket."""
         reference = appointments.check_reference(reference)
@@ -173,7 +161,7 @@ class AppointmentUseCases(TicketUseCases):
             if cancelled is not None:
                 storage.appointments.save(tx.db, cancelled, closed_by=principal)
                 appointment = cancelled
-            return self._appointment_view(tx.db, tx.hall, appointment)
+            return self._appointment_view(tx.db, tx.hall, appointment), tx.events
 
     def void_late_appointments(self, now: datetime) -> list[Event]:
         """The timer's work: in halls that refuse late check-ins, an appointment whose

@@ -171,13 +171,19 @@ def test_late_is_refused_where_the_hall_says_so_and_the_appointment_is_void(
     platform: Api,
     login,
     services: Services,
-    clock: Clock,  # type: ignore[no-untyped-def]
+    clock: Clock,
+    app: Flask,
+    store,  # type: ignore[no-untyped-def]
 ) -> None:
     hall_rules(services, clock, late="refuse")
     platform.post("/halls/demo/appointments", booking("YY001", "09:30-10:00"), status=201)
     guide = login("guide")
     problem = guide.post("/halls/demo/appointments/YY001/check-in", {}, status=409)  # 10:00: 30 minutes late
     assert problem["code"] == "appointment_late" and "09:45 结束" in problem["detail"]
+    assert problem["late_after"] == "2026-11-23T01:45:00.000Z"
+    with store.read() as db:
+        assert db.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
+    app.extensions["hall_queue"]["jobs"].tick()  # the timer stores what the rule says: void since 09:45
     appointment = guide.get("/halls/demo/appointments/YY001")
     assert (appointment["status"], appointment["reason"]) == ("void", "late")
     again = guide.post("/halls/demo/appointments/YY001/check-in", {}, status=409)
