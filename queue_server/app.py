@@ -16,6 +16,7 @@ from queue_server.api import Identifier, create_blueprint, register_error_handle
 from queue_server.domain import clock
 from queue_server.jobs import Jobs
 from queue_server.realtime import Realtime, wire
+from queue_server.security import SecurityHeaders
 from queue_server.services import Services
 from queue_server.speech import SpeechRenderer
 
@@ -81,6 +82,8 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")
     register_error_handlers(app)
+    # outermost, around Socket.IO's middleware too: every answer gets the security headers
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     log.info("hall-queue ready: database %s, async mode %s", app.config["DATABASE"], app.config["ASYNC_MODE"])
     return app
 
