@@ -52,7 +52,8 @@ TEST_CONFIG = {
 @pytest.fixture(scope="session")
 def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """Built once: the demo hall (real hours), a town hall, one user per role, a manager
-    and a guide of the town hall, one device per kind. Password hashing is deliberately
+    and a guide of the town hall, one device per kind, and a hall screen of the town hall
+    (token `town_screen`). Password hashing is deliberately
     slow, so each test gets a copy of this database instead of building its own."""
     instance = tmp_path_factory.mktemp("template") / "instance"
     app = create_app(TEST_CONFIG, instance_path=str(instance))
@@ -85,6 +86,9 @@ def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, d
         _, tokens[kind.value] = auth.create_device(
             store, hall_code="demo", kind=kind, name=kind.value, window=window, now=MONDAY_10AM_SHANGHAI
         )
+    _, tokens["town_screen"] = auth.create_device(
+        store, hall_code="town", kind=DeviceKind.HALL_SCREEN, name="镇综合屏", window=None, now=MONDAY_10AM_SHANGHAI
+    )
     store.close()  # the last connection to close folds the WAL back into the file
     return instance, tokens
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -92,14 +93,28 @@ class Principal:
 OPERATOR = Principal(actor=Role.ADMIN, name="命令行", hall_id=None, operator=True)
 
 
-def require(principal: Principal | None, permission: Permission, hall_id: int) -> Principal:
-    """Return the principal if it may use `permission` in `hall_id`; raise otherwise."""
+def require(principal: Principal | None, permission: Permission, hall_id: int | None) -> Principal:
+    """Return the principal if it may use `permission` in `hall_id`; raise otherwise.
+
+    `hall_id` None: there is no such hall. Who asks comes before what exists: a caller of
+    one hall is refused a hall that does not exist exactly as another hall's (403), and
+    nobody signed in gets 401 either way, so no one but an administrator (who sees every
+    hall) can probe which hall codes exist. The caller raises `NotFound` for those who
+    get through to a hall that is not there."""
+    return require_any(principal, (permission,), hall_id)
+
+
+def require_any(principal: Principal | None, permissions: Sequence[Permission], hall_id: int | None) -> Principal:
+    """`require` for a use case that any of `permissions` opens (a window action: the
+    clerk's or the manager's), checked before anything of the hall is read."""
     if principal is None:
         raise Unauthenticated("请先登录，或使用设备令牌连接")
     if principal.operator:
         return principal
-    if principal.actor not in MATRIX[permission]:
-        raise Forbidden(f"当前身份（{principal.actor.value}）无权执行此操作", permission=permission.value)
+    allowed = [p for p in permissions if principal.actor in MATRIX[p]]
+    if not allowed:
+        first = permissions[0].value if permissions else None
+        raise Forbidden(f"当前身份（{principal.actor.value}）无权执行此操作", permission=first)
     if principal.hall_id is not None and principal.hall_id != hall_id:
-        raise Forbidden("您的账号或设备不属于这个大厅", permission=permission.value)
+        raise Forbidden("您的账号或设备不属于这个大厅", permission=allowed[0].value)
     return principal

@@ -28,7 +28,6 @@ from queue_server.domain.access import (
     Permission,
     Principal,
     Unauthenticated,
-    require,
 )
 from queue_server.domain.errors import DomainError
 from queue_server.domain.events import SEQUENCE_ADVANCED
@@ -187,8 +186,7 @@ class Realtime:
                 raise Unauthenticated("请先登录，或使用设备令牌连接")
             hall_code = inputs.text(args, "hall", max_length=40, required=not principal.is_device)
             hall_code = hall_code or self.services.hall_code(principal.hall_id)  # type: ignore[arg-type]
-            hall = self.services.hall(hall_code)
-            require(principal, Permission.VIEW_HALL, hall.id)
+            hall = self.services.visible_hall(principal, hall_code, Permission.VIEW_HALL)
             screen = self._screen_of(principal)
             zone = inputs.text(args, "zone", max_length=40)
             window = inputs.integer(args, "window", 1, 999, required=False)

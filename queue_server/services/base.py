@@ -23,7 +23,7 @@ import sqlite_utils
 
 from queue_server import storage
 from queue_server.domain import clock, estimate
-from queue_server.domain.access import Permission, Principal, require
+from queue_server.domain.access import Permission, Principal, require_any
 from queue_server.domain.errors import NotFound
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import HallSpec, QueueSpec, WindowSpec, parse_hall
@@ -119,10 +119,27 @@ class ServicesBase:
     # ---- halls -------------------------------------------------------------------------
 
     def _hall(self, db: sqlite_utils.Database, code: str) -> Hall:
+        """The hall, for the server's own use: whoever asks has been checked already."""
         row = storage.halls.by_code(db, code)
         if row is None:
             raise NotFound(f"没有编码为 {code!r} 的大厅", field="hall")
         return self._hall_of_row(row)
+
+    def _hall_for(
+        self, db: sqlite_utils.Database, code: str, principal: Principal | None, *permissions: Permission
+    ) -> Hall:
+        """The hall, for a caller who may use one of `permissions` in it. Who asks is
+        checked before whether the hall exists (`access.require`): only those who see
+        every hall learn that a code names none."""
+        row = storage.halls.by_code(db, code)
+        require_any(principal, permissions, row["id"] if row else None)
+        if row is None:
+            raise NotFound(f"没有编码为 {code!r} 的大厅", field="hall")
+        return self._hall_of_row(row)
+
+    def visible_hall(self, principal: Principal | None, code: str, permission: Permission) -> Hall:
+        with self.store.read() as db:
+            return self._hall_for(db, code, principal, permission)
 
     def _hall_of_row(self, row: dict[str, Any]) -> Hall:
         cached = self._halls.get(row["code"])
@@ -144,14 +161,12 @@ class ServicesBase:
 
     @contextmanager
     def _writing(
-        self, hall_code: str, now: datetime, principal: Principal | None, permission: Permission | None
+        self, hall_code: str, now: datetime, principal: Principal | None, *permissions: Permission
     ) -> Iterator[Tx]:
-        """A write transaction on one hall: `permission` checked (None: the use case
-        checks itself), the service day closed first if it has ended."""
+        """A write transaction on one hall for a caller who may use one of `permissions`
+        in it (the use case may check more), the service day closed first if it has ended."""
         with self.store.write() as db:
-            hall = self._hall(db, hall_code)
-            if permission is not None:
-                require(principal, permission, hall.id)
+            hall = self._hall_for(db, hall_code, principal, *permissions)
             tx = Tx(db=db, hall=hall, now=now, who=principal, day="")
             self._ensure_day(tx)
             yield tx

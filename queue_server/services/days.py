@@ -157,6 +157,6 @@ class DayUseCases(ServicesBase):
             ]
         events: list[Event] = []
         for code in due:
-            with self._writing(code, now, OPERATOR, None) as tx:
+            with self._writing(code, now, OPERATOR) as tx:
                 events += tx.events
         return events

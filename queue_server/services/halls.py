@@ -50,7 +50,7 @@ class HallUseCases(DayUseCases):
         if expected_code is not None:  # who is asking comes before what the file says
             with self.store.read() as db:
                 named = storage.halls.by_code(db, expected_code)
-            require(principal, Permission.CONFIGURE_HALL, named["id"] if named else -1)
+            require(principal, Permission.CONFIGURE_HALL, named["id"] if named else None)
         config_toml, spec = read_hall_file(raw.encode() if isinstance(raw, str) else raw)
         if expected_code is not None and spec.code != expected_code:
             raise InvalidInput(
@@ -58,7 +58,8 @@ class HallUseCases(DayUseCases):
             )
         with self.store.write() as db:
             existing = storage.halls.by_code(db, spec.code)
-            require(principal, Permission.CONFIGURE_HALL, existing["id"] if existing else -1)
+            # a new hall belongs to no one's hall yet: only those who see every hall make one
+            require(principal, Permission.CONFIGURE_HALL, existing["id"] if existing else None)
             if existing is None:
                 hall_id = storage.halls.save(db, spec.code, spec.name, config_toml, clock.iso(now))
                 storage.windows.sync(db, hall_id, [(w.number, w.name, w.zone) for w in spec.windows])
@@ -100,8 +101,7 @@ class HallUseCases(DayUseCases):
     def snapshot(self, principal: Principal | None, hall_code: str, now: datetime) -> dict[str, Any]:
         """Everything a screen or console needs to draw the hall from scratch."""
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.VIEW_HALL, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.VIEW_HALL)
             hall_row = storage.halls.by_id(db, hall.id)
             assert hall_row is not None
             waiting = storage.tickets.waiting_counts(db, hall.id)
@@ -169,8 +169,7 @@ class HallUseCases(DayUseCases):
         to redraw from a snapshot instead.
         """
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.VIEW_HALL, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.VIEW_HALL)
             last_seq = storage.halls.by_id(db, hall.id)["last_seq"]  # type: ignore[index]
             if since > last_seq or since < 0:
                 return [], False

@@ -9,7 +9,7 @@ from typing import Any
 
 from queue_server import storage
 from queue_server.domain import announcements, clock, screens
-from queue_server.domain.access import DeviceKind, Permission, Principal, require
+from queue_server.domain.access import DeviceKind, Permission, Principal
 from queue_server.domain.errors import InvalidInput, NotFound
 from queue_server.domain.events import EventType
 from queue_server.services.base import Event, ServicesBase
@@ -54,16 +54,14 @@ class ScreenUseCases(ServicesBase):
 
     def list_screens(self, principal: Principal | None, hall_code: str) -> list[dict[str, Any]]:
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.VIEW_SCREENS, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.VIEW_SCREENS)
             return [self._screen_view(row) for row in storage.people.screen_devices(db, hall.id)]
 
     def configure_screen(
         self, principal: Principal | None, hall_code: str, device_id: int, changes: dict[str, Any]
     ) -> dict[str, Any]:
         with self.store.write() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.CONFIGURE_SCREENS, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.CONFIGURE_SCREENS)
             row = storage.people.device_by_id(db, device_id)
             if row is None or row["hall_id"] != hall.id or DeviceKind(row["kind"]) not in screens.SCREEN_KINDS:
                 raise NotFound(f"大厅中没有编号为 {device_id} 的屏幕设备", field="device_id")
@@ -85,8 +83,7 @@ class ScreenUseCases(ServicesBase):
         if language not in announcements.LANGUAGES:
             raise InvalidInput(f"language 只能是 {', '.join(announcements.LANGUAGES)}", field="language")
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.VIEW_HALL, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.VIEW_HALL)
             row = storage.halls.event(db, hall.id, seq)
         if row is None or row["type"] not in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED):
             raise NotFound(f"第 {seq} 条事件不是叫号", field="seq")

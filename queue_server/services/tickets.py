@@ -11,7 +11,7 @@ from typing import Any
 
 from queue_server import storage
 from queue_server.domain import clock, lifecycle, places
-from queue_server.domain.access import DeviceKind, Permission, Principal, Role, require
+from queue_server.domain.access import DeviceKind, Permission, Principal, Role
 from queue_server.domain.errors import IdempotencyMismatch, InvalidInput, NotFound, QueueClosed
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import QueueSpec
@@ -113,8 +113,7 @@ class TicketUseCases(ServicesBase):
 
     def ticket(self, principal: Principal | None, hall_code: str, ticket_id: int, now: datetime) -> dict[str, Any]:
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.READ_TICKET, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.READ_TICKET)
             ticket = self._load_ticket(db, hall, ticket_id)
             view = self._ticket_view(db, hall, ticket)
             if principal is not None and principal.actor in (Role.MANAGER, Role.ADMIN):
