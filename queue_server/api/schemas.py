@@ -96,9 +96,19 @@ VISIT = _obj(
 
 _WAITING_ONLY = ("people_ahead", "estimated_wait_minutes")
 
+# A ticket's public reference (queue_server.services.tickets.new_ticket_ref); 32 hex
+# digits for tickets issued before references existed.
+TICKET_REF: Schema = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9_-]{16,64}$",
+    "description": "The ticket's random public reference: what citizens and public devices name it by",
+}
+STAFF_ID: Schema = {**INTEGER, "description": "The ticket's id in the store; staff only, never sent to a device"}
+
 TICKET = _obj(
     {
-        "id": INTEGER,
+        "id": STAFF_ID,
+        "ref": TICKET_REF,
         "number": {"type": "string", "examples": ["A001"]},
         "service_day": DAY,
         "queue": STRING,
@@ -132,9 +142,10 @@ TICKET = _obj(
             "description": "Managers and administrators only: its stays at windows",
         },
     },
-    optional=(*_WAITING_ONLY, "log", "visits"),
+    optional=(*_WAITING_ONLY, "log", "visits", "id", "handling_seconds", "outcome"),
     description="A ticket. `people_ahead` and `estimated_wait_minutes` come together, only while it waits; "
-    "`log` and `visits` only for managers and administrators.",
+    "`log` and `visits` only for managers and administrators; `id`, `handling_seconds` and `outcome` only "
+    "for staff (a kiosk sees the ticket it issued by its `ref`).",
     dependentRequired={"people_ahead": ["estimated_wait_minutes"], "estimated_wait_minutes": ["people_ahead"]},
     **{
         "if": {"properties": {"status": {"const": TicketStatus.WAITING.value}}},
@@ -144,14 +155,17 @@ TICKET = _obj(
 
 TICKET_BRIEF = _obj(
     {
-        "id": INTEGER,
+        "id": STAFF_ID,
+        "ref": TICKET_REF,
         "number": STRING,
         "queue": STRING,
         "queue_name": STRING,
         "status": _enum(TicketStatus),
         "priority": {"type": "boolean", "description": "Whether it is a priority ticket; never the class"},
     },
-    description="What a screen may show of a ticket: never the ID digest, the priority class or the appointment",
+    optional=("id",),
+    description="What a screen may show of a ticket: never the ID digest, the priority class or the "
+    "appointment; `id` for staff only",
 )
 
 WINDOW = _obj(
@@ -162,10 +176,13 @@ WINDOW = _obj(
         "status": _enum(WindowStatus),
         "clerk": {**OPTIONAL_STRING, "description": "The signed-in clerk's name; null while closed"},
         "ticket": {**OPTIONAL_STRING, "description": "The number of the ticket in its hands"},
-        "ticket_id": OPTIONAL_INTEGER,
+        "ticket_id": {**OPTIONAL_INTEGER, "description": "Staff only"},
+        "ticket_ref": _nullable(TICKET_REF),
         "ticket_status": _nullable(_enum(TicketStatus)),
     },
-    description="A window and what is in its hands, after the action",
+    optional=("ticket_id",),
+    description="A window and what is in its hands, after the action (in events to public devices without "
+    "`ticket_id`, and without the clerk's name unless the hall file shows it)",
 )
 
 WINDOW_BRIEF = _obj({"number": INTEGER, "name": STRING, "zone": OPTIONAL_STRING})

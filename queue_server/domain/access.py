@@ -46,7 +46,9 @@ Actor = Role | DeviceKind
 MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.VIEW_HALL: frozenset({*Role, *DeviceKind}),
     Permission.ISSUE_TICKET: frozenset({Role.GUIDE, Role.MANAGER, DeviceKind.KIOSK}),
-    Permission.READ_TICKET: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN, DeviceKind.KIOSK}),
+    # staff only: a ticket's id counts up, and a device must not walk the day's tickets (a
+    # citizen's own page will read one by its public reference)
+    Permission.READ_TICKET: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN}),
     Permission.CANCEL_TICKET: frozenset({Role.GUIDE, Role.MANAGER}),
     Permission.OPERATE_WINDOW: frozenset({Role.CLERK}),
     Permission.SUPERVISE_WINDOW: frozenset({Role.MANAGER}),

@@ -22,12 +22,13 @@ from typing import Any
 import sqlite_utils
 
 from queue_server import storage
-from queue_server.domain import clock, estimate
+from queue_server.domain import clock, estimate, privacy
 from queue_server.domain.access import Permission, Principal, require_any
 from queue_server.domain.errors import NotFound
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import HallSpec, QueueSpec, WindowSpec, parse_hall
 from queue_server.domain.lifecycle import Step, Ticket, VisitChange
+from queue_server.domain.privacy import Audience
 from queue_server.domain.tickets import TicketStatus
 
 log = logging.getLogger(__name__)
@@ -287,14 +288,17 @@ class ServicesBase:
             "clerk": row["clerk_name"] if row["status"] != "closed" else None,
             "ticket": row["ticket_number"],
             "ticket_id": row["ticket_id"],
+            "ticket_ref": row["ticket_ref"],
             "ticket_status": row["ticket_status"],
         }
 
     @staticmethod
     def _ticket_brief(hall: Hall, ticket: Ticket) -> dict[str, Any]:
-        """What a screen may show of a ticket: never the ID digest or the appointment."""
+        """What a screen may show of a ticket: never the ID digest or the appointment. Public
+        devices get it without `id` (`domain.privacy`)."""
         return {
             "id": ticket.id,
+            "ref": ticket.ref,
             "number": ticket.number,
             "queue": ticket.queue,
             "queue_name": hall.queue_name(ticket.queue),
@@ -308,9 +312,17 @@ class ServicesBase:
             raise NotFound(f"没有编号为 {ticket_id} 的票", field="ticket_id")
         return ticket
 
+    def _ticket_answer(
+        self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket, principal: Principal | None
+    ) -> dict[str, Any]:
+        """A ticket as `principal` may see it: whole for staff, its public part for a device."""
+        view = self._ticket_view(db, hall, ticket)
+        return view if privacy.audience_of(principal) is Audience.STAFF else privacy.public_ticket_view(view)
+
     def _ticket_view(self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket) -> dict[str, Any]:
         view: dict[str, Any] = {
             "id": ticket.id,
+            "ref": ticket.ref,
             "number": ticket.number,
             "service_day": ticket.service_day,
             "queue": ticket.queue,

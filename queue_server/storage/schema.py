@@ -245,6 +245,21 @@ MIGRATIONS: Sequence[str] = (
     DELETE FROM idempotency_keys;
     CREATE INDEX idempotency_by_age ON idempotency_keys(created_at);
     """,
+    # 4: privacy. Every ticket gets a public reference, random and unique: what a citizen's
+    # QR code and every public device name it by, where the counting id would let anyone
+    # guess the next one. Tickets issued before get one here. A trigger refuses a ticket
+    # without one, and any change to one.
+    """
+    ALTER TABLE tickets ADD COLUMN ref TEXT;
+    UPDATE tickets SET ref = lower(hex(randomblob(16)));
+    CREATE UNIQUE INDEX tickets_by_ref ON tickets(ref);
+    CREATE TRIGGER tickets_ref_required BEFORE INSERT ON tickets
+        WHEN NEW.ref IS NULL OR length(NEW.ref) < 16
+        BEGIN SELECT RAISE(ABORT, 'every ticket needs a public reference of at least 16 characters'); END;
+    CREATE TRIGGER tickets_ref_fixed BEFORE UPDATE OF ref ON tickets
+        WHEN NEW.ref IS NOT OLD.ref
+        BEGIN SELECT RAISE(ABORT, 'a public reference never changes'); END;
+    """,
 )
 
 # Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),

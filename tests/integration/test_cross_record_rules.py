@@ -133,7 +133,12 @@ def test_finish_refuses_an_item_code_the_hall_does_not_have(guide: Api, login, c
 
 def test_the_device_that_made_a_change_is_in_the_log(device, manager: Api) -> None:  # type: ignore[no-untyped-def]
     ticket = device("kiosk").post("/halls/demo/tickets", {"queue": "pickup"}, status=201)
-    (issued,) = manager.get(f"/halls/demo/tickets/{ticket['id']}")["log"]
+    assert "id" not in ticket  # a kiosk knows the ticket by its public reference only
+    events = manager.get("/halls/demo/events?since=0")["events"]
+    ticket_id = next(
+        e["ticket"]["id"] for e in events if e["type"] == "ticket_issued" and e["ticket"]["ref"] == ticket["ref"]
+    )
+    (issued,) = manager.get(f"/halls/demo/tickets/{ticket_id}")["log"]
     assert issued["device_id"] is not None and issued["clerk_id"] is None and issued["reason"] == "kiosk"
 
 
