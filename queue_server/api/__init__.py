@@ -206,12 +206,14 @@ def create_blueprint() -> Blueprint:
     @bp.get("/halls/<hall>/events")
     def events(hall: str) -> Response:
         """The hall's events after `since` (the last sequence number applied), as the
-        socket's `subscribe` takes it."""
+        socket's `subscribe` gives them: shaped for the caller's audience, and of its own
+        window only for a window-bound device. `seq`: the last one looked at."""
         args = dict(request.args)
         inputs.only(args, {"since"})
         since = inputs.integer(args, "since", 0, 2**62, required=True)
-        events, complete = _services().events_since(_principal(), hall, since, current_app.config["CATCH_UP_LIMIT"])  # type: ignore[arg-type]
-        return _json({"events": [e.payload() for e in events], "complete": complete})
+        limit = current_app.config["CATCH_UP_LIMIT"]
+        events, last, complete = _services().catch_up(_principal(), hall, since, limit)  # type: ignore[arg-type]
+        return _json({"events": events, "seq": last, "complete": complete})
 
     @bp.post("/halls/<hall>/tickets")
     def issue(hall: str) -> Response:

@@ -277,8 +277,8 @@ EVENT_MEMBERS: dict[EventType, Schema] = {
     EventType.SERVICE_STARTED: _AT_WINDOW,
     EventType.SERVICE_FINISHED: {
         **_AT_WINDOW,
-        "outcome": _enum(Outcome),
-        "handling_seconds": {"type": "number", "minimum": 0},
+        "outcome": {**_enum(Outcome), "description": "Staff only"},
+        "handling_seconds": {"type": "number", "minimum": 0, "description": "Staff only"},
     },
     EventType.TICKET_TRANSFERRED: {
         **_AT_WINDOW,
@@ -302,10 +302,16 @@ EVENT_MEMBERS: dict[EventType, Schema] = {
     EventType.DAY_STARTED: {"previous_day": DAY, "expired_tickets": COUNT, "closed_windows": COUNT},
 }
 
+# Members that only staff receive (domain.privacy): present for them, absent for devices.
+STAFF_ONLY_MEMBERS = frozenset({"outcome", "handling_seconds"})
+
 EVENT: Schema = {
     "type": "object",
     "description": "One committed entry of the hall's log, as the socket sends it; the members beyond the "
-    "common five depend on `type` (docs/socket-events.md)",
+    "common five depend on `type` (docs/socket-events.md). Public devices get the public part only "
+    "(docs/privacy.md): tickets without `id`, windows without `ticket_id` and, unless the hall shows "
+    "them, without the clerk's name, no person's free-text `reason` (null instead), no `outcome` or "
+    "`handling_seconds`",
     "required": ["hall", "seq", "type", "at", "service_day"],
     "properties": {
         "hall": STRING,
@@ -319,7 +325,7 @@ EVENT: Schema = {
     "allOf": [
         {
             "if": {"properties": {"type": {"const": kind.value}}},
-            "then": {"required": list(members), "properties": members},
+            "then": {"required": [m for m in members if m not in STAFF_ONLY_MEMBERS], "properties": members},
         }
         for kind, members in EVENT_MEMBERS.items()
     ],
@@ -412,6 +418,12 @@ RESPONSES: dict[str, Schema] = {
     "EventsPage": _obj(
         {
             "events": {"type": "array", "items": ref("Event")},
+            "seq": {
+                **COUNT,
+                "description": "The last sequence number looked at (`since` if none): ask from here next. A "
+                "window screen or review pad gets its own window's events only, so it may be past the last "
+                "one listed",
+            },
             "complete": {**BOOLEAN, "description": "false: too many missed, redraw from a snapshot"},
         }
     ),

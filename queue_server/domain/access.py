@@ -89,6 +89,13 @@ class Principal:
         return isinstance(self.actor, DeviceKind)
 
 
+def bound_window(principal: Principal | None) -> int | None:
+    """The window a window screen or review pad is bound to: all of the hall it may see."""
+    if principal is not None and principal.actor in WINDOW_BOUND_DEVICES:
+        return principal.window
+    return None
+
+
 # Whoever holds the instance folder (the secret key and the database file) may do anything
 # through the command line; the server's timer acts with the same standing. Never a
 # request's principal: nothing from the network can become the operator.

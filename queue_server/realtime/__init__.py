@@ -20,7 +20,7 @@ from flask_socketio import rooms as rooms_of
 
 from queue_server import auth, inputs, storage
 from queue_server.commands import COMMANDS, Command
-from queue_server.domain import clock
+from queue_server.domain import clock, privacy
 from queue_server.domain.access import (
     WINDOW_BOUND_DEVICES,
     DeviceKind,
@@ -31,6 +31,7 @@ from queue_server.domain.access import (
 )
 from queue_server.domain.errors import DomainError
 from queue_server.domain.events import SEQUENCE_ADVANCED
+from queue_server.domain.privacy import audience_of
 from queue_server.domain.screens import SCREEN_KINDS
 from queue_server.problems import from_domain_error, problem
 from queue_server.realtime import presence, rooms, wire
@@ -85,14 +86,19 @@ class Realtime:
     def publish(self, events: Iterable[Event]) -> None:
         """Send committed events to their rooms. Call only after the transaction committed.
 
-        The scope rooms that an event does not concern (other zones, other windows) get
+        Each event goes out twice, each encoded once: whole to the staff rooms it
+        concerns, its public part (`domain.privacy`) to the public ones. The scope rooms
+        that an event does not concern (other zones, other windows) get
         `sequence_advanced` with its number instead, so that every subscriber sees an
         unbroken sequence and holds back what arrives early until the gap is filled."""
         for event in events:
             hall = self.services.cached_hall(event.hall)
             zones, windows = (hall.zone_codes, tuple(hall.windows)) if hall else ((), ())
+            show_clerk_names = hall.spec.show_clerk_names if hall else False
             payload = event.payload()
-            self.socketio.emit(event.type, payload, to=rooms.for_event(payload, zones, windows))
+            for audience in rooms.AUDIENCES:
+                shaped = privacy.event_for(payload, audience, show_clerk_names=show_clerk_names)
+                self.socketio.emit(event.type, shaped, to=rooms.for_event(payload, zones, windows, audience))
             elsewhere = rooms.not_for_event(payload, zones, windows)
             if elsewhere:
                 self.socketio.emit(SEQUENCE_ADVANCED, {"hall": event.hall, "seq": event.seq}, to=elsewhere)
@@ -202,7 +208,7 @@ class Realtime:
                     window = principal.window
                 if window != principal.window:
                     raise Forbidden(f"此设备只绑定 {principal.window} 号窗口")
-            scope = rooms.Scope(hall=hall_code, zone=zone, window=window)
+            scope = rooms.Scope(hall=hall_code, zone=zone, window=window, audience=audience_of(principal))
             if scope.window is not None:
                 hall.window(scope.window)
             if scope.zone is not None and scope.zone not in hall.zone_codes:
@@ -225,10 +231,12 @@ class Realtime:
             if screen is not None:
                 answer["screen"] = self._join_presence(screen, scope, now)
             if since is not None:
-                events, complete = self.services.events_since(principal, hall_code, since, self.catch_up_limit)
+                events, last, complete = self.services.catch_up(
+                    principal, hall_code, since, self.catch_up_limit, zone=scope.zone, window=scope.window
+                )
                 if complete:
-                    answer["events"] = [e.payload() for e in events if scope.sees(e.payload())]
-                    answer["seq"] = events[-1].seq if events else since
+                    answer["events"] = events
+                    answer["seq"] = last
                     return answer
             snapshot = self.services.snapshot(principal, hall_code, now)
             answer["snapshot"] = snapshot

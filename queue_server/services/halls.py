@@ -9,11 +9,12 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from queue_server import storage
-from queue_server.domain import announcements, clock, hall_changes, invariants
-from queue_server.domain.access import Permission, Principal, require
+from queue_server.domain import announcements, clock, hall_changes, invariants, privacy
+from queue_server.domain.access import Forbidden, Permission, Principal, bound_window, require
 from queue_server.domain.errors import HallChangeRefused, InvalidInput
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import read_hall_file
+from queue_server.domain.privacy import audience_of
 from queue_server.services.base import Event, Tx
 from queue_server.services.days import DayUseCases
 
@@ -99,7 +100,9 @@ class HallUseCases(DayUseCases):
         }
 
     def snapshot(self, principal: Principal | None, hall_code: str, now: datetime) -> dict[str, Any]:
-        """Everything a screen or console needs to draw the hall from scratch."""
+        """Everything a screen or console needs to draw the hall from scratch, as
+        `principal` may see it (`domain.privacy`): the public part for a device, and only
+        its own window for a window screen or review pad."""
         with self.store.read() as db:
             hall = self._hall_for(db, hall_code, principal, Permission.VIEW_HALL)
             hall_row = storage.halls.by_id(db, hall.id)
@@ -108,7 +111,7 @@ class HallUseCases(DayUseCases):
             window_rows = storage.windows.views(db, hall.id)
             calls = storage.tickets.current_calls(db, hall.id)
         spec = hall.spec
-        return {
+        whole = {
             "hall": {"code": spec.code, "name": spec.name, "timezone": spec.timezone, "notice": spec.notice},
             "notice": hall.notice(hall_row["notice"]),
             "service_day": hall_row["service_day"] or clock.service_day(now, spec).isoformat(),
@@ -159,6 +162,40 @@ class HallUseCases(DayUseCases):
                 for c in calls
             ],
         }
+        return privacy.snapshot_for(
+            whole, audience_of(principal), show_clerk_names=spec.show_clerk_names, window=bound_window(principal)
+        )
+
+    def catch_up(
+        self,
+        principal: Principal | None,
+        hall_code: str,
+        since: int,
+        limit: int,
+        *,
+        zone: str | None = None,
+        window: int | None = None,
+    ) -> tuple[list[dict[str, Any]], int, bool]:
+        """The hall's events after `since` as `principal` may see them: of its scope (the
+        whole hall, a zone or a window; a window-bound device's own window whatever it
+        asks), each shaped for its audience. Returns them, the sequence number of the
+        last event looked at (`since` if none), and whether they are complete
+        (`events_since`)."""
+        bound = bound_window(principal)
+        if bound is not None:
+            if zone is not None or window not in (None, bound):
+                raise Forbidden(f"此设备只绑定 {bound} 号窗口")
+            window = bound
+        events, complete = self.events_since(principal, hall_code, since, limit)
+        hall = self.cached_hall(hall_code)
+        show_clerk_names = hall.spec.show_clerk_names if hall else False
+        audience = audience_of(principal)
+        payloads = [
+            privacy.event_for(payload, audience, show_clerk_names=show_clerk_names)
+            for payload in (event.payload() for event in events)
+            if privacy.concerns(payload, zone=zone, window=window)
+        ]
+        return payloads, events[-1].seq if events else since, complete
 
     def events_since(
         self, principal: Principal | None, hall_code: str, since: int, limit: int = 500

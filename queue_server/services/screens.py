@@ -9,7 +9,7 @@ from typing import Any
 
 from queue_server import storage
 from queue_server.domain import announcements, clock, screens
-from queue_server.domain.access import DeviceKind, Permission, Principal
+from queue_server.domain.access import DeviceKind, Permission, Principal, bound_window
 from queue_server.domain.errors import InvalidInput, NotFound
 from queue_server.domain.events import EventType
 from queue_server.services.base import Event, ServicesBase
@@ -85,9 +85,12 @@ class ScreenUseCases(ServicesBase):
         with self.store.read() as db:
             hall = self._hall_for(db, hall_code, principal, Permission.VIEW_HALL)
             row = storage.halls.event(db, hall.id, seq)
-        if row is None or row["type"] not in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED):
+        data = json.loads(row["data"]) if row is not None else {}
+        bound = bound_window(principal)
+        mine = bound is None or data.get("window", {}).get("number") == bound  # a window device: its calls only
+        if row is None or row["type"] not in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED) or not mine:
             raise NotFound(f"第 {seq} 条事件不是叫号", field="seq")
-        return str(json.loads(row["data"])["speech"][language])
+        return str(data["speech"][language])
 
     @staticmethod
     def _screen_view(row: dict[str, Any]) -> dict[str, Any]:

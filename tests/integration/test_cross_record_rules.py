@@ -226,14 +226,17 @@ def test_a_manager_releases_a_window_its_clerk_left_with_a_ticket_called(
     clerk.client.delete("/api/v1/session", headers=clerk.headers)
     refused = manager.post(w("close-window", 14), status=409)
     assert refused["code"] == "window_busy" and "释放窗口" in refused["detail"]
-    watching = screen(app)
+    watching, console = screen(app), signed_in(app, "manager")
     ack(watching, "subscribe", {"hall": "demo"})
+    ack(console, "subscribe", {"hall": "demo"})
     without_reason = manager.post(w("release-window", 14), status=422)
     assert without_reason["field"] == "reason"
     released = manager.post(w("release-window", 14), {"reason": "工作人员临时离岗"})
     assert (released["status"], released["ticket"], released["clerk"]) == ("closed", None, None)
     (event,) = [m["args"][0] for m in watching.get_received() if m["name"] == "window_released"]
-    assert event["ticket"]["number"] == "E001" and event["reason"] == "工作人员临时离岗"
+    assert event["ticket"]["number"] == "E001" and event["reason"] is None  # a screen: no one's free text
+    (staff,) = [m["args"][0] for m in console.get_received() if m["name"] == "window_released"]
+    assert staff["reason"] == "工作人员临时离岗"
     assert event["window"]["status"] == "closed" and event["waiting"] == {"household": 2}
     view = manager.get(f"/halls/demo/tickets/{first['id']}")
     assert view["status"] == "waiting" and view["log"][-1]["type"] == "window_released"

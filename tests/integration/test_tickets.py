@@ -126,8 +126,7 @@ def test_priority_and_appointment_are_kept_but_never_shown_to_screens(login, dev
     assert ticket["priority"] == "senior"
     events = device("hall_screen").get("/halls/demo/events?since=0")["events"]
     issued = [e for e in events if e["type"] == "ticket_issued"]
-    assert issued[-1]["ticket"] == {
-        "id": ticket["id"],
+    assert issued[-1]["ticket"] == {  # a screen: by its reference, not its id
         "ref": ticket["ref"],
         "number": "E001",
         "queue": "household",
