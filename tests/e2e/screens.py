@@ -60,6 +60,7 @@ class ScreenPage:
     errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)  # errors and warnings the page logged
+    frames: list[str] = field(default_factory=list)  # what the page received over its websocket
 
     @classmethod
     def open(
@@ -87,6 +88,13 @@ class ScreenPage:
                 screen.console.append(f"{message.type}: {message.text}")
                 if message.type in ("error", "warning")
                 else None
+            ),
+        )
+        page.on(
+            "websocket",
+            lambda socket: socket.on(
+                "framereceived",
+                lambda payload: screen.frames.append(payload if isinstance(payload, str) else payload.decode()),
             ),
         )
         fragment = f"#token={token}" if token else ""

@@ -1,6 +1,6 @@
-"""Both screen pages run under the server's Content-Security-Policy in Chromium: they
-load, connect over the websocket, draw a call and fetch its audio without a single
-policy violation (queue_server/security.py)."""
+"""The screen pages under the server's policies, in Chromium: they run under its
+Content-Security-Policy without a single violation (queue_server/security.py), and the
+window screen shows its clerk's name only where the hall file says so (docs/privacy.md)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from collections.abc import Callable
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import issue, serve_and_finish, window_do
+from queue_server.cli import demo_hall_toml
+from tests.e2e.helpers import TIMEOUT, check, issue, serve_and_finish, window_do
 from tests.e2e.screens import BRISK_VOICE, ScreenPage, configure
-from tests.support.live import LiveServer
+from tests.support.live import HALL, LiveServer
 
 # Recorded from the first script on: every violation the browser reports to the page.
 RECORD_VIOLATIONS = """
@@ -47,3 +48,41 @@ def test_both_screens_work_under_the_policy_without_a_violation(
             page.console
         )
         assert page.errors == []
+
+
+def test_the_window_screen_shows_the_clerk_only_where_the_hall_shows_names(
+    server: LiveServer, open_screen: Callable[..., ScreenPage], sign_in: Callable[[LiveServer, str], requests.Session]
+) -> None:
+    """The demo hall shows names (亮明身份); once an administrator's hall file says
+    `show_clerk_names = false`, the screen redraws without it, and nothing it receives
+    carries the name any more."""
+    clerk, admin = sign_in(server, "clerk2"), sign_in(server, "admin")
+    window = open_screen(server, "window", server.tokens["window_screen"])
+    window_do(server, clerk, 1, "open-window")
+    expect(window.by_testid("clerk-name")).to_have_text("测试clerk2")
+    expect(window.by_testid("clerk")).to_be_visible()
+
+    hidden = demo_hall_toml(always_open=True).replace("show_clerk_names = true", "show_clerk_names = false")
+    response = admin.put(
+        server.api(f"/halls/{HALL}/config"),
+        data=hidden.encode(),
+        headers={"Content-Type": "application/toml"},
+        timeout=TIMEOUT,
+    )
+    check(response, 200)
+    expect(window.by_testid("clerk")).to_be_hidden()
+    window_do(server, clerk, 1, "pause-window", reason="去库房取材料")
+    expect(window.by_testid("state-words")).to_have_text("暂停服务")
+    window_do(server, clerk, 1, "resume-window")
+    expect(window.by_testid("state-words")).to_have_text("请稍候")
+    expect(window.by_testid("clerk")).to_be_hidden()
+    received = "".join(window.frames)
+    assert "window_paused" in received and "window_resumed" in received
+    after = received[received.index("hall_updated") :]
+    assert "测试clerk2" not in after and "去库房取材料" not in received and "ticket_id" not in received
+    window_do(server, clerk, 1, "close-window")
+    shown = demo_hall_toml(always_open=True).encode()
+    response = admin.put(
+        server.api(f"/halls/{HALL}/config"), data=shown, headers={"Content-Type": "application/toml"}, timeout=TIMEOUT
+    )
+    check(response, 200)
