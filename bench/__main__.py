@@ -6,10 +6,15 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import call_latency, cli_write, issue_rate
+from bench import call_latency, cli_write, issue_rate, login_stall
 from bench.common import stop_cleanly_on_signals, table
 
-BENCHMARKS = (("issue_rate", issue_rate), ("call_latency", call_latency), ("cli_write", cli_write))
+BENCHMARKS = (
+    ("issue_rate", issue_rate),
+    ("call_latency", call_latency),
+    ("cli_write", cli_write),
+    ("login_stall", login_stall),
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,12 @@ event minus the moment just before the call-next request was sent (both
 client x call sample, the per-call "last of N screens" latency, the call-next HTTP
 response time, and the worker's memory and CPU.
 
-    python -m bench.call_latency [--screens 200] [--calls 300] [--windows 4] [--rate 6]
+With `--servers N` (2..4), N gunicorn servers over one database with a redis-server of
+the bench's own as their message queue, as docs/deployment.md sets up several server
+processes: the screens are split evenly over the servers and window n's clerk calls
+through server n mod N, so a call reaches most screens through Redis.
+
+    python -m bench.call_latency [--screens 200] [--calls 300] [--windows 4] [--rate 6] [--servers 1]
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -42,7 +48,7 @@ from bench.common import (
     run_from_command_line,
     table,
 )
-from tests.support.live import HALL
+from tests.support.live import HALL, running_redis
 
 
 @dataclass
@@ -51,6 +57,7 @@ class Call:
     number: str
     sent: float  # time.monotonic() just before call-next was sent
     answered: float  # when its HTTP response was read
+    server: int = 0  # which of the servers it was made through
 
 
 @dataclass
@@ -81,14 +88,14 @@ def open_windows(server: BenchServer, windows: int) -> list[requests.Session]:
 
 
 def run_clerks(
-    server: BenchServer, sessions: list[requests.Session], total: int, rate: float, time_limit: float
+    servers: list[BenchServer], sessions: list[requests.Session], total: int, rate: float, time_limit: float
 ) -> Clerks:
-    """One thread per window (sessions[n-1] is window n's clerk): call-next, then
-    start-service and finish-service, until `total` calls are made. With `rate` > 0,
-    call i is due `i / rate` seconds after the start, windows taking turns (an open
-    loop: a slow server does not slow the schedule down), and its start and finish
-    halfway to call i+1. With 0, each window goes on as fast as the server answers."""
-    live = server.server
+    """One thread per window (sessions[n-1] is window n's clerk, calling through server
+    n mod len(servers)): call-next, then start-service and finish-service, until `total`
+    calls are made. With `rate` > 0, call i is due `i / rate` seconds after the start,
+    windows taking turns (an open loop: a slow server does not slow the schedule down),
+    and its start and finish halfway to call i+1. With 0, each window goes on as fast as
+    the server answers."""
     result = Clerks()
     lock = threading.Lock()
     windows = len(sessions)
@@ -96,7 +103,8 @@ def run_clerks(
     start = [0.0]
 
     def clerk(number: int, session: requests.Session) -> None:
-        base = live.api(f"/halls/{HALL}/windows/{number}")
+        through = number % len(servers)
+        base = servers[through].server.api(f"/halls/{HALL}/windows/{number}")
         mine: list[Call] = []
         failures: Counter[str] = Counter()
         ready.wait()
@@ -116,7 +124,7 @@ def run_clerks(
                 if response.status_code != 200:
                     failures[f"call-next HTTP {response.status_code}"] += 1
                     continue
-                mine.append(Call(number, response.json()["ticket"], sent, answered))
+                mine.append(Call(number, response.json()["ticket"], sent, answered, through))
                 if rate:
                     # start and finish halfway to the next call anywhere in the hall, so
                     # that their events do not ride in the same burst as this call's
@@ -209,35 +217,74 @@ def _shares(count: int, parts: int) -> list[int]:
 
 def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
     """The report, whether all went well, and the summary rows for `python -m bench`."""
-    bench = BenchServer.start(synchronous=args.synchronous, windows=args.windows, keep=args.keep, parent=args.dir)
-    screen_processes: ScreenProcesses | None = None
-    try:
-        worker = bench.worker_pid()
-        issue_tickets(bench, args.calls)
-        rss_idle = rss_mib(worker)
+    with ExitStack() as stack:
+        environment = {"QUEUE_MESSAGE_QUEUE": stack.enter_context(running_redis())} if args.servers > 1 else {}
+        return _run(args, environment)
 
-        screen_processes = ScreenProcesses(
-            bench.server.url, bench.server.tokens["hall_screen"], args.screens, args.processes, args.time_limit * 3
-        )
-        ready = screen_processes.wait_ready(args.time_limit)
+
+def _run(args: argparse.Namespace, environment: dict[str, str]) -> tuple[str, bool, list[list[object]]]:
+    bench = BenchServer.start(
+        synchronous=args.synchronous, windows=args.windows, keep=args.keep, parent=args.dir, environment=environment
+    )
+    servers = [bench]
+    screen_processes: list[ScreenProcesses] = []
+    try:
+        for _ in range(args.servers - 1):
+            servers.append(BenchServer.start_beside(bench, environment, args.dir))
+        workers = [server.worker_pid() for server in servers]
+        issue_tickets(bench, args.calls)
+        rss_idle = [rss_mib(worker) for worker in workers]
+
+        for server, share in zip(servers, _shares(args.screens, len(servers)), strict=True):
+            screen_processes.append(
+                ScreenProcesses(
+                    server.server.url, bench.server.tokens["hall_screen"], share, args.processes, args.time_limit * 3
+                )
+            )
+        readies = [processes.wait_ready(args.time_limit) for processes in screen_processes]
+        ready = {
+            "connected": sum(r["connected"] for r in readies),
+            "failed": sum(r["failed"] for r in readies),
+            "errors": [e for r in readies for e in r["errors"]],
+            "connect_s": max(r["connect_s"] for r in readies),
+        }
         if ready["connected"] == 0:
             raise RuntimeError(f"no screen could connect: {ready['errors']}")
-        rss_connected = rss_mib(worker)
+        rss_connected = [rss_mib(worker) for worker in workers]
 
         sessions = open_windows(bench, args.windows)
-        worker_before, screens_before = cpu_seconds(worker), screen_processes.cpu_seconds()
-        clerks = run_clerks(bench, sessions, args.calls, args.rate, args.time_limit)
-        worker_cpu = cpu_seconds(worker) - worker_before
-        screens_cpu = screen_processes.cpu_seconds() - screens_before
+        workers_before = [cpu_seconds(worker) for worker in workers]
+        screens_before = sum(processes.cpu_seconds() for processes in screen_processes)
+        clerks = run_clerks(servers, sessions, args.calls, args.rate, args.time_limit)
+        workers_cpu = [cpu_seconds(worker) - before for worker, before in zip(workers, workers_before, strict=True)]
+        screens_cpu = sum(processes.cpu_seconds() for processes in screen_processes) - screens_before
         for session in sessions:
             session.close()
-        rss_after = rss_mib(worker)
-        arrivals, stats = screen_processes.collect([c.number for c in clerks.calls], args.drain)
+        rss_after = [rss_mib(worker) for worker in workers]
+        collected = [processes.collect([c.number for c in clerks.calls], args.drain) for processes in screen_processes]
     finally:
-        if screen_processes is not None:
-            screen_processes.close()
-        problems = bench.stop()
-    shutdown_noise = bench.socket_shutdown_errors()
+        for processes in screen_processes:
+            processes.close()
+        problems = [problem for server in reversed(servers) for problem in server.stop()]
+    shutdown_noise = sum(server.socket_shutdown_errors() for server in servers)
+    arrivals_on = [arrivals for arrivals, _ in collected]  # per server: ticket number -> arrival times
+    arrivals: dict[str, list[float]] = {}
+    stats: dict[str, Any] = {"disconnects": Counter(), "other_events": Counter()}
+    for server_arrivals, server_stats in collected:
+        for number, moments in server_arrivals.items():
+            arrivals.setdefault(number, []).extend(moments)
+        stats["disconnects"].update(server_stats["disconnects"])
+        stats["other_events"].update(server_stats["other_events"])
+    same_server = [t - call.sent for call in clerks.calls for t in arrivals_on[call.server].get(call.number, [])]
+    other_server = [
+        t - call.sent
+        for call in clerks.calls
+        for index, on in enumerate(arrivals_on)
+        if index != call.server
+        for t in on.get(call.number, [])
+    ]
+    rss_idle_total, rss_connected_total, rss_after_total = sum(rss_idle), sum(rss_connected), sum(rss_after)
+    worker_cpu = sum(workers_cpu)
 
     connected = ready["connected"]
     samples: list[float] = []
@@ -265,9 +312,17 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         ]
 
     pace = f"calls due at {args.rate:g}/s" if args.rate else "calling as fast as the server answers"
+    setup = (
+        f"one gunicorn eventlet worker (synchronous={args.synchronous})"
+        if args.servers == 1
+        else f"{args.servers} gunicorn servers, one eventlet worker each (synchronous={args.synchronous}), on one"
+        " database with a redis-server as their message queue; screens split evenly over them, window n's clerk"
+        " calling through server n mod N;"
+    )
+    children = args.processes * args.servers
     out = [
-        f"call_latency: one gunicorn eventlet worker (synchronous={args.synchronous}); {connected} hall screens"
-        f" (python-socketio AsyncClient over aiohttp websockets) in {args.processes} child process(es);",
+        f"call_latency: {setup} {connected} hall screens"
+        f" (python-socketio AsyncClient over aiohttp websockets) in {children} child process(es);",
         f"{args.windows} clerks, one thread per window, {pace}; each call followed by start-service and finish-service",
         f"{len(clerks.calls)} calls in {wall:.1f} s ({len(clerks.calls) / wall:.1f} calls/s);"
         f" screens connected and subscribed in {ready['connect_s']:.1f} s",
@@ -278,17 +333,30 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
                 figures("to each screen (every screen x call)", samples),
                 figures("to the first screen, per call", first),
                 figures(f"to the last of {connected} screens, per call", last),
+                *(
+                    [
+                        figures("to screens on the server it was made on", same_server),
+                        figures("to screens on another server (through Redis)", other_server),
+                    ]
+                    if args.servers > 1
+                    else []
+                ),
                 figures("to its own HTTP response", http),
             ],
         ),
         "",
         table(
-            ["worker", "value"],
+            ["worker" if args.servers == 1 else f"the {args.servers} workers (summed)", "value"],
             [
-                ["RSS idle MiB (tickets issued, no screens)", f"{rss_idle:.1f}"],
-                [f"RSS with {connected} screens connected MiB", f"{rss_connected:.1f}"],
-                ["RSS after the calls MiB", f"{rss_after:.1f}"],
+                ["RSS idle MiB (tickets issued, no screens)", f"{rss_idle_total:.1f}"],
+                [f"RSS with {connected} screens connected MiB", f"{rss_connected_total:.1f}"],
+                ["RSS after the calls MiB", f"{rss_after_total:.1f}"],
                 ["CPU during the calls (100% = one core)", f"{100 * worker_cpu / wall:.0f}%" if wall else "-"],
+                *(
+                    [["  each worker's CPU", ", ".join(f"{100 * cpu / wall:.0f}%" for cpu in workers_cpu)]]
+                    if args.servers > 1 and wall
+                    else []
+                ),
                 ["screens processes' CPU during the calls", f"{100 * screens_cpu / wall:.0f}%" if wall else "-"],
                 ["server log error lines", len(problems)],
             ],
@@ -305,10 +373,10 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         notes.append(f"stopped by the {args.time_limit:.0f} s limit before {args.calls} calls")
     if stats["disconnects"]:
         notes.append(f"screens lost their connection during the run (reason: count): {dict(stats['disconnects'])}")
-    if wall and screens_cpu / wall > 0.8 * args.processes:
+    if wall and screens_cpu / wall > 0.8 * children:
         notes.append("the screens processes were near full cores: latencies include their own backlog")
     if problems:
-        notes.append(f"{bench.instance}/server.log has {len(problems)} error lines, first: {problems[:3]}")
+        notes.append(f"the server logs have {len(problems)} error lines, first: {problems[:3]}")
     if shutdown_noise:
         notes.append(
             f"server.log: {shutdown_noise} x 'socket shutdown error: [Errno 9] Bad file descriptor'"
@@ -326,7 +394,7 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         [f"call -> each of {connected} screens", _p50_p99(samples)],
         [f"call -> last of {connected} screens", _p50_p99(last)],
         ["call-next HTTP response", _p50_p99(http)],
-        [f"worker RSS, {connected} screens", f"{rss_connected:.0f} MiB (idle {rss_idle:.0f} MiB)"],
+        [f"worker RSS, {connected} screens", f"{rss_connected_total:.0f} MiB (idle {rss_idle_total:.0f} MiB)"],
     ]
     return "\n".join(out), ok, [[name, "", value] for name, value in headline]
 
@@ -348,7 +416,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="calls per second across the hall, windows taking turns; 0: as fast as possible (default 6)",
     )
     parser.add_argument(
-        "--processes", type=int, default=1, help="child processes the screens are split over (default 1)"
+        "--processes", type=int, default=1, help="child processes the screens are split over, per server (default 1)"
+    )
+    parser.add_argument(
+        "--servers", type=int, default=1, help="server processes on one database, with Redis between them (default 1)"
     )
     parser.add_argument("--synchronous", default="FULL", choices=("FULL", "NORMAL", "EXTRA"))
     parser.add_argument(
@@ -362,6 +433,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--screens must be between 1 and 1000")
     if not 1 <= args.processes <= 8 or args.processes > args.screens:
         parser.error("--processes must be between 1 and 8, and at most --screens")
+    if not 1 <= args.servers <= 4 or args.servers > args.screens:
+        parser.error("--servers must be between 1 and 4, and at most --screens")
     if not 1 <= args.windows <= 20:
         parser.error("--windows must be between 1 and 20")
     if not 1 <= args.calls <= 999 * len(QUEUES):

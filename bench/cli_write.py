@@ -6,7 +6,8 @@ For each way of waiting for the lock asked for (`python`, the server's way: `BEG
 retried with a green `time.sleep`; `sqlite`, the old way for contrast: SQLite's busy
 handler sleeps inside C, setting SQLITE_BUSY_HANDLER) a fresh live server (one eventlet
 worker, synchronous=FULL) over the bench hall, a second server process on the same
-database file (idle until its phase), and, all at once:
+database file (idle until its phase; both servers share a redis-server of the bench's
+own as their message queue, as several servers on one database must), and, all at once:
 
 - clerks (clerk1..clerk3 at windows 1..3, keep-alive connections, one thread each)
   calling next, starting and finishing in a loop, timing every request;
@@ -49,7 +50,6 @@ from bench import probes
 from bench.call_latency import ScreenProcesses, open_windows
 from bench.common import (
     QUEUES,
-    START_TIMEOUT,
     BenchServer,
     bench_hall_toml,
     cpu_seconds,
@@ -61,8 +61,7 @@ from bench.common import (
 )
 from bench.issue_rate import Call, Phase, run_phase
 from bench.probes import ACTIONS, Child, Clerks, Request, run_queue_seconds
-from queue_server import config
-from tests.support.live import HALL, LiveServer
+from tests.support.live import HALL, running_redis
 
 LOCK_WAITS = {
     "python": ("lock waits in Python (time.sleep yields)", {}),
@@ -132,22 +131,6 @@ def _issue_call(session: requests.Session) -> Call:
     return Call("POST", f"/api/v1/halls/{HALL}/tickets", 201, _signed_in(session), body)
 
 
-def start_second_server(first: BenchServer, environment: dict[str, str], args: argparse.Namespace) -> BenchServer:
-    """Another gunicorn, with an instance folder of its own whose config.toml points at
-    the first server's database file."""
-    instance = Path(tempfile.mkdtemp(prefix="hall-queue-bench-second-", dir=args.dir))
-    config.ensure_secret(instance)
-    database = first.instance / "hall-queue.sqlite3"
-    (instance / "config.toml").write_text(f"DATABASE = {json.dumps(str(database))}\n")
-    second = BenchServer(LiveServer(instance, environment=environment), instance, args.keep)
-    try:
-        second.server.start(timeout=START_TIMEOUT)
-    except BaseException:
-        second.stop()
-        raise
-    return second
-
-
 def run_command(
     instance: Path, command: list[str], environment: dict[str, str], worker: int
 ) -> tuple[float, float, list[tuple[float, float, float, float]]]:
@@ -171,7 +154,13 @@ def run_command(
 
 
 def run_mode(mode: str, args: argparse.Namespace) -> Run:
-    environment = LOCK_WAITS[mode][1]
+    # the two servers share a redis-server of the bench's own: a second server without
+    # a message queue is refused on a database another server serves
+    with running_redis() as redis_url:
+        return _run_mode(mode, args, {**LOCK_WAITS[mode][1], "QUEUE_MESSAGE_QUEUE": redis_url})
+
+
+def _run_mode(mode: str, args: argparse.Namespace, environment: dict[str, str]) -> Run:
     bench = BenchServer.start(
         synchronous="FULL", windows=args.clerks, keep=args.keep, parent=args.dir, environment=environment
     )
@@ -181,7 +170,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> Run:
     clerks: Clerks | None = None
     try:
         live, worker = bench.server, bench.worker_pid()
-        second = start_second_server(bench, environment, args)
+        second = BenchServer.start_beside(bench, environment, args.dir)
         with live.session("guide") as guide:
             issued = run_phase("issue", live.port, _issue_call(guide), args.tickets, 4, 120, worker)
         if issued.failures or issued.timed_out:

@@ -9,6 +9,7 @@ issues at any hour. Only 127.0.0.1 is ever contacted.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -124,6 +125,25 @@ class BenchServer:
             bench.stop()  # the server runs in a session of its own: it would outlive us
             raise
         return bench
+
+    @classmethod
+    def start_beside(cls, first: BenchServer, environment: dict[str, str], parent: str | None = None) -> BenchServer:
+        """Another gunicorn on the first one's database: an instance folder of its own
+        whose config.toml points `DATABASE` at the first one's file, with the first one's
+        secret key (a session signed in on one server is good on the other). Beside a
+        server without a message queue it is refused: give both the same one."""
+        instance = Path(tempfile.mkdtemp(prefix="hall-queue-bench-beside-", dir=parent))
+        shutil.copy2(first.instance / "secret_key", instance / "secret_key")
+        database = first.instance / "hall-queue.sqlite3"
+        (instance / "config.toml").write_text(f"DATABASE = {json.dumps(str(database))}\n")
+        server = LiveServer(instance, environment=dict(environment), tokens=first.server.tokens)
+        beside = cls(server, instance, first.keep)
+        try:
+            server.start(timeout=START_TIMEOUT)
+        except BaseException:
+            beside.stop()
+            raise
+        return beside
 
     def worker_pid(self) -> int:
         """The gunicorn worker: the only child of the master process."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from pathlib import Path
@@ -9,13 +10,17 @@ from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import signage
 from queue_server import config, storage
+from queue_server.accounts import Accounts
 from queue_server.api import Identifier, create_blueprint, register_error_handlers
 from queue_server.domain import clock
 from queue_server.jobs import Jobs
+from queue_server.passwords import Passwords
 from queue_server.realtime import Realtime, wire
+from queue_server.realtime.presence import Presence, PresenceStore
 from queue_server.security import SecurityHeaders
 from queue_server.services import Services
 from queue_server.speech import SpeechRenderer
@@ -37,12 +42,31 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         busy_timeout=app.config["BUSY_TIMEOUT"],
         sqlite_busy_handler=app.config["SQLITE_BUSY_HANDLER"],
     )
+    if app.config["PUBLISHES"]:  # a server process; the command line works alongside any
+        try:
+            store.claim_server(shared=app.config["MESSAGE_QUEUE"] is not None, wait=app.config["SERVER_LOCK_WAIT"])
+        except storage.DatabaseInUse as error:
+            raise config.ConfigError(str(error)) from None
     store.migrate()
     services = Services(
         store,
         config.id_secret(app.config),
         publishes=app.config["PUBLISHES"],
         idempotency_days=app.config["IDEMPOTENCY_DAYS"],
+    )
+    passwords = Passwords(
+        app.config["ASYNC_MODE"],
+        threads=app.config["PASSWORD_HASH_THREADS"],
+        on_hub=app.config["PASSWORD_HASHING_ON_HUB"],
+    )
+    by_username, by_address = config.login_policies(app.config)
+    accounts = Accounts(
+        store,
+        passwords,
+        by_username=by_username,
+        by_address=by_address,
+        sessions=config.session_policy(app.config),
+        refusal_delay=app.config["LOGIN_REFUSAL_DELAY"],
     )
     socketio = SocketIO(
         app,
@@ -62,22 +86,31 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         socketio,
         store,
         services,
+        accounts,
         app.config["CATCH_UP_LIMIT"],
         now,
         speech.available,
         recheck_seconds=app.config["CREDENTIAL_RECHECK_SECONDS"],
+        presence_store=presence_store(app.config),
     )
-    jobs = Jobs(socketio, services, realtime, now, app.config["JOB_INTERVAL"])
+    if realtime.presence.beat_seconds is not None:  # shared presence: leave it at once on the way out
+        atexit.register(realtime.close)
+    jobs = Jobs(socketio, services, accounts, realtime, now, app.config["JOB_INTERVAL"])
     if app.config["BACKGROUND_JOBS"]:
         jobs.start()
     app.extensions["hall_queue"] = {
         "store": store,
         "services": services,
+        "accounts": accounts,
         "realtime": realtime,
         "jobs": jobs,
         "speech": speech,
         "now": now,
     }
+    if app.config["PROXY_HOPS"]:
+        # the client's address (for throttling sign-ins) and scheme, as the proxies in front saw them
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.url_map.converters["uint"] = Identifier
     app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")
@@ -86,6 +119,19 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     log.info("hall-queue ready: database %s, async mode %s", app.config["DATABASE"], app.config["ASYNC_MODE"])
     return app
+
+
+def presence_store(settings: Any) -> PresenceStore:
+    """Where presence and the announcers live, from the setting, never by probing: the
+    Redis of MESSAGE_QUEUE for a server process among several, else this process."""
+    if settings["MESSAGE_QUEUE"] is None or not settings["PUBLISHES"]:
+        return Presence()
+    from queue_server.realtime.redis_presence import RedisPresence, RedisUnreachable
+
+    try:
+        return RedisPresence(settings["MESSAGE_QUEUE"], ttl=settings["PRESENCE_TTL"])
+    except RedisUnreachable as error:
+        raise config.ConfigError(f"MESSAGE_QUEUE: {error}; start Redis first, or unset MESSAGE_QUEUE") from None
 
 
 def resolve_instance_path(explicit: str | None = None) -> Path:

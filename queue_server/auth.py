@@ -1,8 +1,9 @@
-"""Credentials: password hashes, browser sessions with CSRF tokens, device tokens.
+"""Credentials: users and their principals, CSRF tokens, device tokens.
 
-People sign in with a password and get a session cookie plus a CSRF token that every
-state-changing request must echo in `X-CSRF-Token`. Devices (screens, kiosks, printers,
-review pads) carry a bearer token made by an administrator; only its SHA-256 is stored.
+People sign in with a password (`accounts.Accounts.sign_in`) and get a session cookie
+plus a CSRF token that every state-changing request must echo in `X-CSRF-Token`.
+Devices (screens, kiosks, printers, review pads) carry a bearer token made by an
+administrator; only its SHA-256 is stored, as for session tokens.
 """
 
 from __future__ import annotations
@@ -13,35 +14,13 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from werkzeug.security import check_password_hash, generate_password_hash
-
 from queue_server import storage
 from queue_server.domain import clock
 from queue_server.domain.access import WINDOW_BOUND_DEVICES, DeviceKind, Principal, Role
 from queue_server.domain.errors import Conflict, InvalidInput, NotFound
+from queue_server.passwords import Passwords
 
 DEVICE_TOKEN_PREFIX = "hqd_"
-MIN_PASSWORD_LENGTH = 8
-# A real hash to compare against when the user does not exist, so that a wrong
-# username costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
-
-
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"密码至少 {MIN_PASSWORD_LENGTH} 位", field="password")
-    return generate_password_hash(password)
-
-
-def authenticate(store: storage.Storage, username: str, password: str) -> Principal | None:
-    with store.read() as db:
-        user = storage.people.user_by_username(db, username)
-    if user is None or not user["active"]:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(user["password_hash"], password):
-        return None
-    return user_principal(user)
 
 
 def user_principal(user: dict[str, Any]) -> Principal:
@@ -49,8 +28,18 @@ def user_principal(user: dict[str, Any]) -> Principal:
 
 
 def principal_for_user_id(store: storage.Storage, user_id: int) -> Principal | None:
+    """The principal of an active user, with no password: for the operator's own tools."""
     with store.read() as db:
         user = storage.people.user_by_id(db, user_id)
+    if user is None or not user["active"]:
+        return None
+    return user_principal(user)
+
+
+def principal_for_username(store: storage.Storage, username: str) -> Principal | None:
+    """As `principal_for_user_id`, by user name."""
+    with store.read() as db:
+        user = storage.people.user_by_username(db, username)
     if user is None or not user["active"]:
         return None
     return user_principal(user)
@@ -66,10 +55,13 @@ def create_user(
     hall_code: str | None,
     staff_number: str | None,
     now: datetime,
+    passwords: Passwords | None = None,
 ) -> int:
+    """A new user; `passwords` hashes the password (default: a plain call, as the command
+    line and the tests' set-up need)."""
     if role is not Role.ADMIN and hall_code is None:
         raise InvalidInput("除管理员外，每个账号都要属于一个大厅（--hall）", field="hall")
-    password_hash = hash_password(password)
+    password_hash = (passwords or Passwords()).hash(password)
     with store.write() as db:
         if storage.people.user_by_username(db, username) is not None:
             raise Conflict(f"用户名 {username!r} 已存在", field="username")
@@ -115,9 +107,12 @@ def create_device(
 
 
 def revoke_device(store: storage.Storage, device_id: int, now: datetime) -> None:
+    """End a device's token; a running server closes its open links within a round of
+    its timer (`jobs.Jobs.close_revoked_links`)."""
     with store.write() as db:
         if not storage.people.revoke_device(db, device_id, clock.iso(now)):
             raise NotFound(f"没有未吊销的设备 {device_id}", field="device")
+        storage.sessions.credentials_changed(db)
 
 
 def device_principal(store: storage.Storage, token: str) -> Principal | None:

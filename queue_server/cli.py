@@ -14,6 +14,7 @@ import click
 from flask import Flask
 
 from queue_server import auth, config, storage
+from queue_server.accounts import Accounts
 from queue_server.app import create_app, resolve_instance_path
 from queue_server.domain import clock
 from queue_server.domain.access import OPERATOR, DeviceKind, Role
@@ -83,6 +84,10 @@ class Context:
     @property
     def services(self) -> Services:
         return self.app.extensions["hall_queue"]["services"]  # type: ignore[no-any-return]
+
+    @property
+    def accounts(self) -> Accounts:
+        return self.app.extensions["hall_queue"]["accounts"]  # type: ignore[no-any-return]
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -184,11 +189,82 @@ def user_create(
 @user.command("list")
 @pass_context
 def user_list(ctx: Context) -> None:
-    with ctx.store.read() as db:
-        for row in storage.people.list_users(db):
-            click.echo(
-                f"{row['id']:>4}  {row['username']:<16} {row['role']:<8} hall={row['hall_id']}  {row['display_name']}"
-            )
+    """Every user, with whether it is disabled or locked."""
+    for row in ctx.accounts.users(OPERATOR, clock.utc_now()):
+        state = "" if row["active"] else "  (disabled)"
+        if row["locked_until"]:
+            state += f"  (locked until {row['locked_until']})"
+        click.echo(
+            f"{row['id']:>4}  {row['username']:<16} {row['role']:<8} hall={row['hall'] or '*'}"
+            f"  {row['display_name']}{state}"
+        )
+
+
+# A running server learns of these within a round of its timer (JOB_INTERVAL, 0.5 s):
+# the sessions they end are refused at the next request and their open sockets closed.
+
+
+@user.command("disable")
+@click.argument("username")
+@pass_context
+def user_disable(ctx: Context, username: str) -> None:
+    """Disable a user: it can no longer sign in, and every session of it ends at once."""
+    try:
+        _, ended = ctx.accounts.disable(OPERATOR, username, clock.utc_now())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"user {username} disabled; {len(ended)} session(s) ended")
+
+
+@user.command("enable")
+@click.argument("username")
+@pass_context
+def user_enable(ctx: Context, username: str) -> None:
+    """Let a disabled user sign in again."""
+    try:
+        ctx.accounts.enable(OPERATOR, username, clock.utc_now())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"user {username} enabled")
+
+
+@user.command("set-password")
+@click.argument("username")
+@click.password_option(help="At least 8 characters; prompted for when not given")
+@pass_context
+def user_set_password(ctx: Context, username: str, password: str) -> None:
+    """Set a user's password (prompted for); every session of the user ends at once."""
+    try:
+        _, ended = ctx.accounts.set_password(OPERATOR, username, password, clock.utc_now())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"password of {username} set; {len(ended)} session(s) ended")
+
+
+@user.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--hall", "hall_code", default=None, help="Hall code, for a user that has none (or to move it)")
+@pass_context
+def user_set_role(ctx: Context, username: str, role: str, hall_code: str | None) -> None:
+    """Change a user's role; every session of the user ends at once and it signs in again."""
+    try:
+        user, ended = ctx.accounts.set_role(OPERATOR, username, Role(role), hall_code, clock.utc_now())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"user {username} is now {user['role']} (hall {user['hall'] or '*'}); {len(ended)} session(s) ended")
+
+
+@user.command("unlock")
+@click.argument("username")
+@pass_context
+def user_unlock(ctx: Context, username: str) -> None:
+    """Lift the lock that failed sign-ins put on a user name, and forget them."""
+    try:
+        _, forgot = ctx.accounts.unlock(OPERATOR, username, clock.utc_now())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"user {username} unlocked" if forgot else f"user {username} had no failed sign-ins to forget")
 
 
 @main.group()
@@ -379,6 +455,8 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         ]
     click.echo("\n".join(lines) + "\n")
     if not no_serve:
+        # the demo is plain http://: a Secure cookie would never come back from the browser
+        os.environ.setdefault("QUEUE_SESSION_COOKIE_SECURE", "false")
         _exec_gunicorn(host, port)
 
 

@@ -8,10 +8,14 @@ import hashlib
 import hmac
 import secrets
 import tomllib
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+from queue_server.domain import logins
 
 ASYNC_MODES = ("eventlet", "threading", "gevent")
 
@@ -21,11 +25,35 @@ DEFAULTS: dict[str, Any] = {
     "ASYNC_MODE": "threading",
     "DATABASE": None,  # default: <instance>/hall-queue.sqlite3
     "DB_SYNCHRONOUS": "FULL",  # FULL: an acknowledged ticket survives power loss too
-    "MESSAGE_QUEUE": None,  # e.g. redis://127.0.0.1:6379/0 for several worker processes
+    # redis://127.0.0.1:6379/0 for several server processes on one database: Redis carries
+    # their events, and holds which screens are online and which one speaks per zone
+    "MESSAGE_QUEUE": None,
+    "PRESENCE_TTL": 4.0,  # with MESSAGE_QUEUE: seconds a server process counts as alive after its last heartbeat
+    "SERVER_LOCK_WAIT": 10.0,  # seconds a starting server waits for another to leave the database, then refuses
     "MAX_CONTENT_LENGTH": 256 * 1024,  # hall files are the largest bodies we take
     "CATCH_UP_LIMIT": 500,  # a client further behind than this redraws from a snapshot
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # browsers send the session cookie over HTTPS only; a plain-HTTP intranet sets false
+    # (QUEUE_SESSION_COOKIE_SECURE=false). `queue-server demo` and the tests set it off.
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_IDLE_MINUTES": 480,  # a staff session unused this long ends
+    "SESSION_MAX_HOURS": 12,  # and none lasts longer than this from sign-in
+    "SESSION_TOUCH_SECONDS": 60,  # a session's last use is written at most this often
+    # failed sign-ins (queue_server/accounts.py): per user name ...
+    "LOGIN_FREE_ATTEMPTS": 5,  # failures before the next attempt must wait
+    "LOGIN_FIRST_DELAY": 1,  # seconds of the first wait; each further failure doubles it ...
+    "LOGIN_MAX_DELAY": 60,  # ... up to this
+    "LOGIN_LOCK_AFTER": 10,  # failures that lock the user name (0: never)
+    "LOGIN_LOCK_MINUTES": 15,  # until an administrator unlocks it, or this passes
+    "LOGIN_FORGET_MINUTES": 15,  # failures older than this no longer count
+    # ... and per client address, more lenient: a hall's counters may share one address
+    "LOGIN_ADDRESS_FREE_ATTEMPTS": 20,
+    "LOGIN_REFUSAL_DELAY": 1,  # seconds a refused (429) attempt is held before the answer; 0: none
+    "PROXY_HOPS": 0,  # reverse proxies in front whose X-Forwarded-For / -Proto are trusted
+    "PASSWORD_HASH_THREADS": None,  # hashes at once, each in an OS thread; default: CPUs less one
+    # bench only (bench/login_stall.py): hash on the event loop, the old way, for contrast
+    "PASSWORD_HASHING_ON_HUB": False,
     "PING_INTERVAL": 10,  # seconds: how soon a dead screen link is noticed
     "PING_TIMEOUT": 10,
     "CREDENTIAL_RECHECK_SECONDS": 30,  # a revoked token's open link closes within this
@@ -59,6 +87,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_secret(Path(app.instance_path))
     _check(app.config)
+    # the cookie's signature lapses with the longest a session may last; the session
+    # record on the server decides before that (accounts.py)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_MAX_HOURS"])
 
 
 def read_secret(instance: Path) -> str:
@@ -93,9 +124,68 @@ def _check(config: Any) -> None:
     for key in ("MAX_CONTENT_LENGTH", "CATCH_UP_LIMIT", "PING_INTERVAL", "PING_TIMEOUT", "IDEMPOTENCY_DAYS"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive whole number, not {config[key]!r}")
-    for key in ("BUSY_TIMEOUT", "JOB_INTERVAL"):
+    queue = config["MESSAGE_QUEUE"]
+    if queue is not None and (not isinstance(queue, str) or not queue.startswith(("redis://", "rediss://"))):
+        raise ConfigError(
+            f"MESSAGE_QUEUE must be a redis:// or rediss:// URL (Redis carries the events and the screens'"
+            f" presence between server processes), or unset for one server process, not {queue!r}"
+        )
+    for key in ("BUSY_TIMEOUT", "JOB_INTERVAL", "PRESENCE_TTL"):
         if not isinstance(config[key], (int, float)) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive number of seconds, not {config[key]!r}")
-    for key in ("PUBLISHES", "BACKGROUND_JOBS", "SQLITE_BUSY_HANDLER"):
+    wait = config["SERVER_LOCK_WAIT"]
+    if not isinstance(wait, (int, float)) or isinstance(wait, bool) or wait < 0:
+        raise ConfigError(f"SERVER_LOCK_WAIT must be a number of seconds, 0 or more, not {wait!r}")
+    for key in ("LOGIN_FREE_ATTEMPTS", "LOGIN_ADDRESS_FREE_ATTEMPTS", "LOGIN_LOCK_AFTER", "PROXY_HOPS"):
+        if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
+            raise ConfigError(f"{key} must be a whole number, 0 or more, not {config[key]!r}")
+    delay = config["LOGIN_REFUSAL_DELAY"]
+    if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= 10:
+        raise ConfigError(f"LOGIN_REFUSAL_DELAY must be between 0 and 10 seconds, not {delay!r}")
+    for key in (
+        "SESSION_IDLE_MINUTES",
+        "SESSION_MAX_HOURS",
+        "SESSION_TOUCH_SECONDS",
+        "LOGIN_FIRST_DELAY",
+        "LOGIN_MAX_DELAY",
+        "LOGIN_LOCK_MINUTES",
+        "LOGIN_FORGET_MINUTES",
+    ):
+        if not isinstance(config[key], (int, float)) or isinstance(config[key], bool) or config[key] <= 0:
+            raise ConfigError(f"{key} must be a positive number, not {config[key]!r}")
+    if config["LOGIN_MAX_DELAY"] < config["LOGIN_FIRST_DELAY"]:
+        raise ConfigError("LOGIN_MAX_DELAY must be at least LOGIN_FIRST_DELAY")
+    if config["LOGIN_FORGET_MINUTES"] * 60 < config["LOGIN_MAX_DELAY"]:
+        raise ConfigError("LOGIN_FORGET_MINUTES must be longer than LOGIN_MAX_DELAY, or failures are forgotten")
+    if config["SESSION_TOUCH_SECONDS"] >= config["SESSION_IDLE_MINUTES"] * 60:
+        raise ConfigError("SESSION_TOUCH_SECONDS must be shorter than SESSION_IDLE_MINUTES")
+    threads = config["PASSWORD_HASH_THREADS"]
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads <= 0):
+        raise ConfigError(f"PASSWORD_HASH_THREADS must be a positive whole number, not {threads!r}")
+    flags = ("PUBLISHES", "BACKGROUND_JOBS", "SQLITE_BUSY_HANDLER", "SESSION_COOKIE_SECURE", "PASSWORD_HASHING_ON_HUB")
+    for key in flags:
         if not isinstance(config[key], bool):
             raise ConfigError(f"{key} must be true or false, not {config[key]!r}")
+
+
+def login_policies(config: Any) -> tuple[logins.ThrottlePolicy, logins.ThrottlePolicy]:
+    """How failed sign-ins are throttled: per user name, and per client address (which
+    waits the same but later, and is never locked: many counters may share an address)."""
+    by_username = logins.ThrottlePolicy(
+        free_attempts=config["LOGIN_FREE_ATTEMPTS"],
+        first_delay=config["LOGIN_FIRST_DELAY"],
+        max_delay=config["LOGIN_MAX_DELAY"],
+        lock_after=config["LOGIN_LOCK_AFTER"],
+        lock_seconds=config["LOGIN_LOCK_MINUTES"] * 60,
+        forget_seconds=config["LOGIN_FORGET_MINUTES"] * 60,
+    )
+    by_address = replace(by_username, free_attempts=config["LOGIN_ADDRESS_FREE_ATTEMPTS"], lock_after=0)
+    return by_username, by_address
+
+
+def session_policy(config: Any) -> logins.SessionPolicy:
+    return logins.SessionPolicy(
+        idle_seconds=config["SESSION_IDLE_MINUTES"] * 60,
+        max_seconds=config["SESSION_MAX_HOURS"] * 3600,
+        touch_seconds=config["SESSION_TOUCH_SECONDS"],
+    )

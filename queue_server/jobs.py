@@ -1,10 +1,14 @@
-"""The server's own timer: closing service days at their rollover, and sending on the
-events that another process (the command line) wrote to the log.
+"""The server's own timer: closing service days at their rollover, sending on the
+events that another process (the command line) wrote to the log, and closing the open
+links whose session or device token another process ended.
 
-Every server process runs it. Both jobs are safe to run in several processes at once:
-a day is closed inside a write transaction that first looks whether it still needs
+Every server process runs it. The first two jobs are safe to run in several processes at
+once: a day is closed inside a write transaction that first looks whether it still needs
 closing, and relayed events are claimed inside one, so each goes out exactly once (to
-every worker's clients, through the message queue when one is configured).
+every worker's clients, through the message queue when one is configured). The third
+is every process's own: each round reads the credential-change counter (one row) and,
+when it moved since the last round, re-checks the credential of each link this process
+holds (`Realtime.close_revoked_links`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import datetime
 
 from flask_socketio import SocketIO
 
+from queue_server.accounts import Accounts
 from queue_server.realtime import Realtime
 from queue_server.services import Event, Services
 
@@ -26,12 +31,15 @@ class Jobs:
         self,
         socketio: SocketIO,
         services: Services,
+        accounts: Accounts,
         realtime: Realtime,
         now: Callable[[], datetime],
         interval: float,
     ) -> None:
         self.socketio = socketio
         self.services = services
+        self.accounts = accounts
+        self._credential_serial: int | None = None  # as last seen; None: not read yet
         self.realtime = realtime
         self.now = now
         self.interval = interval
@@ -51,9 +59,20 @@ class Jobs:
             self.socketio.sleep(self.interval)
 
     def tick(self) -> list[Event]:
-        """One round: close ended service days, relay other processes' events, publish."""
+        """One round: close ended service days, relay other processes' events, publish;
+        close the links whose credential was ended since the last round."""
         events = self.services.roll_days(self.now())
         events += self.services.take_relayed_events()
         if events:
             self.realtime.publish(events)
+        self.close_revoked_links()
         return events
+
+    def close_revoked_links(self) -> int:
+        """When the credential-change counter moved (or on the first round), re-check
+        every open link; returns how many were closed."""
+        serial = self.accounts.credential_serial()
+        if serial == self._credential_serial:
+            return 0
+        self._credential_serial = serial
+        return self.realtime.close_revoked_links()

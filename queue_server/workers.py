@@ -3,18 +3,26 @@
 gunicorn answers a request it cannot parse (a request line or header past its limits, a
 malformed line) itself, before the application sees it, with a small HTML page. The
 workers here are gunicorn's eventlet and gevent workers with that page replaced by the
-one error shape the rest of the API uses (RFC 9457 problem details, a Chinese sentence).
+one error shape the rest of the API uses (RFC 9457 problem details, a Chinese sentence),
+a setting the application refuses to start with reported as one line, and, as soon as
+a stop is asked for, the worker's screens taken out of the shared presence so that
+their zones' voices move to another server process at once.
 `queue-server serve`, the Procfile and the tests' live servers use them.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from typing import Any
 
+import eventlet
 from gunicorn import util
+from gunicorn.errors import AppImportError
 from gunicorn.workers.geventlet import EventletWorker as _EventletWorker
 
+from queue_server.config import ConfigError
 from queue_server.problems import CONTENT_TYPE, problem
 from queue_server.security import DATA_POLICY, HEADERS
 
@@ -42,10 +50,41 @@ def write_problem(sock: Any, status_int: int, reason: str, mesg: str) -> None:
     util.write_nonblock(sock, head.encode("latin1") + body)
 
 
+def load_or_refuse(load: Callable[[], None]) -> None:
+    """gunicorn's `load_wsgi`, with a setting the server cannot start with (a second
+    server on the database, Redis not answering, …) said in one line instead of a
+    traceback: gunicorn prints it and stops with "App failed to load." (exit status 4)."""
+    try:
+        load()
+    except ConfigError as error:
+        raise AppImportError(f"hall-queue cannot start: {error}") from None
+
+
+def leave_presence(worker: Any) -> None:
+    """The worker is stopping: gunicorn lets open websockets run for the graceful timeout
+    and may then kill it, so its screens leave the presence now, not at exit (or, with
+    Redis, when its heartbeat would have expired: PRESENCE_TTL later)."""
+    extensions = getattr(getattr(worker, "wsgi", None), "extensions", {})
+    realtime = extensions.get("hall_queue", {}).get("realtime")
+    if realtime is None:
+        return
+    try:
+        realtime.close()
+    except Exception:  # stopping anyway; the heartbeat's expiry covers it
+        logging.getLogger(__name__).exception("could not take the screens out of the presence")
+
+
 class EventletWorker(_EventletWorker):  # type: ignore[misc]
     def init_process(self) -> None:
         util.write_error = write_problem  # this process serves only this application
         super().init_process()
+
+    def load_wsgi(self) -> None:
+        load_or_refuse(super().load_wsgi)
+
+    def handle_exit(self, sig: int, frame: Any) -> None:  # SIGTERM: a graceful stop
+        super().handle_exit(sig, frame)
+        eventlet.spawn_n(leave_presence, self)  # not in the signal handler itself
 
 
 try:  # the supported alternative, when the `gevent` extra is installed
@@ -55,6 +94,15 @@ try:  # the supported alternative, when the `gevent` extra is installed
         def init_process(self) -> None:
             util.write_error = write_problem
             super().init_process()
+
+        def load_wsgi(self) -> None:
+            load_or_refuse(super().load_wsgi)
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            import gevent
+
+            gevent.spawn(leave_presence, self)
 
 except (ImportError, RuntimeError):  # gevent not installed (gunicorn raises either)
     pass

@@ -18,6 +18,7 @@ from queue_server.cli import demo_hall_toml
 from queue_server.domain.access import OPERATOR, DeviceKind, Role
 from queue_server.services import Services
 from queue_server.storage import Storage
+from tests.support.live import RedisMissing, running_redis
 
 pytest_plugins = ["tests.support.ci", "pytester"]
 
@@ -41,11 +42,23 @@ def clock() -> Clock:
     return Clock(MONDAY_10AM_SHANGHAI)
 
 
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A redis-server of the test's own on a free loopback port, nothing kept on disk."""
+    try:
+        with running_redis() as url:
+            yield url
+    except RedisMissing as missing:
+        pytest.skip(str(missing))
+
+
 TEST_CONFIG = {
     "ASYNC_MODE": "threading",
     "SECRET_KEY": "test-secret-key-0123456789",
     "TESTING": True,
     "BACKGROUND_JOBS": False,  # tests run the timer's rounds themselves: `app.extensions["hall_queue"]["jobs"].tick()`
+    "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
+    "LOGIN_REFUSAL_DELAY": 0,  # refused sign-ins answer at once (test_sign_in checks the hold)
 }
 
 

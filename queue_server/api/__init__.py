@@ -12,11 +12,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
 from queue_server import auth, inputs
+from queue_server.accounts import Accounts
 from queue_server.api.openapi import openapi_document
 from queue_server.commands import COMMANDS
-from queue_server.domain.access import Principal, Unauthenticated
+from queue_server.domain.access import Principal, Role, Unauthenticated
 from queue_server.domain.errors import DomainError, InvalidInput, MalformedRequest
 from queue_server.problems import CONTENT_TYPE, from_domain_error, problem
+from queue_server.realtime import SESSION_TOKEN
 from queue_server.services import Event, Services
 from queue_server.speech import SpeechUnavailable
 
@@ -24,10 +26,15 @@ log = logging.getLogger(__name__)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
+SESSION_ENDPOINTS = frozenset({"api.login", "api.logout"})
 
 
 def _ext() -> dict[str, Any]:
     return current_app.extensions["hall_queue"]  # type: ignore[no-any-return]
+
+
+def _accounts() -> Accounts:
+    return _ext()["accounts"]  # type: ignore[no-any-return]
 
 
 def _services() -> Services:
@@ -88,7 +95,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response:
-        return problem_response(from_domain_error(error))
+        response = problem_response(from_domain_error(error))
+        retry_after = error.extra.get("retry_after")
+        if retry_after is not None:  # 429: when to try again, for programs as for people
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | HTTPException:
@@ -123,11 +134,14 @@ def create_blueprint() -> Blueprint:
             if g.principal is None:
                 raise Unauthenticated("设备令牌无效或已吊销：请联系管理员重新登记此设备")
             return
-        if "user_id" in session:
-            g.principal = auth.principal_for_user_id(_ext()["store"], session["user_id"])
-            if g.principal is None:
+        if SESSION_TOKEN in session:
+            try:
+                g.principal = _accounts().session_principal(session[SESSION_TOKEN], _now(), touch=True)
+            except Unauthenticated:
                 session.clear()
-                raise Unauthenticated("账号已停用：请重新登录")
+                if request.endpoint in SESSION_ENDPOINTS:
+                    return  # signing in again, or out, needs no session that still stands
+                raise
             unsafe = request.method in UNSAFE_METHODS and request.endpoint != "api.login"
             if unsafe and not auth.csrf_matches(session.get("csrf_token"), request.headers.get(CSRF_HEADER)):
                 raise CsrfFailed("缺少或错误的 X-CSRF-Token：请重新登录后再试")
@@ -149,13 +163,14 @@ def create_blueprint() -> Blueprint:
         password = args.get("password")
         if not isinstance(password, str) or not password:
             raise InvalidInput("缺少字段 password", field="password")
-        principal = auth.authenticate(_ext()["store"], username, password)  # type: ignore[arg-type]
-        if principal is None:
-            raise Unauthenticated("用户名或密码不正确")
+        signed_in = _accounts().sign_in(username, password, request.remote_addr, _now())  # type: ignore[arg-type]
+        _warn_if_cookie_cannot_come_back()
+        ended = _accounts().sign_out(session[SESSION_TOKEN], _now()) if SESSION_TOKEN in session else []
+        _ext()["realtime"].close_sessions(ended)  # a new sign-in in this browser replaces the old one
         session.clear()
-        session["user_id"] = principal.user_id
+        session[SESSION_TOKEN] = signed_in.token
         session["csrf_token"] = auth.new_csrf_token()
-        return _json({"user": _who(principal), "csrf_token": session["csrf_token"]})
+        return _json({"user": _who(signed_in.principal), "csrf_token": session["csrf_token"]})
 
     @bp.get("/session")
     def whoami() -> Response:
@@ -169,7 +184,10 @@ def create_blueprint() -> Blueprint:
         """Sign out. A clerk's window closes with it when nothing is in its hands (else it
         stays, and a manager can release it)."""
         principal = _principal()
+        token = session.get(SESSION_TOKEN)
         session.clear()
+        if token is not None:  # ended on the server: the cookie is worth nothing from now on
+            _ext()["realtime"].close_sessions(_accounts().sign_out(token, _now()))
         if principal is not None and principal.user_id is not None:
             _publish(_services().sign_out(principal, _now()))
         return Response(status=204)
@@ -283,7 +301,68 @@ def create_blueprint() -> Blueprint:
         _publish(events)
         return _json(result)
 
+    # ---- accounts: an administrator's side of `queue-server user ...` -------------------
+
+    @bp.get("/users")
+    def users() -> Response:
+        return _json({"users": _accounts().users(_caller(), _now())})
+
+    @bp.post("/users/<uint:user_id>/disable")
+    def disable_user(user_id: int) -> Response:
+        """Every session of the user ends, and its open links close at once."""
+        inputs.only(_body(), set())
+        user, ended = _accounts().disable(_caller(), user_id, _now())
+        _ext()["realtime"].close_sessions(ended)
+        return _json(user)
+
+    @bp.post("/users/<uint:user_id>/enable")
+    def enable_user(user_id: int) -> Response:
+        inputs.only(_body(), set())
+        return _json(_accounts().enable(_caller(), user_id, _now()))
+
+    @bp.post("/users/<uint:user_id>/unlock")
+    def unlock_user(user_id: int) -> Response:
+        """Lift the lock and forget the failed sign-ins counted against the user name."""
+        inputs.only(_body(), set())
+        return _json(_accounts().unlock(_caller(), user_id, _now())[0])
+
+    @bp.put("/users/<uint:user_id>/role")
+    def put_user_role(user_id: int) -> Response:
+        args = _body()
+        inputs.only(args, {"role", "hall"})
+        role = inputs.text(args, "role", max_length=16, required=True)
+        if role not in {r.value for r in Role}:
+            raise InvalidInput(f"role 只能是 {', '.join(r.value for r in Role)}", field="role")
+        hall = inputs.text(args, "hall", max_length=40)
+        user, ended = _accounts().set_role(_caller(), user_id, Role(role), hall, _now())
+        _ext()["realtime"].close_sessions(ended)
+        return _json(user)
+
+    @bp.put("/users/<uint:user_id>/password")
+    def put_user_password(user_id: int) -> Response:
+        args = _body()
+        inputs.only(args, {"password"})
+        password = args.get("password")
+        if not isinstance(password, str) or not password:
+            raise InvalidInput("缺少字段 password", field="password")
+        user, ended = _accounts().set_password(_caller(), user_id, password, _now())
+        _ext()["realtime"].close_sessions(ended)
+        return _json(user)
+
     return bp
+
+
+def _warn_if_cookie_cannot_come_back() -> None:
+    """A Secure cookie set over plain HTTP is dropped by the browser: the sign-in
+    succeeds and the next request is 401. Say so in the log, once per process."""
+    if request.is_secure or not current_app.config["SESSION_COOKIE_SECURE"] or _ext().get("warned_plain_http"):
+        return
+    _ext()["warned_plain_http"] = True
+    log.warning(
+        "a sign-in came over plain HTTP while SESSION_COOKIE_SECURE is on: browsers will not send the session"
+        " cookie back. Serve over HTTPS (behind a proxy, set PROXY_HOPS so that its X-Forwarded-Proto counts),"
+        " or on a plain-HTTP intranet set QUEUE_SESSION_COOKIE_SECURE=false"
+    )
 
 
 def _fields(name: str, body: dict[str, Any], **from_request: Any) -> dict[str, Any]:

@@ -24,6 +24,8 @@ MEANING = {
     409: "The current state does not allow it (closed or full queue, busy window, wrong ticket state)",
     413: "Body too large",
     422: "A field is missing, unknown or invalid; `field` names it",
+    429: "Too many failed sign-ins for this user name or from this address (code login_throttled), or the "
+    "user name is locked (code account_locked): wait for Retry-After seconds, or ask an administrator to unlock it",
     503: "The database stayed locked by another process (code store_busy): retry",
 }
 # Every operation: a bad Authorization header or a disabled account (401), a locked database (503).
@@ -102,6 +104,19 @@ HALL_READ = (403, 404)
 HALL_WRITE = (403, 404, *READS_BODY)
 
 
+TOO_MANY = {
+    "description": MEANING[429],
+    "headers": {
+        "Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}, "required": True, "description": "Seconds"}
+    },
+    "content": {"application/problem+json": {"schema": ref("Problem")}},
+}
+USER_ID = {"name": "user_id", "in": "path", "required": True, "schema": IDENTIFIER}
+# An administrator acting on someone else's account: no such user (404), another hall's
+# user for an administrator of one hall (403), their own account (409).
+USER_WRITE = (403, 404, 409, *READS_BODY)
+
+
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/api/v1/health": {
@@ -129,13 +144,16 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/session": {
             "post": {
                 **_op(
-                    "Sign in; sets the session cookie and returns the CSRF token",
+                    "Sign in; sets the session cookie and returns the CSRF token. Failed attempts are "
+                    "throttled per user name and per client address (429 with Retry-After, checked before "
+                    "the password); a user name is locked after repeated failures",
                     body=schemas.LOGIN_BODY,
                     who="anyone with an account",
                     answer="Session",
                     errors=READS_BODY,
                 ),
                 "security": PUBLIC,
+                "responses": {"200": _answer("Session")} | _problems(READS_BODY) | {"429": TOO_MANY},
             },
             "get": _op(
                 "Who is signed in, and the CSRF token", who="any signed-in user or device", answer="Session", errors=()
@@ -307,6 +325,43 @@ def openapi_document() -> dict[str, Any]:
                 errors=HALL_WRITE,
             ),
         },
+    }
+    paths["/api/v1/users"] = {
+        "get": _op(
+            "Every account (of the administrator's hall, for an administrator of one hall), with its lock",
+            who="admin",
+            answer="Users",
+            errors=(403,),
+        )
+    }
+    for action, summary in (
+        ("disable", "Disable an account: every session of it ends and its open links close at once"),
+        ("enable", "Enable a disabled account"),
+        ("unlock", "Lift the lock on a user name and forget its failed sign-ins"),
+    ):
+        paths[f"/api/v1/users/{{user_id}}/{action}"] = {
+            "parameters": [USER_ID],
+            "post": _op(summary, who="admin, not on their own account", answer="User", errors=USER_WRITE, write=True),
+        }
+    paths["/api/v1/users/{user_id}/role"] = {
+        "parameters": [USER_ID],
+        "put": _op(
+            "Set an account's role (and hall): every session of it ends, its open links close at once",
+            body=schemas.ROLE_BODY,
+            who="admin, not on their own account",
+            answer="User",
+            errors=USER_WRITE,
+        ),
+    }
+    paths["/api/v1/users/{user_id}/password"] = {
+        "parameters": [USER_ID],
+        "put": _op(
+            "Set an account's password: every session of it ends, its open links close at once",
+            body=schemas.PASSWORD_BODY,
+            who="admin, not on their own account",
+            answer="User",
+            errors=USER_WRITE,
+        ),
     }
     for command in COMMANDS.values():
         if not command.window_scoped:

@@ -17,6 +17,7 @@ from queue_server.domain.announcements import LANGUAGES
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import QueueKind
 from queue_server.domain.lifecycle import Channel, VisitEnd, WindowStatus
+from queue_server.domain.logins import Refusal
 from queue_server.domain.screens import MAX_NOTICE, SCREEN_KINDS
 from queue_server.domain.tickets import Outcome, PriorityClass, TicketStatus
 
@@ -373,6 +374,22 @@ SCREEN = _obj(
     }
 )
 
+USER = _obj(
+    {
+        "id": INTEGER,
+        "username": STRING,
+        "display_name": STRING,
+        "role": _enum(Role),
+        "hall": {**OPTIONAL_STRING, "description": "The hall's code; null: every hall (administrators)"},
+        "staff_number": OPTIONAL_STRING,
+        "active": {**BOOLEAN, "description": "false: disabled, may not sign in"},
+        "locked_until": {
+            **OPTIONAL_INSTANT,
+            "description": "Set while the user name is locked after repeated failed sign-ins",
+        },
+    }
+)
+
 CONFLICT = _obj(
     {
         "code": STRING,
@@ -404,6 +421,16 @@ PROBLEM: Schema = {
         "queue": STRING,
         "number": {**STRING, "description": "A ticket number"},
         "window": INTEGER,
+        "retry_after": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Seconds to wait before signing in again, as the Retry-After header says (429)",
+        },
+        "reason": {
+            **_enum(Refusal),
+            "description": "Why a session no longer stands (401): ended on the server (signed out, password or "
+            "role changed), account disabled, unused too long, or past the longest a session lasts",
+        },
     },
     "additionalProperties": True,
 }
@@ -428,6 +455,8 @@ RESPONSES: dict[str, Schema] = {
         }
     ),
     "Who": WHO,
+    "User": USER,
+    "Users": _obj({"users": {"type": "array", "items": ref("User")}}),
     "Session": _obj(
         {
             "user": ref("Who"),
@@ -500,6 +529,19 @@ SCREEN_CHANGES = {
     },
     "description": "Any subset of a screen's settings; `zone` only for hall screens (null: the whole hall)",
 }
+
+ROLE_BODY = _obj(
+    {
+        "role": _enum(Role),
+        "hall": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "The hall's code; needed when the user has none and the role is not admin",
+        },
+    },
+    optional=("hall",),
+)
+PASSWORD_BODY = _obj({"password": {"type": "string", "minLength": 8, "description": "At least 8 characters"}})
 
 SWEEP_BODY = _obj({"include_today": BOOLEAN}, optional=("include_today",))
 

@@ -39,6 +39,7 @@ class Permission(StrEnum):
     CONFIGURE_HALL = "configure_hall"
     CONFIGURE_SCREENS = "configure_screens"  # the notice and each screen's settings
     VIEW_SCREENS = "view_screens"  # which screens are online, last seen
+    MANAGE_USERS = "manage_users"  # disable, enable, unlock accounts; set their password or role
 
 
 Actor = Role | DeviceKind
@@ -57,6 +58,7 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.CONFIGURE_HALL: frozenset({Role.ADMIN}),
     Permission.CONFIGURE_SCREENS: frozenset({Role.MANAGER}),
     Permission.VIEW_SCREENS: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
 }
 
 

@@ -19,6 +19,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, disconnect, join_ro
 from flask_socketio import rooms as rooms_of
 
 from queue_server import auth, inputs, storage
+from queue_server.accounts import Accounts
 from queue_server.commands import COMMANDS, Command
 from queue_server.domain import clock, privacy
 from queue_server.domain.access import (
@@ -35,6 +36,7 @@ from queue_server.domain.privacy import audience_of
 from queue_server.domain.screens import SCREEN_KINDS
 from queue_server.problems import from_domain_error, problem
 from queue_server.realtime import presence, rooms, wire
+from queue_server.realtime.presence import Change, PresenceStore, ScreenLink
 from queue_server.services import Event, Services
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,8 @@ MARK_SHOWN = "mark_shown"
 # control events: to one connection, no sequence number, not replayed (docs/signage.md)
 SCREEN_CONFIGURED = "screen_configured"
 ANNOUNCER_CHANGED = "announcer_changed"
-Credential = tuple[str, str | int]  # ("device", token) or ("user", user_id)
+Credential = tuple[str, str]  # ("device", token) or ("session", the signed-in session's token)
+SESSION_TOKEN = "session_token"  # the key of the session token in the signed cookie (api.login)
 
 
 class Realtime:
@@ -60,21 +63,26 @@ class Realtime:
         socketio: SocketIO,
         store: storage.Storage,
         services: Services,
+        accounts: Accounts,
         catch_up_limit: int,
         now: Callable[[], datetime],
         speech_available: Callable[[], bool],
         recheck_seconds: float = 30,
+        presence_store: PresenceStore | None = None,
     ) -> None:
         self.socketio = socketio
         self.store = store
         self.services = services
+        self.accounts = accounts
         self.catch_up_limit = catch_up_limit
         self.now = now
         self.speech_available = speech_available
         self.recheck_seconds = recheck_seconds
         self._rechecking = False
+        self._closed = False
         self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
-        self.presence = presence.Presence()
+        # this process's memory, or Redis shared by every server process (MESSAGE_QUEUE)
+        self.presence: PresenceStore = presence_store or presence.Presence()
         socketio.on_event("connect", self._on_connect)
         socketio.on_event("disconnect", self._on_disconnect)
         socketio.on_event(SUBSCRIBE, self._on_subscribe)
@@ -82,6 +90,8 @@ class Realtime:
         for command in COMMANDS.values():
             socketio.on_event(command.name, self._command_handler(command))
         socketio.on_event("*", self._on_unknown)
+        if self.presence.beat_seconds is not None:
+            socketio.start_background_task(self._keep_presence)
 
     def publish(self, events: Iterable[Event]) -> None:
         """Send committed events to their rooms. Call only after the transaction committed.
@@ -109,15 +119,23 @@ class Realtime:
         token = credentials.get("token") if isinstance(credentials, dict) else None
         if isinstance(token, str) and token:
             credential: Credential = ("device", token)
-        elif "user_id" in session:
-            credential = ("user", session["user_id"])
+        elif SESSION_TOKEN in session:
+            credential = ("session", session[SESSION_TOKEN])
         else:
             raise ConnectionRefusedError("请先登录，或使用设备令牌连接")
-        if self._resolve(credential) is None:
-            if credential[0] == "device":
-                raise ConnectionRefusedError("设备令牌无效或已吊销：请联系管理员重新登记此设备")
-            raise ConnectionRefusedError("账号已停用：请重新登录")
+        if credential[0] == "session":
+            try:
+                principal: Principal | None = self.accounts.session_principal(credential[1], self.now(), touch=True)
+            except Unauthenticated as refused:  # ended, idle or disabled: says which
+                raise ConnectionRefusedError(refused.detail) from None
+        else:
+            principal = self._resolve(credential)
+        if principal is None:
+            raise ConnectionRefusedError("设备令牌无效或已吊销：请联系管理员重新登记此设备")
         self._credentials[request.sid] = credential  # type: ignore[attr-defined]
+        if principal.actor in SCREEN_KINDS and principal.device_id is not None:
+            # where `screen_configured` finds this page, on whichever process it is connected
+            join_room(rooms.device_room(principal.device_id))
         if not self._rechecking and self.recheck_seconds > 0:
             self._rechecking = True
             self.socketio.start_background_task(self._recheck_credentials)
@@ -143,6 +161,17 @@ class Realtime:
                 closed += 1
         return closed
 
+    def close_sessions(self, digests: Iterable[str]) -> int:
+        """Disconnect at once the links signed in with these sessions (ended in this
+        process: sign-out, an administrator's change); returns how many."""
+        ended = set(digests)
+        closed = 0
+        for sid, (kind, value) in list(self._credentials.items()):
+            if kind == "session" and auth.token_digest(value) in ended:
+                self.socketio.server.disconnect(sid, namespace="/")
+                closed += 1
+        return closed
+
     def _on_disconnect(self, reason: Any = None) -> None:
         self._credentials.pop(request.sid, None)  # type: ignore[attr-defined]
         link, changes = self.presence.leave(request.sid)  # type: ignore[attr-defined]
@@ -150,17 +179,54 @@ class Realtime:
         if link is not None:
             self.services.record_seen(link.device_id, self.now(), link.last_shown_seq)
 
-    def _resolve(self, credential: Credential) -> Principal | None:
+    def _keep_presence(self) -> None:
+        """Shared presence only: this process's heartbeat, and the links of processes
+        that died handed on (their voices to screens still connected elsewhere)."""
+        interval = self.presence.beat_seconds or 1.0
+        while not self._closed:
+            self.socketio.sleep(interval)
+            if self._closed:
+                break
+            try:
+                dropped, changes = self.presence.beat(self.now())
+            except Exception:  # the heartbeat must outlive one bad round
+                log.exception("presence heartbeat failed")
+                continue
+            self._tell_announcers(changes)
+            if dropped:  # the database may make this wait for its lock: not in the heartbeat's way
+                self.socketio.start_background_task(self._record_dropped, dropped)
+
+    def _record_dropped(self, dropped: list[ScreenLink], seen_at: datetime | None = None) -> None:
+        """Store when each link was last seen: `seen_at` for this process's own links
+        (alive until now), else the last sign of life the presence kept."""
+        for link in dropped:
+            try:
+                self.services.record_seen(link.device_id, seen_at or link.last_seen, link.last_shown_seq)
+            except Exception:
+                log.exception("could not store when screen %s was last seen", link.device_id)
+
+    def close(self) -> None:
+        """This process stops: its screens leave the shared presence at once, and the
+        zones they spoke for get a voice on another process without waiting for expiry."""
+        if self._closed:
+            return
+        self._closed = True
+        dropped, changes = self.presence.close()
+        self._tell_announcers(changes)
+        self._record_dropped(dropped, self.now())
+
+    def _resolve(self, credential: Credential, *, in_use: bool = False) -> Principal | None:
+        """`in_use`: a message from the link, which counts as the session being used."""
         kind, value = credential
         if kind == "device":
-            return auth.device_principal(self.store, str(value))
-        return auth.principal_for_user_id(self.store, int(value))
+            return auth.device_principal(self.store, value)
+        return self.accounts.resolve(value, self.now(), touch=in_use)
 
     def _principal(self) -> Principal | None:
         """Who sent this message, checked afresh: a token revoked or an account disabled
         since the connection was made loses its access here, and the link is closed."""
         credential = self._credentials.get(request.sid)  # type: ignore[attr-defined]
-        principal = self._resolve(credential) if credential else None
+        principal = self._resolve(credential, in_use=True) if credential else None
         if principal is None:
             disconnect()
         return principal
@@ -218,7 +284,7 @@ class Realtime:
             # the old rooms. Join first, then read: an event committed in between arrives
             # twice at worst, and clients drop any sequence number they already applied.
             for room in rooms_of(request.sid, namespace="/"):  # type: ignore[attr-defined]
-                if room != request.sid:  # type: ignore[attr-defined]
+                if room != request.sid and not rooms.is_device_room(room):  # type: ignore[attr-defined]
                     leave_room(room)
             join_room(scope.room)
             join_room(rooms.role_room(hall_code, principal.actor.value))
@@ -270,33 +336,35 @@ class Realtime:
         if screen["settings"]["voice"]["enabled"]:
             group = presence.announce_group(scope.hall, zone=scope.zone, window=scope.window)
         sid = request.sid  # type: ignore[attr-defined]
-        changes = self.presence.join(sid, screen["device_id"], scope.hall, group, now)
+        announcer, changes = self.presence.join(sid, screen["device_id"], scope.hall, group, now)
         self._tell_announcers(changes)
-        return {**screen, "announcer": self.presence.is_announcer(sid), "speech_available": self.speech_available()}
+        return {**screen, "announcer": announcer, "speech_available": self.speech_available()}
 
-    def _tell_announcers(self, changes: list[tuple[str, bool]]) -> None:
+    def _tell_announcers(self, changes: list[Change]) -> None:
+        """An emit to a sid: the message queue carries it to the process the sid is on."""
         for sid, announcer in changes:
             self.socketio.emit(ANNOUNCER_CHANGED, {"announcer": announcer}, to=sid)
 
     def screen_configured(self, device_id: int, settings: dict[str, Any]) -> None:
-        """Tell each open page of a screen that a manager changed its settings; the page
-        subscribes again and so moves to its new zone and announce group."""
-        for link in self.presence.links_of(device_id):
-            self.socketio.emit(SCREEN_CONFIGURED, {"settings": settings}, to=link.sid)
+        """Tell each open page of a screen, on any server process, that a manager changed
+        its settings; the page subscribes again and so moves to its new zone and announce
+        group."""
+        self.socketio.emit(SCREEN_CONFIGURED, {"settings": settings}, to=rooms.device_room(device_id))
 
     def screens(self, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Stored screen records with what only this worker knows: who is online now."""
+        """Stored screen records with who is online now (on any server process)."""
         now = clock.iso(self.now())
+        online = self.presence.links_of([screen["device_id"] for screen in listed])
         merged = []
         for screen in listed:
-            links = self.presence.links_of(screen["device_id"])
+            links = online.get(screen["device_id"], [])
             shown = [link.last_shown_seq for link in links if link.last_shown_seq] + [screen["last_shown_seq"] or 0]
             merged.append(
                 {
                     **screen,
                     "online": bool(links),
                     "connections": len(links),
-                    "announcer": any(self.presence.is_announcer(link.sid) for link in links),
+                    "announcer": any(link.announcer for link in links),
                     "last_seen": now if links else screen["last_seen"],
                     "last_shown_seq": max(shown) or None,
                 }

@@ -1,7 +1,16 @@
 """Which screens are connected, when each was last seen, and which one speaks per zone.
 
-Held in the worker's memory (one worker per hall, see docs/operations.md); a screen's
-last-seen time and last shown call go to the database when it disconnects.
+`PresenceStore` is what the socket door needs; there are two, chosen from the
+`MESSAGE_QUEUE` setting, never by probing:
+
+- `Presence` (here): the process's own memory, for one server process per database, the
+  default. A second server process is refused at start-up (`storage.lock`), so this
+  memory sees every screen.
+- `RedisPresence` (`redis_presence.py`): shared by every server process through the
+  Redis that carries their events, when `MESSAGE_QUEUE` is a `redis://` URL.
+
+A screen's last-seen time and last shown call go to the database when it disconnects
+(or, with Redis, when the process it was on is found dead).
 
 Among the connections of one announce group (a hall and a zone, the whole hall counting
 as a zone of its own, or one window) the earliest connected speaks. When it leaves, the
@@ -12,8 +21,15 @@ by one of them.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
+
+# (sid, announcer): tell connection `sid` that it now speaks (True) or no longer speaks
+# (False) for its group. The connection may be on another process: the message queue
+# carries an emit to a sid to wherever it is connected.
+Change = tuple[str, bool]
 
 
 @dataclass
@@ -25,22 +41,59 @@ class ScreenLink:
     order: int
     last_seen: datetime
     last_shown_seq: int | None = None
+    announcer: bool = False  # as of the moment `links_of` looked
 
 
 def announce_group(hall: str, *, zone: str | None = None, window: int | None = None) -> str:
     return f"{hall}/window/{window}" if window is not None else f"{hall}/zone/{zone or '*'}"
 
 
+class PresenceStore(Protocol):
+    """Connected screens and the announcer of each group, for one process or for all."""
+
+    # How often `beat` must run (seconds), or None when there is nothing to keep alive.
+    beat_seconds: float | None
+
+    def join(self, sid: str, device_id: int, hall: str, group: str | None, now: datetime) -> tuple[bool, list[Change]]:
+        """Register (or re-register, after a re-subscribe) a connection. Returns whether
+        it speaks for its group, and the announcer changes of *other* connections."""
+        ...
+
+    def leave(self, sid: str) -> tuple[ScreenLink | None, list[Change]]:
+        """Forget a connection; its record (to store) and the announcer changes that follow."""
+        ...
+
+    def seen(self, sid: str, now: datetime, shown_seq: int | None = None) -> None:
+        """The connection is alive; with `shown_seq`, it drew the call logged as that."""
+        ...
+
+    def links_of(self, device_ids: Iterable[int]) -> dict[int, list[ScreenLink]]:
+        """The live connections of each device, with `announcer` filled in."""
+        ...
+
+    def beat(self, now: datetime) -> tuple[list[ScreenLink], list[Change]]:
+        """Keep this process's connections alive and clear those of dead processes: the
+        records of links dropped (to store) and the announcer changes that follow."""
+        ...
+
+    def close(self) -> tuple[list[ScreenLink], list[Change]]:
+        """This process stops: its connections are gone, for the other processes too. As
+        `beat`: the records of the links dropped and the announcer changes elsewhere."""
+        ...
+
+
 class Presence:
+    """The process's own memory: every screen is connected to this one process."""
+
+    beat_seconds: float | None = None
+
     def __init__(self) -> None:
         self._links: dict[str, ScreenLink] = {}
         self._announcers: dict[str, str] = {}  # group -> sid
         self._order = itertools.count()
 
-    def join(self, sid: str, device_id: int, hall: str, group: str | None, now: datetime) -> list[tuple[str, bool]]:
-        """Register (or re-register) a connection; returns the announcer changes of
-        *other* connections that follow. The joiner's own role: `is_announcer(sid)`."""
-        changes: list[tuple[str, bool]] = []
+    def join(self, sid: str, device_id: int, hall: str, group: str | None, now: datetime) -> tuple[bool, list[Change]]:
+        changes: list[Change] = []
         existing = self._links.get(sid)
         if existing is not None and existing.group != group:
             changes += self._leave_group(existing)
@@ -50,9 +103,9 @@ class Presence:
         existing.group, existing.last_seen = group, now
         if group is not None and group not in self._announcers:
             self._announcers[group] = sid
-        return changes
+        return self.is_announcer(sid), changes
 
-    def leave(self, sid: str) -> tuple[ScreenLink | None, list[tuple[str, bool]]]:
+    def leave(self, sid: str) -> tuple[ScreenLink | None, list[Change]]:
         link = self._links.pop(sid, None)
         if link is None:
             return None, []
@@ -69,10 +122,23 @@ class Presence:
         link = self._links.get(sid)
         return link is not None and link.group is not None and self._announcers.get(link.group) == sid
 
-    def links_of(self, device_id: int) -> list[ScreenLink]:
-        return [link for link in self._links.values() if link.device_id == device_id]
+    def links_of(self, device_ids: Iterable[int]) -> dict[int, list[ScreenLink]]:
+        found: dict[int, list[ScreenLink]] = {device_id: [] for device_id in device_ids}
+        for link in self._links.values():
+            if link.device_id in found:
+                found[link.device_id].append(replace(link, announcer=self.is_announcer(link.sid)))
+        return found
 
-    def _leave_group(self, link: ScreenLink) -> list[tuple[str, bool]]:
+    def beat(self, now: datetime) -> tuple[list[ScreenLink], list[Change]]:
+        return [], []  # one process: a link ends with its disconnect, nothing expires
+
+    def close(self) -> tuple[list[ScreenLink], list[Change]]:
+        links = list(self._links.values())
+        self._links.clear()
+        self._announcers.clear()
+        return links, []  # nobody else is left to speak
+
+    def _leave_group(self, link: ScreenLink) -> list[Change]:
         if link.group is None or self._announcers.get(link.group) != link.sid:
             return []
         del self._announcers[link.group]

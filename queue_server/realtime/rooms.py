@@ -6,7 +6,9 @@ part. A subscriber joins exactly one scope room of a hall, of its own audience:
 - `hall:{hall}:{audience}:zone:{zone}`        events of that zone's windows and hall-wide events
 - `hall:{hall}:{audience}:window:{number}`    events of that window and hall-wide events
 
-plus `hall:{hall}:role:{actor}`, for messages meant for one kind of user or device.
+plus `hall:{hall}:role:{actor}`, for messages meant for one kind of user or device, and
+`device:{device_id}` for each connection of a screen, joined at connect and kept across
+re-subscribes: control messages to that screen, on whichever server process it is.
 
 So an event is encoded once per audience, never once per client: `publish` emits the
 staff payload to the staff rooms it concerns and the public payload to the public ones,
@@ -59,6 +61,14 @@ def window_room(hall: str, number: int, audience: Audience) -> str:
 
 def role_room(hall: str, actor: str) -> str:
     return f"hall:{hall}:role:{actor}"
+
+
+def device_room(device_id: int) -> str:
+    return f"device:{device_id}"
+
+
+def is_device_room(room: str) -> bool:
+    return room.startswith("device:")
 
 
 def not_for_event(payload: dict[str, Any], zones: Iterable[str], windows: Iterable[int]) -> list[str]:

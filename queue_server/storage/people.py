@@ -24,8 +24,25 @@ def user_by_id(db: sqlite_utils.Database, user_id: int) -> Row | None:
 
 def list_users(db: sqlite_utils.Database) -> list[Row]:
     return list(
-        db.query("SELECT id, username, display_name, role, hall_id, staff_number, active FROM users ORDER BY id")
+        db.query(
+            """SELECT u.id, u.username, u.display_name, u.role, u.hall_id, h.code AS hall, u.staff_number, u.active
+               FROM users u LEFT JOIN halls h ON h.id = u.hall_id ORDER BY u.id"""
+        )
     )
+
+
+def set_active(db: sqlite_utils.Database, user_id: int, active: bool) -> bool:
+    """Whether the account changed (it was not already so)."""
+    cursor = db.execute("UPDATE users SET active = ? WHERE id = ? AND active != ?", [int(active), user_id, int(active)])
+    return cursor.rowcount == 1
+
+
+def set_password_hash(db: sqlite_utils.Database, user_id: int, password_hash: str) -> None:
+    db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+
+
+def set_role(db: sqlite_utils.Database, user_id: int, role: str, hall_id: int | None) -> None:
+    db.execute("UPDATE users SET role = ?, hall_id = ? WHERE id = ?", [role, hall_id, user_id])
 
 
 def insert_device(db: sqlite_utils.Database, values: dict[str, Any]) -> int:

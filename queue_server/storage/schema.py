@@ -245,7 +245,40 @@ MIGRATIONS: Sequence[str] = (
     DELETE FROM idempotency_keys;
     CREATE INDEX idempotency_by_age ON idempotency_keys(created_at);
     """,
-    # 4: privacy. Every ticket gets a public reference, random and unique: what a citizen's
+    # 4: sign-ins. A session per sign-in, found by the SHA-256 of the random token in the
+    # signed cookie, ended on the server by sign-out or a change to the account; failed
+    # sign-ins counted per user name and per client address; and one counter that every
+    # ended session or revoked device token moves on, which each server's timer watches
+    # to close the open links that lost their credential.
+    """
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        token_digest TEXT NOT NULL UNIQUE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        address TEXT,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_reason TEXT
+    );
+    CREATE INDEX sessions_open_of_user ON sessions(user_id) WHERE revoked_at IS NULL;
+    CREATE INDEX sessions_by_age ON sessions(created_at);
+    CREATE TABLE login_failures (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        last_failure_at TEXT NOT NULL,
+        locked_until TEXT,
+        PRIMARY KEY (scope, key)
+    );
+    CREATE INDEX login_failures_by_age ON login_failures(last_failure_at);
+    CREATE TABLE credential_changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        serial INTEGER NOT NULL
+    );
+    INSERT INTO credential_changes (id, serial) VALUES (1, 0);
+    """,
+    # 5: privacy. Every ticket gets a public reference, random and unique: what a citizen's
     # QR code and every public device name it by, where the counting id would let anyone
     # guess the next one. Tickets issued before get one here. A trigger refuses a ticket
     # without one, and any change to one.

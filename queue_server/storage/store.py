@@ -31,6 +31,7 @@ from pathlib import Path
 import sqlite_utils
 
 from queue_server.domain.errors import StoreBusy
+from queue_server.storage.lock import ServerLock
 from queue_server.storage.schema import MIGRATIONS, REBUILDS
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,13 @@ class Storage:
         self._pool: list[sqlite_utils.Database] = []
         self._pool_size = pool_size
         self._lock = threading.Lock()
+        self._server_lock = ServerLock(self.path)
+
+    def claim_server(self, *, shared: bool, wait: float) -> None:
+        """This process serves the file: alone (`shared=False`, no message queue) or
+        beside other servers that share a message queue; `DatabaseInUse` if another
+        server process serves it the other way (storage/lock.py). Held until `close()`."""
+        self._server_lock.acquire(shared=shared, wait=wait)
 
     def _connect(self) -> sqlite_utils.Database:
         # lock waits happen in `_retry`, where they can yield; unless the old way is asked for
@@ -164,6 +172,7 @@ class Storage:
             pool, self._pool = self._pool, []
         for db in pool:
             db.close()
+        self._server_lock.release()
 
 
 def _statements(script: str) -> Iterator[str]:

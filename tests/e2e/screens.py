@@ -24,7 +24,7 @@ from queue_server.commands import COMMANDS
 from queue_server.domain import clock
 from queue_server.domain.access import DeviceKind
 from tests.e2e.helpers import TIMEOUT, check
-from tests.support.live import HALL, PASSWORD, LiveServer
+from tests.support.live import HALL, LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -225,7 +225,7 @@ def run_offline(server: LiveServer, username: str, command: str, **args: Any) ->
     server is stopped: the same table of commands the API dispatches through, so the
     transitions land in the hall's log exactly as a call through the API would."""
     with instance(server) as ext:
-        principal = auth.authenticate(ext["store"], username, PASSWORD)
+        principal = auth.principal_for_username(ext["store"], username)
         assert principal is not None, username
         result, _events = COMMANDS[command](ext["services"], principal, HALL, args, clock.utc_now())
         return result

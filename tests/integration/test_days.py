@@ -58,7 +58,8 @@ def test_a_window_is_free_the_morning_after_the_day_closed_on_its_ticket(login, 
     assert manager.get(f"/halls/demo/tickets/{ticket['id']}")["status"] == "expired"
     window = next(x for x in manager.get("/halls/demo")["windows"] if x["number"] == 14)
     assert (window["status"], window["ticket"], window["clerk"]) == ("closed", None, None)
-    # the clerk starts a new day at the same window, or another one
+    # the clerk signs in for a new day (yesterday's session has lapsed) at the same window, or another one
+    guide, clerk = login("guide"), login("clerk1")
     assert clerk.post(w("open-window"))["status"] == "open"
     assert clerk.post(w("call-next"), status=409)["code"] == "nothing_waiting"
     assert clerk.post(w("close-window"))["status"] == "closed"
@@ -71,6 +72,7 @@ def test_any_write_after_the_rollover_closes_the_day_first(login, clock: Clock) 
     guide = login("guide")
     left = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
     next_morning(clock)
+    guide = login("guide")  # yesterday's session has lapsed
     fresh = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
     assert (fresh["number"], fresh["service_day"]) == ("E001", "2026-11-24")
     assert login("manager").get(f"/halls/demo/tickets/{left['id']}")["status"] == "expired"
@@ -173,8 +175,8 @@ def test_a_24_hour_hall_calls_after_midnight_what_waited_before_it(app: Flask, c
         staff_number="T001",
         now=clock.now,
     )
-    town_guide, town_clerk = login("other_guide"), login("town_clerk")
     clock.now = clock.now.replace(hour=15, minute=50)  # 23:50 in Shanghai
+    town_guide, town_clerk = login("other_guide"), login("town_clerk")  # on the night shift
     late = town_guide.post("/halls/town/tickets", {"queue": "general"}, status=201)
     clock.now += timedelta(minutes=40)  # 00:30: the same service day until 03:00
     town_clerk.post("/halls/town/windows/1/open-window")

@@ -100,6 +100,7 @@ def test_every_event_the_hall_logs_matches_its_schema(login, clock) -> None:  # 
         assert response.status_code == 200, response.get_data(as_text=True)
     manager.post("/halls/demo/sweep", {"include_today": True})
     clock.now += timedelta(days=1)
+    guide, manager = login("guide"), login("manager")  # yesterday's sessions have lapsed
     guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
 
     page = manager.get("/halls/demo/events?since=0")

@@ -86,6 +86,7 @@ def test_removing_a_queue_with_open_tickets_is_refused_or_scheduled_for_the_next
     clock.now += timedelta(days=1)
     types = [e.type for e in tick(app)]
     assert types[-2:] == ["hall_updated", "day_started"]
+    manager = login("manager")  # yesterday's session has lapsed
     assert not any(q["code"] == "reflection" for q in manager.get("/halls/demo")["queues"])
     assert manager.get(f"/halls/demo/tickets/{ticket['id']}")["queue_name"] == "reflection"  # still readable
 

@@ -11,8 +11,8 @@ from queue_server.storage import Storage, schema, store
 
 def test_tickets_issued_before_references_existed_get_one_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     old = Storage(tmp_path / "old.sqlite3")
-    monkeypatch.setattr(store, "MIGRATIONS", schema.MIGRATIONS[:3])
-    assert old.migrate() == 3
+    monkeypatch.setattr(store, "MIGRATIONS", schema.MIGRATIONS[:4])
+    assert old.migrate() == 4
     with old.write() as db:
         db.execute("INSERT INTO halls (id, code, name, config_toml, updated_at) VALUES (1, 'demo', '示范', '', 'x')")
         for number in ("A001", "A002"):

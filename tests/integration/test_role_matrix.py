@@ -88,6 +88,12 @@ ROUTES: list[tuple[str, str, str, Any, frozenset[str]]] = [
         )
         for name, allowed in WINDOW_COMMANDS.items()
     ),
+    ("list-users", "GET", "/users", None, frozenset({"admin"})),
+    ("disable-user", "POST", "/users/{user}/disable", None, frozenset({"admin"})),
+    ("enable-user", "POST", "/users/{user}/enable", None, frozenset({"admin"})),
+    ("unlock-user", "POST", "/users/{user}/unlock", None, frozenset({"admin"})),
+    ("set-role", "PUT", "/users/{user}/role", {"role": "manager"}, frozenset({"admin"})),
+    ("set-password", "PUT", "/users/{user}/password", {"password": "another-pass-2026"}, frozenset({"admin"})),
 ]
 HALL_ROUTES = [route for route in ROUTES if "{hall}" in route[2]]
 
@@ -133,7 +139,8 @@ def _day(app: Flask) -> dict[str, int]:
     with app.extensions["hall_queue"]["store"].read() as db:
         call = next(db.query("SELECT seq FROM events WHERE type = 'ticket_called'"))["seq"]
         screen = next(db.query("SELECT id FROM devices WHERE kind = 'hall_screen'"))["id"]
-    return {"ticket": ticket, "call": call, "screen": screen}
+        user = next(db.query("SELECT id FROM users WHERE username = 'other_guide'"))["id"]  # nobody signs in as it
+    return {"ticket": ticket, "call": call, "screen": screen, "user": user}
 
 
 def _request(app: Flask, who: str, method: str, path: str, body: Any, ids: dict[str, int], hall: str) -> Any:
@@ -194,6 +201,7 @@ def test_the_tables_cover_every_route_of_the_app(app: Flask) -> None:
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
         path = path.replace("{ticket_id}", "{ticket}").replace("{device_id}", "{screen}").replace("{seq}", "{call}")
+        path = path.replace("{user_id}", "{user}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:  # type: ignore[operator]
             if "{action}" in path:
                 served |= {

@@ -68,6 +68,7 @@ REAL_PATH: dict[str, list[Any]] = {
     "ticket_id": [1, 2, 3, 11, None],
     "seq": [15, 15, 2, None],  # 15: the call of A001
     "device_id": [1, 2, 3, None],  # the hall screen, the window screen, the kiosk
+    "user_id": [7, 6, 4, 1, None],  # other_guide, other_manager, clerk1, admin (who may not change itself)
 }
 REAL_QUERY: dict[str, list[Any]] = {"since": [0, 0, 12, None]}
 REAL_BODY: dict[str, list[Any]] = {

@@ -27,6 +27,7 @@ ARGUMENTS = {
     "window": 1,
     "ticket_id": 1,
     "device_id": 1,
+    "user_id": 1,
     "seq": 1,
     "action": "call-next",
     "filename": "screens.css",

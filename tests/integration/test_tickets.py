@@ -38,6 +38,7 @@ def test_numbers_restart_at_local_midnight(login, clock: Clock) -> None:  # type
     guide = login("guide")
     monday = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
     clock.now += timedelta(days=1)  # Tuesday 10:00
+    guide = login("guide")  # Monday's session has lapsed
     tuesday = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
     assert monday["number"] == tuesday["number"] == "E001"
     assert (monday["service_day"], tuesday["service_day"]) == ("2026-11-23", "2026-11-24")

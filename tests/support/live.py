@@ -1,10 +1,12 @@
 """A live server for end-to-end tests and benchmarks: gunicorn with the production
 (eventlet) worker on a free loopback port, over a fresh instance folder holding the
-demo hall, one account per role and one device per kind."""
+demo hall, one account per role and one device per kind; and a redis-server of their
+own, for several server processes on one database."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -47,6 +49,39 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+class RedisMissing(RuntimeError):
+    """No redis-server on this machine."""
+
+
+@contextmanager
+def running_redis(timeout: float = 10) -> Iterator[str]:
+    """A redis-server on a free loopback port, keeping nothing on disk; yields its URL.
+    `RedisMissing` where redis-server is not installed (apt-get install redis-server)."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise RedisMissing("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)  # not yet listening
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 @dataclass
@@ -94,6 +129,7 @@ class LiveServer:
             "QUEUE_INSTANCE_PATH": str(self.instance),
             "QUEUE_DB_SYNCHRONOUS": self.synchronous,
             "QUEUE_LOG_LEVEL": "WARNING",
+            "QUEUE_SESSION_COOKIE_SECURE": "false",  # plain HTTP on the loopback
             **self.environment,
         }
         self.log_path = self.instance / f"server-{self.port}.log"

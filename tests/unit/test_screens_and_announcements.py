@@ -75,10 +75,10 @@ def test_bad_settings_name_their_field(changes: dict[str, object], field: str) -
 def test_the_earliest_screen_of_a_zone_speaks_and_the_next_takes_over() -> None:
     presence = Presence()
     zone = announce_group("demo", zone="1f")
-    assert presence.join("a", 1, "demo", zone, NOW) == []
-    assert presence.join("b", 2, "demo", zone, NOW) == []
-    assert presence.join("c", 3, "demo", announce_group("demo", zone="2f"), NOW) == []
-    assert presence.join("quiet", 4, "demo", None, NOW) == []
+    assert presence.join("a", 1, "demo", zone, NOW) == (True, [])
+    assert presence.join("b", 2, "demo", zone, NOW) == (False, [])
+    assert presence.join("c", 3, "demo", announce_group("demo", zone="2f"), NOW) == (True, [])
+    assert presence.join("quiet", 4, "demo", None, NOW) == (False, [])
     assert [presence.is_announcer(s) for s in "abc"] == [True, False, True]
     assert not presence.is_announcer("quiet")
     link, changes = presence.leave("a")
@@ -93,10 +93,10 @@ def test_moving_the_announcer_to_another_zone_hands_over_its_old_one() -> None:
     one, two = announce_group("demo", zone="1f"), announce_group("demo", zone="2f")
     presence.join("a", 1, "demo", one, NOW)
     presence.join("b", 2, "demo", one, NOW)
-    assert presence.join("a", 1, "demo", two, NOW) == [("b", True)]
+    assert presence.join("a", 1, "demo", two, NOW) == (True, [("b", True)])
     assert presence.is_announcer("a") and presence.is_announcer("b")
     # re-subscribing in the same group keeps the role
-    assert presence.join("b", 2, "demo", one, NOW) == [] and presence.is_announcer("b")
+    assert presence.join("b", 2, "demo", one, NOW) == (True, [])
 
 
 def test_seen_keeps_the_highest_call_shown() -> None:
@@ -104,4 +104,5 @@ def test_seen_keeps_the_highest_call_shown() -> None:
     presence.join("a", 1, "demo", None, NOW)
     presence.seen("a", NOW, 7)
     presence.seen("a", NOW, 5)
-    assert presence.links_of(1)[0].last_shown_seq == 7
+    links = presence.links_of([1, 2])
+    assert links[1][0].last_shown_seq == 7 and links[2] == []

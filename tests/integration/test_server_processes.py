@@ -1,0 +1,89 @@
+"""Which server processes may serve one database: a second server without a message
+queue is refused at start-up, saying who holds the database and what to do; the command
+line works beside any server; servers that share Redis start side by side."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from queue_server.app import create_app
+from queue_server.cli import main
+from queue_server.config import ConfigError
+from tests.conftest import TEST_CONFIG
+
+COMMAND_LINE = {**TEST_CONFIG, "PUBLISHES": False, "BACKGROUND_JOBS": False}
+NO_WAIT = {**TEST_CONFIG, "SERVER_LOCK_WAIT": 0}
+
+
+def instance_of(app: Flask) -> str:
+    return app.instance_path
+
+
+def test_a_second_server_without_a_message_queue_is_refused_and_says_why(app: Flask) -> None:
+    """`app` serves its database; a second server on it stops at start-up naming the
+    first one's process and the two ways out."""
+    with pytest.raises(ConfigError) as refused:
+        create_app(NO_WAIT, instance_path=instance_of(app))
+    message = str(refused.value)
+    assert f"a server process (pid {os.getpid()} on " in message
+    assert "without a message queue serves" in message and "hall-queue.sqlite3" in message
+    assert "Without MESSAGE_QUEUE only one server process may serve a database" in message
+    assert "stop the other one, or give every server process the same MESSAGE_QUEUE=redis://" in message
+
+
+def test_the_command_line_works_beside_a_running_server(app: Flask) -> None:
+    beside = create_app(COMMAND_LINE, instance_path=instance_of(app))
+    beside.extensions["hall_queue"]["store"].close()
+    environment = {"QUEUE_SECRET_KEY": TEST_CONFIG["SECRET_KEY"], "QUEUE_INSTANCE_PATH": instance_of(app)}
+    result = CliRunner().invoke(main, ["--instance", instance_of(app), "sweep", "--hall", "demo"], env=environment)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("demo: ")
+
+
+def test_a_server_that_stopped_leaves_the_database_to_the_next_at_once(app: Flask) -> None:
+    app.extensions["hall_queue"]["store"].close()  # as the process ending would, however it ends
+    after = create_app(NO_WAIT, instance_path=instance_of(app))
+    after.extensions["hall_queue"]["store"].close()
+
+
+def test_a_server_waits_for_the_one_it_replaces_to_stop(app: Flask) -> None:
+    """gunicorn's reload starts the new worker before the old one has stopped: the new
+    one waits for the database (here the old one stops 0.3 s later), then starts."""
+    stopping = threading.Timer(0.3, app.extensions["hall_queue"]["store"].close)
+    stopping.start()
+    try:
+        after = create_app({**TEST_CONFIG, "SERVER_LOCK_WAIT": 10}, instance_path=instance_of(app))
+    finally:
+        stopping.join()
+    after.extensions["hall_queue"]["store"].close()
+
+
+def test_servers_sharing_redis_start_side_by_side_but_not_beside_one_without(app: Flask, redis_url: str) -> None:
+    shared = {**NO_WAIT, "MESSAGE_QUEUE": redis_url}
+    with pytest.raises(ConfigError, match="without a message queue serves"):
+        create_app(shared, instance_path=instance_of(app))  # `app` has none
+    app.extensions["hall_queue"]["store"].close()
+    first = create_app(shared, instance_path=instance_of(app))
+    second = create_app(shared, instance_path=instance_of(app))
+    with pytest.raises(ConfigError) as refused:
+        create_app(NO_WAIT, instance_path=instance_of(app))
+    assert "with a message queue serves" in str(refused.value)
+    for server in (first, second):
+        server.extensions["hall_queue"]["realtime"].close()
+        server.extensions["hall_queue"]["store"].close()
+
+
+@pytest.mark.parametrize(
+    "queue",
+    ["amqp://guest@localhost//", "redis", "kafka://localhost:9092", 6379],
+    ids=["amqp", "no-scheme", "kafka", "number"],
+)
+def test_a_message_queue_other_than_redis_is_refused(tmp_path: Path, queue: object) -> None:
+    with pytest.raises(ConfigError, match="MESSAGE_QUEUE must be a redis:// or rediss:// URL"):
+        create_app({**TEST_CONFIG, "MESSAGE_QUEUE": queue}, instance_path=str(tmp_path / "instance"))
