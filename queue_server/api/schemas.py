@@ -14,6 +14,7 @@ from typing import Any
 
 from queue_server.domain.access import DeviceKind, Role
 from queue_server.domain.announcements import LANGUAGES
+from queue_server.domain.audit import AuditAction
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import QueueKind
 from queue_server.domain.lifecycle import Channel, VisitEnd, WindowStatus
@@ -390,6 +391,26 @@ USER = _obj(
     }
 )
 
+AUDIT_ENTRY = _obj(
+    {
+        "id": {**INTEGER, "minimum": 1, "description": "Increasing: later entries have larger ids"},
+        "at": INSTANT,
+        "actor": {**STRING, "description": "The user name, or `operator` for the command line on the server"},
+        "actor_name": {**STRING, "description": "The name shown for the actor at the time"},
+        "actor_role": {**_nullable(_enum(Role)), "description": "null for the operator"},
+        "action": _enum(AuditAction),
+        "hall": {
+            **OPTIONAL_STRING,
+            "description": "The hall acted on (for an account or a device, the hall it belongs to)",
+        },
+        "target": {
+            **OPTIONAL_STRING,
+            "description": "What was acted on: a user name, a device id, a window number, a ticket number, a hall code",
+        },
+        "detail": {"type": "object", "description": "What changed; depends on `action` (docs/audit.md)"},
+    }
+)
+
 CONFLICT = _obj(
     {
         "code": STRING,
@@ -457,6 +478,16 @@ RESPONSES: dict[str, Schema] = {
     "Who": WHO,
     "User": USER,
     "Users": _obj({"users": {"type": "array", "items": ref("User")}}),
+    "AuditEntry": AUDIT_ENTRY,
+    "AuditPage": _obj(
+        {
+            "entries": {"type": "array", "items": ref("AuditEntry"), "description": "Newest first"},
+            "next_before": {
+                **OPTIONAL_INTEGER,
+                "description": "Ask again with before=this for the next (older) page; null: no more",
+            },
+        }
+    ),
     "Session": _obj(
         {
             "user": ref("Who"),

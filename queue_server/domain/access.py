@@ -40,6 +40,7 @@ class Permission(StrEnum):
     CONFIGURE_SCREENS = "configure_screens"  # the notice and each screen's settings
     VIEW_SCREENS = "view_screens"  # which screens are online, last seen
     MANAGE_USERS = "manage_users"  # disable, enable, unlock accounts; set their password or role
+    READ_AUDIT = "read_audit"  # the audit log of administrators' and managers' actions
 
 
 Actor = Role | DeviceKind
@@ -59,6 +60,7 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.CONFIGURE_SCREENS: frozenset({Role.MANAGER}),
     Permission.VIEW_SCREENS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Permission.READ_AUDIT: frozenset({Role.ADMIN}),
 }
 
 
@@ -85,6 +87,7 @@ class Principal:
     device_id: int | None = None
     window: int | None = None  # for window-bound devices
     operator: bool = False  # the operator's own command line, or the server's own timer
+    username: str | None = None  # a person's user name (the audit log names them by it)
 
     @property
     def is_device(self) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from queue_server import storage
-from queue_server.domain import clock, estimate, privacy
+from queue_server.domain import audit, clock, estimate, privacy
 from queue_server.domain.access import Permission, Principal, require_any
 from queue_server.domain.errors import NotFound
 from queue_server.domain.events import EventType
@@ -207,6 +207,17 @@ class ServicesBase:
         event = Event(tx.hall.spec.code, seq, type, tx.at, data)
         tx.events.append(event)
         return event
+
+    @staticmethod
+    def _audit(
+        tx: Tx, action: audit.AuditAction, *, target: str | int | None = None, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Keep an administrator's or manager's action in the audit log, in its own
+        transaction: it is there exactly when the action committed."""
+        assert tx.who is not None  # every write checked who is asking
+        storage.audit.record(
+            tx.db, audit.entry(tx.who, tx.now, action, hall=tx.hall.spec.code, target=target, detail=detail)
+        )
 
     def _apply(
         self,

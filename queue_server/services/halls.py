@@ -11,6 +11,7 @@ from typing import Any, Literal
 from queue_server import storage
 from queue_server.domain import announcements, clock, hall_changes, invariants, privacy
 from queue_server.domain.access import Forbidden, Permission, Principal, bound_window, require
+from queue_server.domain.audit import AuditAction
 from queue_server.domain.errors import HallChangeRefused, InvalidInput
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import read_hall_file
@@ -70,7 +71,7 @@ class HallUseCases(DayUseCases):
                 assert row is not None
                 tx = Tx(db=db, hall=self._hall_of_row(row), now=now, who=principal, day=today)
                 self._record(tx, EventType.HALL_UPDATED, {"name": spec.name, "revision": tx.hall.revision})
-                return self._imported(tx, None), tx.events
+                return self._imported(tx, None, created=True), tx.events
             tx = Tx(db=db, hall=self._hall_of_row(existing), now=now, who=principal, day="")
             self._ensure_day(tx)
             found = hall_changes.conflicts(tx.hall.spec, spec, self._live_hall(tx), now)
@@ -78,19 +79,19 @@ class HallUseCases(DayUseCases):
                 if found:
                     raise _refused(found, "新的大厅配置与大厅当前状态冲突，未生效")
                 self._store_hall_file(tx, spec, config_toml)
-                return self._imported(tx, None), tx.events
+                return self._imported(tx, None, created=False), tx.events
             lasting = [c for c in found if c.lasting]
             if lasting:
                 raise _refused(lasting, "新的大厅配置与大厅的设备设置冲突，次日也无法生效")
             from_day = (date.fromisoformat(tx.day) + timedelta(days=1)).isoformat()
             storage.halls.set_pending(db, tx.hall.id, config_toml, from_day)
             self._record(tx, EventType.HALL_CHANGE_SCHEDULED, {"effective_from": from_day})
-            return self._imported(tx, from_day), tx.events
+            return self._imported(tx, from_day, created=False), tx.events
 
-    @staticmethod
-    def _imported(tx: Tx, effective_from: str | None) -> dict[str, Any]:
+    def _imported(self, tx: Tx, effective_from: str | None, *, created: bool) -> dict[str, Any]:
+        """What an import answers, kept in the audit log as it commits."""
         spec = tx.hall.spec
-        return {
+        result = {
             "code": spec.code,
             "name": spec.name,
             "id": tx.hall.id,
@@ -98,6 +99,9 @@ class HallUseCases(DayUseCases):
             "service_day": tx.day,
             "effective_from": effective_from or tx.day,
         }
+        detail = {"created": created, "revision": tx.hall.revision, "effective_from": result["effective_from"]}
+        self._audit(tx, AuditAction.HALL_IMPORTED, target=spec.code, detail=detail)
+        return result
 
     def snapshot(self, principal: Principal | None, hall_code: str, now: datetime) -> dict[str, Any]:
         """Everything a screen or console needs to draw the hall from scratch, as

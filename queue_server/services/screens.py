@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from queue_server import storage
-from queue_server.domain import announcements, clock, screens
+from queue_server.domain import announcements, audit, clock, screens
 from queue_server.domain.access import DeviceKind, Permission, Principal, bound_window
 from queue_server.domain.errors import InvalidInput, NotFound
 from queue_server.domain.events import EventType
@@ -42,6 +42,7 @@ class ScreenUseCases(ServicesBase):
             storage.halls.set_notice(tx.db, tx.hall.id, notice)
             shown = tx.hall.notice(notice)
             self._record(tx, EventType.NOTICE_CHANGED, {"notice": shown})
+            self._audit(tx, audit.AuditAction.NOTICE_SET, detail={"notice": notice})
             return {"notice": shown}, tx.events
 
     def screen(self, device_id: int) -> dict[str, Any]:
@@ -58,7 +59,7 @@ class ScreenUseCases(ServicesBase):
             return [self._screen_view(row) for row in storage.people.screen_devices(db, hall.id)]
 
     def configure_screen(
-        self, principal: Principal | None, hall_code: str, device_id: int, changes: dict[str, Any]
+        self, principal: Principal | None, hall_code: str, device_id: int, changes: dict[str, Any], now: datetime
     ) -> dict[str, Any]:
         with self.store.write() as db:
             hall = self._hall_for(db, hall_code, principal, Permission.CONFIGURE_SCREENS)
@@ -72,6 +73,16 @@ class ScreenUseCases(ServicesBase):
                 raise InvalidInput("窗口屏只显示它绑定的窗口，不能设置区域", field="zone")
             storage.people.set_device_settings(db, device_id, updated.to_dict())
             row = {**row, "settings": json.dumps(updated.to_dict())}
+            assert principal is not None  # _hall_for let it in
+            entry = audit.entry(
+                principal,
+                now,
+                audit.AuditAction.SCREEN_CONFIGURED,
+                hall=hall.spec.code,
+                target=device_id,
+                detail={"name": row["name"], "changes": changes},
+            )
+            storage.audit.record(db, entry)
         return self._screen_view(row)
 
     def record_seen(self, device_id: int, seen_at: datetime, shown_seq: int | None) -> None:

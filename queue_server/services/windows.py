@@ -11,6 +11,7 @@ from typing import Any
 from queue_server import storage
 from queue_server.domain import announcements, lifecycle, routing
 from queue_server.domain.access import Permission, Principal, Role, require
+from queue_server.domain.audit import AuditAction
 from queue_server.domain.errors import DomainError, InvalidInput, NotFound, NothingWaiting
 from queue_server.domain.hall import WindowSpec
 from queue_server.domain.lifecycle import Step, Ticket, Window
@@ -103,6 +104,8 @@ class WindowUseCases(ServicesBase):
             extra = {} if step.ticket is not None else {"ticket": None}
             self._apply(tx, step, window=number, reason=reason, window_view=True, extra=extra)
             self._return_sent(tx, number)
+            held = step.ticket.number if step.ticket is not None else None
+            self._audit(tx, AuditAction.WINDOW_RELEASED, target=number, detail={"reason": reason, "ticket": held})
 
         return self._at_window(principal, hall_code, number, now, act, clerk_here=False, supervisor_only=True)
 
@@ -167,6 +170,12 @@ class WindowUseCases(ServicesBase):
                 ticket, window, spec, queue, now=tx.now, clerk_id=who.user_id, by_number=True, other=other
             )
             self._announce(tx, step, recall=False, reason="by_number")
+            self._audit(
+                tx,
+                AuditAction.CALLED_BY_NUMBER,
+                target=ticket.number,
+                detail={"window": number, "queue": queue.code, "was": ticket.status.value},
+            )
 
         return self._at_window(principal, hall_code, number, now, act)
 
