@@ -351,15 +351,16 @@ class Accounts:
         return self._view(row, now), forgot
 
     def _target(self, db: sqlite_utils.Database, who: Principal, user: int | str, *, itself: bool) -> dict[str, Any]:
-        """The user acted on, once the caller may act on it."""
+        """The user acted on, once the caller may act on it. Who asks comes first: only an
+        administrator of every hall learns that no account has this id or name; another
+        hall's administrator is refused it as another hall's account."""
         row = (
             storage.people.user_by_id(db, user) if isinstance(user, int) else storage.people.user_by_username(db, user)
         )
+        # an account of no hall (an administrator of every hall) is no hall's to manage: 0
+        require(who, Permission.MANAGE_USERS, (row["hall_id"] or 0) if row is not None else None)
         if row is None:
             raise NotFound(f"没有账号 {user}", field="user")
-        require(who, Permission.MANAGE_USERS, row["hall_id"] if row["hall_id"] is not None else 0)
-        if who.hall_id is not None and row["hall_id"] != who.hall_id:
-            raise Forbidden("您只能管理本大厅的账号", permission=Permission.MANAGE_USERS.value)
         if not itself and who.user_id is not None and who.user_id == row["id"]:
             raise Conflict("不能在此更改自己的账号：请另一位管理员操作，或在服务器上用 queue-server user 命令")
         return row

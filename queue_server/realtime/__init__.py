@@ -50,6 +50,9 @@ def _payload(data: Any) -> dict[str, Any]:
 
 SUBSCRIBE = "subscribe"
 MARK_SHOWN = "mark_shown"
+# Every event a client may send: each gets a handler (`Realtime.__init__`), and the role
+# matrix test walks them all.
+CLIENT_EVENTS: tuple[str, ...] = (SUBSCRIBE, MARK_SHOWN, *COMMANDS)
 # control events: to one connection, no sequence number, not replayed (docs/signage.md)
 SCREEN_CONFIGURED = "screen_configured"
 ANNOUNCER_CHANGED = "announcer_changed"
@@ -238,7 +241,7 @@ class Realtime:
                 "ok": False,
                 "problem": problem(400, "malformed_request", "Malformed request", "消息内容无法解析（嵌套过深）"),
             }
-        known = sorted([SUBSCRIBE, MARK_SHOWN, *COMMANDS])
+        known = sorted(CLIENT_EVENTS)
         return {
             "ok": False,
             "problem": problem(
