@@ -1,14 +1,20 @@
-"""The screen pages under the server's policies, in Chromium: they run under its
-Content-Security-Policy without a single violation (queue_server/security.py), and the
-window screen shows its clerk's name only where the hall file says so (docs/privacy.md)."""
+"""The pages under the server's policies, in Chromium: every page the app serves holds no
+inline script, style or handler and the policy would refuse one; both screens run under
+the Content-Security-Policy without a single violation (queue_server/security.py); and
+the window screen shows its clerk's name only where the hall file says so
+(docs/privacy.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+import pytest
 import requests
+from flask import Flask
 from playwright.sync_api import expect
 
+from queue_server.app import register_routes
 from queue_server.cli import demo_hall_toml
 from tests.e2e.helpers import TIMEOUT, check, issue, serve_and_finish, window_do
 from tests.e2e.screens import BRISK_VOICE, ScreenPage, configure
@@ -21,6 +27,60 @@ RECORD_VIOLATIONS = """
     window.__violations.push(`${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}`);
   });
 """
+
+
+# Whatever the policy forbids, as found in the page's live DOM.
+FORBIDDEN_IN_PAGE = """
+() => [
+  ...[...document.scripts].filter((s) => !s.src || s.textContent.trim()).map((s) => `inline script ${s.outerHTML}`),
+  ...[...document.querySelectorAll("*")].flatMap((el) =>
+    [...el.attributes]
+      .filter((a) => /^on/i.test(a.name) || a.name === "style" || /^\\s*javascript:/i.test(a.value))
+      .map((a) => `${el.tagName.toLowerCase()} ${a.name}="${a.value}"`)),
+  ...[...document.querySelectorAll("style")].map((s) => `inline style ${s.outerHTML}`),
+]
+"""
+# A script someone slipped into the page: the policy must stop it from running.
+SLIP_IN_A_SCRIPT = """
+() => {
+  const script = document.createElement("script");
+  script.textContent = "window.__slippedIn = true;";
+  document.body.append(script);
+}
+"""
+
+
+def _pages() -> list[str]:
+    """Every page the app serves: its GET routes outside the API that take no argument."""
+    bare = Flask("routes", static_folder=None)
+    register_routes(bare)
+    return sorted(
+        rule.rule
+        for rule in bare.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and not rule.arguments and not rule.rule.startswith("/api/")
+    )
+
+
+@pytest.mark.parametrize("path", _pages())
+def test_no_page_holds_inline_script_and_the_policy_refuses_one(server: LiveServer, browser: Any, path: str) -> None:
+    context = browser.new_context()
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    try:
+        response = page.goto(server.url + path)
+        assert response is not None and response.ok, path
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy, policy
+        page.wait_for_load_state("load")
+        assert page.evaluate(FORBIDDEN_IN_PAGE) == []
+        assert page.evaluate("window.__violations") == []
+
+        page.evaluate(SLIP_IN_A_SCRIPT)
+        page.wait_for_function("() => window.__violations.length > 0")
+        assert page.evaluate("window.__slippedIn") is None
+        assert [v.split()[0] for v in page.evaluate("window.__violations")] == ["script-src-elem"]
+    finally:
+        context.close()
 
 
 def test_both_screens_work_under_the_policy_without_a_violation(
