@@ -116,6 +116,13 @@ PUBLIC_EVENT = frozenset(
 )
 
 
+# What a public device may see of a snapshot, and of each of its recent calls.
+PUBLIC_SNAPSHOT = frozenset(
+    {"hall", "notice", "service_day", "seq", "zones", "queues", "items", "bundles", "windows", "recent_calls"}
+)
+PUBLIC_CALL = frozenset({"number", "window", "called_at", "seq", "recall", "texts"})
+
+
 def public_ticket(brief: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in brief.items() if key in PUBLIC_TICKET}
 
@@ -153,7 +160,9 @@ def snapshot_for(
         shown["windows"] = [w for w in shown["windows"] if w["number"] == window]
         shown["recent_calls"] = [c for c in shown["recent_calls"] if c["window"] == window]
     if audience is Audience.PUBLIC:
+        shown = {key: value for key, value in shown.items() if key in PUBLIC_SNAPSHOT}
         shown["windows"] = [public_window(w, show_clerk_names=show_clerk_names) for w in shown["windows"]]
+        shown["recent_calls"] = [{k: v for k, v in c.items() if k in PUBLIC_CALL} for c in shown["recent_calls"]]
     return shown
 
 

@@ -90,6 +90,18 @@ def test_a_window_devices_snapshot_holds_its_window_only() -> None:
     assert snapshot_for(snapshot, Audience.STAFF, show_clerk_names=False) == snapshot
 
 
+def test_a_field_added_to_a_snapshot_stays_with_the_staff_until_it_is_listed() -> None:
+    snapshot: dict[str, Any] = {
+        "seq": 4,
+        "windows": [{**WINDOW, "queues": ["q"], "clerk_phone": "138…"}],
+        "recent_calls": [{"number": "A001", "window": 3, "ticket_id": 7}],
+        "staff_notes": "…",
+    }
+    shown = snapshot_for(snapshot, Audience.PUBLIC, show_clerk_names=True)
+    assert set(shown) == {"seq", "windows", "recent_calls"}
+    assert "clerk_phone" not in shown["windows"][0] and shown["recent_calls"] == [{"number": "A001", "window": 3}]
+
+
 def test_an_event_at_a_window_concerns_its_zone_and_itself_and_others_everyone() -> None:
     at_window = {**COMMON, "window": WINDOW}
     assert concerns(at_window) and concerns(at_window, zone="1f") and concerns(at_window, window=3)
