@@ -23,7 +23,7 @@ Nothing here reads or writes storage: services load, apply, store and emit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -330,20 +330,30 @@ def recall(ticket: Ticket, window: Window) -> Step:
     )
 
 
-def no_show(ticket: Ticket, window: Window, queue: QueueSpec, line: Sequence[str]) -> Step:
+def no_show(
+    ticket: Ticket,
+    window: Window,
+    queue: QueueSpec,
+    line: Sequence[str],
+    next_in_use: Callable[[str], str | None],
+) -> Step:
     """The called citizen did not come. Under `requeue` (once), back in line behind the
     first `requeue_after` people now waiting (`line`: their places, in order), or at the
-    end when fewer wait; else out of line (void, or recallable by number today)."""
+    end when fewer wait; else out of line (void, or recallable by number today).
+
+    The new place lies between the place it goes behind and `next_in_use` of it, the
+    next place any ticket of the day holds (in any queue or state), not merely the next
+    one waiting in this line: a ticket called or sent elsewhere now may come back to
+    this line later, and two tickets must never share a place."""
     current = current_ticket(window, ticket, Action.NO_SHOW)
     freed = replace(window, ticket_id=None)
     if queue.no_show_policy is NoShowPolicy.REQUEUE and current.no_shows == 0:
         after = queue.requeue_after
         if after == 0 or not line:
             place = current.place
-        elif len(line) <= after:
-            place = places.between(line[-1], None)
         else:
-            place = places.between(line[after - 1], line[after])
+            behind = line[min(after, len(line)) - 1]
+            place = places.between(behind, next_in_use(behind))
         requeued = replace(
             current, status=TicketStatus.WAITING, place=place, window=None, no_shows=current.no_shows + 1
         )

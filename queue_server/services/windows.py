@@ -195,8 +195,10 @@ class WindowUseCases(ServicesBase):
         def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
             ticket = self._held_for(tx, window, Action.NO_SHOW)
             queue = tx.hall.queue(ticket.queue)
-            line = storage.tickets.line_places(tx.db, tx.hall.id, queue.code, queue.requeue_after + 1)
-            step = lifecycle.no_show(ticket, window, queue, line)
+            line = storage.tickets.line_places(tx.db, tx.hall.id, queue.code, queue.requeue_after)
+            step = lifecycle.no_show(
+                ticket, window, queue, line, lambda place: storage.tickets.next_place(tx.db, tx.hall.id, tx.day, place)
+            )
             self._apply(tx, step, window=number, reason=step.policy)
 
         return self._at_window(principal, hall_code, number, now, act)
