@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -122,3 +123,19 @@ def boolean(args: dict[str, Any], key: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidInput(f"字段 {key} 须是 true 或 false", field=key)
     return value
+
+
+def instant(args: dict[str, Any], key: str) -> datetime | None:
+    """A moment with its offset, ISO 8601 (`2026-11-23T08:00:00+08:00`, `…T00:00:00Z`):
+    without one it would mean a different moment to every reader."""
+    value = text(args, key, max_length=40)
+    if value is None:
+        return None
+    example = f"字段 {key} 须是带时区的时间，如 2026-11-23T08:00:00+08:00"
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise InvalidInput(example, field=key)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidInput(example, field=key) from None

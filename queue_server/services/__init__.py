@@ -12,6 +12,7 @@ module each; `Services` is all of them over one store.
 from __future__ import annotations
 
 from queue_server.domain.events import EventType
+from queue_server.services.audit import AuditUseCases
 from queue_server.services.base import Event, Hall
 from queue_server.services.halls import HallUseCases
 from queue_server.services.screens import ScreenUseCases
@@ -21,5 +22,5 @@ from queue_server.services.windows import WindowUseCases
 __all__ = ["Event", "EventType", "Hall", "IssueRequest", "Services"]
 
 
-class Services(HallUseCases, TicketUseCases, WindowUseCases, ScreenUseCases):
+class Services(HallUseCases, TicketUseCases, WindowUseCases, ScreenUseCases, AuditUseCases):
     """Every use case over one store. Holds only caches that the store can rebuild."""
