@@ -33,9 +33,9 @@ test: setup lint  ## lint, then every test: the screens' JavaScript (Node's own 
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check queue_server signage tests bench
-	$(BIN)/ruff format --check queue_server signage tests bench
-	$(BIN)/mypy queue_server
+	$(BIN)/ruff check queue_server signage ticket_printer tests bench
+	$(BIN)/ruff format --check queue_server signage ticket_printer tests bench
+	$(BIN)/mypy queue_server ticket_printer
 
 bench: setup  ## benchmarks: print figures, assert nothing
 	$(BIN)/python -m bench

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -160,3 +160,19 @@ def texts(args: dict[str, Any], key: str, *, max_items: int = 20, max_length: in
         text_list({key: value if isinstance(value, list) else [value]}, key, max_items=max_items, max_length=max_length)
         or []
     )
+
+
+def instant(args: dict[str, Any], key: str) -> datetime | None:
+    """A moment with its offset, ISO 8601 (`2026-11-23T08:00:00+08:00`, `…T00:00:00Z`):
+    without one it would mean a different moment to every reader."""
+    value = text(args, key, max_length=40)
+    if value is None:
+        return None
+    example = f"字段 {key} 须是带时区的时间，如 2026-11-23T08:00:00+08:00"
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise InvalidInput(example, field=key)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidInput(example, field=key) from None

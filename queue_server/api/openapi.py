@@ -399,7 +399,7 @@ def openapi_document() -> dict[str, Any]:
             "parameters": [HALL, TICKET],
             "get": _op(
                 "A ticket: state, people ahead, estimated wait (managers and admins also see its log and visits)",
-                who="guide, clerk, manager, admin, kiosk",
+                who="guide, clerk, manager, admin",
                 answer="Ticket",
                 errors=HALL_READ,
             ),
@@ -510,6 +510,43 @@ def openapi_document() -> dict[str, Any]:
             who="admin, not on their own account",
             answer="User",
             errors=USER_WRITE,
+        ),
+    }
+    paths["/api/v1/audit"] = {
+        "parameters": [
+            {
+                "name": "since",
+                "in": "query",
+                "schema": {"type": "string", "format": "date-time"},
+                "description": "Entries at or after this moment (ISO 8601 with its offset)",
+            },
+            {"name": "hall", "in": "query", "schema": {"type": "string", "maxLength": 40}, "description": "Hall code"},
+            {
+                "name": "actor",
+                "in": "query",
+                "schema": {"type": "string", "maxLength": 80},
+                "description": "A user name, or `operator`",
+            },
+            {"name": "action", "in": "query", "schema": schemas.AUDIT_ENTRY["properties"]["action"]},
+            {
+                "name": "before",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
+                "description": "Entries older than this id: the `next_before` of the previous page",
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+            },
+        ],
+        "get": _op(
+            "The audit log: administrators' and managers' actions (accounts, devices, hall files, window "
+            "releases, calls out of turn, screen settings, the notice, sweeps), newest first; an administrator "
+            "of one hall sees that hall's entries only",
+            who="admin",
+            answer="AuditPage",
+            errors=(403, 404, 422),
         ),
     }
     for command in COMMANDS.values():

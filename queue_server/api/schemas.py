@@ -15,6 +15,7 @@ from typing import Any
 from queue_server.domain.access import DeviceKind, Role
 from queue_server.domain.announcements import LANGUAGES
 from queue_server.domain.appointments import REFERENCE_PATTERN, AppointmentStatus
+from queue_server.domain.audit import AuditAction
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import QueueKind
 from queue_server.domain.lifecycle import Channel, VisitEnd, WindowStatus
@@ -99,9 +100,19 @@ VISIT = _obj(
 
 _WAITING_ONLY = ("people_ahead", "estimated_wait_minutes")
 
+# A ticket's public reference (queue_server.services.tickets.new_ticket_ref); 32 hex
+# digits for tickets issued before references existed.
+TICKET_REF: Schema = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9_-]{16,64}$",
+    "description": "The ticket's random public reference: what citizens and public devices name it by",
+}
+STAFF_ID: Schema = {**INTEGER, "description": "The ticket's id in the store; staff only, never sent to a device"}
+
 TICKET = _obj(
     {
-        "id": INTEGER,
+        "id": STAFF_ID,
+        "ref": TICKET_REF,
         "number": {"type": "string", "examples": ["A001"]},
         "service_day": DAY,
         "queue": STRING,
@@ -139,9 +150,10 @@ TICKET = _obj(
             "description": "Managers and administrators only: its stays at windows",
         },
     },
-    optional=(*_WAITING_ONLY, "log", "visits"),
+    optional=(*_WAITING_ONLY, "log", "visits", "id", "appointment", "handling_seconds", "outcome"),
     description="A ticket. `people_ahead` and `estimated_wait_minutes` come together, only while it waits; "
-    "`log` and `visits` only for managers and administrators.",
+    "`log` and `visits` only for managers and administrators; `id`, `appointment`, `handling_seconds` and "
+    "`outcome` only for staff (a kiosk sees the ticket it issued by its `ref`).",
     dependentRequired={"people_ahead": ["estimated_wait_minutes"], "estimated_wait_minutes": ["people_ahead"]},
     **{
         "if": {"properties": {"status": {"const": TicketStatus.WAITING.value}}},
@@ -151,14 +163,17 @@ TICKET = _obj(
 
 TICKET_BRIEF = _obj(
     {
-        "id": INTEGER,
+        "id": STAFF_ID,
+        "ref": TICKET_REF,
         "number": STRING,
         "queue": STRING,
         "queue_name": STRING,
         "status": _enum(TicketStatus),
         "priority": {"type": "boolean", "description": "Whether it is a priority ticket; never the class"},
     },
-    description="What a screen may show of a ticket: never the ID digest, the priority class or the appointment",
+    optional=("id",),
+    description="What a screen may show of a ticket: never the ID digest, the priority class or the "
+    "appointment; `id` for staff only",
 )
 
 WINDOW = _obj(
@@ -169,10 +184,13 @@ WINDOW = _obj(
         "status": _enum(WindowStatus),
         "clerk": {**OPTIONAL_STRING, "description": "The signed-in clerk's name; null while closed"},
         "ticket": {**OPTIONAL_STRING, "description": "The number of the ticket in its hands"},
-        "ticket_id": OPTIONAL_INTEGER,
+        "ticket_id": {**OPTIONAL_INTEGER, "description": "Staff only"},
+        "ticket_ref": _nullable(TICKET_REF),
         "ticket_status": _nullable(_enum(TicketStatus)),
     },
-    description="A window and what is in its hands, after the action",
+    optional=("ticket_id",),
+    description="A window and what is in its hands, after the action (in events to public devices without "
+    "`ticket_id`, and without the clerk's name unless the hall file shows it)",
 )
 
 WINDOW_BRIEF = _obj({"number": INTEGER, "name": STRING, "zone": OPTIONAL_STRING})
@@ -267,8 +285,8 @@ EVENT_MEMBERS: dict[EventType, Schema] = {
     EventType.SERVICE_STARTED: _AT_WINDOW,
     EventType.SERVICE_FINISHED: {
         **_AT_WINDOW,
-        "outcome": _enum(Outcome),
-        "handling_seconds": {"type": "number", "minimum": 0},
+        "outcome": {**_enum(Outcome), "description": "Staff only"},
+        "handling_seconds": {"type": "number", "minimum": 0, "description": "Staff only"},
     },
     EventType.TICKET_TRANSFERRED: {
         **_AT_WINDOW,
@@ -292,10 +310,16 @@ EVENT_MEMBERS: dict[EventType, Schema] = {
     EventType.DAY_STARTED: {"previous_day": DAY, "expired_tickets": COUNT, "closed_windows": COUNT},
 }
 
+# Members that only staff receive (domain.privacy): present for them, absent for devices.
+STAFF_ONLY_MEMBERS = frozenset({"outcome", "handling_seconds"})
+
 EVENT: Schema = {
     "type": "object",
     "description": "One committed entry of the hall's log, as the socket sends it; the members beyond the "
-    "common five depend on `type` (docs/socket-events.md)",
+    "common five depend on `type` (docs/socket-events.md). Public devices get the public part only "
+    "(docs/privacy.md): tickets without `id`, windows without `ticket_id` and, unless the hall shows "
+    "them, without the clerk's name, no person's free-text `reason` (null instead), no `outcome` or "
+    "`handling_seconds`",
     "required": ["hall", "seq", "type", "at", "service_day"],
     "properties": {
         "hall": STRING,
@@ -309,7 +333,7 @@ EVENT: Schema = {
     "allOf": [
         {
             "if": {"properties": {"type": {"const": kind.value}}},
-            "then": {"required": list(members), "properties": members},
+            "then": {"required": [m for m in members if m not in STAFF_ONLY_MEMBERS], "properties": members},
         }
         for kind, members in EVENT_MEMBERS.items()
     ],
@@ -410,6 +434,26 @@ USER = _obj(
     }
 )
 
+AUDIT_ENTRY = _obj(
+    {
+        "id": {**INTEGER, "minimum": 1, "description": "Increasing: later entries have larger ids"},
+        "at": INSTANT,
+        "actor": {**STRING, "description": "The user name, or `operator` for the command line on the server"},
+        "actor_name": {**STRING, "description": "The name shown for the actor at the time"},
+        "actor_role": {**_nullable(_enum(Role)), "description": "null for the operator"},
+        "action": _enum(AuditAction),
+        "hall": {
+            **OPTIONAL_STRING,
+            "description": "The hall acted on (for an account or a device, the hall it belongs to)",
+        },
+        "target": {
+            **OPTIONAL_STRING,
+            "description": "What was acted on: a user name, a device id, a window number, a ticket number, a hall code",
+        },
+        "detail": {"type": "object", "description": "What changed; depends on `action` (docs/audit.md)"},
+    }
+)
+
 CONFLICT = _obj(
     {
         "code": STRING,
@@ -473,12 +517,28 @@ RESPONSES: dict[str, Schema] = {
     "EventsPage": _obj(
         {
             "events": {"type": "array", "items": ref("Event")},
+            "seq": {
+                **COUNT,
+                "description": "The last sequence number looked at (`since` if none): ask from here next. A "
+                "window screen or review pad gets its own window's events only, so it may be past the last "
+                "one listed",
+            },
             "complete": {**BOOLEAN, "description": "false: too many missed, redraw from a snapshot"},
         }
     ),
     "Who": WHO,
     "User": USER,
     "Users": _obj({"users": {"type": "array", "items": ref("User")}}),
+    "AuditEntry": AUDIT_ENTRY,
+    "AuditPage": _obj(
+        {
+            "entries": {"type": "array", "items": ref("AuditEntry"), "description": "Newest first"},
+            "next_before": {
+                **OPTIONAL_INTEGER,
+                "description": "Ask again with before=this for the next (older) page; null: no more",
+            },
+        }
+    ),
     "Session": _obj(
         {
             "user": ref("Who"),

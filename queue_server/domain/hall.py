@@ -36,7 +36,18 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"hall", "zones", "queues", "items", "bundles", "windows"}),
     "hall": frozenset(
-        {"code", "name", "timezone", "notice", "always_open", "rollover", "hours", "calendar", "appointments"}
+        {
+            "code",
+            "name",
+            "timezone",
+            "notice",
+            "always_open",
+            "show_clerk_names",
+            "rollover",
+            "hours",
+            "calendar",
+            "appointments",
+        }
     ),
     "hall.hours": frozenset(WEEKDAYS),
     "hall.calendar": frozenset({"closed", "workdays", "workday_hours"}),
@@ -188,6 +199,9 @@ class HallSpec:
     rollover: time = DEFAULT_ROLLOVER
     calendar: Calendar = Calendar()
     appointments: AppointmentSettings = AppointmentSettings()
+    # Window screens show the signed-in clerk's name only where the hall decides so; no
+    # public device receives it otherwise (domain.privacy).
+    show_clerk_names: bool = False
     _queue_by_code: dict[str, QueueSpec] = field(default_factory=dict, compare=False, repr=False)
     _window_by_number: dict[int, WindowSpec] = field(default_factory=dict, compare=False, repr=False)
 
@@ -329,6 +343,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
         timezone=timezone,
         notice=_str(hall, at_hall.field("notice"), default=""),
         always_open=_bool(hall, at_hall.field("always_open")),
+        show_clerk_names=_bool(hall, at_hall.field("show_clerk_names")),
         hours=hours,
         zones=tuple(zones),
         queues=queues,

@@ -23,7 +23,7 @@ Nothing here reads or writes storage: services load, apply, store and emit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -81,6 +81,7 @@ class Ticket:
     place: str  # see `places`: exact, compared as text
     channel: Channel
     issued_at: datetime
+    ref: str  # the public reference: random, what citizens and public devices see (never `id`)
     item: str | None = None
     bundle: str | None = None
     items: tuple[str, ...] = ()  # the item codes of the service (from the item or bundle, or set at finish)
@@ -251,10 +252,11 @@ def issue(
     id_digest: str | None,
     appointment: str | None,
     other: Ticket | None,
+    ref: str,
 ) -> Ticket:
     """A new waiting ticket (id 0 until stored). `sequence` is the prefix's next number
     today, `issued_today` the queue's count including this one, `other` the open ticket of
-    the same ID in this queue, if any."""
+    the same ID in this queue, if any, `ref` its public reference (random: the caller's)."""
     require_no_other_open_ticket(None, queue, other)
     if issued_today > queue.daily_cap:
         raise QueueFull(f"今日号源已发完：{queue.name}每日 {queue.daily_cap} 个号", queue=queue.code)
@@ -269,6 +271,7 @@ def issue(
         place=place,
         channel=channel,
         issued_at=now,
+        ref=ref,
         item=item,
         bundle=bundle,
         items=tuple(items),
@@ -327,20 +330,30 @@ def recall(ticket: Ticket, window: Window) -> Step:
     )
 
 
-def no_show(ticket: Ticket, window: Window, queue: QueueSpec, line: Sequence[str]) -> Step:
+def no_show(
+    ticket: Ticket,
+    window: Window,
+    queue: QueueSpec,
+    line: Sequence[str],
+    next_in_use: Callable[[str], str | None],
+) -> Step:
     """The called citizen did not come. Under `requeue` (once), back in line behind the
     first `requeue_after` people now waiting (`line`: their places, in order), or at the
-    end when fewer wait; else out of line (void, or recallable by number today)."""
+    end when fewer wait; else out of line (void, or recallable by number today).
+
+    The new place lies between the place it goes behind and `next_in_use` of it, the
+    next place any ticket of the day holds (in any queue or state), not merely the next
+    one waiting in this line: a ticket called or sent elsewhere now may come back to
+    this line later, and two tickets must never share a place."""
     current = current_ticket(window, ticket, Action.NO_SHOW)
     freed = replace(window, ticket_id=None)
     if queue.no_show_policy is NoShowPolicy.REQUEUE and current.no_shows == 0:
         after = queue.requeue_after
         if after == 0 or not line:
             place = current.place
-        elif len(line) <= after:
-            place = places.between(line[-1], None)
         else:
-            place = places.between(line[after - 1], line[after])
+            behind = line[min(after, len(line)) - 1]
+            place = places.between(behind, next_in_use(behind))
         requeued = replace(
             current, status=TicketStatus.WAITING, place=place, window=None, no_shows=current.no_shows + 1
         )

@@ -6,8 +6,9 @@ Python's `<`). A newly issued ticket's place is its issue instant in microsecond
 issued in the same microsecond still have distinct places. A ticket that goes back in
 line between two others (a no-show requeued after N places) gets a key strictly between
 theirs (`between`), made by appending digits: there is always room, and the order of
-every other ticket is untouched. Generated keys never end in "0", which keeps room on
-both sides of every key.
+every other ticket is untouched. The two must be neighbours among every place of the
+day, not only among those waiting in that line, or two tickets could get one key.
+Generated keys never end in "0", which keeps room on both sides of every key.
 """
 
 from __future__ import annotations

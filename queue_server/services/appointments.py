@@ -122,7 +122,7 @@ class AppointmentUseCases(TicketUseCases):
             if appointment.status is AppointmentStatus.CHECKED_IN and appointment.ticket_id is not None:
                 ticket = self._load_ticket(db, hall, appointment.ticket_id)
                 if ticket.status in ACTIVE_STATUSES:
-                    return {**self._ticket_view(db, hall, ticket), "replayed": True}, tx.events
+                    return {**self._ticket_answer(db, hall, ticket, principal), "replayed": True}, tx.events
                 appointments.require_open(appointment, ticket_number=ticket.number)
             decision = appointments.check_in(appointment, now, hall.spec)
 
@@ -142,7 +142,7 @@ class AppointmentUseCases(TicketUseCases):
                 announce={"appointment": {"id": appointment.id, "late": decision.late}},
             )
             storage.appointments.save(db, appointments.checked_in(appointment, ticket.id, late=decision.late, now=now))
-            return self._ticket_view(db, hall, ticket), tx.events
+            return self._ticket_answer(db, hall, ticket, principal), tx.events
 
     def cancel_appointment(
         self, principal: Principal | None, hall_code: str, reference: str, reason: str | None, now: datetime
@@ -178,7 +178,7 @@ class AppointmentUseCases(TicketUseCases):
                     due.append(row["code"])
         events: list[Event] = []
         for code in due:
-            with self._writing(code, now, OPERATOR, None) as tx:
+            with self._writing(code, now, OPERATOR) as tx:
                 cutoff = appointments.void_cutoff(now, tx.hall.spec)
                 if cutoff is not None:
                     late = storage.appointments.booked_before(tx.db, tx.hall.id, slot_start_before=clock.iso(cutoff))

@@ -22,6 +22,7 @@ from typing import Any
 from queue_server import storage
 from queue_server.domain import appointments, clock, hall_changes, lifecycle
 from queue_server.domain.access import OPERATOR, Permission, Principal
+from queue_server.domain.audit import AuditAction
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import HallSpec, parse_hall
 from queue_server.domain.lifecycle import WindowStatus
@@ -154,11 +155,13 @@ class DayUseCases(ServicesBase):
             rolled = sum(1 for e in tx.events if e.type == EventType.TICKET_EXPIRED)
             closed_before = sum(1 for e in tx.events if e.type == EventType.WINDOW_CLOSED)
             expired, closed = self._close_everything(tx, reason="end_of_day") if include_today else (0, 0)
-            return {
+            result = {
                 "expired_tickets": rolled + expired,
                 "closed_windows": closed_before + closed,
                 "service_day": tx.day,
-            }, tx.events
+            }
+            self._audit(tx, AuditAction.DAY_SWEPT, detail={"include_today": include_today, **result})
+            return result, tx.events
 
     def roll_days(self, now: datetime) -> list[Event]:
         """The timer's work: close the service day of every hall whose day has ended."""
@@ -171,6 +174,6 @@ class DayUseCases(ServicesBase):
             ]
         events: list[Event] = []
         for code in due:
-            with self._writing(code, now, OPERATOR, None) as tx:
+            with self._writing(code, now, OPERATOR) as tx:
                 events += tx.events
         return events

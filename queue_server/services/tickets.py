@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -12,7 +13,7 @@ from typing import Any
 
 from queue_server import storage
 from queue_server.domain import clock, lifecycle, places
-from queue_server.domain.access import DeviceKind, Permission, Principal, Role, require
+from queue_server.domain.access import DeviceKind, Permission, Principal, Role
 from queue_server.domain.errors import IdempotencyMismatch, InvalidInput, NotFound, QueueClosed
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import QueueSpec
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # An issued ticket's place from its queue and its issue event's number (appointments)
 Placing = Callable[[QueueSpec, int], str]
+
+TICKET_REF_BYTES = 16
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,13 @@ class IssueRequest:
         without the server's key."""
         parts = [self.item, self.bundle, self.queue, self.priority, self.appointment, digest]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def new_ticket_ref() -> str:
+    """A ticket's public reference: 128 random bits, 22 URL-safe characters. Ticket ids
+    count up, so anyone holding one could guess the next; a reference cannot be guessed,
+    and it is all a citizen's QR code or a public device ever names a ticket by."""
+    return secrets.token_urlsafe(TICKET_REF_BYTES)
 
 
 def channel_of(principal: Principal | None) -> Channel:
@@ -71,11 +81,11 @@ class TicketUseCases(ServicesBase):
                     if previous["fingerprint"] != fingerprint:
                         raise IdempotencyMismatch("同一个 Idempotency-Key 已用于另一张取号请求：请为新请求生成新的键")
                     ticket = self._load_ticket(db, hall, previous["ticket_id"])
-                    return {**self._ticket_view(db, hall, ticket), "replayed": True}, tx.events
+                    return {**self._ticket_answer(db, hall, ticket, principal), "replayed": True}, tx.events
             ticket = self._issue(tx, request, digest)
             if idempotency_key is not None:
                 storage.halls.remember_idempotency(db, hall.id, idempotency_key, fingerprint, ticket.id, tx.at)
-            return self._ticket_view(db, hall, ticket), tx.events
+            return self._ticket_answer(db, hall, ticket, principal), tx.events
 
     def _issue(
         self,
@@ -118,6 +128,7 @@ class TicketUseCases(ServicesBase):
             id_digest=digest,
             appointment=request.appointment,
             other=other,
+            ref=new_ticket_ref(),
         )
         ticket = replace(ticket, id=storage.tickets.insert_ticket(db, ticket))
         self._record(
@@ -136,8 +147,7 @@ class TicketUseCases(ServicesBase):
 
     def ticket(self, principal: Principal | None, hall_code: str, ticket_id: int, now: datetime) -> dict[str, Any]:
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.READ_TICKET, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.READ_TICKET)
             ticket = self._load_ticket(db, hall, ticket_id)
             view = self._ticket_view(db, hall, ticket)
             if principal is not None and principal.actor in (Role.MANAGER, Role.ADMIN):

@@ -278,7 +278,46 @@ MIGRATIONS: Sequence[str] = (
     );
     INSERT INTO credential_changes (id, serial) VALUES (1, 0);
     """,
-    # 5: appointments (预约), pushed by the city's booking platform, unique per hall by its
+    # 5: privacy. Every ticket gets a public reference, random and unique: what a citizen's
+    # QR code and every public device name it by, where the counting id would let anyone
+    # guess the next one. Tickets issued before get one here. A trigger refuses a ticket
+    # without one, and any change to one.
+    """
+    ALTER TABLE tickets ADD COLUMN ref TEXT;
+    UPDATE tickets SET ref = lower(hex(randomblob(16)));
+    CREATE UNIQUE INDEX tickets_by_ref ON tickets(ref);
+    CREATE TRIGGER tickets_ref_required BEFORE INSERT ON tickets
+        WHEN NEW.ref IS NULL OR length(NEW.ref) < 16
+        BEGIN SELECT RAISE(ABORT, 'every ticket needs a public reference of at least 16 characters'); END;
+    CREATE TRIGGER tickets_ref_fixed BEFORE UPDATE OF ref ON tickets
+        WHEN NEW.ref IS NOT OLD.ref
+        BEGIN SELECT RAISE(ABORT, 'a public reference never changes'); END;
+    """,
+    # 6: the audit log of administrators' and managers' actions (domain.audit), written in
+    # the transaction of each action. Append-only: triggers refuse any change or removal,
+    # so that no code path (and no mistaken maintenance query) can rewrite what was done.
+    # Newest first by id, filtered by time, hall or actor.
+    """
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        actor_role TEXT,
+        action TEXT NOT NULL,
+        hall TEXT,
+        target TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX audit_log_by_time ON audit_log(at);
+    CREATE INDEX audit_log_by_hall ON audit_log(hall, id);
+    CREATE INDEX audit_log_by_actor ON audit_log(actor, id);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries are never changed'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries are never removed'); END;
+    """,
+    # 7: appointments (预约), pushed by the city's booking platform, unique per hall by its
     # booking reference. The citizen's ID number is never kept, only its keyed hash; the
     # slot's start is kept as the local time booked and as the instant it was then, which
     # the check-in window and voiding count from. A checked-in appointment names its

@@ -135,6 +135,15 @@ def line_places(db: sqlite_utils.Database, hall_id: int, queue: str, limit: int)
     return [str(r[0]) for r in rows]
 
 
+def next_place(db: sqlite_utils.Database, hall_id: int, day: str, place: str) -> str | None:
+    """The first place after `place` that any ticket of the day holds, in any queue or
+    state. (Tickets of earlier days never come back to a line.)"""
+    row = db.execute(
+        "SELECT min(place) FROM tickets WHERE hall_id = ? AND service_day = ? AND place > ?", [hall_id, day, place]
+    ).fetchone()
+    return str(row[0]) if row[0] is not None else None
+
+
 def people_ahead(db: sqlite_utils.Database, ticket: Ticket) -> int:
     """Waiting tickets ahead of `ticket` in its line (its queue's, or its window's when sent to one)."""
     value: int | str

@@ -119,15 +119,22 @@ def test_check_in_on_time_issues_its_ticket_and_tells_the_screens(
     at(clock, "09:35")
     ticket = device("kiosk").post("/halls/demo/appointments/YY001/check-in", {}, status=201)
     assert (ticket["number"], ticket["status"], ticket["item"]) == ("E001", "waiting", "id-card")
-    assert (ticket["appointment"], ticket["channel"], ticket["people_ahead"]) == ("YY001", "kiosk", 0)
-    appointment = login("guide").get("/halls/demo/appointments/YY001")
+    # a kiosk is a public device: the ticket by its reference, without the staff's fields
+    assert (ticket["channel"], ticket["people_ahead"]) == ("kiosk", 0)
+    assert "id" not in ticket and "appointment" not in ticket
+    guide = login("guide")
+    appointment = guide.get("/halls/demo/appointments/YY001")
     assert appointment["status"] == "checked_in" and appointment["late"] is False
-    assert appointment["ticket"] == {"id": ticket["id"], "number": "E001", "status": "waiting"}
-    events = device("hall_screen").get("/halls/demo/events?since=0")["events"]
-    issued = [e for e in events if e["type"] == "ticket_issued"]
+    assert appointment["ticket"]["number"] == "E001" and appointment["ticket"]["status"] == "waiting"
+    assert guide.get(f"/halls/demo/tickets/{appointment['ticket']['id']}")["appointment"] == "YY001"
+    staff_events = guide.get("/halls/demo/events?since=0")["events"]
+    issued = [e for e in staff_events if e["type"] == "ticket_issued"]
     assert issued[-1]["appointment"] == {"id": appointment["id"], "late": False}
     assert issued[-1]["waiting"] == {"household": 1}
-    assert "YY001" not in str(events)  # the booking reference is a check-in credential: never on a screen
+    events = device("hall_screen").get("/halls/demo/events?since=0")["events"]
+    screen_issued = [e for e in events if e["type"] == "ticket_issued"]
+    assert screen_issued[-1]["waiting"] == {"household": 1} and "appointment" not in screen_issued[-1]
+    assert "YY001" not in str(events + staff_events)  # the booking reference is a check-in credential
 
 
 def test_checking_in_again_answers_the_same_ticket_while_it_is_open(platform: Api, login) -> None:  # type: ignore[no-untyped-def]
@@ -366,8 +373,8 @@ def test_a_kiosk_checks_in_over_the_socket(platform: Api, app: Flask) -> None:
     platform.post("/halls/demo/appointments", booking("YY001"), status=201)
     kiosk = screen(app, "kiosk")
     answer = ack(kiosk, "check_in_appointment", {"hall": "demo", "reference": "YY001"})
-    assert answer["ok"] is True and answer["data"]["appointment"] == "YY001"
-    assert answer["data"]["channel"] == "kiosk"
+    assert answer["ok"] is True and answer["data"]["number"] == "E001"
+    assert answer["data"]["channel"] == "kiosk" and "appointment" not in answer["data"]  # a public device
     refused = ack(kiosk, "check_in_appointment", {"hall": "demo", "reference": "YY 1"})
     assert refused["ok"] is False and refused["problem"]["field"] == "reference"
 

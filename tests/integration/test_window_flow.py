@@ -110,6 +110,34 @@ def test_a_second_no_show_under_requeue_ends_the_ticket(guide: Api, login, clock
     assert clerk.post(w("call-next", 12), status=409)["code"] == "nothing_waiting"
 
 
+def test_two_no_shows_put_back_behind_the_same_people_keep_distinct_places(guide: Api, login, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    """A001 and A002 both miss their call while only A003 and A004 wait: each goes back
+    behind them. They once got the very same place (A001 was called again meanwhile), so
+    the next no-show that had to go between the two failed with a server error."""
+    one, two = login("clerk1"), login("clerk2")
+    one.post(w("open-window", 1))  # 综合受理: requeue after 3 places
+    two.post(w("open-window", 2))
+    for _ in range(4):
+        issue(guide, clock, "comprehensive")
+    assert one.post(w("call-next", 1))["ticket"] == "A001"
+    assert two.post(w("call-next", 2))["ticket"] == "A002"
+    one.post(w("mark-no-show", 1))
+    one.post(w("call-number", 1), {"ticket_number": "A001"})  # the citizen came back after all
+    two.post(w("mark-no-show", 2))
+    login("manager").post(w("release-window", 1), {"reason": "工作人员离开"})  # A001 back in line
+    issue(guide, clock, "comprehensive")
+    one.post(w("open-window", 1))
+    one.post(w("call-number", 1), {"ticket_number": "A005"})
+    one.post(w("mark-no-show", 1))  # behind A003, A004 and the first of A001/A002
+    order = []
+    for _ in range(5):
+        order.append(one.post(w("call-next", 1))["ticket"])
+        one.post(w("start-service", 1))
+        one.post(w("finish-service", 1))
+    assert order[:2] == ["A003", "A004"] and order[3] == "A005"
+    assert sorted(order[2::2]) == ["A001", "A002"]
+
+
 def test_recallable_no_show_can_be_called_back_by_number(guide: Api, login, clock: Clock) -> None:  # type: ignore[no-untyped-def]
     clerk = login("clerk1")
     clerk.post(w("open-window", 11))  # 企业开办: recallable
