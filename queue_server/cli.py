@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import sys
+from datetime import date
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -400,6 +401,29 @@ def check(ctx: Context, halls: tuple[str, ...]) -> None:
         raise SystemExit(1)
 
 
+@main.command("appointments")
+@click.option("--hall", "hall_code", required=True)
+@click.option("--day", default=None, help="Service day, 2026-11-23; default: today's")
+@pass_context
+def list_appointments(ctx: Context, hall_code: str, day: str | None) -> None:
+    """The appointments (预约) of a service day, by slot: reference, queue, state, ticket."""
+    try:
+        the_day = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise click.BadParameter(f"{day!r} is not a date like 2026-11-23", param_hint="--day") from None
+    try:
+        result = ctx.services.appointments(OPERATOR, hall_code, the_day, clock.utc_now())
+    except DomainError as error:
+        _fail(error)
+    booked = result["appointments"]
+    click.echo(f"{hall_code}: {len(booked)} appointments on {result['service_day']}")
+    for a in booked:
+        ticket = f"{a['ticket']['number']} ({a['ticket']['status']})" if a["ticket"] else ""
+        state = f"{a['status']} late" if a["late"] else a["status"]
+        slot = f"{a['slot_start']}-{a['slot_end']}"
+        click.echo(f"  {slot}  {a['reference']:<20} {a['queue']:<18} {state:<15} {ticket}".rstrip())
+
+
 @main.command()
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def openapi(output: Path | None) -> None:
@@ -460,6 +484,7 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         (DeviceKind.KIOSK, "demo 自助取号机", None),
         (DeviceKind.PRINTER, "demo 导办台打印机", None),
         (DeviceKind.REVIEW_PAD, "demo 1号窗口评价器", 1),
+        (DeviceKind.BOOKING_PLATFORM, "demo 预约平台", None),
     ):
         if name in known_devices:
             continue  # tokens are shown once only; revoke and rerun to get new ones

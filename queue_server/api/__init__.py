@@ -373,6 +373,10 @@ def create_blueprint() -> Blueprint:
         _ext()["realtime"].close_sessions(ended)
         return _json(user)
 
+    # finding tickets and appointments: a module of their own, using this one's helpers
+    from queue_server.api import appointments
+
+    appointments.add_routes(bp)
     return bp
 
 

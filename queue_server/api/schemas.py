@@ -14,12 +14,14 @@ from typing import Any
 
 from queue_server.domain.access import DeviceKind, Role
 from queue_server.domain.announcements import LANGUAGES
+from queue_server.domain.appointments import REFERENCE_PATTERN, AppointmentStatus
 from queue_server.domain.audit import AuditAction
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import QueueKind
 from queue_server.domain.lifecycle import Channel, VisitEnd, WindowStatus
 from queue_server.domain.logins import Refusal
 from queue_server.domain.screens import MAX_NOTICE, SCREEN_KINDS
+from queue_server.domain.search import DEFAULT_LIMIT, MAX_LIMIT
 from queue_server.domain.tickets import Outcome, PriorityClass, TicketStatus
 
 Schema = dict[str, Any]
@@ -118,6 +120,10 @@ TICKET = _obj(
         "item": OPTIONAL_STRING,
         "bundle": OPTIONAL_STRING,
         "items": {"type": "array", "items": STRING},
+        "appointment": {
+            **OPTIONAL_STRING,
+            "description": "The booking reference of the appointment it was checked in for",
+        },
         "priority": _nullable(_enum(PriorityClass)),
         "channel": _enum(Channel),
         "status": _enum(TicketStatus),
@@ -144,10 +150,10 @@ TICKET = _obj(
             "description": "Managers and administrators only: its stays at windows",
         },
     },
-    optional=(*_WAITING_ONLY, "log", "visits", "id", "handling_seconds", "outcome"),
+    optional=(*_WAITING_ONLY, "log", "visits", "id", "appointment", "handling_seconds", "outcome"),
     description="A ticket. `people_ahead` and `estimated_wait_minutes` come together, only while it waits; "
-    "`log` and `visits` only for managers and administrators; `id`, `handling_seconds` and `outcome` only "
-    "for staff (a kiosk sees the ticket it issued by its `ref`).",
+    "`log` and `visits` only for managers and administrators; `id`, `appointment`, `handling_seconds` and "
+    "`outcome` only for staff (a kiosk sees the ticket it issued by its `ref`).",
     dependentRequired={"people_ahead": ["estimated_wait_minutes"], "estimated_wait_minutes": ["people_ahead"]},
     **{
         "if": {"properties": {"status": {"const": TicketStatus.WAITING.value}}},
@@ -333,6 +339,43 @@ EVENT: Schema = {
     ],
 }
 
+_CLOCK_TIME: Schema = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "examples": ["09:30"]}
+REFERENCE: Schema = {
+    "type": "string",
+    "pattern": REFERENCE_PATTERN,
+    "description": "The booking platform's reference; what the appointment's QR code carries",
+    "examples": ["YY20261123042"],
+}
+
+APPOINTMENT = _obj(
+    {
+        "reference": REFERENCE,
+        "id": INTEGER,
+        "service_day": DAY,
+        "slot_start": {**_CLOCK_TIME, "description": "Local time on the service day"},
+        "slot_end": _CLOCK_TIME,
+        "queue": STRING,
+        "queue_name": STRING,
+        "item": OPTIONAL_STRING,
+        "bundle": OPTIONAL_STRING,
+        "citizen_ref": {**OPTIONAL_STRING, "description": "The platform's name-free reference for the citizen"},
+        "id_given": {**BOOLEAN, "description": "An ID number was given (kept only as a keyed hash, never shown)"},
+        "status": _enum(AppointmentStatus),
+        "check_in_from": {**INSTANT, "description": "Check-in opens (checkin_before minutes before the slot)"},
+        "late_after": {
+            **INSTANT,
+            "description": "After this a check-in is late (checkin_after minutes after the start)",
+        },
+        "late": {**BOOLEAN, "description": "Checked in late, as an ordinary ticket"},
+        "booked_at": INSTANT,
+        "checked_in_at": OPTIONAL_INSTANT,
+        "closed_at": {**OPTIONAL_INSTANT, "description": "When it was cancelled or became void"},
+        "reason": {**OPTIONAL_STRING, "description": "Why it was cancelled; for a void one: late or end_of_day"},
+        "ticket": _nullable(_obj({"id": INTEGER, "number": STRING, "status": _enum(TicketStatus)})),
+    },
+    description="An appointment (预约) and what became of it",
+)
+
 WHO = _obj(
     {
         "name": STRING,
@@ -442,6 +485,14 @@ PROBLEM: Schema = {
         "queue": STRING,
         "number": {**STRING, "description": "A ticket number"},
         "window": INTEGER,
+        "reference": {**STRING, "description": "The booking reference of the appointment at fault"},
+        "check_in_from": {**INSTANT, "description": "When the appointment's check-in opens (appointment_too_early)"},
+        "late_after": {**INSTANT, "description": "When its check-in time ended (appointment_late)"},
+        "differs": {
+            "type": "array",
+            "items": STRING,
+            "description": "Where a booking pushed again differs from the one stored (appointment_exists)",
+        },
         "retry_after": {
             "type": "integer",
             "minimum": 1,
@@ -512,6 +563,24 @@ RESPONSES: dict[str, Schema] = {
     "ScreenSettings": SCREEN_SETTINGS,
     "Screen": SCREEN,
     "Screens": _obj({"screens": {"type": "array", "items": ref("Screen")}}),
+    "TicketsPage": _obj(
+        {
+            "service_day": DAY,
+            "tickets": {
+                "type": "array",
+                "items": ref("Ticket"),
+                "description": "Waiting tickets first, by place in line; then the others, by issue time",
+            },
+            "next_cursor": {
+                **OPTIONAL_STRING,
+                "description": "Send as `cursor` for the next page; null: the last page",
+            },
+        }
+    ),
+    "Appointment": APPOINTMENT,
+    "AppointmentsPage": _obj(
+        {"service_day": DAY, "appointments": {"type": "array", "items": ref("Appointment"), "description": "By slot"}}
+    ),
     "SweepResult": _obj({"expired_tickets": COUNT, "closed_windows": COUNT, "service_day": DAY}),
     "Health": _obj({"status": {"const": "ok"}}),
     "Conflict": CONFLICT,
@@ -531,14 +600,64 @@ ISSUE_BODY = _obj(
         "queue": {"type": "string", "maxLength": 40, "description": "A queue code"},
         "priority": _enum(PriorityClass),
         "id_number": {"type": "string", "maxLength": 40, "description": "Checked, then kept only as a keyed hash"},
-        "appointment": {"type": "string", "maxLength": 64},
     },
-    optional=("item", "bundle", "queue", "priority", "id_number", "appointment"),
-    description="Exactly one of item, bundle, queue.",
+    optional=("item", "bundle", "queue", "priority", "id_number"),
+    description="Exactly one of item, bundle, queue. An appointment is checked in with "
+    "POST …/appointments/{reference}/check-in instead.",
     oneOf=[{"required": ["item"]}, {"required": ["bundle"]}, {"required": ["queue"]}],
 )
 
 CANCEL_BODY = _obj({"reason": _reason()}, optional=("reason",))
+
+_SEVERAL = {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 20}
+SEARCH_BODY = _obj(
+    {
+        "status": {"anyOf": [_enum(TicketStatus), {**_SEVERAL, "items": _enum(TicketStatus)}]},
+        "queue": {"anyOf": [{"type": "string", "maxLength": 40}, _SEVERAL], "description": "Queue code(s)"},
+        "number": {"type": "string", "pattern": TICKET_NUMBER_PATTERN},
+        "window": {**WINDOW_NUMBER, "description": "At it, last at it, or sent to it"},
+        "day": {**DAY, "description": "The service day; default today"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "description": f"Default {DEFAULT_LIMIT}"},
+        "cursor": {"type": "string", "maxLength": 400, "description": "The previous page's next_cursor"},
+        "id_number": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "The citizen's ID number, matched by its keyed hash; never stored or logged",
+        },
+    },
+    optional=("status", "queue", "number", "window", "day", "limit", "cursor", "id_number"),
+)
+
+BOOKING_BODY = _obj(
+    {
+        "reference": REFERENCE,
+        "service_day": DAY,
+        "slot_start": {**_CLOCK_TIME, "description": "Local time on the service day"},
+        "slot_end": _CLOCK_TIME,
+        "queue": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "A queue code; may be left out for an item or bundle",
+        },
+        "item": {"type": "string", "maxLength": 40, "description": "An item code of the hall"},
+        "bundle": {"type": "string", "maxLength": 40, "description": "A bundle (“一件事”) code"},
+        "citizen_ref": {
+            "type": "string",
+            "maxLength": 64,
+            "description": "The platform's own reference for the citizen: never a name or an ID number",
+        },
+        "id_number": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "Checked, then kept only as a keyed hash: the check-in's ticket counts for one ID per queue",
+        },
+    },
+    optional=("queue", "item", "bundle", "citizen_ref", "id_number"),
+    description="One of queue, item, bundle at least; a queue given with an item or bundle must be theirs.",
+    anyOf=[{"required": ["queue"]}, {"required": ["item"]}, {"required": ["bundle"]}],
+)
+
+CHECK_IN_BODY = _obj({})
 
 NOTICE_BODY = _obj(
     {

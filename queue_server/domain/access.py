@@ -22,6 +22,7 @@ class DeviceKind(StrEnum):
     KIOSK = "kiosk"
     PRINTER = "printer"
     REVIEW_PAD = "review_pad"
+    BOOKING_PLATFORM = "booking_platform"  # the city's appointment platform: pushes and cancels bookings
 
 
 WINDOW_BOUND_DEVICES = frozenset({DeviceKind.WINDOW_SCREEN, DeviceKind.REVIEW_PAD})
@@ -40,13 +41,18 @@ class Permission(StrEnum):
     CONFIGURE_SCREENS = "configure_screens"  # the notice and each screen's settings
     VIEW_SCREENS = "view_screens"  # which screens are online, last seen
     MANAGE_USERS = "manage_users"  # disable, enable, unlock accounts; set their password or role
+    FIND_TICKETS = "find_tickets"  # the day's tickets by status, queue, number, window
+    FIND_BY_ID = "find_by_id"  # a citizen's tickets by ID number (matched by its keyed hash)
+    BOOK_APPOINTMENT = "book_appointment"  # push (create) and cancel appointments
+    VIEW_APPOINTMENTS = "view_appointments"  # the day's appointments and their states
     READ_AUDIT = "read_audit"  # the audit log of administrators' and managers' actions
 
 
 Actor = Role | DeviceKind
 
 MATRIX: dict[Permission, frozenset[Actor]] = {
-    Permission.VIEW_HALL: frozenset({*Role, *DeviceKind}),
+    # the booking platform is the city's machine, not a screen of the hall: it sees bookings only
+    Permission.VIEW_HALL: frozenset({*Role, *DeviceKind}) - {DeviceKind.BOOKING_PLATFORM},
     Permission.ISSUE_TICKET: frozenset({Role.GUIDE, Role.MANAGER, DeviceKind.KIOSK}),
     # staff only: a ticket's id counts up, and a device must not walk the day's tickets (a
     # citizen's own page will read one by its public reference)
@@ -60,6 +66,14 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.CONFIGURE_SCREENS: frozenset({Role.MANAGER}),
     Permission.VIEW_SCREENS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # staff see the line (a clerk, the queues it serves); devices never list tickets
+    Permission.FIND_TICKETS: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN}),
+    # whether a citizen is in the hall is the desk's and the managers' business, not a window's
+    Permission.FIND_BY_ID: frozenset({Role.GUIDE, Role.MANAGER, Role.ADMIN}),
+    # check-in issues a ticket: ISSUE_TICKET (the desk, a kiosk, a manager)
+    Permission.BOOK_APPOINTMENT: frozenset({Role.MANAGER, Role.ADMIN, DeviceKind.BOOKING_PLATFORM}),
+    # the platform reads back what became of its bookings (check-ins, no-shows: 爽约)
+    Permission.VIEW_APPOINTMENTS: frozenset({Role.GUIDE, Role.MANAGER, Role.ADMIN, DeviceKind.BOOKING_PLATFORM}),
     Permission.READ_AUDIT: frozenset({Role.ADMIN}),
 }
 

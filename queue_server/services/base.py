@@ -341,6 +341,7 @@ class ServicesBase:
             "item": ticket.item,
             "bundle": ticket.bundle,
             "items": list(ticket.items),
+            "appointment": ticket.appointment,
             "priority": ticket.priority.value if ticket.priority else None,
             "channel": ticket.channel.value,
             "status": ticket.status.value,

@@ -252,6 +252,7 @@ class HallUseCases(DayUseCases):
                 tickets=tickets,
                 windows=storage.windows.all_of(db, hall.id),
                 visits=visits,
+                appointments=storage.appointments.of_hall(db, hall.id),
             )
 
 

@@ -317,6 +317,43 @@ MIGRATIONS: Sequence[str] = (
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries are never removed'); END;
     """,
+    # 7: appointments (预约), pushed by the city's booking platform, unique per hall by its
+    # booking reference. The citizen's ID number is never kept, only its keyed hash; the
+    # slot's start is kept as the local time booked and as the instant it was then, which
+    # the check-in window and voiding count from. A checked-in appointment names its
+    # ticket, and no ticket belongs to two appointments.
+    """
+    CREATE TABLE appointments (
+        id INTEGER PRIMARY KEY,
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        reference TEXT NOT NULL,
+        service_day TEXT NOT NULL,
+        slot_start TEXT NOT NULL,
+        slot_end TEXT NOT NULL,
+        slot_start_at TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        item TEXT,
+        bundle TEXT,
+        citizen_ref TEXT,
+        id_digest TEXT,
+        status TEXT NOT NULL CHECK (status IN ('booked', 'checked_in', 'void', 'cancelled')),
+        ticket_id INTEGER REFERENCES tickets(id),
+        late INTEGER NOT NULL DEFAULT 0,
+        booked_at TEXT NOT NULL,
+        booked_by_user INTEGER REFERENCES users(id),
+        booked_by_device INTEGER REFERENCES devices(id),
+        checked_in_at TEXT,
+        closed_at TEXT,
+        closed_by_user INTEGER REFERENCES users(id),
+        closed_by_device INTEGER REFERENCES devices(id),
+        reason TEXT,
+        CHECK ((status = 'checked_in') = (ticket_id IS NOT NULL))
+    );
+    CREATE UNIQUE INDEX appointments_reference ON appointments(hall_id, reference);
+    CREATE UNIQUE INDEX appointments_one_per_ticket ON appointments(ticket_id) WHERE ticket_id IS NOT NULL;
+    CREATE INDEX appointments_by_day ON appointments(hall_id, service_day, slot_start);
+    CREATE INDEX appointments_booked ON appointments(hall_id, slot_start_at) WHERE status = 'booked';
+    """,
 )
 
 # Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),

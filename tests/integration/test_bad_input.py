@@ -153,6 +153,10 @@ CASES: list[tuple[str, str, str, Any, dict[str, str], int, str]] = [
     ("events-without-since", "GET", "/halls/demo/events", None, {}, 422, "invalid_input"),
     ("events-bad-since", "GET", "/halls/demo/events?since=-3", None, {}, 422, "invalid_input"),
     ("events-after-is-not-since", "GET", "/halls/demo/events?after=3", None, {}, 422, "invalid_input"),
+    ("find-unknown-status", "GET", "/halls/demo/tickets?status=lost", None, {}, 422, "invalid_input"),
+    ("find-by-id-in-the-address", "GET", "/halls/demo/tickets?id_number=E12345678", None, {}, 422, "invalid_input"),
+    ("check-in-bad-reference", "POST", "/halls/demo/appointments/YY%20001/check-in", None, {}, 422, "invalid_input"),
+    ("check-in-unknown-appointment", "POST", "/halls/demo/appointments/YY001/check-in", None, {}, 404, "not_found"),
     # issue 6, case 10: each of these answered 500, or was read as something else
     (
         "json-nested-5000-deep",

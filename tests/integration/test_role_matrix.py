@@ -77,7 +77,9 @@ def may(*actors: str, of_hall: bool = True) -> May:
 
 ANYONE = May(frozenset({"anonymous", *ROLES, *KINDS}), of_hall=False)
 SIGNED_IN = May(frozenset({*ROLES, *KINDS}), of_hall=False)
-OF_THE_HALL = May(frozenset({*ROLES, *KINDS}))
+# every role and device of the hall but the booking platform: it is the city's machine and
+# sees the hall's bookings only
+OF_THE_HALL = May(frozenset({*ROLES, *KINDS}) - {"booking_platform"})
 CLERK = may("clerk")
 CLERK_OR_MANAGER = may("clerk", "manager")
 
@@ -107,6 +109,8 @@ WINDOW_BODIES: dict[str, dict[str, Any]] = {
 }
 
 API = "/api/v1"
+# booked for the day by _day(); the routes that name an appointment name this one
+BOOKING = {"reference": "YY-ROLES", "service_day": "2026-11-23", "slot_start": "10:00", "slot_end": "10:30"}
 WINDOW_ACTION = f"POST {API}/halls/<hall>/windows/<uint:window>/<action>"
 # "METHOD rule" -> who may. Rules as the URL map spells them.
 ROUTES: dict[str, May] = {
@@ -122,6 +126,14 @@ ROUTES: dict[str, May] = {
     f"POST {API}/halls/<hall>/tickets": may("guide", "manager", "kiosk"),
     f"GET {API}/halls/<hall>/tickets/<uint:ticket_id>": may("guide", "clerk", "manager", "admin"),
     f"POST {API}/halls/<hall>/tickets/<uint:ticket_id>/cancel": may("guide", "manager"),
+    # staff see the line; a search by ID number is refused to clerks (test_ticket_search)
+    f"GET {API}/halls/<hall>/tickets": may("guide", "clerk", "manager", "admin"),
+    f"POST {API}/halls/<hall>/tickets/search": may("guide", "clerk", "manager", "admin"),
+    f"POST {API}/halls/<hall>/appointments": may("manager", "admin", "booking_platform"),
+    f"GET {API}/halls/<hall>/appointments": may("guide", "manager", "admin", "booking_platform"),
+    f"GET {API}/halls/<hall>/appointments/<reference>": may("guide", "manager", "admin", "booking_platform"),
+    f"POST {API}/halls/<hall>/appointments/<reference>/check-in": may("guide", "manager", "kiosk"),
+    f"POST {API}/halls/<hall>/appointments/<reference>/cancel": may("manager", "admin", "booking_platform"),
     f"POST {API}/halls/<hall>/sweep": may("manager", "admin"),
     f"PUT {API}/halls/<hall>/notice": may("manager"),
     f"GET {API}/halls/<hall>/screens": may("manager", "admin"),
@@ -147,6 +159,10 @@ BODIES: dict[str, Any] = {
     f"PUT {API}/halls/<hall>/config": "TOML",
     f"POST {API}/halls/<hall>/tickets": {"queue": "household"},
     f"POST {API}/halls/<hall>/tickets/<uint:ticket_id>/cancel": {},
+    f"POST {API}/halls/<hall>/tickets/search": {"queue": "household"},
+    f"POST {API}/halls/<hall>/appointments": {**BOOKING, "reference": "YY-NEW", "queue": "household"},
+    f"POST {API}/halls/<hall>/appointments/<reference>/check-in": {},
+    f"POST {API}/halls/<hall>/appointments/<reference>/cancel": {},
     f"POST {API}/halls/<hall>/sweep": {},
     f"PUT {API}/halls/<hall>/notice": {"notice": "通知"},
     f"PUT {API}/halls/<hall>/screens/<uint:device_id>": {"rows": 5},
@@ -163,6 +179,7 @@ SOCKET_EVENTS: dict[str, May] = {
     MARK_SHOWN: may("hall_screen", "window_screen", of_hall=False),
     "issue_ticket": may("guide", "manager", "kiosk"),
     "cancel_ticket": may("guide", "manager"),
+    "check_in_appointment": may("guide", "manager", "kiosk"),
     **WINDOW_COMMANDS,
 }
 SOCKET_PAYLOADS: dict[str, dict[str, Any]] = {
@@ -170,6 +187,7 @@ SOCKET_PAYLOADS: dict[str, dict[str, Any]] = {
     MARK_SHOWN: {"seq": 1},
     "issue_ticket": {"hall": "{hall}", "queue": "household"},
     "cancel_ticket": {"hall": "{hall}", "ticket_id": "{ticket}"},
+    "check_in_appointment": {"hall": "{hall}", "reference": "YY-ROLES"},
     **{name: {"hall": "{hall}", "window": 14, **WINDOW_BODIES.get(name, {})} for name in WINDOW_COMMANDS},
 }
 
@@ -253,6 +271,11 @@ def _day(app: Flask) -> dict[str, Any]:
     clerk, clerk_headers = _caller(app, "clerk1")
     assert clerk.post(f"{API}/halls/demo/windows/14/open-window", headers=clerk_headers).status_code == 200
     assert clerk.post(f"{API}/halls/demo/windows/14/call-next", headers=clerk_headers).status_code == 200
+    manager, manager_headers = _caller(app, "manager")
+    booked = manager.post(
+        f"{API}/halls/demo/appointments", json={**BOOKING, "queue": "household"}, headers=manager_headers
+    )
+    assert booked.status_code == 201, booked.get_data(as_text=True)
     with app.extensions["hall_queue"]["store"].read() as db:
         call = next(db.query("SELECT seq FROM events WHERE type = 'ticket_called'"))["seq"]
         screen = next(db.query("SELECT id FROM devices WHERE name = 'hall_screen'"))["id"]
@@ -265,6 +288,7 @@ def _day(app: Flask) -> dict[str, Any]:
         "window": 14,
         "user_id": users["clerk2"],
         "filename": "screens.css",
+        "reference": BOOKING["reference"],
         "users": users,
     }
 

@@ -31,6 +31,7 @@ ARGUMENTS = {
     "seq": 1,
     "action": "call-next",
     "filename": "screens.css",
+    "reference": "YY001",
 }
 
 
