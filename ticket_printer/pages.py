@@ -65,6 +65,14 @@ def create_blueprint() -> Blueprint:
     def preview(ticket_id: int) -> Response:
         """The ticket as it prints, one pixel a printer dot. `?paper=58|80` (80 by
         default), `?language=zh-CN|zh-TW|en` for the ticket's fixed labels."""
+        principal = signed_in()
+        if principal is None and request.headers.get("Authorization"):
+            # a device's token names a device, never a guide: it is known, and not allowed
+            raise Forbidden("号票预览只对登录的导办人员和大厅管理员开放，设备不能使用")
+        if principal is None:
+            raise Unauthenticated("请先登录")
+        if principal.actor not in DESK_ROLES or principal.hall_id is None:
+            raise Forbidden("只有导办人员和大厅管理员可以预览号票")
         args = dict(request.args)
         inputs.only(args, {"paper", "language"})
         paper = PAPERS.get(args.get("paper", "80"))
@@ -73,11 +81,6 @@ def create_blueprint() -> Blueprint:
         language = args.get("language", "zh-CN")
         if language not in LANGUAGES:
             raise InvalidInput(f"language 只能是 {', '.join(LANGUAGES)}", field="language")
-        principal = signed_in()
-        if principal is None:
-            raise Unauthenticated("请先登录")
-        if principal.actor not in DESK_ROLES or principal.hall_id is None:
-            raise Forbidden("只有导办人员和大厅管理员可以预览号票")
         services = _ext()["services"]
         hall_code = services.hall_code(principal.hall_id)
         view = services.ticket(principal, hall_code, ticket_id, _ext()["now"]())

@@ -7,8 +7,8 @@ on this server only. What the pages share in the browser (the session and its CS
 token, the API's problem answers, the three languages) is in `static/`, served at
 `/pages/static/`.
 
-Pages carry no inline script or style: each answer gets a Content-Security-Policy that
-allows scripts, styles and images from this server only (`protect`).
+Pages carry no inline script or style: every answer gets a Content-Security-Policy that
+allows scripts, styles and images from this server only (`queue_server.security`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,6 @@ from queue_server.realtime import SESSION_TOKEN
 # inline script or style, talk only to this server (the websocket of the same host named
 # for browsers that do not count it as 'self'), no framing, no form posted by the
 # browser itself (the sign-in form is sent by its script).
-PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'{websocket}; media-src 'self' blob:; manifest-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'"
-)
 # Staff pages, their paths and roles, as the landing page lists them.
 PAGES: tuple[dict[str, str], ...] = (
     {"path": "/desk", "name": "导办台", "who": "导办人员（guide）、大厅管理员（manager）：登录使用"},
@@ -42,13 +37,9 @@ PAGES: tuple[dict[str, str], ...] = (
 
 
 def protect(response: Response) -> Response:
-    """An `after_request` for page blueprints: the page's security headers, unless set."""
-    host = request.host if all(c.isalnum() or c in ".-:[]" for c in request.host) else ""
-    websocket = f" ws://{host} wss://{host}" if host else ""
-    response.headers.setdefault("Content-Security-Policy", PAGE_POLICY.format(websocket=websocket))
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    """An `after_request` for page blueprints: a page that names who is signed in is never
+    kept by a cache. The security headers come from `queue_server.security`, around every
+    answer."""
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -16,7 +16,7 @@ from typing import Any
 
 from queue_server import storage
 from queue_server.domain import clock, estimate
-from queue_server.domain.access import Permission, Principal, require
+from queue_server.domain.access import Permission, Principal
 from queue_server.domain.search_keys import search_keys
 from queue_server.domain.tickets import PriorityClass
 from queue_server.services.base import ServicesBase
@@ -31,8 +31,7 @@ class CatalogueUseCases(ServicesBase):
     def catalogue(self, principal: Principal | None, hall_code: str, now: datetime) -> dict[str, Any]:
         """The hall's items, bundles and queues with their search keys and live figures."""
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.VIEW_CATALOGUE, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.VIEW_CATALOGUE)
             row = storage.halls.by_id(db, hall.id)
             assert row is not None
             spec = hall.spec

@@ -77,7 +77,10 @@ def test_touch_a_service_an_item_and_an_id_number_to_a_ticket_with_its_qr_code(
     kiosk.wait_until("hq.screen === 'ticket'")
 
     shown = kiosk.diagnostics("hq.ticket")
-    ticket = check(manager.get(server.api(f"/halls/{HALL}/tickets/{shown['id']}"), timeout=TIMEOUT), 200)
+    assert "id" not in shown  # a kiosk is a public device: the ticket by its reference only
+    found = check(manager.get(server.api(f"/halls/{HALL}/tickets?number={shown['number']}"), timeout=TIMEOUT), 200)
+    (ticket,) = found["tickets"]
+    assert ticket["ref"] == shown["ref"]
     assert (ticket["item"], ticket["queue"], ticket["channel"], ticket["priority"]) == (
         "property-mortgage",
         "real-estate",
@@ -89,7 +92,7 @@ def test_touch_a_service_an_item_and_an_id_number_to_a_ticket_with_its_qr_code(
     qr = kiosk.by_testid("qr")
     expect(qr).to_be_visible()
     assert int(qr.get_attribute("data-modules")) >= 21  # a real QR code was drawn
-    assert ticket["number"] in qr.get_attribute("data-content")
+    assert qr.get_attribute("data-content") == f"{server.url}/t/{ticket['ref']}"  # the phone page
     assert kiosk.diagnostics("hq.idNumberKept") is False  # the ID number is gone from the kiosk
     assert overflowing(kiosk.page) == []
     kiosk.screenshot(f"kiosk-ticket-{_name(size)}")

@@ -1,7 +1,7 @@
-// What the ticket's QR code holds: the citizen's phone page for this ticket. The phone
-// page (`/t/<ref>`, issue 8) and the ticket's random public reference come with another
-// part of the issue; until a ticket carries `phone_url` or `ref`, the code holds the
-// ticket itself in words (hall, number, queue, day), which any phone's camera shows.
+// What the ticket's QR code holds: the citizen's phone page for this ticket, `/t/<ref>`
+// by the ticket's random public reference (or the server's `phone_url` where the hall
+// sets a public base URL). A ticket without either (none today) falls back to the ticket
+// itself in words (hall, number, queue, day), which any phone's camera shows.
 
 export function phoneAddress(ticket, origin) {
   if (ticket?.phone_url) return ticket.phone_url;
