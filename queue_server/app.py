@@ -13,7 +13,8 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import signage
-from queue_server import config, storage
+import ticket_printer.pages
+from queue_server import config, pages, storage
 from queue_server.accounts import Accounts
 from queue_server.api import Identifier, create_blueprint, register_error_handlers
 from queue_server.domain import clock
@@ -126,11 +127,14 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
 
 def register_routes(app: Flask) -> None:
-    """Every HTTP route: the API under /api/v1 and the screens' pages under /screens
-    (apart from the app, so that the role matrix test can list them as it collects)."""
+    """Every HTTP route: the API under /api/v1, the screens' pages under /screens, the
+    landing and sign-in pages, the desk and the kiosk (apart from the app, so that the
+    role matrix test can list them as it collects)."""
     app.url_map.converters["uint"] = Identifier
     app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")
+    app.register_blueprint(pages.create_blueprint())  # / and /login, shared by every staff page
+    app.register_blueprint(ticket_printer.pages.create_blueprint())  # /desk and /kiosk
 
 
 def presence_store(settings: Any) -> PresenceStore:

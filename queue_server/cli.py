@@ -498,6 +498,8 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         f"  API:            {base}/api/v1/openapi.json  (all routes)",
         f"  hall snapshot:  {base}/api/v1/halls/demo",
         f"  health:         {base}/api/v1/health",
+        f"  pages:          {base}/  (the list)",
+        f"  desk:           {base}/desk  (sign in as guide)",
         f"  log-ins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r.value})" for u, r, _, _ in DEMO_USERS),
         "  Try it:",
         "    curl -s -c /tmp/hq.jar -H 'Content-Type: application/json' "
@@ -507,11 +509,9 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
     if tokens:
         lines.append("  device tokens (shown once):")
         lines += [f"    {kind:<14} {token}   {name}" for kind, name, token in tokens]
-        pages = {"hall_screen": "hall", "window_screen": "window"}
-        lines.append("  screens (open on the TV):")
-        lines += [
-            f"    {name}: {base}/screens/{pages[kind]}#token={token}" for kind, name, token in tokens if kind in pages
-        ]
+        pages = {"hall_screen": "screens/hall", "window_screen": "screens/window", "kiosk": "kiosk"}
+        lines.append("  screens and the kiosk (open on the device):")
+        lines += [f"    {name}: {base}/{pages[kind]}#token={token}" for kind, name, token in tokens if kind in pages]
     click.echo("\n".join(lines) + "\n")
     if not no_serve:
         # the demo is plain http://: a Secure cookie would never come back from the browser

@@ -224,6 +224,12 @@ def create_blueprint() -> Blueprint:
     def snapshot(hall: str) -> Response:
         return _json(_services().snapshot(_principal(), hall, _now()))
 
+    @bp.get("/halls/<hall>/catalogue")
+    def catalogue(hall: str) -> Response:
+        """Items, bundles and queues with their pinyin keys and live figures (desk, kiosk)."""
+        inputs.only(dict(request.args), set())
+        return _json(_services().catalogue(_principal(), hall, _now()))
+
     @bp.get("/halls/<hall>/events")
     def events(hall: str) -> Response:
         """The hall's events after `since` (the last sequence number applied), as the

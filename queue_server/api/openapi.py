@@ -246,6 +246,16 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
         },
+        "/api/v1/halls/{hall}/catalogue": {
+            "parameters": [HALL],
+            "get": _op(
+                "What a ticket may be issued for: every item, bundle and queue with its pinyin initials and "
+                "full pinyin, and each queue's waiting count, issued today, issuing hours and estimated wait",
+                who="guide, clerk, manager, admin, kiosk",
+                answer="Catalogue",
+                errors=(*HALL_READ, 422),
+            ),
+        },
         "/api/v1/halls/{hall}/events": {
             "parameters": [
                 HALL,

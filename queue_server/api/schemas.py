@@ -507,12 +507,70 @@ PROBLEM: Schema = {
     "additionalProperties": True,
 }
 
+_SEARCH_KEYS: dict[str, Schema] = {
+    "initials": {**STRING, "description": "Pinyin initials, one letter per character: 不动产登记 is bdcdj"},
+    "pinyin": {**STRING, "description": "Full pinyin without spaces: budongchandengji"},
+}
+
+CATALOGUE = _obj(
+    {
+        "hall": _obj({"code": STRING, "name": STRING, "timezone": STRING}),
+        "service_day": DAY,
+        "seq": {**COUNT, "description": "The hall's last sequence number when the figures were read"},
+        "priority_classes": {"type": "array", "items": _enum(PriorityClass)},
+        "queues": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "code": STRING,
+                    "prefix": STRING,
+                    "name": STRING,
+                    "kind": _enum(QueueKind),
+                    **_SEARCH_KEYS,
+                    "waiting": COUNT,
+                    "issued": {**COUNT, "description": "Tickets issued today, counted against daily_cap"},
+                    "daily_cap": {"type": "integer", "minimum": 1},
+                    "issuing": {**BOOLEAN, "description": "Whether the queue issues tickets now"},
+                    "issuing_hours": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}$"},
+                        "description": "Today's issuing hours, local time; empty on a day it does not issue",
+                    },
+                    "priority_calls": {**BOOLEAN, "description": "Whether priority tickets go first in this queue"},
+                    "average_handling_minutes": {"type": "number", "minimum": 0},
+                    "windows": {"type": "array", "items": INTEGER},
+                    "windows_open": COUNT,
+                    "estimated_wait_minutes": {**COUNT, "description": "For a ticket taken now"},
+                }
+            ),
+        },
+        "items": {
+            "type": "array",
+            "items": _obj({"code": STRING, "name": STRING, "department": STRING, "queue": STRING, **_SEARCH_KEYS}),
+        },
+        "bundles": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "code": STRING,
+                    "name": STRING,
+                    "queue": STRING,
+                    "items": {"type": "array", "items": STRING},
+                    **_SEARCH_KEYS,
+                }
+            ),
+        },
+    },
+    description="What a ticket may be issued for, with search keys and each queue's figures now",
+)
+
 RESPONSES: dict[str, Schema] = {
     "Ticket": TICKET,
     "TicketBrief": TICKET_BRIEF,
     "Window": WINDOW,
     "WindowBrief": WINDOW_BRIEF,
     "Snapshot": SNAPSHOT,
+    "Catalogue": CATALOGUE,
     "Event": EVENT,
     "EventsPage": _obj(
         {

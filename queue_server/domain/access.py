@@ -46,6 +46,7 @@ class Permission(StrEnum):
     BOOK_APPOINTMENT = "book_appointment"  # push (create) and cancel appointments
     VIEW_APPOINTMENTS = "view_appointments"  # the day's appointments and their states
     READ_AUDIT = "read_audit"  # the audit log of administrators' and managers' actions
+    VIEW_CATALOGUE = "view_catalogue"  # items, bundles, queues with search keys and live figures
 
 
 Actor = Role | DeviceKind
@@ -75,6 +76,9 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     # the platform reads back what became of its bookings (check-ins, no-shows: 爽约)
     Permission.VIEW_APPOINTMENTS: frozenset({Role.GUIDE, Role.MANAGER, Role.ADMIN, DeviceKind.BOOKING_PLATFORM}),
     Permission.READ_AUDIT: frozenset({Role.ADMIN}),
+    # who issues (desk, kiosk), who transfers (clerks) and who oversees; not the screens,
+    # printers or review pads, which never choose an item
+    Permission.VIEW_CATALOGUE: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN, DeviceKind.KIOSK}),
 }
 
 

@@ -15,6 +15,7 @@ from queue_server.domain.events import EventType
 from queue_server.services.appointments import AppointmentUseCases, BookingRequest
 from queue_server.services.audit import AuditUseCases
 from queue_server.services.base import Event, Hall
+from queue_server.services.catalogue import CatalogueUseCases
 from queue_server.services.finding import FindingUseCases
 from queue_server.services.halls import HallUseCases
 from queue_server.services.screens import ScreenUseCases
@@ -25,6 +26,13 @@ __all__ = ["BookingRequest", "Event", "EventType", "Hall", "IssueRequest", "Serv
 
 
 class Services(
-    HallUseCases, AppointmentUseCases, TicketUseCases, WindowUseCases, ScreenUseCases, FindingUseCases, AuditUseCases
+    HallUseCases,
+    AppointmentUseCases,
+    TicketUseCases,
+    WindowUseCases,
+    ScreenUseCases,
+    FindingUseCases,
+    AuditUseCases,
+    CatalogueUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""

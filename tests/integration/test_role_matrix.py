@@ -122,6 +122,7 @@ ROUTES: dict[str, May] = {
     f"GET {API}/halls": SIGNED_IN,
     f"GET {API}/halls/<hall>": OF_THE_HALL,
     f"GET {API}/halls/<hall>/events": OF_THE_HALL,
+    f"GET {API}/halls/<hall>/catalogue": may("guide", "clerk", "manager", "admin", "kiosk"),
     f"PUT {API}/halls/<hall>/config": may("admin"),
     f"POST {API}/halls/<hall>/tickets": may("guide", "manager", "kiosk"),
     f"GET {API}/halls/<hall>/tickets/<uint:ticket_id>": may("guide", "clerk", "manager", "admin"),
@@ -153,7 +154,20 @@ ROUTES: dict[str, May] = {
     "GET /screens/hall": ANYONE,
     "GET /screens/window": ANYONE,
     "GET /screens/static/<path:filename>": ANYONE,
+    "GET /": ANYONE,
+    "GET /login": ANYONE,
+    "GET /pages/static/<path:filename>": ANYONE,
+    "GET /kiosk": ANYONE,
+    "GET /ticket-printer/static/<path:filename>": ANYONE,
+    # a page (STAFF_PAGES): the desk of the hall of whoever signed in
+    "GET /desk": may("guide", "manager", of_hall=False),
+    # the ticket is looked for in the caller's own hall: another hall's is not found there
+    "GET /desk/tickets/<uint:ticket_id>/preview.png": may("guide", "manager", of_hall=False),
 }
+# Pages for people, not programs: whoever has no staff session (nobody, a device) is sent
+# to the sign-in page, and a signed-in person who may not use it gets a page that says
+# whose it is.
+STAFF_PAGES = frozenset({"GET /desk"})
 BODIES: dict[str, Any] = {
     f"POST {API}/session": {"username": "guide", "password": PASSWORD},
     f"PUT {API}/halls/<hall>/config": "TOML",
@@ -331,6 +345,12 @@ def test_each_route_lets_in_exactly_its_callers(app: Flask, route: Route) -> Non
         response = _request(app, who, route, values)
         if allowed.admits(who):
             assert response.status_code not in (401, 403), f"{who} was refused {route.key}: {response.get_json()}"
+        elif route.key in STAFF_PAGES and CALLERS[who].actor not in ROLES:  # no staff session: a device too
+            assert response.status_code == 303, f"{who} on {route.key}: {response.status_code}"
+            assert response.headers["Location"].startswith("/login?next=")
+        elif route.key in STAFF_PAGES:
+            assert response.status_code == 403, f"{who} on {route.key}: {response.status_code}"
+            assert response.mimetype == "text/html"
         else:
             assert response.status_code == _refusal(who), (
                 f"{who} on {route.key}: {response.status_code} {response.get_data(as_text=True)}"
