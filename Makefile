@@ -6,10 +6,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 NPM ?= npm
 NODE ?= node
-# Browser libraries for the screens: pinned in package-lock.json, copied next to the
-# pages (git-ignored); no build step, no CDN.
+# Browser libraries for the screens, the desk and the kiosk: pinned in package-lock.json,
+# copied next to the pages (git-ignored); no build step, no CDN.
 VENDOR := signage/static/vendor
 SOCKET_IO := node_modules/socket.io-client/dist/socket.io.esm.min.js
+PRINTER_VENDOR := ticket_printer/static/vendor
+QRCODE := node_modules/qrcode-generator/dist/qrcode.mjs
 
 .PHONY: setup demo test lint bench clean
 
@@ -23,7 +25,12 @@ $(VENDOR)/socket.io.esm.min.js: package.json package-lock.json
 	mkdir -p $(VENDOR)
 	cp $(SOCKET_IO) $(SOCKET_IO).map $(VENDOR)/
 
-setup: $(BIN)/.installed $(VENDOR)/socket.io.esm.min.js
+# the kiosk's QR code; npm ci ran for the rule above (same package-lock.json)
+$(PRINTER_VENDOR)/qrcode.mjs: package.json package-lock.json $(VENDOR)/socket.io.esm.min.js
+	mkdir -p $(PRINTER_VENDOR)
+	cp $(QRCODE) $(PRINTER_VENDOR)/
+
+setup: $(BIN)/.installed $(VENDOR)/socket.io.esm.min.js $(PRINTER_VENDOR)/qrcode.mjs
 
 demo: setup  ## set up the demo hall and serve it (gunicorn, eventlet worker)
 	$(BIN)/queue-server demo --host $(HOST) --port $(PORT)
@@ -41,4 +48,4 @@ bench: setup  ## benchmarks: print figures, assert nothing
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR) build
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR) $(PRINTER_VENDOR) build

@@ -41,7 +41,7 @@ from typing import Any
 import sqlite_utils
 
 from queue_server import auth, storage
-from queue_server.domain import clock, logins
+from queue_server.domain import audit, clock, logins
 from queue_server.domain.access import Forbidden, Permission, Principal, Role, Unauthenticated, require
 from queue_server.domain.errors import Conflict, DomainError, InvalidInput, NotFound, StoreBusy
 from queue_server.domain.logins import Failures, Refusal, Revocation, SessionPolicy, ThrottlePolicy
@@ -282,17 +282,19 @@ class Accounts:
         sessions' digests (for closing their links)."""
         with self.store.write() as db:
             row = self._target(db, who, user, itself=False)
-            storage.people.set_active(db, row["id"], False)
+            changed = storage.people.set_active(db, row["id"], False)
             ended = self._end_sessions(db, row, now, Revocation.DISABLED)
             row = _reloaded(db, row["id"])
+            _audit(db, who, now, audit.AuditAction.USER_DISABLED, row, changed=changed, sessions_ended=len(ended))
         log.info("user %r disabled by %s; %d sessions ended", row["username"], who.name, len(ended))
         return self._view(row, now), ended
 
     def enable(self, who: Principal, user: int | str, now: datetime) -> dict[str, Any]:
         with self.store.write() as db:
             row = self._target(db, who, user, itself=False)
-            storage.people.set_active(db, row["id"], True)
+            changed = storage.people.set_active(db, row["id"], True)
             row = _reloaded(db, row["id"])
+            _audit(db, who, now, audit.AuditAction.USER_ENABLED, row, changed=changed)
         log.info("user %r enabled by %s", row["username"], who.name)
         return self._view(row, now)
 
@@ -307,6 +309,7 @@ class Accounts:
             row = self._target(db, who, user, itself=False)
             storage.people.set_password_hash(db, row["id"], password_hash)
             ended = self._end_sessions(db, row, now, Revocation.PASSWORD_CHANGED)
+            _audit(db, who, now, audit.AuditAction.USER_PASSWORD_SET, row, sessions_ended=len(ended))
         log.info("password of user %r set by %s; %d sessions ended", row["username"], who.name, len(ended))
         return self._view(row, now), ended
 
@@ -331,7 +334,9 @@ class Accounts:
             if (role.value, hall_id) != (row["role"], row["hall_id"]):
                 storage.people.set_role(db, row["id"], role.value, hall_id)
                 ended = self._end_sessions(db, row, now, Revocation.ROLE_CHANGED)
+            before = {"role": row["role"], "hall": _hall_code(db, row["hall_id"])}
             row = _reloaded(db, row["id"])
+            _audit(db, who, now, audit.AuditAction.USER_ROLE_SET, row, was=before, sessions_ended=len(ended))
         log.info("user %r is now %s (hall %s), set by %s", row["username"], role.value, hall_id, who.name)
         return self._view(row, now), ended
 
@@ -341,19 +346,21 @@ class Accounts:
         with self.store.write() as db:
             row = self._target(db, who, user, itself=True)
             forgot = storage.sessions.clear_failures(db, USERNAME, row["username"])
+            _audit(db, who, now, audit.AuditAction.USER_UNLOCKED, row, forgot=forgot)
         log.info("failed sign-ins of user %r forgotten by %s", row["username"], who.name)
         return self._view(row, now), forgot
 
     def _target(self, db: sqlite_utils.Database, who: Principal, user: int | str, *, itself: bool) -> dict[str, Any]:
-        """The user acted on, once the caller may act on it."""
+        """The user acted on, once the caller may act on it. Who asks comes first: only an
+        administrator of every hall learns that no account has this id or name; another
+        hall's administrator is refused it as another hall's account."""
         row = (
             storage.people.user_by_id(db, user) if isinstance(user, int) else storage.people.user_by_username(db, user)
         )
+        # an account of no hall (an administrator of every hall) is no hall's to manage: 0
+        require(who, Permission.MANAGE_USERS, (row["hall_id"] or 0) if row is not None else None)
         if row is None:
             raise NotFound(f"没有账号 {user}", field="user")
-        require(who, Permission.MANAGE_USERS, row["hall_id"] if row["hall_id"] is not None else 0)
-        if who.hall_id is not None and row["hall_id"] != who.hall_id:
-            raise Forbidden("您只能管理本大厅的账号", permission=Permission.MANAGE_USERS.value)
         if not itself and who.user_id is not None and who.user_id == row["id"]:
             raise Conflict("不能在此更改自己的账号：请另一位管理员操作，或在服务器上用 queue-server user 命令")
         return row
@@ -369,6 +376,25 @@ class Accounts:
             hall = storage.halls.by_id(db, row["hall_id"]) if row["hall_id"] is not None else None
             locked = storage.sessions.locks(db, USERNAME, [row["username"]], clock.iso(now))
         return _user_view({**row, "hall": hall["code"] if hall else None}, locked.get(row["username"]))
+
+
+def _hall_code(db: sqlite_utils.Database, hall_id: int | None) -> str | None:
+    hall = storage.halls.by_id(db, hall_id) if hall_id is not None else None
+    return str(hall["code"]) if hall else None
+
+
+def _audit(
+    db: sqlite_utils.Database,
+    who: Principal,
+    now: datetime,
+    action: audit.AuditAction,
+    user: dict[str, Any],
+    **detail: Any,
+) -> None:
+    """Keep a change to `user`'s account in the audit log, in the change's transaction."""
+    hall = _hall_code(db, user["hall_id"])
+    detail = {"role": user["role"], "hall": hall, **detail}
+    storage.audit.record(db, audit.entry(who, now, action, hall=hall, target=user["username"], detail=detail))
 
 
 def _reloaded(db: sqlite_utils.Database, user_id: int) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import signage
-from queue_server import config, storage
+import ticket_printer.pages
+from queue_server import config, pages, storage
 from queue_server.accounts import Accounts
 from queue_server.api import Identifier, create_blueprint, register_error_handlers
 from queue_server.domain import clock, printing
@@ -21,6 +22,7 @@ from queue_server.jobs import Jobs
 from queue_server.passwords import Passwords
 from queue_server.realtime import Realtime, wire
 from queue_server.realtime.presence import Presence, PresenceStore
+from queue_server.security import SecurityHeaders
 from queue_server.services import Services
 from queue_server.speech import SpeechRenderer
 
@@ -33,7 +35,13 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     The instance folder (secret key, config.toml, the SQLite file) is `instance_path`,
     else `$QUEUE_INSTANCE_PATH`, else `./instance`.
     """
-    app = Flask(__name__, instance_path=str(resolve_instance_path(instance_path)), instance_relative_config=True)
+    # no static folder of its own: the screens' files are their blueprint's (signage)
+    app = Flask(
+        __name__,
+        instance_path=str(resolve_instance_path(instance_path)),
+        instance_relative_config=True,
+        static_folder=None,
+    )
     config.load(app, test_config)
     store = storage.Storage(
         app.config["DATABASE"],
@@ -112,12 +120,23 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         # the client's address (for throttling sign-ins) and scheme, as the proxies in front saw them
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    register_routes(app)
+    register_error_handlers(app)
+    # outermost, around Socket.IO's middleware too: every answer gets the security headers
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    log.info("hall-queue ready: database %s, async mode %s", app.config["DATABASE"], app.config["ASYNC_MODE"])
+    return app
+
+
+def register_routes(app: Flask) -> None:
+    """Every HTTP route: the API under /api/v1, the screens' pages under /screens, the
+    landing and sign-in pages, the desk and the kiosk (apart from the app, so that the
+    role matrix test can list them as it collects)."""
     app.url_map.converters["uint"] = Identifier
     app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")
-    register_error_handlers(app)
-    log.info("hall-queue ready: database %s, async mode %s", app.config["DATABASE"], app.config["ASYNC_MODE"])
-    return app
+    app.register_blueprint(pages.create_blueprint())  # / and /login, shared by every staff page
+    app.register_blueprint(ticket_printer.pages.create_blueprint())  # /desk and /kiosk
 
 
 def public_base_url(settings: Any) -> str:

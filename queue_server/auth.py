@@ -4,6 +4,9 @@ People sign in with a password (`accounts.Accounts.sign_in`) and get a session c
 plus a CSRF token that every state-changing request must echo in `X-CSRF-Token`.
 Devices (screens, kiosks, printers, review pads) carry a bearer token made by an
 administrator; only its SHA-256 is stored, as for session tokens.
+
+Creating a user, registering a device and revoking one are kept in the audit log, in the
+same transaction, as done `by` the operator's command line unless said otherwise.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from queue_server import storage
-from queue_server.domain import clock, printing
-from queue_server.domain.access import WINDOW_BOUND_DEVICES, DeviceKind, Principal, Role
+from queue_server.domain import audit, clock, printing
+from queue_server.domain.access import OPERATOR, WINDOW_BOUND_DEVICES, DeviceKind, Principal, Role
 from queue_server.domain.errors import Conflict, InvalidInput, NotFound
 from queue_server.passwords import Passwords
 
@@ -25,7 +28,13 @@ STATION_DEVICES = frozenset({DeviceKind.PRINTER, DeviceKind.KIOSK})  # devices b
 
 
 def user_principal(user: dict[str, Any]) -> Principal:
-    return Principal(actor=Role(user["role"]), name=user["display_name"], hall_id=user["hall_id"], user_id=user["id"])
+    return Principal(
+        actor=Role(user["role"]),
+        name=user["display_name"],
+        hall_id=user["hall_id"],
+        user_id=user["id"],
+        username=user["username"],
+    )
 
 
 def principal_for_user_id(store: storage.Storage, user_id: int) -> Principal | None:
@@ -57,6 +66,7 @@ def create_user(
     staff_number: str | None,
     now: datetime,
     passwords: Passwords | None = None,
+    by: Principal = OPERATOR,
 ) -> int:
     """A new user; `passwords` hashes the password (default: a plain call, as the command
     line and the tests' set-up need)."""
@@ -67,7 +77,7 @@ def create_user(
         if storage.people.user_by_username(db, username) is not None:
             raise Conflict(f"用户名 {username!r} 已存在", field="username")
         hall_id = _hall_id(db, hall_code)
-        return storage.people.insert_user(
+        user_id = storage.people.insert_user(
             db,
             {
                 "username": username,
@@ -80,6 +90,10 @@ def create_user(
                 "created_at": clock.iso(now),
             },
         )
+        detail = {"role": role.value, "hall": hall_code, "display_name": display_name, "staff_number": staff_number}
+        entry = audit.entry(by, now, audit.AuditAction.USER_CREATED, hall=hall_code, target=username, detail=detail)
+        storage.audit.record(db, entry)
+        return user_id
 
 
 def create_device(
@@ -91,6 +105,7 @@ def create_device(
     window: int | None,
     now: datetime,
     station: str | None = None,
+    by: Principal = OPERATOR,
 ) -> tuple[int, str]:
     """Register a device; returns its id and the token, shown this once and never again.
 
@@ -129,16 +144,27 @@ def create_device(
                 "station": station,
             },
         )
+        detail = {"kind": kind.value, "name": name, "window": window}  # never the token
+        entry = audit.entry(
+            by, now, audit.AuditAction.DEVICE_REGISTERED, hall=hall_code, target=device_id, detail=detail
+        )
+        storage.audit.record(db, entry)
     return device_id, token
 
 
-def revoke_device(store: storage.Storage, device_id: int, now: datetime) -> None:
+def revoke_device(store: storage.Storage, device_id: int, now: datetime, by: Principal = OPERATOR) -> None:
     """End a device's token; a running server closes its open links within a round of
     its timer (`jobs.Jobs.close_revoked_links`)."""
     with store.write() as db:
-        if not storage.people.revoke_device(db, device_id, clock.iso(now)):
+        device = storage.people.device_by_id(db, device_id)
+        if device is None or not storage.people.revoke_device(db, device_id, clock.iso(now)):
             raise NotFound(f"没有未吊销的设备 {device_id}", field="device")
         storage.sessions.credentials_changed(db)
+        hall = storage.halls.by_id(db, device["hall_id"])
+        detail = {"kind": device["kind"], "name": device["name"], "window": device["window"]}
+        hall_code = hall["code"] if hall else None
+        entry = audit.entry(by, now, audit.AuditAction.DEVICE_REVOKED, hall=hall_code, target=device_id, detail=detail)
+        storage.audit.record(db, entry)
 
 
 def device_principal(store: storage.Storage, token: str) -> Principal | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import sys
+from datetime import date
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,12 @@ from typing import Any
 import click
 from flask import Flask
 
-from queue_server import auth, config, storage
+from queue_server import auth, config, inputs, storage
 from queue_server.accounts import Accounts
 from queue_server.app import create_app, resolve_instance_path
 from queue_server.domain import clock
 from queue_server.domain.access import OPERATOR, DeviceKind, Role
+from queue_server.domain.audit import AuditAction
 from queue_server.domain.errors import DomainError
 from queue_server.services import Services
 
@@ -323,6 +326,40 @@ def device_list(ctx: Context) -> None:
 
 
 @main.command()
+@click.option("--since", default=None, help="Entries at or after this moment, e.g. 2026-11-23T00:00:00+08:00")
+@click.option("--hall", "hall_code", default=None, help="Hall code")
+@click.option("--actor", default=None, help="A user name, or operator (this command line)")
+@click.option("--action", type=click.Choice([a.value for a in AuditAction]), default=None)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="The latest this many")
+@pass_context
+def audit(
+    ctx: Context, since: str | None, hall_code: str | None, actor: str | None, action: str | None, limit: int
+) -> None:
+    """The audit log of administrators' and managers' actions, oldest of the latest first."""
+    try:
+        moment = inputs.instant({"since": since}, "since")
+        entries, more = ctx.services.audit_log(
+            OPERATOR,
+            limit=limit,
+            since=clock.iso(moment) if moment else None,
+            hall=hall_code,
+            actor=actor,
+            action=AuditAction(action) if action else None,
+        )
+    except DomainError as error:
+        _fail(error)
+    if more is not None:
+        click.echo(f"(older entries before id {entries[-1]['id']}: raise --limit or narrow with --since)")
+    for row in reversed(entries):  # read down to the latest, as a log is
+        role = f" ({row['actor_role']})" if row["actor_role"] else ""
+        detail = json.dumps(row["detail"], ensure_ascii=False, sort_keys=True)
+        click.echo(
+            f"{row['id']:>6}  {row['at']}  {row['actor']}{role}  {row['hall'] or '*'}  {row['action']}"
+            f"  {row['target'] or '-'}  {detail}"
+        )
+
+
+@main.command()
 @click.option("--hall", "halls", multiple=True, help="Hall code; default every hall")
 @click.option("--include-today", is_flag=True, help="Also close today's open tickets and windows (after hours)")
 @pass_context
@@ -376,12 +413,33 @@ def check(ctx: Context, halls: tuple[str, ...]) -> None:
         raise SystemExit(1)
 
 
+@main.command("appointments")
+@click.option("--hall", "hall_code", required=True)
+@click.option("--day", default=None, help="Service day, 2026-11-23; default: today's")
+@pass_context
+def list_appointments(ctx: Context, hall_code: str, day: str | None) -> None:
+    """The appointments (预约) of a service day, by slot: reference, queue, state, ticket."""
+    try:
+        the_day = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise click.BadParameter(f"{day!r} is not a date like 2026-11-23", param_hint="--day") from None
+    try:
+        result = ctx.services.appointments(OPERATOR, hall_code, the_day, clock.utc_now())
+    except DomainError as error:
+        _fail(error)
+    booked = result["appointments"]
+    click.echo(f"{hall_code}: {len(booked)} appointments on {result['service_day']}")
+    for a in booked:
+        ticket = f"{a['ticket']['number']} ({a['ticket']['status']})" if a["ticket"] else ""
+        state = f"{a['status']} late" if a["late"] else a["status"]
+        slot = f"{a['slot_start']}-{a['slot_end']}"
+        click.echo(f"  {slot}  {a['reference']:<20} {a['queue']:<18} {state:<15} {ticket}".rstrip())
+
+
 @main.command()
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def openapi(output: Path | None) -> None:
     """Print (or write) the OpenAPI document."""
-    import json
-
     from queue_server.api.openapi import openapi_document
 
     text = json.dumps(openapi_document(), ensure_ascii=False, indent=2) + "\n"
@@ -439,6 +497,7 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         (DeviceKind.PRINTER, "demo 导办台打印机", None, "desk-1"),
         (DeviceKind.PRINTER, "demo 自助取号机打印机", None, "kiosk-1"),
         (DeviceKind.REVIEW_PAD, "demo 1号窗口评价器", 1, None),
+        (DeviceKind.BOOKING_PLATFORM, "demo 预约平台", None, None),
     ):
         if name in known_devices:
             continue  # tokens are shown once only; revoke and rerun to get new ones
@@ -454,6 +513,8 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         f"  API:            {base}/api/v1/openapi.json  (all routes)",
         f"  hall snapshot:  {base}/api/v1/halls/demo",
         f"  health:         {base}/api/v1/health",
+        f"  pages:          {base}/  (the list)",
+        f"  desk:           {base}/desk  (sign in as guide)",
         f"  log-ins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r.value})" for u, r, _, _ in DEMO_USERS),
         "  Try it:",
         "    curl -s -c /tmp/hq.jar -H 'Content-Type: application/json' "
@@ -463,11 +524,9 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
     if tokens:
         lines.append("  device tokens (shown once):")
         lines += [f"    {kind:<14} {token}   {name}" for kind, name, token in tokens]
-        pages = {"hall_screen": "hall", "window_screen": "window"}
-        lines.append("  screens (open on the TV):")
-        lines += [
-            f"    {name}: {base}/screens/{pages[kind]}#token={token}" for kind, name, token in tokens if kind in pages
-        ]
+        pages = {"hall_screen": "screens/hall", "window_screen": "screens/window", "kiosk": "kiosk"}
+        lines.append("  screens and the kiosk (open on the device):")
+        lines += [f"    {name}: {base}/{pages[kind]}#token={token}" for kind, name, token in tokens if kind in pages]
         lines.append("  printers (run on the PC next to each; docs/printing.md):")
         lines += [
             f"    {name}: TICKET_PRINTER_TOKEN={token} ticket-printer --server {base} --tcp PRINTER-ADDRESS"

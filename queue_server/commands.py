@@ -16,6 +16,7 @@ from typing import Any
 from queue_server import inputs
 from queue_server.domain import printing
 from queue_server.domain.access import Principal
+from queue_server.domain.errors import InvalidInput
 from queue_server.domain.tickets import Outcome, PriorityClass
 from queue_server.services import Event, IssueRequest, Services
 
@@ -57,13 +58,19 @@ def _reason(args: dict[str, Any]) -> str | None:
 
 
 def issue_request(args: dict[str, Any]) -> IssueRequest:
+    if args.get("appointment") is not None:
+        # an appointment's ticket is issued by its check-in, which checks its slot
+        raise InvalidInput(
+            "预约请签到取号：check_in_appointment（HTTP：POST /api/v1/halls/{大厅}/appointments/{预约编号}/check-in），"
+            "签到时核对预约时段",
+            field="appointment",
+        )
     return IssueRequest(
         item=inputs.text(args, "item", max_length=40),
         bundle=inputs.text(args, "bundle", max_length=40),
         queue=inputs.text(args, "queue", max_length=40),
         priority=inputs.choice(args, "priority", PriorityClass),
         id_number=inputs.text(args, "id_number", max_length=40),
-        appointment=inputs.text(args, "appointment", max_length=64),
         station=_station(args),
     )
 
@@ -105,6 +112,11 @@ def _release(s: Services, p: Principal | None, hall: str, args: dict[str, Any], 
     return s.release_window(p, hall, _window(args), reason, now)  # type: ignore[arg-type]
 
 
+def _check_in(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
+    reference = inputs.text(args, "reference", max_length=64, required=True)
+    return s.check_in_appointment(p, hall, reference, now)  # type: ignore[arg-type]
+
+
 def _ticket_number(args: dict[str, Any]) -> str:
     return inputs.ticket_number(args, "ticket_number")
 
@@ -126,6 +138,13 @@ COMMANDS: dict[str, Command] = {
             "Print an open ticket again, at its station or another (guide, manager)",
             _reprint,
             frozenset({"ticket_id", "station"}),
+            window_scoped=False,
+        ),
+        Command(
+            "check_in_appointment",
+            "Check in an appointment (预约签到) by its booking reference: issues its ticket, placed by the hall's rule",
+            _check_in,
+            frozenset({"reference"}),
             window_scoped=False,
         ),
         Command(

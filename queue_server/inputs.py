@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -22,6 +23,8 @@ E = TypeVar("E", bound=StrEnum)
 _ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
 _TICKET_NUMBER = re.compile(r"[A-Za-z][0-9]{3}")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")
 
 
 def mapping(value: Any) -> dict[str, Any]:
@@ -122,3 +125,54 @@ def boolean(args: dict[str, Any], key: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidInput(f"字段 {key} 须是 true 或 false", field=key)
     return value
+
+
+def day(args: dict[str, Any], key: str, *, required: bool = False) -> date | None:
+    """A calendar day written `2026-11-23`."""
+    value = text(args, key, max_length=10, required=required)
+    if value is None:
+        return None
+    if not _DAY.fullmatch(value):
+        raise InvalidInput(f"字段 {key} 须是日期，如 2026-11-23", field=key)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"字段 {key} 的日期 {value} 不存在", field=key) from None
+
+
+def clock_time(args: dict[str, Any], key: str, *, required: bool = False) -> time | None:
+    """A local clock time written `09:30` (24-hour)."""
+    value = text(args, key, max_length=5, required=required)
+    if value is None:
+        return None
+    match = _CLOCK.fullmatch(value)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise InvalidInput(f"字段 {key} 须是时刻，如 09:30", field=key)
+    return time(int(match[1]), int(match[2]))
+
+
+def texts(args: dict[str, Any], key: str, *, max_items: int = 20, max_length: int = 40) -> list[str]:
+    """One text or a list of them (a filter that takes several values); absent: none."""
+    value = args.get(key)
+    if value is None:
+        return []
+    return (
+        text_list({key: value if isinstance(value, list) else [value]}, key, max_items=max_items, max_length=max_length)
+        or []
+    )
+
+
+def instant(args: dict[str, Any], key: str) -> datetime | None:
+    """A moment with its offset, ISO 8601 (`2026-11-23T08:00:00+08:00`, `…T00:00:00Z`):
+    without one it would mean a different moment to every reader."""
+    value = text(args, key, max_length=40)
+    if value is None:
+        return None
+    example = f"字段 {key} 须是带时区的时间，如 2026-11-23T08:00:00+08:00"
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise InvalidInput(example, field=key)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidInput(example, field=key) from None

@@ -24,6 +24,7 @@ from gunicorn.workers.geventlet import EventletWorker as _EventletWorker
 
 from queue_server.config import ConfigError
 from queue_server.problems import CONTENT_TYPE, problem
+from queue_server.security import DATA_POLICY, HEADERS
 
 _DETAIL = {
     400: "请求无法解析：请求行或请求头格式不正确，或地址过长",
@@ -41,9 +42,10 @@ def write_problem(sock: Any, status_int: int, reason: str, mesg: str) -> None:
     body = json.dumps(
         problem(status_int, code, reason, _DETAIL.get(status_int, "请求有误")), ensure_ascii=False
     ).encode()
+    security = "".join(f"{name}: {value}\r\n" for name, value in (*HEADERS, ("Content-Security-Policy", DATA_POLICY)))
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: {CONTENT_TYPE}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"{security}Content-Length: {len(body)}\r\n\r\n"
     )
     util.write_nonblock(sock, head.encode("latin1") + body)
 

@@ -69,10 +69,13 @@ STATIONS = {"printer": "desk-1", "kiosk": "kiosk-1", "kiosk_printer": "kiosk-1"}
 
 @pytest.fixture(scope="session")
 def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """Built once: the demo hall (real hours), a town hall, one user per role, a manager
-    and a guide of the town hall, one device per kind and a second printer (`STATIONS`:
-    the printer at desk-1, the kiosk and its printer at kiosk-1). Password hashing is deliberately
-    slow, so each test gets a copy of this database instead of building its own."""
+    """Built once: the demo hall (real hours), a town hall, one user per role of each
+    (the demo hall's administrator sees every hall, the town's only the town), and one
+    device per kind of each (tokens `hall_screen` … and `town_hall_screen` …; window-bound
+    ones at window 1; `STATIONS`: the printer at desk-1, the kiosk at kiosk-1), and in the
+    demo hall a second printer, the kiosk's (`kiosk_printer`, at kiosk-1). Password hashing
+    is deliberately slow, so each test gets a copy of this database instead of building its
+    own."""
     instance = tmp_path_factory.mktemp("template") / "instance"
     app = create_app(TEST_CONFIG, instance_path=str(instance))
     services: Services = app.extensions["hall_queue"]["services"]
@@ -87,6 +90,8 @@ def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, d
         ("clerk2", Role.CLERK, "demo"),
         ("other_manager", Role.MANAGER, "town"),
         ("other_guide", Role.GUIDE, "town"),
+        ("other_clerk", Role.CLERK, "town"),
+        ("other_admin", Role.ADMIN, "town"),
     ):
         auth.create_user(
             store,
@@ -99,17 +104,18 @@ def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, d
             now=MONDAY_10AM_SHANGHAI,
         )
     tokens = {}
-    for kind in DeviceKind:
-        window = 1 if kind in (DeviceKind.WINDOW_SCREEN, DeviceKind.REVIEW_PAD) else None
-        _, tokens[kind.value] = auth.create_device(
-            store,
-            hall_code="demo",
-            kind=kind,
-            name=kind.value,
-            window=window,
-            now=MONDAY_10AM_SHANGHAI,
-            station=STATIONS.get(kind.value),
-        )
+    for hall, prefix in (("demo", ""), ("town", "town_")):
+        for kind in DeviceKind:
+            window = 1 if kind in (DeviceKind.WINDOW_SCREEN, DeviceKind.REVIEW_PAD) else None
+            _, tokens[prefix + kind.value] = auth.create_device(
+                store,
+                hall_code=hall,
+                kind=kind,
+                name=prefix + kind.value,
+                window=window,
+                now=MONDAY_10AM_SHANGHAI,
+                station=STATIONS.get(kind.value),
+            )
     # the kiosk's own printer: the "printer" serves the guidance desk
     _, tokens["kiosk_printer"] = auth.create_device(
         store,

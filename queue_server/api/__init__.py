@@ -15,7 +15,9 @@ from queue_server import auth, inputs
 from queue_server.accounts import Accounts
 from queue_server.api.openapi import openapi_document
 from queue_server.commands import COMMANDS
-from queue_server.domain.access import Principal, Role, Unauthenticated
+from queue_server.domain import clock
+from queue_server.domain.access import Permission, Principal, Role, Unauthenticated, require
+from queue_server.domain.audit import AuditAction
 from queue_server.domain.errors import DomainError, InvalidInput, MalformedRequest
 from queue_server.domain.printing import JobState
 from queue_server.problems import CONTENT_TYPE, from_domain_error, problem
@@ -26,6 +28,7 @@ from queue_server.speech import SpeechUnavailable
 log = logging.getLogger(__name__)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+AUDIT_PAGE, AUDIT_PAGE_MAX = 100, 500  # audit entries per page: by default, at most
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_ENDPOINTS = frozenset({"api.login", "api.logout"})
 
@@ -222,15 +225,23 @@ def create_blueprint() -> Blueprint:
     def snapshot(hall: str) -> Response:
         return _json(_services().snapshot(_principal(), hall, _now()))
 
+    @bp.get("/halls/<hall>/catalogue")
+    def catalogue(hall: str) -> Response:
+        """Items, bundles and queues with their pinyin keys and live figures (desk, kiosk)."""
+        inputs.only(dict(request.args), set())
+        return _json(_services().catalogue(_principal(), hall, _now()))
+
     @bp.get("/halls/<hall>/events")
     def events(hall: str) -> Response:
         """The hall's events after `since` (the last sequence number applied), as the
-        socket's `subscribe` takes it."""
+        socket's `subscribe` gives them: shaped for the caller's audience, and of its own
+        window only for a window-bound device. `seq`: the last one looked at."""
         args = dict(request.args)
         inputs.only(args, {"since"})
         since = inputs.integer(args, "since", 0, 2**62, required=True)
-        events, complete = _services().events_since(_principal(), hall, since, current_app.config["CATCH_UP_LIMIT"])  # type: ignore[arg-type]
-        return _json({"events": [e.payload() for e in events], "complete": complete})
+        limit = current_app.config["CATCH_UP_LIMIT"]
+        events, last, complete = _services().catch_up(_principal(), hall, since, limit)  # type: ignore[arg-type]
+        return _json({"events": events, "seq": last, "complete": complete})
 
     @bp.post("/halls/<hall>/tickets")
     def issue(hall: str) -> Response:
@@ -301,7 +312,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.put("/halls/<hall>/screens/<uint:device_id>")
     def put_screen(hall: str, device_id: int) -> Response:
-        screen = _services().configure_screen(_principal(), hall, device_id, _body())
+        screen = _services().configure_screen(_principal(), hall, device_id, _body(), _now())
         _ext()["realtime"].screen_configured(device_id, screen["settings"])
         return _json(_ext()["realtime"].screens([screen])[0])
 
@@ -326,6 +337,27 @@ def create_blueprint() -> Blueprint:
         result, events = _services().sweep(_caller(), hall, _now(), include_today=inputs.boolean(args, "include_today"))
         _publish(events)
         return _json(result)
+
+    # ---- the audit log: an administrator's side of `queue-server audit` ----------------
+
+    @bp.get("/audit")
+    def audit_log() -> Response:
+        """Administrators' and managers' actions, newest first, filtered; `before` pages on."""
+        caller = _caller()
+        require(caller, Permission.READ_AUDIT, caller.hall_id)  # who asks comes before what they ask
+        args = dict(request.args)
+        inputs.only(args, {"since", "hall", "actor", "action", "before", "limit"})
+        since = inputs.instant(args, "since")
+        entries, next_before = _services().audit_log(
+            caller,
+            limit=inputs.integer(args, "limit", 1, AUDIT_PAGE_MAX, required=False) or AUDIT_PAGE,
+            before=inputs.integer(args, "before", 1, 2**62, required=False),
+            since=clock.iso(since) if since else None,
+            hall=inputs.text(args, "hall", max_length=40),
+            actor=inputs.text(args, "actor", max_length=80),
+            action=inputs.choice(args, "action", AuditAction),
+        )
+        return _json({"entries": entries, "next_before": next_before})
 
     # ---- accounts: an administrator's side of `queue-server user ...` -------------------
 
@@ -375,6 +407,10 @@ def create_blueprint() -> Blueprint:
         _ext()["realtime"].close_sessions(ended)
         return _json(user)
 
+    # finding tickets and appointments: a module of their own, using this one's helpers
+    from queue_server.api import appointments
+
+    appointments.add_routes(bp)
     return bp
 
 

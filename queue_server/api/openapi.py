@@ -15,6 +15,8 @@ from queue_server.api import schemas
 from queue_server.api.schemas import ref
 from queue_server.commands import COMMANDS
 from queue_server.domain.printing import JobState
+from queue_server.domain.search import DEFAULT_LIMIT, MAX_LIMIT
+from queue_server.domain.tickets import TicketStatus
 
 # What each problem status means, for every operation that can answer with it.
 MEANING = {
@@ -82,6 +84,52 @@ WINDOW = {"name": "window", "in": "path", "required": True, "schema": schemas.WI
 # A path's whole numbers are ASCII digits, at most 18 of them (`api.Identifier`).
 IDENTIFIER = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}
 TICKET = {"name": "ticket_id", "in": "path", "required": True, "schema": {**IDENTIFIER, "minimum": 1}}
+REFERENCE = {"name": "reference", "in": "path", "required": True, "schema": schemas.REFERENCE}
+# GET …/tickets: each filter given must hold; status and queue take several values
+TICKET_FILTERS = [
+    {
+        "name": "status",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "array", "items": schemas._enum(TicketStatus), "maxItems": 20},
+        "description": "One or several states (repeated, or separated by commas)",
+    },
+    {
+        "name": "queue",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 20},
+        "description": "One or several queue codes; an unknown one is refused, listing the hall's",
+    },
+    {
+        "name": "number",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "pattern": schemas.TICKET_NUMBER_PATTERN},
+    },
+    {
+        "name": "window",
+        "in": "query",
+        "required": False,
+        "schema": schemas.WINDOW_NUMBER,
+        "description": "At it, last at it, or sent to it",
+    },
+    {"name": "day", "in": "query", "required": False, "schema": schemas.DAY, "description": "Default: today"},
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        "description": f"Default {DEFAULT_LIMIT}",
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "maxLength": 400},
+        "description": "The previous page's next_cursor",
+    },
+]
 # Who is asking: a device's bearer token, or a person's session cookie, which on POST, PUT
 # and DELETE must come with the CSRF token the sign-in returned.
 SECURITY_SCHEMES = {
@@ -200,6 +248,16 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
         },
+        "/api/v1/halls/{hall}/catalogue": {
+            "parameters": [HALL],
+            "get": _op(
+                "What a ticket may be issued for: every item, bundle and queue with its pinyin initials and "
+                "full pinyin, and each queue's waiting count, issued today, issuing hours and estimated wait",
+                who="guide, clerk, manager, admin, kiosk",
+                answer="Catalogue",
+                errors=(*HALL_READ, 422),
+            ),
+        },
         "/api/v1/halls/{hall}/events": {
             "parameters": [
                 HALL,
@@ -219,16 +277,18 @@ def openapi_document() -> dict[str, Any]:
             ),
         },
         "/api/v1/halls/{hall}/tickets": {
-            "parameters": [
-                HALL,
-                {
-                    "name": "Idempotency-Key",
-                    "in": "header",
-                    "required": False,
-                    "schema": {"type": "string", "maxLength": 100},
-                    "description": "A retry with the same key returns the same ticket (200, Idempotent-Replayed: true)",
-                },
-            ],
+            "parameters": [HALL],
+            "get": {
+                **_op(
+                    "Find the day's tickets by status, queue, number or window, a page at a time: waiting ones "
+                    "first by place in line (with people ahead and estimated wait), then the others by issue "
+                    "time. A citizen's ID number is never put in an address: POST …/tickets/search",
+                    who="guide, clerk, manager, admin",
+                    answer="TicketsPage",
+                    errors=(*HALL_READ, 422),
+                ),
+                "parameters": TICKET_FILTERS,
+            },
             "post": {
                 **_op(
                     COMMANDS["issue_ticket"].summary,
@@ -237,6 +297,16 @@ def openapi_document() -> dict[str, Any]:
                     answer="Ticket",
                     errors=(*HALL_WRITE, 409),
                 ),
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 100},
+                        "description": "A retry with the same key returns the same ticket (200, "
+                        "Idempotent-Replayed: true)",
+                    }
+                ],
                 "responses": {
                     "201": _answer("Ticket", "Issued"),
                     "200": _answer(
@@ -248,11 +318,100 @@ def openapi_document() -> dict[str, Any]:
                 | _problems((*HALL_WRITE, 409)),
             },
         },
+        "/api/v1/halls/{hall}/tickets/search": {
+            "parameters": [HALL],
+            "post": _op(
+                "Find tickets as GET …/tickets does, with the filters in the body, where a citizen's ID number "
+                "may go (matched by its keyed hash, never stored or logged)",
+                body=schemas.SEARCH_BODY,
+                who="guide, clerk, manager, admin; with id_number: guide, manager, admin",
+                answer="TicketsPage",
+                errors=HALL_WRITE,
+            ),
+        },
+        "/api/v1/halls/{hall}/appointments": {
+            "parameters": [HALL],
+            "post": {
+                **_op(
+                    "Push an appointment (预约) from the booking platform. Idempotent by its booking reference: "
+                    "the same booking again answers it as it stands (200); the reference with other details is "
+                    "refused (409 appointment_exists)",
+                    body=schemas.BOOKING_BODY,
+                    who="booking platform device, manager, admin",
+                    answer="Appointment",
+                    errors=(*HALL_WRITE, 409),
+                ),
+                "responses": {
+                    "201": _answer("Appointment", "Booked"),
+                    "200": _answer(
+                        "Appointment",
+                        "Pushed before with the same details: the appointment as it stands",
+                        headers={"Idempotent-Replayed": {"schema": {"const": "true"}, "required": True}},
+                    ),
+                }
+                | _problems((*HALL_WRITE, 409)),
+            },
+            "get": {
+                **_op(
+                    "The appointments of a service day, by slot, each with its state and ticket",
+                    who="guide, manager, admin, booking platform device",
+                    answer="AppointmentsPage",
+                    errors=(*HALL_READ, 422),
+                ),
+                "parameters": [
+                    {"name": "day", "in": "query", "required": False, "schema": schemas.DAY},
+                ],
+            },
+        },
+        "/api/v1/halls/{hall}/appointments/{reference}": {
+            "parameters": [HALL, REFERENCE],
+            "get": _op(
+                "One appointment: its slot, state, check-in time and ticket",
+                who="guide, manager, admin, booking platform device",
+                answer="Appointment",
+                errors=(*HALL_READ, 422),
+            ),
+        },
+        "/api/v1/halls/{hall}/appointments/{reference}/check-in": {
+            "parameters": [HALL, REFERENCE],
+            "post": {
+                **_op(
+                    COMMANDS["check_in_appointment"].summary + ". From checkin_before minutes before the slot "
+                    "start to checkin_after after it; earlier is refused with the time it opens "
+                    "(409 appointment_too_early), later becomes an ordinary ticket or is refused "
+                    "(409 appointment_late), as the hall file says",
+                    body=schemas.CHECK_IN_BODY,
+                    who="guide, manager, kiosk",
+                    answer="Ticket",
+                    errors=(*HALL_WRITE, 409),
+                ),
+                "responses": {
+                    "201": _answer("Ticket", "Checked in: its ticket"),
+                    "200": _answer(
+                        "Ticket",
+                        "Checked in before: its ticket, while still open",
+                        headers={"Idempotent-Replayed": {"schema": {"const": "true"}, "required": True}},
+                    ),
+                }
+                | _problems((*HALL_WRITE, 409)),
+            },
+        },
+        "/api/v1/halls/{hall}/appointments/{reference}/cancel": {
+            "parameters": [HALL, REFERENCE],
+            "post": _op(
+                "Cancel an appointment (cancelling again changes nothing; one checked in is refused: cancel "
+                "its ticket)",
+                body=schemas.CANCEL_BODY,
+                who="booking platform device, manager, admin",
+                answer="Appointment",
+                errors=(*HALL_WRITE, 409),
+            ),
+        },
         "/api/v1/halls/{hall}/tickets/{ticket_id}": {
             "parameters": [HALL, TICKET],
             "get": _op(
                 "A ticket: state, people ahead, estimated wait (managers and admins also see its log and visits)",
-                who="guide, clerk, manager, admin, kiosk",
+                who="guide, clerk, manager, admin",
                 answer="Ticket",
                 errors=HALL_READ,
             ),
@@ -408,6 +567,43 @@ def openapi_document() -> dict[str, Any]:
             who="admin, not on their own account",
             answer="User",
             errors=USER_WRITE,
+        ),
+    }
+    paths["/api/v1/audit"] = {
+        "parameters": [
+            {
+                "name": "since",
+                "in": "query",
+                "schema": {"type": "string", "format": "date-time"},
+                "description": "Entries at or after this moment (ISO 8601 with its offset)",
+            },
+            {"name": "hall", "in": "query", "schema": {"type": "string", "maxLength": 40}, "description": "Hall code"},
+            {
+                "name": "actor",
+                "in": "query",
+                "schema": {"type": "string", "maxLength": 80},
+                "description": "A user name, or `operator`",
+            },
+            {"name": "action", "in": "query", "schema": schemas.AUDIT_ENTRY["properties"]["action"]},
+            {
+                "name": "before",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
+                "description": "Entries older than this id: the `next_before` of the previous page",
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+            },
+        ],
+        "get": _op(
+            "The audit log: administrators' and managers' actions (accounts, devices, hall files, window "
+            "releases, calls out of turn, screen settings, the notice, sweeps), newest first; an administrator "
+            "of one hall sees that hall's entries only",
+            who="admin",
+            answer="AuditPage",
+            errors=(403, 404, 422),
         ),
     }
     for command in COMMANDS.values():

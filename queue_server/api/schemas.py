@@ -14,12 +14,15 @@ from typing import Any
 
 from queue_server.domain.access import DeviceKind, Role
 from queue_server.domain.announcements import LANGUAGES
+from queue_server.domain.appointments import REFERENCE_PATTERN, AppointmentStatus
+from queue_server.domain.audit import AuditAction
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import QueueKind
 from queue_server.domain.lifecycle import Channel, VisitEnd, WindowStatus
 from queue_server.domain.logins import Refusal
 from queue_server.domain.printing import REPORTED, JobState
 from queue_server.domain.screens import MAX_NOTICE, SCREEN_KINDS
+from queue_server.domain.search import DEFAULT_LIMIT, MAX_LIMIT
 from queue_server.domain.tickets import Outcome, PriorityClass, TicketStatus
 
 Schema = dict[str, Any]
@@ -98,9 +101,19 @@ VISIT = _obj(
 
 _WAITING_ONLY = ("people_ahead", "estimated_wait_minutes")
 
+# A ticket's public reference (queue_server.services.tickets.new_ticket_ref); 32 hex
+# digits for tickets issued before references existed.
+TICKET_REF: Schema = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9_-]{16,64}$",
+    "description": "The ticket's random public reference: what citizens and public devices name it by",
+}
+STAFF_ID: Schema = {**INTEGER, "description": "The ticket's id in the store; staff only, never sent to a device"}
+
 TICKET = _obj(
     {
-        "id": INTEGER,
+        "id": STAFF_ID,
+        "ref": TICKET_REF,
         "number": {"type": "string", "examples": ["A001"]},
         "service_day": DAY,
         "queue": STRING,
@@ -108,6 +121,10 @@ TICKET = _obj(
         "item": OPTIONAL_STRING,
         "bundle": OPTIONAL_STRING,
         "items": {"type": "array", "items": STRING},
+        "appointment": {
+            **OPTIONAL_STRING,
+            "description": "The booking reference of the appointment it was checked in for",
+        },
         "priority": _nullable(_enum(PriorityClass)),
         "channel": _enum(Channel),
         "status": _enum(TicketStatus),
@@ -139,9 +156,10 @@ TICKET = _obj(
             "or no printer serves it (the ticket is issued all the same)",
         },
     },
-    optional=(*_WAITING_ONLY, "log", "visits", "print_job"),
+    optional=(*_WAITING_ONLY, "log", "visits", "id", "appointment", "handling_seconds", "outcome", "print_job"),
     description="A ticket. `people_ahead` and `estimated_wait_minutes` come together, only while it waits; "
-    "`log` and `visits` only for managers and administrators.",
+    "`log` and `visits` only for managers and administrators; `id`, `appointment`, `handling_seconds` and "
+    "`outcome` only for staff (a kiosk sees the ticket it issued by its `ref`).",
     dependentRequired={"people_ahead": ["estimated_wait_minutes"], "estimated_wait_minutes": ["people_ahead"]},
     **{
         "if": {"properties": {"status": {"const": TicketStatus.WAITING.value}}},
@@ -151,14 +169,17 @@ TICKET = _obj(
 
 TICKET_BRIEF = _obj(
     {
-        "id": INTEGER,
+        "id": STAFF_ID,
+        "ref": TICKET_REF,
         "number": STRING,
         "queue": STRING,
         "queue_name": STRING,
         "status": _enum(TicketStatus),
         "priority": {"type": "boolean", "description": "Whether it is a priority ticket; never the class"},
     },
-    description="What a screen may show of a ticket: never the ID digest, the priority class or the appointment",
+    optional=("id",),
+    description="What a screen may show of a ticket: never the ID digest, the priority class or the "
+    "appointment; `id` for staff only",
 )
 
 WINDOW = _obj(
@@ -169,10 +190,13 @@ WINDOW = _obj(
         "status": _enum(WindowStatus),
         "clerk": {**OPTIONAL_STRING, "description": "The signed-in clerk's name; null while closed"},
         "ticket": {**OPTIONAL_STRING, "description": "The number of the ticket in its hands"},
-        "ticket_id": OPTIONAL_INTEGER,
+        "ticket_id": {**OPTIONAL_INTEGER, "description": "Staff only"},
+        "ticket_ref": _nullable(TICKET_REF),
         "ticket_status": _nullable(_enum(TicketStatus)),
     },
-    description="A window and what is in its hands, after the action",
+    optional=("ticket_id",),
+    description="A window and what is in its hands, after the action (in events to public devices without "
+    "`ticket_id`, and without the clerk's name unless the hall file shows it)",
 )
 
 WINDOW_BRIEF = _obj({"number": INTEGER, "name": STRING, "zone": OPTIONAL_STRING})
@@ -267,8 +291,8 @@ EVENT_MEMBERS: dict[EventType, Schema] = {
     EventType.SERVICE_STARTED: _AT_WINDOW,
     EventType.SERVICE_FINISHED: {
         **_AT_WINDOW,
-        "outcome": _enum(Outcome),
-        "handling_seconds": {"type": "number", "minimum": 0},
+        "outcome": {**_enum(Outcome), "description": "Staff only"},
+        "handling_seconds": {"type": "number", "minimum": 0, "description": "Staff only"},
     },
     EventType.TICKET_TRANSFERRED: {
         **_AT_WINDOW,
@@ -292,10 +316,16 @@ EVENT_MEMBERS: dict[EventType, Schema] = {
     EventType.DAY_STARTED: {"previous_day": DAY, "expired_tickets": COUNT, "closed_windows": COUNT},
 }
 
+# Members that only staff receive (domain.privacy): present for them, absent for devices.
+STAFF_ONLY_MEMBERS = frozenset({"outcome", "handling_seconds"})
+
 EVENT: Schema = {
     "type": "object",
     "description": "One committed entry of the hall's log, as the socket sends it; the members beyond the "
-    "common five depend on `type` (docs/socket-events.md)",
+    "common five depend on `type` (docs/socket-events.md). Public devices get the public part only "
+    "(docs/privacy.md): tickets without `id`, windows without `ticket_id` and, unless the hall shows "
+    "them, without the clerk's name, no person's free-text `reason` (null instead), no `outcome` or "
+    "`handling_seconds`",
     "required": ["hall", "seq", "type", "at", "service_day"],
     "properties": {
         "hall": STRING,
@@ -309,11 +339,48 @@ EVENT: Schema = {
     "allOf": [
         {
             "if": {"properties": {"type": {"const": kind.value}}},
-            "then": {"required": list(members), "properties": members},
+            "then": {"required": [m for m in members if m not in STAFF_ONLY_MEMBERS], "properties": members},
         }
         for kind, members in EVENT_MEMBERS.items()
     ],
 }
+
+_CLOCK_TIME: Schema = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "examples": ["09:30"]}
+REFERENCE: Schema = {
+    "type": "string",
+    "pattern": REFERENCE_PATTERN,
+    "description": "The booking platform's reference; what the appointment's QR code carries",
+    "examples": ["YY20261123042"],
+}
+
+APPOINTMENT = _obj(
+    {
+        "reference": REFERENCE,
+        "id": INTEGER,
+        "service_day": DAY,
+        "slot_start": {**_CLOCK_TIME, "description": "Local time on the service day"},
+        "slot_end": _CLOCK_TIME,
+        "queue": STRING,
+        "queue_name": STRING,
+        "item": OPTIONAL_STRING,
+        "bundle": OPTIONAL_STRING,
+        "citizen_ref": {**OPTIONAL_STRING, "description": "The platform's name-free reference for the citizen"},
+        "id_given": {**BOOLEAN, "description": "An ID number was given (kept only as a keyed hash, never shown)"},
+        "status": _enum(AppointmentStatus),
+        "check_in_from": {**INSTANT, "description": "Check-in opens (checkin_before minutes before the slot)"},
+        "late_after": {
+            **INSTANT,
+            "description": "After this a check-in is late (checkin_after minutes after the start)",
+        },
+        "late": {**BOOLEAN, "description": "Checked in late, as an ordinary ticket"},
+        "booked_at": INSTANT,
+        "checked_in_at": OPTIONAL_INSTANT,
+        "closed_at": {**OPTIONAL_INSTANT, "description": "When it was cancelled or became void"},
+        "reason": {**OPTIONAL_STRING, "description": "Why it was cancelled; for a void one: late or end_of_day"},
+        "ticket": _nullable(_obj({"id": INTEGER, "number": STRING, "status": _enum(TicketStatus)})),
+    },
+    description="An appointment (预约) and what became of it",
+)
 
 WHO = _obj(
     {
@@ -442,6 +509,26 @@ PRINTER = _obj(
     }
 )
 
+AUDIT_ENTRY = _obj(
+    {
+        "id": {**INTEGER, "minimum": 1, "description": "Increasing: later entries have larger ids"},
+        "at": INSTANT,
+        "actor": {**STRING, "description": "The user name, or `operator` for the command line on the server"},
+        "actor_name": {**STRING, "description": "The name shown for the actor at the time"},
+        "actor_role": {**_nullable(_enum(Role)), "description": "null for the operator"},
+        "action": _enum(AuditAction),
+        "hall": {
+            **OPTIONAL_STRING,
+            "description": "The hall acted on (for an account or a device, the hall it belongs to)",
+        },
+        "target": {
+            **OPTIONAL_STRING,
+            "description": "What was acted on: a user name, a device id, a window number, a ticket number, a hall code",
+        },
+        "detail": {"type": "object", "description": "What changed; depends on `action` (docs/audit.md)"},
+    }
+)
+
 CONFLICT = _obj(
     {
         "code": STRING,
@@ -473,6 +560,14 @@ PROBLEM: Schema = {
         "queue": STRING,
         "number": {**STRING, "description": "A ticket number"},
         "window": INTEGER,
+        "reference": {**STRING, "description": "The booking reference of the appointment at fault"},
+        "check_in_from": {**INSTANT, "description": "When the appointment's check-in opens (appointment_too_early)"},
+        "late_after": {**INSTANT, "description": "When its check-in time ended (appointment_late)"},
+        "differs": {
+            "type": "array",
+            "items": STRING,
+            "description": "Where a booking pushed again differs from the one stored (appointment_exists)",
+        },
         "retry_after": {
             "type": "integer",
             "minimum": 1,
@@ -487,22 +582,96 @@ PROBLEM: Schema = {
     "additionalProperties": True,
 }
 
+_SEARCH_KEYS: dict[str, Schema] = {
+    "initials": {**STRING, "description": "Pinyin initials, one letter per character: 不动产登记 is bdcdj"},
+    "pinyin": {**STRING, "description": "Full pinyin without spaces: budongchandengji"},
+}
+
+CATALOGUE = _obj(
+    {
+        "hall": _obj({"code": STRING, "name": STRING, "timezone": STRING}),
+        "service_day": DAY,
+        "seq": {**COUNT, "description": "The hall's last sequence number when the figures were read"},
+        "priority_classes": {"type": "array", "items": _enum(PriorityClass)},
+        "queues": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "code": STRING,
+                    "prefix": STRING,
+                    "name": STRING,
+                    "kind": _enum(QueueKind),
+                    **_SEARCH_KEYS,
+                    "waiting": COUNT,
+                    "issued": {**COUNT, "description": "Tickets issued today, counted against daily_cap"},
+                    "daily_cap": {"type": "integer", "minimum": 1},
+                    "issuing": {**BOOLEAN, "description": "Whether the queue issues tickets now"},
+                    "issuing_hours": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}$"},
+                        "description": "Today's issuing hours, local time; empty on a day it does not issue",
+                    },
+                    "priority_calls": {**BOOLEAN, "description": "Whether priority tickets go first in this queue"},
+                    "average_handling_minutes": {"type": "number", "minimum": 0},
+                    "windows": {"type": "array", "items": INTEGER},
+                    "windows_open": COUNT,
+                    "estimated_wait_minutes": {**COUNT, "description": "For a ticket taken now"},
+                }
+            ),
+        },
+        "items": {
+            "type": "array",
+            "items": _obj({"code": STRING, "name": STRING, "department": STRING, "queue": STRING, **_SEARCH_KEYS}),
+        },
+        "bundles": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "code": STRING,
+                    "name": STRING,
+                    "queue": STRING,
+                    "items": {"type": "array", "items": STRING},
+                    **_SEARCH_KEYS,
+                }
+            ),
+        },
+    },
+    description="What a ticket may be issued for, with search keys and each queue's figures now",
+)
+
 RESPONSES: dict[str, Schema] = {
     "Ticket": TICKET,
     "TicketBrief": TICKET_BRIEF,
     "Window": WINDOW,
     "WindowBrief": WINDOW_BRIEF,
     "Snapshot": SNAPSHOT,
+    "Catalogue": CATALOGUE,
     "Event": EVENT,
     "EventsPage": _obj(
         {
             "events": {"type": "array", "items": ref("Event")},
+            "seq": {
+                **COUNT,
+                "description": "The last sequence number looked at (`since` if none): ask from here next. A "
+                "window screen or review pad gets its own window's events only, so it may be past the last "
+                "one listed",
+            },
             "complete": {**BOOLEAN, "description": "false: too many missed, redraw from a snapshot"},
         }
     ),
     "Who": WHO,
     "User": USER,
     "Users": _obj({"users": {"type": "array", "items": ref("User")}}),
+    "AuditEntry": AUDIT_ENTRY,
+    "AuditPage": _obj(
+        {
+            "entries": {"type": "array", "items": ref("AuditEntry"), "description": "Newest first"},
+            "next_before": {
+                **OPTIONAL_INTEGER,
+                "description": "Ask again with before=this for the next (older) page; null: no more",
+            },
+        }
+    ),
     "Session": _obj(
         {
             "user": ref("Who"),
@@ -527,6 +696,24 @@ RESPONSES: dict[str, Schema] = {
     "ScreenSettings": SCREEN_SETTINGS,
     "Screen": SCREEN,
     "Screens": _obj({"screens": {"type": "array", "items": ref("Screen")}}),
+    "TicketsPage": _obj(
+        {
+            "service_day": DAY,
+            "tickets": {
+                "type": "array",
+                "items": ref("Ticket"),
+                "description": "Waiting tickets first, by place in line; then the others, by issue time",
+            },
+            "next_cursor": {
+                **OPTIONAL_STRING,
+                "description": "Send as `cursor` for the next page; null: the last page",
+            },
+        }
+    ),
+    "Appointment": APPOINTMENT,
+    "AppointmentsPage": _obj(
+        {"service_day": DAY, "appointments": {"type": "array", "items": ref("Appointment"), "description": "By slot"}}
+    ),
     "SweepResult": _obj({"expired_tickets": COUNT, "closed_windows": COUNT, "service_day": DAY}),
     "Health": _obj({"status": {"const": "ok"}}),
     "Conflict": CONFLICT,
@@ -551,15 +738,15 @@ ISSUE_BODY = _obj(
         "queue": {"type": "string", "maxLength": 40, "description": "A queue code"},
         "priority": _enum(PriorityClass),
         "id_number": {"type": "string", "maxLength": 40, "description": "Checked, then kept only as a keyed hash"},
-        "appointment": {"type": "string", "maxLength": 64},
         "station": {
             **STATION,
             "description": "Where the ticket prints: the desk's station. A kiosk prints at its own and may leave "
             "it out",
         },
     },
-    optional=("item", "bundle", "queue", "priority", "id_number", "appointment", "station"),
-    description="Exactly one of item, bundle, queue.",
+    optional=("item", "bundle", "queue", "priority", "id_number", "station"),
+    description="Exactly one of item, bundle, queue. An appointment is checked in with "
+    "POST …/appointments/{reference}/check-in instead.",
     oneOf=[{"required": ["item"]}, {"required": ["bundle"]}, {"required": ["queue"]}],
 )
 
@@ -568,6 +755,56 @@ CANCEL_BODY = _obj({"reason": _reason()}, optional=("reason",))
 REPRINT_BODY = _obj(
     {"station": {**STATION, "description": "Default: where the ticket last printed"}}, optional=("station",)
 )
+
+_SEVERAL = {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 20}
+SEARCH_BODY = _obj(
+    {
+        "status": {"anyOf": [_enum(TicketStatus), {**_SEVERAL, "items": _enum(TicketStatus)}]},
+        "queue": {"anyOf": [{"type": "string", "maxLength": 40}, _SEVERAL], "description": "Queue code(s)"},
+        "number": {"type": "string", "pattern": TICKET_NUMBER_PATTERN},
+        "window": {**WINDOW_NUMBER, "description": "At it, last at it, or sent to it"},
+        "day": {**DAY, "description": "The service day; default today"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "description": f"Default {DEFAULT_LIMIT}"},
+        "cursor": {"type": "string", "maxLength": 400, "description": "The previous page's next_cursor"},
+        "id_number": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "The citizen's ID number, matched by its keyed hash; never stored or logged",
+        },
+    },
+    optional=("status", "queue", "number", "window", "day", "limit", "cursor", "id_number"),
+)
+
+BOOKING_BODY = _obj(
+    {
+        "reference": REFERENCE,
+        "service_day": DAY,
+        "slot_start": {**_CLOCK_TIME, "description": "Local time on the service day"},
+        "slot_end": _CLOCK_TIME,
+        "queue": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "A queue code; may be left out for an item or bundle",
+        },
+        "item": {"type": "string", "maxLength": 40, "description": "An item code of the hall"},
+        "bundle": {"type": "string", "maxLength": 40, "description": "A bundle (“一件事”) code"},
+        "citizen_ref": {
+            "type": "string",
+            "maxLength": 64,
+            "description": "The platform's own reference for the citizen: never a name or an ID number",
+        },
+        "id_number": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "Checked, then kept only as a keyed hash: the check-in's ticket counts for one ID per queue",
+        },
+    },
+    optional=("queue", "item", "bundle", "citizen_ref", "id_number"),
+    description="One of queue, item, bundle at least; a queue given with an item or bundle must be theirs.",
+    anyOf=[{"required": ["queue"]}, {"required": ["item"]}, {"required": ["bundle"]}],
+)
+
+CHECK_IN_BODY = _obj({})
 
 NOTICE_BODY = _obj(
     {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +22,7 @@ class DeviceKind(StrEnum):
     KIOSK = "kiosk"
     PRINTER = "printer"
     REVIEW_PAD = "review_pad"
+    BOOKING_PLATFORM = "booking_platform"  # the city's appointment platform: pushes and cancels bookings
 
 
 WINDOW_BOUND_DEVICES = frozenset({DeviceKind.WINDOW_SCREEN, DeviceKind.REVIEW_PAD})
@@ -39,6 +41,12 @@ class Permission(StrEnum):
     CONFIGURE_SCREENS = "configure_screens"  # the notice and each screen's settings
     VIEW_SCREENS = "view_screens"  # which screens are online, last seen
     MANAGE_USERS = "manage_users"  # disable, enable, unlock accounts; set their password or role
+    FIND_TICKETS = "find_tickets"  # the day's tickets by status, queue, number, window
+    FIND_BY_ID = "find_by_id"  # a citizen's tickets by ID number (matched by its keyed hash)
+    BOOK_APPOINTMENT = "book_appointment"  # push (create) and cancel appointments
+    VIEW_APPOINTMENTS = "view_appointments"  # the day's appointments and their states
+    READ_AUDIT = "read_audit"  # the audit log of administrators' and managers' actions
+    VIEW_CATALOGUE = "view_catalogue"  # items, bundles, queues with search keys and live figures
     PRINT_TICKETS = "print_tickets"  # a printer's agent: take its jobs, report how each printed
     VIEW_PRINT_JOBS = "view_print_jobs"  # print jobs and the printers' states
     REPRINT_TICKET = "reprint_ticket"
@@ -47,9 +55,12 @@ class Permission(StrEnum):
 Actor = Role | DeviceKind
 
 MATRIX: dict[Permission, frozenset[Actor]] = {
-    Permission.VIEW_HALL: frozenset({*Role, *DeviceKind}),
+    # the booking platform is the city's machine, not a screen of the hall: it sees bookings only
+    Permission.VIEW_HALL: frozenset({*Role, *DeviceKind}) - {DeviceKind.BOOKING_PLATFORM},
     Permission.ISSUE_TICKET: frozenset({Role.GUIDE, Role.MANAGER, DeviceKind.KIOSK}),
-    Permission.READ_TICKET: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN, DeviceKind.KIOSK}),
+    # staff only: a ticket's id counts up, and a device must not walk the day's tickets (a
+    # citizen's own page will read one by its public reference)
+    Permission.READ_TICKET: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN}),
     Permission.CANCEL_TICKET: frozenset({Role.GUIDE, Role.MANAGER}),
     Permission.OPERATE_WINDOW: frozenset({Role.CLERK}),
     Permission.SUPERVISE_WINDOW: frozenset({Role.MANAGER}),
@@ -59,6 +70,18 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.CONFIGURE_SCREENS: frozenset({Role.MANAGER}),
     Permission.VIEW_SCREENS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # staff see the line (a clerk, the queues it serves); devices never list tickets
+    Permission.FIND_TICKETS: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN}),
+    # whether a citizen is in the hall is the desk's and the managers' business, not a window's
+    Permission.FIND_BY_ID: frozenset({Role.GUIDE, Role.MANAGER, Role.ADMIN}),
+    # check-in issues a ticket: ISSUE_TICKET (the desk, a kiosk, a manager)
+    Permission.BOOK_APPOINTMENT: frozenset({Role.MANAGER, Role.ADMIN, DeviceKind.BOOKING_PLATFORM}),
+    # the platform reads back what became of its bookings (check-ins, no-shows: 爽约)
+    Permission.VIEW_APPOINTMENTS: frozenset({Role.GUIDE, Role.MANAGER, Role.ADMIN, DeviceKind.BOOKING_PLATFORM}),
+    Permission.READ_AUDIT: frozenset({Role.ADMIN}),
+    # who issues (desk, kiosk), who transfers (clerks) and who oversees; not the screens,
+    # printers or review pads, which never choose an item
+    Permission.VIEW_CATALOGUE: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN, DeviceKind.KIOSK}),
     Permission.PRINT_TICKETS: frozenset({DeviceKind.PRINTER}),
     Permission.VIEW_PRINT_JOBS: frozenset({Role.GUIDE, Role.MANAGER, Role.ADMIN}),
     Permission.REPRINT_TICKET: frozenset({Role.GUIDE, Role.MANAGER}),
@@ -88,10 +111,18 @@ class Principal:
     device_id: int | None = None
     window: int | None = None  # for window-bound devices
     operator: bool = False  # the operator's own command line, or the server's own timer
+    username: str | None = None  # a person's user name (the audit log names them by it)
 
     @property
     def is_device(self) -> bool:
         return isinstance(self.actor, DeviceKind)
+
+
+def bound_window(principal: Principal | None) -> int | None:
+    """The window a window screen or review pad is bound to: all of the hall it may see."""
+    if principal is not None and principal.actor in WINDOW_BOUND_DEVICES:
+        return principal.window
+    return None
 
 
 # Whoever holds the instance folder (the secret key and the database file) may do anything
@@ -100,14 +131,28 @@ class Principal:
 OPERATOR = Principal(actor=Role.ADMIN, name="命令行", hall_id=None, operator=True)
 
 
-def require(principal: Principal | None, permission: Permission, hall_id: int) -> Principal:
-    """Return the principal if it may use `permission` in `hall_id`; raise otherwise."""
+def require(principal: Principal | None, permission: Permission, hall_id: int | None) -> Principal:
+    """Return the principal if it may use `permission` in `hall_id`; raise otherwise.
+
+    `hall_id` None: there is no such hall. Who asks comes before what exists: a caller of
+    one hall is refused a hall that does not exist exactly as another hall's (403), and
+    nobody signed in gets 401 either way, so no one but an administrator (who sees every
+    hall) can probe which hall codes exist. The caller raises `NotFound` for those who
+    get through to a hall that is not there."""
+    return require_any(principal, (permission,), hall_id)
+
+
+def require_any(principal: Principal | None, permissions: Sequence[Permission], hall_id: int | None) -> Principal:
+    """`require` for a use case that any of `permissions` opens (a window action: the
+    clerk's or the manager's), checked before anything of the hall is read."""
     if principal is None:
         raise Unauthenticated("请先登录，或使用设备令牌连接")
     if principal.operator:
         return principal
-    if principal.actor not in MATRIX[permission]:
-        raise Forbidden(f"当前身份（{principal.actor.value}）无权执行此操作", permission=permission.value)
+    allowed = [p for p in permissions if principal.actor in MATRIX[p]]
+    if not allowed:
+        first = permissions[0].value if permissions else None
+        raise Forbidden(f"当前身份（{principal.actor.value}）无权执行此操作", permission=first)
     if principal.hall_id is not None and principal.hall_id != hall_id:
-        raise Forbidden("您的账号或设备不属于这个大厅", permission=permission.value)
+        raise Forbidden("您的账号或设备不属于这个大厅", permission=allowed[0].value)
     return principal

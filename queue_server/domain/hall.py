@@ -37,9 +37,24 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"hall", "zones", "queues", "items", "bundles", "windows"}),
-    "hall": frozenset({"code", "name", "timezone", "notice", "always_open", "rollover", "hours", "calendar", "tips"}),
+    "hall": frozenset(
+        {
+            "code",
+            "name",
+            "timezone",
+            "notice",
+            "always_open",
+            "show_clerk_names",
+            "rollover",
+            "hours",
+            "calendar",
+            "appointments",
+            "tips",
+        }
+    ),
     "hall.hours": frozenset(WEEKDAYS),
     "hall.calendar": frozenset({"closed", "workdays", "workday_hours"}),
+    "hall.appointments": frozenset({"checkin_before", "checkin_after", "place", "late"}),
     "zones": frozenset({"code", "name"}),
     "queues": frozenset(
         {"code", "prefix", "name", "kind", "daily_cap", "issuing_hours", "avg_service_minutes", "no_show", "priority"}
@@ -64,6 +79,36 @@ class NoShowPolicy(StrEnum):
     VOID = "void"  # the ticket is over
     REQUEUE = "requeue"  # back in line after N places
     RECALLABLE = "recallable"  # out of line, but a window may call it again today
+
+
+class AppointmentPlace(StrEnum):
+    """Where a checked-in appointment's ticket goes in its queue's line."""
+
+    SLOT = "slot"  # at its slot start: ahead of everyone who came after it, behind those who came before
+    FRONT = "front"  # ahead of every walk-in waiting, behind appointments checked in before it
+    ISSUE = "issue"  # at its check-in, like any walk-in
+
+
+class LatePolicy(StrEnum):
+    """What an appointment checked in after its check-in time becomes."""
+
+    ORDINARY = "ordinary"  # an ordinary ticket, placed at its check-in
+    REFUSE = "refuse"  # refused: it is void from the end of its check-in time
+
+
+MAX_CHECKIN_MINUTES = 240
+
+
+@dataclass(frozen=True)
+class AppointmentSettings:
+    """`[hall.appointments]`: when an appointment (预约) may check in, and where its ticket
+    goes. Check-in opens `checkin_before` minutes before the slot start and is on time
+    until `checkin_after` minutes after it."""
+
+    checkin_before: int = 30
+    checkin_after: int = 15
+    place: AppointmentPlace = AppointmentPlace.SLOT
+    late: LatePolicy = LatePolicy.ORDINARY
 
 
 @dataclass(frozen=True)
@@ -156,6 +201,10 @@ class HallSpec:
     windows: tuple[WindowSpec, ...]
     rollover: time = DEFAULT_ROLLOVER
     calendar: Calendar = Calendar()
+    appointments: AppointmentSettings = AppointmentSettings()
+    # Window screens show the signed-in clerk's name only where the hall decides so; no
+    # public device receives it otherwise (domain.privacy).
+    show_clerk_names: bool = False
     tips: tuple[str, ...] = ()  # lines of advice printed at the foot of every ticket
     _queue_by_code: dict[str, QueueSpec] = field(default_factory=dict, compare=False, repr=False)
     _window_by_number: dict[int, WindowSpec] = field(default_factory=dict, compare=False, repr=False)
@@ -233,6 +282,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
         raise at_hours.error("大厅每周至少要有一个办公时段")
     rollover = _clock(hall.get("rollover", "03:00"), at_hall.field("rollover"))
     calendar = _calendar(hall, at_hall.field("calendar"))
+    appointments = _appointments(hall, at_hall.field("appointments"))
     tips = _tips(hall.get("tips", []), at_hall.field("tips"))
 
     at_zones = _section("zones")
@@ -298,6 +348,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
         timezone=timezone,
         notice=_str(hall, at_hall.field("notice"), default=""),
         always_open=_bool(hall, at_hall.field("always_open")),
+        show_clerk_names=_bool(hall, at_hall.field("show_clerk_names")),
         hours=hours,
         zones=tuple(zones),
         queues=queues,
@@ -306,6 +357,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
         windows=windows,
         rollover=rollover,
         calendar=calendar,
+        appointments=appointments,
         tips=tips,
     )
 
@@ -446,6 +498,32 @@ def _calendar(hall: Mapping[str, Any], at: _At) -> Calendar:
     if workday_hours not in WEEKDAYS:
         raise at.field("workday_hours").error(f"调休上班日按哪天的时段办公：只能写 {', '.join(WEEKDAYS)}")
     return Calendar(closed=closed, workdays=workdays, workday_hours=workday_hours)
+
+
+def _appointments(hall: Mapping[str, Any], at: _At) -> AppointmentSettings:
+    table = _table(hall, at, required=False)
+    _known_keys(table, "hall.appointments", at)
+    default = AppointmentSettings()
+    minutes = {}
+    for name in ("checkin_before", "checkin_after"):
+        value = _int(table, at.field(name), default=getattr(default, name))
+        if not 0 <= value <= MAX_CHECKIN_MINUTES:
+            raise at.field(name).error(f"分钟数须在 0 到 {MAX_CHECKIN_MINUTES} 之间")
+        minutes[name] = value
+    place = _str(table, at.field("place"), default=default.place.value)
+    if place not in {p.value for p in AppointmentPlace}:
+        raise at.field("place").error(
+            "预约号的排队位置只能是 slot（按预约时段开始排）、front（排在现场取号之前）或 issue（按签到时间排）"
+        )
+    late = _str(table, at.field("late"), default=default.late.value)
+    if late not in {p.value for p in LatePolicy}:
+        raise at.field("late").error("迟到的预约只能是 ordinary（按普通号签到）或 refuse（不予签到）")
+    return AppointmentSettings(
+        checkin_before=minutes["checkin_before"],
+        checkin_after=minutes["checkin_after"],
+        place=AppointmentPlace(place),
+        late=LatePolicy(late),
+    )
 
 
 def _known_keys(data: Mapping[str, Any], schema: str, at: _At, *, what: str = "配置项") -> None:

@@ -4,11 +4,13 @@ A hall file may be replaced mid-day only if nothing live depends on what it remo
 changes: no open ticket left in a queue that disappears, no window removed while a clerk
 is signed in at it, a ticket is in its hands or waits for it, no window that stops
 serving the queue of the ticket it holds, no device bound to a removed window, no screen
-set to a removed zone, and no move of today's service day (a new time zone or rollover).
+set to a removed zone, no queue removed that appointments are booked for, and no move of
+today's service day (a new time zone or rollover).
 Numbers cannot be reused by a rename: the store counts them per prefix and day.
 
 Conflicts that the day's close clears (tickets, clerks) allow the file to take effect at
-the next service day instead; `lasting` ones (devices, screens) must be fixed first.
+the next service day instead; `lasting` ones (devices, screens, appointments of later
+days) must be fixed first.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from queue_server.domain import clock
+from queue_server.domain.appointments import Appointment
 from queue_server.domain.hall import HallSpec
 from queue_server.domain.lifecycle import Ticket, Window, WindowStatus
 
@@ -39,6 +42,7 @@ class LiveHall:
     open_tickets: Sequence[Ticket]
     windows: Sequence[Window]
     devices: Sequence[Device]
+    booked: Sequence[Appointment] = ()  # appointments booked for today or later
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ def conflicts(old: HallSpec, new: HallSpec, live: LiveHall, now: datetime) -> li
     found += _removed_queues(new, live)
     found += _windows(new, live)
     found += _devices(new, live)
+    found += _booked_queues(new, live)
     if clock.service_day(now, new) != live.open_day:
         found.append(
             ChangeConflict(
@@ -153,4 +158,28 @@ def _devices(new: HallSpec, live: LiveHall) -> list[ChangeConflict]:
                     lasting=True,
                 )
             )
+    return found
+
+
+def _booked_queues(new: HallSpec, live: LiveHall) -> list[ChangeConflict]:
+    """A queue that appointments are booked for stays until they are cancelled: their
+    check-in would have nowhere to issue. Today's close voids only today's, so this lasts
+    unless none is booked after today."""
+    by_queue: dict[str, list[Appointment]] = {}
+    for appointment in live.booked:
+        by_queue.setdefault(appointment.queue, []).append(appointment)
+    found = []
+    for queue, booked in sorted(by_queue.items()):
+        if new.has_queue(queue):
+            continue
+        references = [a.reference for a in booked]
+        listed = "、".join(references[:_LISTED]) + ("…" if len(references) > _LISTED else "")
+        found.append(
+            ChangeConflict(
+                "queue_has_appointments",
+                f"队列 {queue!r} 还有 {len(booked)} 个预约（{listed}），新配置中没有这个队列："
+                "请先取消这些预约，或保留该队列",
+                lasting=any(a.service_day > live.open_day.isoformat() for a in booked),
+            )
+        )
     return found

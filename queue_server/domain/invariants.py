@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from queue_server.domain.appointments import Appointment, AppointmentStatus
 from queue_server.domain.hall import HallSpec
 from queue_server.domain.lifecycle import Ticket, Window, WindowStatus
 from queue_server.domain.tickets import TicketStatus
@@ -35,6 +36,7 @@ class HallState:
     tickets: Sequence[Ticket]
     windows: Sequence[Window]
     visits: Sequence[Visit]
+    appointments: Sequence[Appointment] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,45 @@ def _handling_time_is_the_sum_of_its_visits(state: HallState, tickets: Mapping[i
     ]
 
 
+def _a_checked_in_appointment_holds_its_own_ticket(state: HallState, tickets: Mapping[int, Ticket]) -> list[str]:
+    found = []
+    for a in state.appointments:
+        checked_in = a.status is AppointmentStatus.CHECKED_IN
+        if checked_in != (a.ticket_id is not None):
+            found.append(f"appointment {a.reference} is {a.status.value} with ticket {a.ticket_id}")
+            continue
+        if a.ticket_id is None:
+            continue
+        t = tickets.get(a.ticket_id)
+        if t is None:
+            found.append(f"appointment {a.reference} holds ticket {a.ticket_id}, which is not a ticket of this hall")
+        elif t.appointment != a.reference or t.origin_queue != a.queue:
+            found.append(
+                f"appointment {a.reference} ({a.queue!r}) holds {t.number}, issued in {t.origin_queue!r} "
+                f"for appointment {t.appointment!r}"
+            )
+    return found
+
+
+def _a_ticket_of_an_appointment_is_its_only_one(state: HallState, tickets: Mapping[int, Ticket]) -> list[str]:
+    by_reference = {a.reference: a for a in state.appointments}
+    counts = Counter(t.appointment for t in state.tickets if t.appointment in by_reference)
+    found = [f"appointment {ref} has {n} tickets" for ref, n in counts.items() if n > 1]
+    return found + [
+        f"{t.number} names appointment {t.appointment}, whose ticket is {by_reference[t.appointment].ticket_id}"
+        for t in state.tickets
+        if t.appointment in by_reference and by_reference[t.appointment].ticket_id != t.id
+    ]
+
+
+def _no_appointment_is_booked_for_a_closed_day(state: HallState, tickets: Mapping[int, Ticket]) -> list[str]:
+    return [
+        f"appointment {a.reference} of {a.service_day} is still booked on service day {state.open_day}"
+        for a in state.appointments
+        if a.status is AppointmentStatus.BOOKED and a.service_day < state.open_day
+    ]
+
+
 _RULES = (
     _window_holds_an_open_ticket_of_its_hall,
     _a_called_or_served_ticket_is_held_by_its_window,
@@ -190,4 +231,7 @@ _RULES = (
     _places_in_a_line_are_distinct,
     _a_held_ticket_has_one_open_visit_at_its_window,
     _handling_time_is_the_sum_of_its_visits,
+    _a_checked_in_appointment_holds_its_own_ticket,
+    _a_ticket_of_an_appointment_is_its_only_one,
+    _no_appointment_is_booked_for_a_closed_day,
 )

@@ -81,6 +81,7 @@ class Ticket:
     place: str  # see `places`: exact, compared as text
     channel: Channel
     issued_at: datetime
+    ref: str  # the public reference: random, what citizens and public devices see (never `id`)
     item: str | None = None
     bundle: str | None = None
     items: tuple[str, ...] = ()  # the item codes of the service (from the item or bundle, or set at finish)
@@ -251,10 +252,11 @@ def issue(
     id_digest: str | None,
     appointment: str | None,
     other: Ticket | None,
+    ref: str,
 ) -> Ticket:
     """A new waiting ticket (id 0 until stored). `sequence` is the prefix's next number
     today, `issued_today` the queue's count including this one, `other` the open ticket of
-    the same ID in this queue, if any."""
+    the same ID in this queue, if any, `ref` its public reference (random: the caller's)."""
     require_no_other_open_ticket(None, queue, other)
     if issued_today > queue.daily_cap:
         raise QueueFull(f"今日号源已发完：{queue.name}每日 {queue.daily_cap} 个号", queue=queue.code)
@@ -269,6 +271,7 @@ def issue(
         place=place,
         channel=channel,
         issued_at=now,
+        ref=ref,
         item=item,
         bundle=bundle,
         items=tuple(items),

@@ -21,7 +21,7 @@ from flask_socketio import rooms as rooms_of
 from queue_server import auth, inputs, storage
 from queue_server.accounts import Accounts
 from queue_server.commands import COMMANDS, Command
-from queue_server.domain import clock
+from queue_server.domain import clock, privacy
 from queue_server.domain.access import (
     WINDOW_BOUND_DEVICES,
     DeviceKind,
@@ -29,10 +29,10 @@ from queue_server.domain.access import (
     Permission,
     Principal,
     Unauthenticated,
-    require,
 )
 from queue_server.domain.errors import DomainError
 from queue_server.domain.events import SEQUENCE_ADVANCED
+from queue_server.domain.privacy import audience_of
 from queue_server.domain.screens import SCREEN_KINDS
 from queue_server.problems import from_domain_error, problem
 from queue_server.realtime import presence, rooms, wire
@@ -51,6 +51,9 @@ def _payload(data: Any) -> dict[str, Any]:
 
 SUBSCRIBE = "subscribe"
 MARK_SHOWN = "mark_shown"
+# Every event a client may send: each gets a handler (`Realtime.__init__`), and the role
+# matrix test walks them all.
+CLIENT_EVENTS: tuple[str, ...] = (SUBSCRIBE, MARK_SHOWN, *COMMANDS, *PRINTING_EVENTS)
 # control events: to one connection, no sequence number, not replayed (docs/signage.md)
 SCREEN_CONFIGURED = "screen_configured"
 ANNOUNCER_CHANGED = "announcer_changed"
@@ -98,7 +101,9 @@ class Realtime(PrinterLinks):
     def publish(self, events: Iterable[Event]) -> None:
         """Send committed events to their rooms. Call only after the transaction committed.
 
-        The scope rooms that an event does not concern (other zones, other windows) get
+        Each event goes out twice, each encoded once: whole to the staff rooms it
+        concerns, its public part (`domain.privacy`) to the public ones. The scope rooms
+        that an event does not concern (other zones, other windows) get
         `sequence_advanced` with its number instead, so that every subscriber sees an
         unbroken sequence and holds back what arrives early until the gap is filled."""
         for event in events:
@@ -107,8 +112,11 @@ class Realtime(PrinterLinks):
                 continue
             hall = self.services.cached_hall(event.hall)
             zones, windows = (hall.zone_codes, tuple(hall.windows)) if hall else ((), ())
+            show_clerk_names = hall.spec.show_clerk_names if hall else False
             payload = event.payload()
-            self.socketio.emit(event.type, payload, to=rooms.for_event(payload, zones, windows))
+            for audience in rooms.AUDIENCES:
+                shaped = privacy.event_for(payload, audience, show_clerk_names=show_clerk_names)
+                self.socketio.emit(event.type, shaped, to=rooms.for_event(payload, zones, windows, audience))
             elsewhere = rooms.not_for_event(payload, zones, windows)
             if elsewhere:
                 self.socketio.emit(SEQUENCE_ADVANCED, {"hall": event.hall, "seq": event.seq}, to=elsewhere)
@@ -241,7 +249,7 @@ class Realtime(PrinterLinks):
                 "ok": False,
                 "problem": problem(400, "malformed_request", "Malformed request", "消息内容无法解析（嵌套过深）"),
             }
-        known = sorted([SUBSCRIBE, MARK_SHOWN, *COMMANDS, *PRINTING_EVENTS])
+        known = sorted(CLIENT_EVENTS)
         return {
             "ok": False,
             "problem": problem(
@@ -261,8 +269,7 @@ class Realtime(PrinterLinks):
                 raise Unauthenticated("请先登录，或使用设备令牌连接")
             hall_code = inputs.text(args, "hall", max_length=40, required=not principal.is_device)
             hall_code = hall_code or self.services.hall_code(principal.hall_id)  # type: ignore[arg-type]
-            hall = self.services.hall(hall_code)
-            require(principal, Permission.VIEW_HALL, hall.id)
+            hall = self.services.visible_hall(principal, hall_code, Permission.VIEW_HALL)
             screen = self._screen_of(principal)
             zone = inputs.text(args, "zone", max_length=40)
             window = inputs.integer(args, "window", 1, 999, required=False)
@@ -278,7 +285,7 @@ class Realtime(PrinterLinks):
                     window = principal.window
                 if window != principal.window:
                     raise Forbidden(f"此设备只绑定 {principal.window} 号窗口")
-            scope = rooms.Scope(hall=hall_code, zone=zone, window=window)
+            scope = rooms.Scope(hall=hall_code, zone=zone, window=window, audience=audience_of(principal))
             if scope.window is not None:
                 hall.window(scope.window)
             if scope.zone is not None and scope.zone not in hall.zone_codes:
@@ -301,10 +308,12 @@ class Realtime(PrinterLinks):
             if screen is not None:
                 answer["screen"] = self._join_presence(screen, scope, now)
             if since is not None:
-                events, complete = self.services.events_since(principal, hall_code, since, self.catch_up_limit)
+                events, last, complete = self.services.catch_up(
+                    principal, hall_code, since, self.catch_up_limit, zone=scope.zone, window=scope.window
+                )
                 if complete:
-                    answer["events"] = [e.payload() for e in events if scope.sees(e.payload())]
-                    answer["seq"] = events[-1].seq if events else since
+                    answer["events"] = events
+                    answer["seq"] = last
                     return answer
             snapshot = self.services.snapshot(principal, hall_code, now)
             answer["snapshot"] = snapshot

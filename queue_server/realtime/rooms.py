@@ -1,11 +1,19 @@
-"""Room names, in one place. A subscriber joins exactly one scope room of a hall:
+"""Room names, in one place. Every scope room exists once per audience (`domain.privacy`):
+`staff` rooms get each hall event whole, `public` rooms (every device) get its public
+part. A subscriber joins exactly one scope room of a hall, of its own audience:
 
-- `hall:{hall}`                    every event of the hall (managers, whole-hall screens)
-- `hall:{hall}:zone:{zone}`        events of that zone's windows and hall-wide events
-- `hall:{hall}:window:{number}`    events of that window and hall-wide events
+- `hall:{hall}:{audience}`                    every event of the hall (managers, whole-hall screens)
+- `hall:{hall}:{audience}:zone:{zone}`        events of that zone's windows and hall-wide events
+- `hall:{hall}:{audience}:window:{number}`    events of that window and hall-wide events
+
 plus `hall:{hall}:role:{actor}`, for messages meant for one kind of user or device, and
 `device:{device_id}` for each connection of a screen, joined at connect and kept across
 re-subscribes: control messages to that screen, on whichever server process it is.
+
+So an event is encoded once per audience, never once per client: `publish` emits the
+staff payload to the staff rooms it concerns and the public payload to the public ones,
+each in one call (python-socketio encodes a packet once per call and sends it once per
+client, however many of the rooms the client is in).
 """
 
 from __future__ import annotations
@@ -14,41 +22,41 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from queue_server.domain.privacy import Audience, concerns
+
+AUDIENCES = tuple(Audience)
+
 
 @dataclass(frozen=True)
 class Scope:
     hall: str
     zone: str | None = None
     window: int | None = None
+    audience: Audience = Audience.PUBLIC
 
     @property
     def room(self) -> str:
         if self.window is not None:
-            return window_room(self.hall, self.window)
+            return window_room(self.hall, self.window, self.audience)
         if self.zone is not None:
-            return zone_room(self.hall, self.zone)
-        return hall_room(self.hall)
+            return zone_room(self.hall, self.zone, self.audience)
+        return hall_room(self.hall, self.audience)
 
     def sees(self, payload: dict[str, Any]) -> bool:
         """Whether an event belongs to this scope (used to filter catch-up)."""
-        window = payload.get("window")
-        if not isinstance(window, dict) or (self.zone is None and self.window is None):
-            return True
-        if self.window is not None:
-            return bool(window.get("number") == self.window)
-        return bool(window.get("zone") == self.zone)
+        return concerns(payload, zone=self.zone, window=self.window)
 
 
-def hall_room(hall: str) -> str:
-    return f"hall:{hall}"
+def hall_room(hall: str, audience: Audience) -> str:
+    return f"hall:{hall}:{audience.value}"
 
 
-def zone_room(hall: str, zone: str) -> str:
-    return f"hall:{hall}:zone:{zone}"
+def zone_room(hall: str, zone: str, audience: Audience) -> str:
+    return f"hall:{hall}:{audience.value}:zone:{zone}"
 
 
-def window_room(hall: str, number: int) -> str:
-    return f"hall:{hall}:window:{number}"
+def window_room(hall: str, number: int, audience: Audience) -> str:
+    return f"hall:{hall}:{audience.value}:window:{number}"
 
 
 def role_room(hall: str, actor: str) -> str:
@@ -64,22 +72,34 @@ def is_device_room(room: str) -> bool:
 
 
 def not_for_event(payload: dict[str, Any], zones: Iterable[str], windows: Iterable[int]) -> list[str]:
-    """The scope rooms of the hall that `for_event` leaves out: an event at one window
-    does not concern other zones and other windows. They get `sequence_advanced`."""
+    """The scope rooms of the hall, of both audiences, that `for_event` leaves out: an
+    event at one window does not concern other zones and other windows. They get
+    `sequence_advanced`, the same for everyone."""
     hall = payload["hall"]
     window = payload.get("window")
     if not isinstance(window, dict):
         return []
-    return [zone_room(hall, z) for z in zones if z != window.get("zone")] + [
-        window_room(hall, n) for n in windows if n != window.get("number")
+    zones, windows = list(zones), list(windows)
+    return [
+        room
+        for audience in AUDIENCES
+        for room in [zone_room(hall, z, audience) for z in zones if z != window.get("zone")]
+        + [window_room(hall, n, audience) for n in windows if n != window.get("number")]
     ]
 
 
-def for_event(payload: dict[str, Any], zones: Iterable[str], windows: Iterable[int]) -> list[str]:
-    """Every room an event goes to. python-socketio sends it once per client however
-    many of these rooms the client is in."""
+def for_event(payload: dict[str, Any], zones: Iterable[str], windows: Iterable[int], audience: Audience) -> list[str]:
+    """Every room of `audience` an event goes to."""
     hall = payload["hall"]
     window = payload.get("window")
     if isinstance(window, dict):
-        return [hall_room(hall), zone_room(hall, window["zone"]), window_room(hall, window["number"])]
-    return [hall_room(hall), *(zone_room(hall, z) for z in zones), *(window_room(hall, n) for n in windows)]
+        return [
+            hall_room(hall, audience),
+            zone_room(hall, window["zone"], audience),
+            window_room(hall, window["number"], audience),
+        ]
+    return [
+        hall_room(hall, audience),
+        *(zone_room(hall, z, audience) for z in zones),
+        *(window_room(hall, n, audience) for n in windows),
+    ]

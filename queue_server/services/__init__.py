@@ -12,15 +12,28 @@ module each; `Services` is all of them over one store.
 from __future__ import annotations
 
 from queue_server.domain.events import EventType
+from queue_server.services.appointments import AppointmentUseCases, BookingRequest
+from queue_server.services.audit import AuditUseCases
 from queue_server.services.base import Event, Hall
+from queue_server.services.catalogue import CatalogueUseCases
+from queue_server.services.finding import FindingUseCases
 from queue_server.services.halls import HallUseCases
 from queue_server.services.printing import PrintJobNotice
 from queue_server.services.screens import ScreenUseCases
 from queue_server.services.tickets import IssueRequest, TicketUseCases
 from queue_server.services.windows import WindowUseCases
 
-__all__ = ["Event", "EventType", "Hall", "IssueRequest", "PrintJobNotice", "Services"]
+__all__ = ["BookingRequest", "Event", "EventType", "Hall", "IssueRequest", "PrintJobNotice", "Services"]
 
 
-class Services(HallUseCases, TicketUseCases, WindowUseCases, ScreenUseCases):
+class Services(
+    HallUseCases,
+    AppointmentUseCases,
+    TicketUseCases,
+    WindowUseCases,
+    ScreenUseCases,
+    FindingUseCases,
+    AuditUseCases,
+    CatalogueUseCases,
+):
     """Every use case over one store. Holds only caches that the store can rebuild."""

@@ -22,12 +22,13 @@ from typing import Any
 import sqlite_utils
 
 from queue_server import storage
-from queue_server.domain import clock, estimate, printing
-from queue_server.domain.access import Permission, Principal, require
+from queue_server.domain import audit, clock, estimate, printing, privacy
+from queue_server.domain.access import Permission, Principal, require_any
 from queue_server.domain.errors import NotFound
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import HallSpec, QueueSpec, WindowSpec, parse_hall
 from queue_server.domain.lifecycle import Step, Ticket, VisitChange
+from queue_server.domain.privacy import Audience
 from queue_server.domain.tickets import TicketStatus
 
 log = logging.getLogger(__name__)
@@ -130,10 +131,27 @@ class ServicesBase:
     # ---- halls -------------------------------------------------------------------------
 
     def _hall(self, db: sqlite_utils.Database, code: str) -> Hall:
+        """The hall, for the server's own use: whoever asks has been checked already."""
         row = storage.halls.by_code(db, code)
         if row is None:
             raise NotFound(f"没有编码为 {code!r} 的大厅", field="hall")
         return self._hall_of_row(row)
+
+    def _hall_for(
+        self, db: sqlite_utils.Database, code: str, principal: Principal | None, *permissions: Permission
+    ) -> Hall:
+        """The hall, for a caller who may use one of `permissions` in it. Who asks is
+        checked before whether the hall exists (`access.require`): only those who see
+        every hall learn that a code names none."""
+        row = storage.halls.by_code(db, code)
+        require_any(principal, permissions, row["id"] if row else None)
+        if row is None:
+            raise NotFound(f"没有编码为 {code!r} 的大厅", field="hall")
+        return self._hall_of_row(row)
+
+    def visible_hall(self, principal: Principal | None, code: str, permission: Permission) -> Hall:
+        with self.store.read() as db:
+            return self._hall_for(db, code, principal, permission)
 
     def _hall_of_row(self, row: dict[str, Any]) -> Hall:
         cached = self._halls.get(row["code"])
@@ -155,14 +173,12 @@ class ServicesBase:
 
     @contextmanager
     def _writing(
-        self, hall_code: str, now: datetime, principal: Principal | None, permission: Permission | None
+        self, hall_code: str, now: datetime, principal: Principal | None, *permissions: Permission
     ) -> Iterator[Tx]:
-        """A write transaction on one hall: `permission` checked (None: the use case
-        checks itself), the service day closed first if it has ended."""
+        """A write transaction on one hall for a caller who may use one of `permissions`
+        in it (the use case may check more), the service day closed first if it has ended."""
         with self.store.write() as db:
-            hall = self._hall(db, hall_code)
-            if permission is not None:
-                require(principal, permission, hall.id)
+            hall = self._hall_for(db, hall_code, principal, *permissions)
             tx = Tx(db=db, hall=hall, now=now, who=principal, day="")
             self._ensure_day(tx)
             yield tx
@@ -202,6 +218,17 @@ class ServicesBase:
         event = Event(tx.hall.spec.code, seq, type, tx.at, data)
         tx.events.append(event)
         return event
+
+    @staticmethod
+    def _audit(
+        tx: Tx, action: audit.AuditAction, *, target: str | int | None = None, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Keep an administrator's or manager's action in the audit log, in its own
+        transaction: it is there exactly when the action committed."""
+        assert tx.who is not None  # every write checked who is asking
+        storage.audit.record(
+            tx.db, audit.entry(tx.who, tx.now, action, hall=tx.hall.spec.code, target=target, detail=detail)
+        )
 
     def _apply(
         self,
@@ -283,14 +310,17 @@ class ServicesBase:
             "clerk": row["clerk_name"] if row["status"] != "closed" else None,
             "ticket": row["ticket_number"],
             "ticket_id": row["ticket_id"],
+            "ticket_ref": row["ticket_ref"],
             "ticket_status": row["ticket_status"],
         }
 
     @staticmethod
     def _ticket_brief(hall: Hall, ticket: Ticket) -> dict[str, Any]:
-        """What a screen may show of a ticket: never the ID digest or the appointment."""
+        """What a screen may show of a ticket: never the ID digest or the appointment. Public
+        devices get it without `id` (`domain.privacy`)."""
         return {
             "id": ticket.id,
+            "ref": ticket.ref,
             "number": ticket.number,
             "queue": ticket.queue,
             "queue_name": hall.queue_name(ticket.queue),
@@ -304,9 +334,21 @@ class ServicesBase:
             raise NotFound(f"没有编号为 {ticket_id} 的票", field="ticket_id")
         return ticket
 
+    def _ticket_answer(
+        self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket, principal: Principal | None
+    ) -> dict[str, Any]:
+        """A ticket as `principal` may see it: whole for staff, its public part for a device."""
+        return self._shaped_for(self._ticket_view(db, hall, ticket), principal)
+
+    @staticmethod
+    def _shaped_for(view: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
+        """A ticket's view (`_ticket_view`) as `principal` may see it."""
+        return view if privacy.audience_of(principal) is Audience.STAFF else privacy.public_ticket_view(view)
+
     def _ticket_view(self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket) -> dict[str, Any]:
         view: dict[str, Any] = {
             "id": ticket.id,
+            "ref": ticket.ref,
             "number": ticket.number,
             "service_day": ticket.service_day,
             "queue": ticket.queue,
@@ -314,6 +356,7 @@ class ServicesBase:
             "item": ticket.item,
             "bundle": ticket.bundle,
             "items": list(ticket.items),
+            "appointment": ticket.appointment,
             "priority": ticket.priority.value if ticket.priority else None,
             "channel": ticket.channel.value,
             "status": ticket.status.value,

@@ -2,11 +2,12 @@
 
 A hall's row names its open service day. When the clock passes the hall's rollover time
 (03:00 local by default) the day is closed: every ticket still open expires, every
-window is freed and closed (attendance ends), a hall file waiting for the next day takes
-effect, old idempotency keys are purged, and `day_started` opens the new day. This runs
-at the start of every write transaction of the hall (`_ensure_day`), so no write ever
-acts on yesterday's line, and from the server's timer (`roll_days`), so that screens
-learn of the new day even when nobody writes. No cron is needed; `queue-server sweep`
+window is freed and closed (attendance ends), every appointment of the day not checked
+in is void, a hall file waiting for the next day takes effect, old idempotency keys are
+purged, and `day_started` opens the new day. This runs at the start of every write
+transaction of the hall (`_ensure_day`), so no write ever acts on yesterday's line, and
+from the server's timer (`roll_days`), so that screens learn of the new day even when
+nobody writes. No cron is needed; `queue-server sweep`
 stays for closing by hand.
 """
 
@@ -19,8 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from queue_server import storage
-from queue_server.domain import clock, hall_changes, lifecycle
+from queue_server.domain import appointments, clock, hall_changes, lifecycle
 from queue_server.domain.access import OPERATOR, Permission, Principal
+from queue_server.domain.audit import AuditAction
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import HallSpec, parse_hall
 from queue_server.domain.lifecycle import WindowStatus
@@ -44,12 +46,14 @@ class DayUseCases(ServicesBase):
             # a hall from before service days were kept: close only what earlier days left
             tx.day = today
             expired = self._expire_open(tx, before_day=today)
+            self._void_unchecked_appointments(tx, before_day=today)
             storage.halls.set_service_day(tx.db, tx.hall.id, today)
             if expired:
                 log.info("hall %s: expired %d tickets of earlier days", tx.hall.spec.code, expired)
             return
         tx.day = open_day
         expired, closed = self._close_everything(tx, reason="end_of_day")
+        self._void_unchecked_appointments(tx, before_day=today)
         storage.halls.purge_idempotency(tx.db, tx.hall.id, clock.iso(tx.now - timedelta(days=self.idempotency_days)))
         if row["pending_config_toml"] and row["pending_from"] <= today:
             self._apply_pending(tx, row["pending_config_toml"])
@@ -93,6 +97,16 @@ class DayUseCases(ServicesBase):
             count += 1
         return count
 
+    def _void_unchecked_appointments(self, tx: Tx, *, before_day: str) -> int:
+        """Every appointment of a closed day that was never checked in is void."""
+        stale = storage.appointments.booked_of_days_before(tx.db, tx.hall.id, before_day)
+        for appointment in stale:
+            void = appointments.void(appointment, now=tx.now, reason=appointments.VoidReason.END_OF_DAY)
+            storage.appointments.save(tx.db, void)
+        if stale:
+            log.info("hall %s: %d appointments void at the day's close", tx.hall.spec.code, len(stale))
+        return len(stale)
+
     def _apply_pending(self, tx: Tx, config_toml: str) -> None:
         """A hall file scheduled for this day: everything live is closed, so only lasting
         conflicts (devices, screens) can stand in its way."""
@@ -128,6 +142,7 @@ class DayUseCases(ServicesBase):
             open_tickets=storage.tickets.open_tickets(tx.db, tx.hall.id),
             windows=storage.windows.all_of(tx.db, tx.hall.id),
             devices=devices,
+            booked=storage.appointments.booked_from(tx.db, tx.hall.id, tx.day),
         )
 
     def sweep(
@@ -140,11 +155,13 @@ class DayUseCases(ServicesBase):
             rolled = sum(1 for e in tx.events if e.type == EventType.TICKET_EXPIRED)
             closed_before = sum(1 for e in tx.events if e.type == EventType.WINDOW_CLOSED)
             expired, closed = self._close_everything(tx, reason="end_of_day") if include_today else (0, 0)
-            return {
+            result = {
                 "expired_tickets": rolled + expired,
                 "closed_windows": closed_before + closed,
                 "service_day": tx.day,
-            }, tx.events
+            }
+            self._audit(tx, AuditAction.DAY_SWEPT, detail={"include_today": include_today, **result})
+            return result, tx.events
 
     def roll_days(self, now: datetime) -> list[Event]:
         """The timer's work: close the service day of every hall whose day has ended."""
@@ -157,6 +174,6 @@ class DayUseCases(ServicesBase):
             ]
         events: list[Event] = []
         for code in due:
-            with self._writing(code, now, OPERATOR, None) as tx:
+            with self._writing(code, now, OPERATOR) as tx:
                 events += tx.events
         return events

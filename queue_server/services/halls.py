@@ -9,11 +9,13 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from queue_server import storage
-from queue_server.domain import announcements, clock, hall_changes, invariants
-from queue_server.domain.access import Permission, Principal, require
+from queue_server.domain import announcements, clock, hall_changes, invariants, privacy
+from queue_server.domain.access import Forbidden, Permission, Principal, bound_window, require
+from queue_server.domain.audit import AuditAction
 from queue_server.domain.errors import HallChangeRefused, InvalidInput
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import read_hall_file
+from queue_server.domain.privacy import audience_of
 from queue_server.services.base import Event, Tx
 from queue_server.services.days import DayUseCases
 
@@ -50,7 +52,7 @@ class HallUseCases(DayUseCases):
         if expected_code is not None:  # who is asking comes before what the file says
             with self.store.read() as db:
                 named = storage.halls.by_code(db, expected_code)
-            require(principal, Permission.CONFIGURE_HALL, named["id"] if named else -1)
+            require(principal, Permission.CONFIGURE_HALL, named["id"] if named else None)
         config_toml, spec = read_hall_file(raw.encode() if isinstance(raw, str) else raw)
         if expected_code is not None and spec.code != expected_code:
             raise InvalidInput(
@@ -58,7 +60,8 @@ class HallUseCases(DayUseCases):
             )
         with self.store.write() as db:
             existing = storage.halls.by_code(db, spec.code)
-            require(principal, Permission.CONFIGURE_HALL, existing["id"] if existing else -1)
+            # a new hall belongs to no one's hall yet: only those who see every hall make one
+            require(principal, Permission.CONFIGURE_HALL, existing["id"] if existing else None)
             if existing is None:
                 hall_id = storage.halls.save(db, spec.code, spec.name, config_toml, clock.iso(now))
                 storage.windows.sync(db, hall_id, [(w.number, w.name, w.zone) for w in spec.windows])
@@ -68,7 +71,7 @@ class HallUseCases(DayUseCases):
                 assert row is not None
                 tx = Tx(db=db, hall=self._hall_of_row(row), now=now, who=principal, day=today)
                 self._record(tx, EventType.HALL_UPDATED, {"name": spec.name, "revision": tx.hall.revision})
-                return self._imported(tx, None), tx.events
+                return self._imported(tx, None, created=True), tx.events
             tx = Tx(db=db, hall=self._hall_of_row(existing), now=now, who=principal, day="")
             self._ensure_day(tx)
             found = hall_changes.conflicts(tx.hall.spec, spec, self._live_hall(tx), now)
@@ -76,19 +79,19 @@ class HallUseCases(DayUseCases):
                 if found:
                     raise _refused(found, "新的大厅配置与大厅当前状态冲突，未生效")
                 self._store_hall_file(tx, spec, config_toml)
-                return self._imported(tx, None), tx.events
+                return self._imported(tx, None, created=False), tx.events
             lasting = [c for c in found if c.lasting]
             if lasting:
                 raise _refused(lasting, "新的大厅配置与大厅的设备设置冲突，次日也无法生效")
             from_day = (date.fromisoformat(tx.day) + timedelta(days=1)).isoformat()
             storage.halls.set_pending(db, tx.hall.id, config_toml, from_day)
             self._record(tx, EventType.HALL_CHANGE_SCHEDULED, {"effective_from": from_day})
-            return self._imported(tx, from_day), tx.events
+            return self._imported(tx, from_day, created=False), tx.events
 
-    @staticmethod
-    def _imported(tx: Tx, effective_from: str | None) -> dict[str, Any]:
+    def _imported(self, tx: Tx, effective_from: str | None, *, created: bool) -> dict[str, Any]:
+        """What an import answers, kept in the audit log as it commits."""
         spec = tx.hall.spec
-        return {
+        result = {
             "code": spec.code,
             "name": spec.name,
             "id": tx.hall.id,
@@ -96,19 +99,23 @@ class HallUseCases(DayUseCases):
             "service_day": tx.day,
             "effective_from": effective_from or tx.day,
         }
+        detail = {"created": created, "revision": tx.hall.revision, "effective_from": result["effective_from"]}
+        self._audit(tx, AuditAction.HALL_IMPORTED, target=spec.code, detail=detail)
+        return result
 
     def snapshot(self, principal: Principal | None, hall_code: str, now: datetime) -> dict[str, Any]:
-        """Everything a screen or console needs to draw the hall from scratch."""
+        """Everything a screen or console needs to draw the hall from scratch, as
+        `principal` may see it (`domain.privacy`): the public part for a device, and only
+        its own window for a window screen or review pad."""
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.VIEW_HALL, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.VIEW_HALL)
             hall_row = storage.halls.by_id(db, hall.id)
             assert hall_row is not None
             waiting = storage.tickets.waiting_counts(db, hall.id)
             window_rows = storage.windows.views(db, hall.id)
             calls = storage.tickets.current_calls(db, hall.id)
         spec = hall.spec
-        return {
+        whole = {
             "hall": {"code": spec.code, "name": spec.name, "timezone": spec.timezone, "notice": spec.notice},
             "notice": hall.notice(hall_row["notice"]),
             "service_day": hall_row["service_day"] or clock.service_day(now, spec).isoformat(),
@@ -159,6 +166,40 @@ class HallUseCases(DayUseCases):
                 for c in calls
             ],
         }
+        return privacy.snapshot_for(
+            whole, audience_of(principal), show_clerk_names=spec.show_clerk_names, window=bound_window(principal)
+        )
+
+    def catch_up(
+        self,
+        principal: Principal | None,
+        hall_code: str,
+        since: int,
+        limit: int,
+        *,
+        zone: str | None = None,
+        window: int | None = None,
+    ) -> tuple[list[dict[str, Any]], int, bool]:
+        """The hall's events after `since` as `principal` may see them: of its scope (the
+        whole hall, a zone or a window; a window-bound device's own window whatever it
+        asks), each shaped for its audience. Returns them, the sequence number of the
+        last event looked at (`since` if none), and whether they are complete
+        (`events_since`)."""
+        bound = bound_window(principal)
+        if bound is not None:
+            if zone is not None or window not in (None, bound):
+                raise Forbidden(f"此设备只绑定 {bound} 号窗口")
+            window = bound
+        events, complete = self.events_since(principal, hall_code, since, limit)
+        hall = self.cached_hall(hall_code)
+        show_clerk_names = hall.spec.show_clerk_names if hall else False
+        audience = audience_of(principal)
+        payloads = [
+            privacy.event_for(payload, audience, show_clerk_names=show_clerk_names)
+            for payload in (event.payload() for event in events)
+            if privacy.concerns(payload, zone=zone, window=window)
+        ]
+        return payloads, events[-1].seq if events else since, complete
 
     def events_since(
         self, principal: Principal | None, hall_code: str, since: int, limit: int = 500
@@ -169,8 +210,7 @@ class HallUseCases(DayUseCases):
         to redraw from a snapshot instead.
         """
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.VIEW_HALL, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.VIEW_HALL)
             last_seq = storage.halls.by_id(db, hall.id)["last_seq"]  # type: ignore[index]
             if since > last_seq or since < 0:
                 return [], False
@@ -212,6 +252,7 @@ class HallUseCases(DayUseCases):
                 tickets=tickets,
                 windows=storage.windows.all_of(db, hall.id),
                 visits=visits,
+                appointments=storage.appointments.of_hall(db, hall.id),
             )
 
 

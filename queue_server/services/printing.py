@@ -34,14 +34,9 @@ OPEN_TICKET = frozenset(status.value for status in ACTIVE_STATUSES)
 
 
 def phone_url(base_url: str, ticket: Ticket) -> str:
-    """The address in the ticket's QR code: the citizen's phone page for this ticket.
-
-    PLACEHOLDER until tickets carry their public reference: the phone page (`/t/<token>`,
-    an unguessable token per ticket, `ref`) is built on another branch. Until it is
-    merged this names the ticket by hall, service day and number; the merge that brings
-    `ref` changes this function, and nothing else, to `f"{base_url}/t/{ticket.ref}"`.
-    """
-    return f"{base_url}/t/{ticket.hall_id}-{ticket.service_day}-{ticket.number}"
+    """The address in the ticket's QR code: the citizen's phone page for this ticket, by
+    its random public reference (unguessable: docs/privacy.md)."""
+    return f"{base_url}/t/{ticket.ref}"
 
 
 @dataclass(frozen=True)

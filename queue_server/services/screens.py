@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from queue_server import storage
-from queue_server.domain import announcements, clock, screens
-from queue_server.domain.access import DeviceKind, Permission, Principal, require
+from queue_server.domain import announcements, audit, clock, screens
+from queue_server.domain.access import DeviceKind, Permission, Principal, bound_window
 from queue_server.domain.errors import InvalidInput, NotFound
 from queue_server.domain.events import EventType
 from queue_server.services.base import Event, ServicesBase
@@ -42,6 +42,7 @@ class ScreenUseCases(ServicesBase):
             storage.halls.set_notice(tx.db, tx.hall.id, notice)
             shown = tx.hall.notice(notice)
             self._record(tx, EventType.NOTICE_CHANGED, {"notice": shown})
+            self._audit(tx, audit.AuditAction.NOTICE_SET, detail={"notice": notice})
             return {"notice": shown}, tx.events
 
     def screen(self, device_id: int) -> dict[str, Any]:
@@ -54,16 +55,14 @@ class ScreenUseCases(ServicesBase):
 
     def list_screens(self, principal: Principal | None, hall_code: str) -> list[dict[str, Any]]:
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.VIEW_SCREENS, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.VIEW_SCREENS)
             return [self._screen_view(row) for row in storage.people.screen_devices(db, hall.id)]
 
     def configure_screen(
-        self, principal: Principal | None, hall_code: str, device_id: int, changes: dict[str, Any]
+        self, principal: Principal | None, hall_code: str, device_id: int, changes: dict[str, Any], now: datetime
     ) -> dict[str, Any]:
         with self.store.write() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.CONFIGURE_SCREENS, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.CONFIGURE_SCREENS)
             row = storage.people.device_by_id(db, device_id)
             if row is None or row["hall_id"] != hall.id or DeviceKind(row["kind"]) not in screens.SCREEN_KINDS:
                 raise NotFound(f"大厅中没有编号为 {device_id} 的屏幕设备", field="device_id")
@@ -74,6 +73,16 @@ class ScreenUseCases(ServicesBase):
                 raise InvalidInput("窗口屏只显示它绑定的窗口，不能设置区域", field="zone")
             storage.people.set_device_settings(db, device_id, updated.to_dict())
             row = {**row, "settings": json.dumps(updated.to_dict())}
+            assert principal is not None  # _hall_for let it in
+            entry = audit.entry(
+                principal,
+                now,
+                audit.AuditAction.SCREEN_CONFIGURED,
+                hall=hall.spec.code,
+                target=device_id,
+                detail={"name": row["name"], "changes": changes},
+            )
+            storage.audit.record(db, entry)
         return self._screen_view(row)
 
     def record_seen(self, device_id: int, seen_at: datetime, shown_seq: int | None) -> None:
@@ -85,12 +94,14 @@ class ScreenUseCases(ServicesBase):
         if language not in announcements.LANGUAGES:
             raise InvalidInput(f"language 只能是 {', '.join(announcements.LANGUAGES)}", field="language")
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.VIEW_HALL, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.VIEW_HALL)
             row = storage.halls.event(db, hall.id, seq)
-        if row is None or row["type"] not in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED):
+        data = json.loads(row["data"]) if row is not None else {}
+        bound = bound_window(principal)
+        mine = bound is None or data.get("window", {}).get("number") == bound  # a window device: its calls only
+        if row is None or row["type"] not in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED) or not mine:
             raise NotFound(f"第 {seq} 条事件不是叫号", field="seq")
-        return str(json.loads(row["data"])["speech"][language])
+        return str(data["speech"][language])
 
     @staticmethod
     def _screen_view(row: dict[str, Any]) -> dict[str, Any]:

@@ -6,23 +6,30 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from queue_server import storage
 from queue_server.domain import clock, lifecycle, places
-from queue_server.domain.access import DeviceKind, Permission, Principal, Role, require
+from queue_server.domain.access import DeviceKind, Permission, Principal, Role
 from queue_server.domain.errors import IdempotencyMismatch, InvalidInput, NotFound, QueueClosed
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import QueueSpec
 from queue_server.domain.identity import id_digest
-from queue_server.domain.lifecycle import Channel
+from queue_server.domain.lifecycle import Channel, Ticket
 from queue_server.domain.tickets import PriorityClass
-from queue_server.services.base import Event, Hall
+from queue_server.services.base import Event, Hall, Tx
 from queue_server.services.printing import PrintUseCases
 
 log = logging.getLogger(__name__)
+
+# An issued ticket's place from its queue and its issue event's number (appointments)
+Placing = Callable[[QueueSpec, int], str]
+
+TICKET_REF_BYTES = 16
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,13 @@ class IssueRequest:
         without the server's key."""
         parts = [self.item, self.bundle, self.queue, self.priority, self.appointment, digest]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def new_ticket_ref() -> str:
+    """A ticket's public reference: 128 random bits, 22 URL-safe characters. Ticket ids
+    count up, so anyone holding one could guess the next; a reference cannot be guessed,
+    and it is all a citizen's QR code or a public device ever names a ticket by."""
+    return secrets.token_urlsafe(TICKET_REF_BYTES)
 
 
 def channel_of(principal: Principal | None) -> Channel:
@@ -70,57 +84,76 @@ class TicketUseCases(PrintUseCases):
                     if previous["fingerprint"] != fingerprint:
                         raise IdempotencyMismatch("同一个 Idempotency-Key 已用于另一张取号请求：请为新请求生成新的键")
                     ticket = self._load_ticket(db, hall, previous["ticket_id"])
-                    view = self._ticket_view(db, hall, ticket)
-                    return {**view, "print_job": self._latest_print_job(db, ticket.id), "replayed": True}, tx.events
-            queue, items = self._target(hall, request)
-            spec = hall.spec
-            if not clock.is_issuing(queue, spec, now):
-                local_day = clock.local(now, spec).date()
-                hours = "、".join(str(r) for r in clock.issuing_hours(queue, spec, local_day)) or "今日不办理"
-                raise QueueClosed(f"{queue.name}当前不在取号时间（取号时间：{hours}）", queue=queue.code)
-            other = storage.tickets.open_for_id(db, hall.id, queue.code, digest) if digest else None
-            sequence = storage.tickets.take_number(db, hall.id, tx.day, queue.prefix)
-            issued_today = storage.tickets.count_issued(db, hall.id, queue.code, tx.day)
-            seq = storage.halls.next_seq(db, hall.id)
-            ticket = lifecycle.issue(
-                hall_id=hall.id,
-                service_day=tx.day,
-                queue=queue,
-                sequence=sequence,
-                issued_today=issued_today,
-                place=places.issued_place(now, seq),
-                now=now,
-                channel=channel_of(principal),
-                item=request.item,
-                bundle=request.bundle,
-                items=items,
-                priority=request.priority,
-                id_digest=digest,
-                appointment=request.appointment,
-                other=other,
-            )
-            ticket = replace(ticket, id=storage.tickets.insert_ticket(db, ticket))
-            self._record(
-                tx,
-                EventType.TICKET_ISSUED,
-                {
-                    "ticket": self._ticket_brief(hall, ticket),
-                    "waiting": {queue.code: storage.tickets.waiting_count(db, hall.id, queue.code)},
-                },
-                ticket_id=ticket.id,
-                reason=ticket.channel.value,
-                seq=seq,
-            )
+                    answer = self._ticket_answer(db, hall, ticket, principal)
+                    return {**answer, "print_job": self._latest_print_job(db, ticket.id), "replayed": True}, tx.events
+            ticket = self._issue(tx, request, digest)
             if idempotency_key is not None:
                 storage.halls.remember_idempotency(db, hall.id, idempotency_key, fingerprint, ticket.id, tx.at)
             view = self._ticket_view(db, hall, ticket)
-            view["print_job"] = self._print_job_for_issue(tx, ticket, view, request.station)
-            return view, tx.events
+            job = self._print_job_for_issue(tx, ticket, view, request.station)
+            return {**self._shaped_for(view, principal), "print_job": job}, tx.events
+
+    def _issue(
+        self,
+        tx: Tx,
+        request: IssueRequest,
+        digest: str | None,
+        *,
+        place: Placing | None = None,
+        announce: dict[str, Any] | None = None,
+    ) -> Ticket:
+        """Issue a ticket inside `tx` by the rules every ticket obeys: the queue's issuing
+        hours, its daily cap, one open ticket per ID number per queue, the day's numbers.
+        `place`: how an appointment's check-in places it (from its queue and its issue
+        event's number); None: at its issue instant, as every walk-in. `announce`: more for
+        the `ticket_issued` event."""
+        db, hall, now = tx.db, tx.hall, tx.now
+        queue, items = self._target(hall, request)
+        spec = hall.spec
+        if not clock.is_issuing(queue, spec, now):
+            local_day = clock.local(now, spec).date()
+            hours = "、".join(str(r) for r in clock.issuing_hours(queue, spec, local_day)) or "今日不办理"
+            raise QueueClosed(f"{queue.name}当前不在取号时间（取号时间：{hours}）", queue=queue.code)
+        other = storage.tickets.open_for_id(db, hall.id, queue.code, digest) if digest else None
+        sequence = storage.tickets.take_number(db, hall.id, tx.day, queue.prefix)
+        issued_today = storage.tickets.count_issued(db, hall.id, queue.code, tx.day)
+        seq = storage.halls.next_seq(db, hall.id)
+        ticket = lifecycle.issue(
+            hall_id=hall.id,
+            service_day=tx.day,
+            queue=queue,
+            sequence=sequence,
+            issued_today=issued_today,
+            place=place(queue, seq) if place is not None else places.issued_place(now, seq),
+            now=now,
+            channel=channel_of(tx.who),
+            item=request.item,
+            bundle=request.bundle,
+            items=items,
+            priority=request.priority,
+            id_digest=digest,
+            appointment=request.appointment,
+            other=other,
+            ref=new_ticket_ref(),
+        )
+        ticket = replace(ticket, id=storage.tickets.insert_ticket(db, ticket))
+        self._record(
+            tx,
+            EventType.TICKET_ISSUED,
+            {
+                "ticket": self._ticket_brief(hall, ticket),
+                "waiting": {queue.code: storage.tickets.waiting_count(db, hall.id, queue.code)},
+                **(announce or {}),
+            },
+            ticket_id=ticket.id,
+            reason=ticket.channel.value,
+            seq=seq,
+        )
+        return ticket
 
     def ticket(self, principal: Principal | None, hall_code: str, ticket_id: int, now: datetime) -> dict[str, Any]:
         with self.store.read() as db:
-            hall = self._hall(db, hall_code)
-            require(principal, Permission.READ_TICKET, hall.id)
+            hall = self._hall_for(db, hall_code, principal, Permission.READ_TICKET)
             ticket = self._load_ticket(db, hall, ticket_id)
             view = self._ticket_view(db, hall, ticket)
             if principal is not None and principal.actor in (Role.MANAGER, Role.ADMIN):

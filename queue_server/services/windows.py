@@ -11,6 +11,7 @@ from typing import Any
 from queue_server import storage
 from queue_server.domain import announcements, lifecycle, routing
 from queue_server.domain.access import Permission, Principal, Role, require
+from queue_server.domain.audit import AuditAction
 from queue_server.domain.errors import DomainError, InvalidInput, NotFound, NothingWaiting
 from queue_server.domain.hall import WindowSpec
 from queue_server.domain.lifecycle import Step, Ticket, Window
@@ -103,6 +104,8 @@ class WindowUseCases(ServicesBase):
             extra = {} if step.ticket is not None else {"ticket": None}
             self._apply(tx, step, window=number, reason=reason, window_view=True, extra=extra)
             self._return_sent(tx, number)
+            held = step.ticket.number if step.ticket is not None else None
+            self._audit(tx, AuditAction.WINDOW_RELEASED, target=number, detail={"reason": reason, "ticket": held})
 
         return self._at_window(principal, hall_code, number, now, act, clerk_here=False, supervisor_only=True)
 
@@ -167,6 +170,12 @@ class WindowUseCases(ServicesBase):
                 ticket, window, spec, queue, now=tx.now, clerk_id=who.user_id, by_number=True, other=other
             )
             self._announce(tx, step, recall=False, reason="by_number")
+            self._audit(
+                tx,
+                AuditAction.CALLED_BY_NUMBER,
+                target=ticket.number,
+                detail={"window": number, "queue": queue.code, "was": ticket.status.value},
+            )
 
         return self._at_window(principal, hall_code, number, now, act)
 
@@ -316,33 +325,34 @@ class WindowUseCases(ServicesBase):
         """Run a window operation in one transaction after checking who may run it: the
         clerk signed in at the window; for pause, resume and close also a manager; for a
         release only a manager."""
-        with self._writing(hall_code, now, principal, None) as tx:
+        # who may act at windows at all comes before which windows exist
+        coarse: tuple[Permission, ...] = (
+            (Permission.SUPERVISE_WINDOW,) if supervisor_only else (Permission.OPERATE_WINDOW,)
+        )
+        if supervisor_may:
+            coarse = (Permission.OPERATE_WINDOW, Permission.SUPERVISE_WINDOW)
+        with self._writing(hall_code, now, principal, *coarse) as tx:
+            who, supervising = self._operator(tx, principal, supervisor_may, supervisor_only)
             spec = tx.hall.window(number)
             window = storage.windows.load(tx.db, tx.hall.id, number)
             if window is None:
                 raise NotFound(f"大厅中没有 {number} 号窗口", field="window")
-            who = self._operator(tx, window, principal, clerk_here, supervisor_may, supervisor_only)
+            if clerk_here and not supervising:
+                holder = storage.people.user_by_id(tx.db, window.clerk_id) if window.clerk_id is not None else None
+                lifecycle.require_clerk_here(window, who.user_id, holder["display_name"] if holder else None)
             act(tx, spec, window, who)
             return self._window_view(tx.db, tx.hall, number), tx.events
 
     def _operator(
-        self,
-        tx: Tx,
-        window: Window,
-        principal: Principal | None,
-        clerk_here: bool,
-        supervisor_may: bool,
-        supervisor_only: bool,
-    ) -> Principal:
+        self, tx: Tx, principal: Principal | None, supervisor_may: bool, supervisor_only: bool
+    ) -> tuple[Principal, bool]:
+        """Who acts, and whether as the hall's supervisor (a manager, or the operator)
+        rather than as the clerk at the window."""
         if supervisor_only or (principal is not None and principal.operator):
-            return require(principal, Permission.SUPERVISE_WINDOW, tx.hall.id)
+            return require(principal, Permission.SUPERVISE_WINDOW, tx.hall.id), True
         if supervisor_may and principal is not None and principal.actor is Role.MANAGER:
-            return require(principal, Permission.SUPERVISE_WINDOW, tx.hall.id)
-        who = require(principal, Permission.OPERATE_WINDOW, tx.hall.id)
-        if clerk_here:
-            holder = storage.people.user_by_id(tx.db, window.clerk_id) if window.clerk_id is not None else None
-            lifecycle.require_clerk_here(window, who.user_id, holder["display_name"] if holder else None)
-        return who
+            return require(principal, Permission.SUPERVISE_WINDOW, tx.hall.id), True
+        return require(principal, Permission.OPERATE_WINDOW, tx.hall.id), False
 
     def _ticket_held(self, tx: Tx, window: Window) -> Ticket | None:
         return storage.tickets.load(tx.db, window.ticket_id) if window.ticket_id is not None else None

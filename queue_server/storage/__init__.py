@@ -3,15 +3,28 @@ transactions (`store.py`); the schema is `schema.py`; each record kind has a mod
 plain functions over a connection: `halls` (halls, the event log, idempotency keys),
 `tickets` (tickets, numbers, the line, visits), `windows` (windows, attendance),
 `people` (users and devices), `sessions` (sign-ins: sessions, failed attempts, the
-credential-change counter) and `print_jobs` (print jobs, the printers serving stations).
-`lock.py` keeps a second server process off the file unless the servers share a message
-queue."""
+credential-change counter), `audit` (the append-only log of administrators' and
+managers' actions), `appointments` (预约 pushed by the booking platform) and
+`print_jobs` (print jobs, the printers serving stations). `lock.py` keeps a second
+server process off the file unless the servers share a message queue."""
 
 from __future__ import annotations
 
-from queue_server.storage import halls, people, print_jobs, sessions, tickets, windows
+from queue_server.storage import appointments, audit, halls, people, print_jobs, sessions, tickets, windows
 from queue_server.storage.lock import DatabaseInUse
 from queue_server.storage.sql import Row
 from queue_server.storage.store import Storage
 
-__all__ = ["DatabaseInUse", "Row", "Storage", "halls", "people", "print_jobs", "sessions", "tickets", "windows"]
+__all__ = [
+    "DatabaseInUse",
+    "Row",
+    "Storage",
+    "appointments",
+    "audit",
+    "halls",
+    "people",
+    "print_jobs",
+    "sessions",
+    "tickets",
+    "windows",
+]

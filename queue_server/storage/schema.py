@@ -278,7 +278,83 @@ MIGRATIONS: Sequence[str] = (
     );
     INSERT INTO credential_changes (id, serial) VALUES (1, 0);
     """,
-    # 5: printing. A printer device serves one station (a desk or a kiosk), a kiosk is
+    # 5: privacy. Every ticket gets a public reference, random and unique: what a citizen's
+    # QR code and every public device name it by, where the counting id would let anyone
+    # guess the next one. Tickets issued before get one here. A trigger refuses a ticket
+    # without one, and any change to one.
+    """
+    ALTER TABLE tickets ADD COLUMN ref TEXT;
+    UPDATE tickets SET ref = lower(hex(randomblob(16)));
+    CREATE UNIQUE INDEX tickets_by_ref ON tickets(ref);
+    CREATE TRIGGER tickets_ref_required BEFORE INSERT ON tickets
+        WHEN NEW.ref IS NULL OR length(NEW.ref) < 16
+        BEGIN SELECT RAISE(ABORT, 'every ticket needs a public reference of at least 16 characters'); END;
+    CREATE TRIGGER tickets_ref_fixed BEFORE UPDATE OF ref ON tickets
+        WHEN NEW.ref IS NOT OLD.ref
+        BEGIN SELECT RAISE(ABORT, 'a public reference never changes'); END;
+    """,
+    # 6: the audit log of administrators' and managers' actions (domain.audit), written in
+    # the transaction of each action. Append-only: triggers refuse any change or removal,
+    # so that no code path (and no mistaken maintenance query) can rewrite what was done.
+    # Newest first by id, filtered by time, hall or actor.
+    """
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        actor_role TEXT,
+        action TEXT NOT NULL,
+        hall TEXT,
+        target TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX audit_log_by_time ON audit_log(at);
+    CREATE INDEX audit_log_by_hall ON audit_log(hall, id);
+    CREATE INDEX audit_log_by_actor ON audit_log(actor, id);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries are never changed'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries are never removed'); END;
+    """,
+    # 7: appointments (预约), pushed by the city's booking platform, unique per hall by its
+    # booking reference. The citizen's ID number is never kept, only its keyed hash; the
+    # slot's start is kept as the local time booked and as the instant it was then, which
+    # the check-in window and voiding count from. A checked-in appointment names its
+    # ticket, and no ticket belongs to two appointments.
+    """
+    CREATE TABLE appointments (
+        id INTEGER PRIMARY KEY,
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        reference TEXT NOT NULL,
+        service_day TEXT NOT NULL,
+        slot_start TEXT NOT NULL,
+        slot_end TEXT NOT NULL,
+        slot_start_at TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        item TEXT,
+        bundle TEXT,
+        citizen_ref TEXT,
+        id_digest TEXT,
+        status TEXT NOT NULL CHECK (status IN ('booked', 'checked_in', 'void', 'cancelled')),
+        ticket_id INTEGER REFERENCES tickets(id),
+        late INTEGER NOT NULL DEFAULT 0,
+        booked_at TEXT NOT NULL,
+        booked_by_user INTEGER REFERENCES users(id),
+        booked_by_device INTEGER REFERENCES devices(id),
+        checked_in_at TEXT,
+        closed_at TEXT,
+        closed_by_user INTEGER REFERENCES users(id),
+        closed_by_device INTEGER REFERENCES devices(id),
+        reason TEXT,
+        CHECK ((status = 'checked_in') = (ticket_id IS NOT NULL))
+    );
+    CREATE UNIQUE INDEX appointments_reference ON appointments(hall_id, reference);
+    CREATE UNIQUE INDEX appointments_one_per_ticket ON appointments(ticket_id) WHERE ticket_id IS NOT NULL;
+    CREATE INDEX appointments_by_day ON appointments(hall_id, service_day, slot_start);
+    CREATE INDEX appointments_booked ON appointments(hall_id, slot_start_at) WHERE status = 'booked';
+    """,
+    # 8: printing. A printer device serves one station (a desk or a kiosk), a kiosk is
     # bound to one; the printer's last reported state is kept on its device. A print job
     # is written in the issuing transaction (or by a reprint) and follows its state from
     # queued to the agent's result; `revision` moves on with every change, so a page that

@@ -300,3 +300,54 @@ def current_calls(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
             [hall_id],
         )
     )
+
+
+# ---- finding tickets ---------------------------------------------------------------
+
+
+def search(
+    db: sqlite_utils.Database,
+    hall_id: int,
+    *,
+    day: str,
+    statuses: Sequence[str],
+    queues: Sequence[str],
+    number: str | None,
+    window: int | None,
+    id_digest: str | None,
+    after: tuple[int, str, int] | None,
+    limit: int,
+) -> list[tuple[Ticket, tuple[int, str, int]]]:
+    """The day's tickets matching every filter given, waiting ones first by place in
+    line, then the others by issue time, after the position `after` (group, key, id);
+    each with its own position, for the next page's cursor."""
+    conditions, params = ["hall_id = ?", "service_day = ?"], [hall_id, day]
+    if statuses:
+        conditions.append(f"status IN ({marks(statuses)})")
+        params += statuses
+    if queues:
+        conditions.append(f"queue IN ({marks(queues)})")
+        params += queues
+    if number is not None:
+        conditions.append("number = ?")
+        params.append(number)
+    if window is not None:
+        conditions.append("(window = ? OR target_window = ?)")
+        params += [window, window]
+    if id_digest is not None:
+        conditions.append("id_digest = ?")
+        params.append(id_digest)
+    position = ""
+    if after is not None:
+        position = "WHERE (sort_group, sort_key, id) > (?, ?, ?)"
+        params += list(after)
+    rows = db.query(
+        f"""SELECT * FROM (
+              SELECT *, CASE WHEN status = 'waiting' THEN 0 ELSE 1 END AS sort_group,
+                        CASE WHEN status = 'waiting' THEN place ELSE issued_at END AS sort_key
+              FROM tickets WHERE {" AND ".join(conditions)})
+            {position}
+            ORDER BY sort_group, sort_key, id LIMIT ?""",
+        [*params, limit],
+    )
+    return [(from_row(r), (int(r["sort_group"]), str(r["sort_key"]), int(r["id"]))) for r in rows]

@@ -43,7 +43,8 @@ def of_clerk(db: sqlite_utils.Database, user_id: int) -> Window | None:
     return _window(row) if row else None
 
 
-_VIEW = """SELECT w.*, t.number AS ticket_number, t.status AS ticket_status, u.display_name AS clerk_name,
+_VIEW = """SELECT w.*, t.number AS ticket_number, t.ref AS ticket_ref, t.status AS ticket_status,
+                  u.display_name AS clerk_name,
                   u.staff_number AS clerk_staff_number
            FROM windows w LEFT JOIN tickets t ON t.id = w.ticket_id LEFT JOIN users u ON u.id = w.clerk_id
            WHERE w.hall_id = ?"""

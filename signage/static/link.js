@@ -44,14 +44,23 @@ export class ScreenLink {
    * needsSnapshot() (true: the page has nothing drawn, ask for a snapshot, not events).
    * options: connect(url, options) makes the socket (default: the vendored socket.io
    * client's `io`; tests pass a fake), url (default: this page's origin), gapWaitMs,
-   * timers ({setTimeout, clearTimeout}; tests pass a fake clock).
+   * timers ({setTimeout, clearTimeout}; tests pass a fake clock), hall (the hall code to
+   * subscribe to: a signed-in person's page names it, a device's hall is implied).
+   * A null token connects with the browser's session cookie instead (staff pages).
    */
   constructor(
     token,
     handlers,
-    { connect = io, url = globalThis.location?.origin, gapWaitMs = GAP_WAIT_MS, timers = globalThis } = {},
+    {
+      connect = io,
+      url = globalThis.location?.origin,
+      gapWaitMs = GAP_WAIT_MS,
+      timers = globalThis,
+      hall = null,
+    } = {},
   ) {
     this.token = token;
+    this.subscribeHall = hall;
     this.handlers = handlers;
     this.hall = null;
     this.scope = null;
@@ -72,7 +81,7 @@ export class ScreenLink {
       timers,
     });
     this.socket = connect(url, {
-      auth: { token },
+      auth: token ? { token } : {},
       transports: ["websocket", "polling"],
       tryAllTransports: true,
       reconnectionDelay: 500,
@@ -155,7 +164,7 @@ export class ScreenLink {
   _subscribe() {
     this._stopRetry();
     this.sequencer.unsync(); // live events wait for this answer; lastSeq stays put
-    const request = {};
+    const request = this.subscribeHall ? { hall: this.subscribeHall } : {};
     const fresh = this.wantSnapshot || this.handlers.needsSnapshot?.();
     if (this.lastSeq !== null && !fresh) request.since = this.lastSeq;
     const subscription = ++this.subscription;

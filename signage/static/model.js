@@ -49,7 +49,7 @@ export class HallModel {
     this.zones = [];
     this.queues = new Map(); // code -> {code, prefix, name, waiting}
     this.windows = new Map(); // number -> {number, name, zone, status, clerk, ticket, ticket_status, queues}
-    this.calls = new Map(); // window number -> {number, ticket_id, window, at, seq, texts, speech, recall}
+    this.calls = new Map(); // window number -> {number, ticket_ref, window, at, seq, texts, speech, recall}
   }
 
   load(snapshot) {
@@ -64,7 +64,7 @@ export class HallModel {
     for (const c of snapshot.recent_calls ?? []) {
       const call = {
         number: c.number,
-        ticket_id: c.ticket_id ?? null,
+        ticket_ref: c.ticket_ref ?? null,
         window: c.window,
         at: c.called_at,
         seq: c.seq ?? null,
@@ -119,7 +119,7 @@ export class HallModel {
       case "ticket_recalled": {
         const call = {
           number: ticket.number,
-          ticket_id: ticket.id ?? null,
+          ticket_ref: ticket.ref ?? null,
           window: number,
           at: event.at,
           seq: event.seq,

@@ -9,6 +9,7 @@ one per session, started only by the tests that ask for it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -103,3 +104,28 @@ def open_screen(browser: Any) -> Iterator[Callable[..., ScreenPage]]:
     for page in pages:
         page.close()
     assert not errors, f"uncaught errors in the screen pages: {errors}"
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """open_page(server, viewport=(1920, 1080), touch=False) -> a `tests.e2e.pages.Page`
+    in a browser context of its own. After the test: closed, and the test fails if a page
+    threw an uncaught error or broke its Content-Security-Policy."""
+    from tests.e2e.pages import Page
+
+    assert VENDORED.exists(), f"{VENDORED} is missing: run `make setup` (npm ci, then the copy)"
+    pages: list[Page] = []
+
+    def open_one(server: LiveServer, viewport: tuple[int, int] = (1920, 1080), *, touch: bool = False) -> Page:
+        page = Page.open(browser, server, viewport, touch=touch)
+        pages.append(page)
+        return page
+
+    yield open_one
+    problems = []
+    for page in pages:
+        problems += page.errors
+        with contextlib.suppress(Exception):  # a page that navigated away to nothing: no record to read
+            problems += [f"CSP: {violation}" for violation in page.violations() or []]
+        page.close()
+    assert not problems, f"errors in the pages: {problems}"

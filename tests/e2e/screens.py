@@ -59,6 +59,8 @@ class ScreenPage:
     page: Any  # playwright.sync_api.Page
     errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)  # errors and warnings the page logged
+    frames: list[str] = field(default_factory=list)  # what the page received over its websocket
 
     @classmethod
     def open(
@@ -80,6 +82,21 @@ class ScreenPage:
         screen = cls(page)
         page.on("pageerror", lambda error: screen.errors.append(str(error)))
         page.on("request", lambda request: screen.requests.append(request.url))
+        page.on(
+            "console",
+            lambda message: (
+                screen.console.append(f"{message.type}: {message.text}")
+                if message.type in ("error", "warning")
+                else None
+            ),
+        )
+        page.on(
+            "websocket",
+            lambda socket: socket.on(
+                "framereceived",
+                lambda payload: screen.frames.append(payload if isinstance(payload, str) else payload.decode()),
+            ),
+        )
         fragment = f"#token={token}" if token else ""
         page.goto(f"{server.url}/screens/{kind}{fragment}")
         if wait:
@@ -93,9 +110,11 @@ class ScreenPage:
         return self.page.get_by_test_id(testid)
 
     def wait_until(self, condition: str, timeout_ms: float = TIMEOUT * 1000) -> None:
-        """Wait until `condition` (JavaScript over `hq`, the page's diagnostics) holds."""
+        """Wait until `condition` (JavaScript over `hq`, the page's diagnostics) holds.
+        Given as a function, not an expression: Playwright would `eval` an expression in
+        the page, which the page's Content-Security-Policy rightly refuses."""
         self.page.wait_for_function(
-            f"(() => {{ const hq = window.hallQueue; return Boolean(hq && ({condition})); }})()",
+            f"() => {{ const hq = window.hallQueue; return Boolean(hq && ({condition})); }}",
             timeout=timeout_ms,
         )
 

@@ -42,7 +42,7 @@ def test_a_call_reaches_the_hall_screen_the_zone_screen_and_the_window_screen(
         call = screen.wait_for("ticket_called", numbered("A001"))
         assert call["text"] == "请A001号到1号窗口办理"
         assert call["window"]["number"] == 1
-        assert call["ticket"]["id"] == ticket["id"]
+        assert call["ticket"]["ref"] == ticket["ref"] and "id" not in call["ticket"]  # screens: by reference
         assert call["recall"] is False
 
     # The positive control upstairs: a call at window 9 (2f) does reach the 2f screen.
@@ -134,6 +134,6 @@ def test_a_recall_is_announced_again_with_the_recall_mark(
         again = screen.wait_for("ticket_recalled", numbered(ticket["number"]))
         assert again["text"] == f"请{ticket['number']}号到1号窗口办理（重呼）"
         assert again["text"] == first["text"] + "（重呼）"
-        assert (again["recall"], again["call_count"], again["ticket"]["id"]) == (True, 2, ticket["id"])
+        assert (again["recall"], again["call_count"], again["ticket"]["ref"]) == (True, 2, ticket["ref"])
         assert again["seq"] > first["seq"]
     serve_and_finish(server, clerk1, 1)

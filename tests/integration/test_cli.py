@@ -129,10 +129,11 @@ def test_demo_sets_up_everything_and_prints_how_to_use_it(tmp_path: Path) -> Non
     assert code == 0, out
     assert "http://127.0.0.1:8765/api/v1/openapi.json" in out
     assert "guide (guide)" in out and "demo-pass-2026" in out
-    assert len(set(re.findall(r"hqd_[\w-]+", out))) == 6  # a printer at the desk and one at the kiosk
+    assert len(set(re.findall(r"hqd_[\w-]+", out))) == 7  # a printer at the desk and one at the kiosk
     assert (
         len(re.findall(r"TICKET_PRINTER_TOKEN=hqd_[\w-]+ ticket-printer --server http://127\.0\.0\.1:8765", out)) == 2
     )
+    assert re.search(r"booking_platform +hqd_[\w-]+ +demo 预约平台", out)
     assert re.search(r"http://127\.0\.0\.1:8765/screens/hall#token=hqd_[\w-]+", out)
     assert re.search(r"http://127\.0\.0\.1:8765/screens/window#token=hqd_[\w-]+", out)
     code, again = run(instance, "demo", "--no-serve")

@@ -133,7 +133,12 @@ def test_finish_refuses_an_item_code_the_hall_does_not_have(guide: Api, login, c
 
 def test_the_device_that_made_a_change_is_in_the_log(device, manager: Api) -> None:  # type: ignore[no-untyped-def]
     ticket = device("kiosk").post("/halls/demo/tickets", {"queue": "pickup"}, status=201)
-    (issued,) = manager.get(f"/halls/demo/tickets/{ticket['id']}")["log"]
+    assert "id" not in ticket  # a kiosk knows the ticket by its public reference only
+    events = manager.get("/halls/demo/events?since=0")["events"]
+    ticket_id = next(
+        e["ticket"]["id"] for e in events if e["type"] == "ticket_issued" and e["ticket"]["ref"] == ticket["ref"]
+    )
+    (issued,) = manager.get(f"/halls/demo/tickets/{ticket_id}")["log"]
     assert issued["device_id"] is not None and issued["clerk_id"] is None and issued["reason"] == "kiosk"
 
 
@@ -221,14 +226,17 @@ def test_a_manager_releases_a_window_its_clerk_left_with_a_ticket_called(
     clerk.client.delete("/api/v1/session", headers=clerk.headers)
     refused = manager.post(w("close-window", 14), status=409)
     assert refused["code"] == "window_busy" and "释放窗口" in refused["detail"]
-    watching = screen(app)
+    watching, console = screen(app), signed_in(app, "manager")
     ack(watching, "subscribe", {"hall": "demo"})
+    ack(console, "subscribe", {"hall": "demo"})
     without_reason = manager.post(w("release-window", 14), status=422)
     assert without_reason["field"] == "reason"
     released = manager.post(w("release-window", 14), {"reason": "工作人员临时离岗"})
     assert (released["status"], released["ticket"], released["clerk"]) == ("closed", None, None)
     (event,) = [m["args"][0] for m in watching.get_received() if m["name"] == "window_released"]
-    assert event["ticket"]["number"] == "E001" and event["reason"] == "工作人员临时离岗"
+    assert event["ticket"]["number"] == "E001" and event["reason"] is None  # a screen: no one's free text
+    (staff,) = [m["args"][0] for m in console.get_received() if m["name"] == "window_released"]
+    assert staff["reason"] == "工作人员临时离岗"
     assert event["window"]["status"] == "closed" and event["waiting"] == {"household": 2}
     view = manager.get(f"/halls/demo/tickets/{first['id']}")
     assert view["status"] == "waiting" and view["log"][-1]["type"] == "window_released"

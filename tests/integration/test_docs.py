@@ -57,9 +57,10 @@ def test_every_socket_event_is_documented_and_nothing_else(app: Flask) -> None:
     assert documented == handled | set(EventType.all()) | to_clients
 
 
-def test_every_event_the_hall_logs_matches_its_schema(login, clock) -> None:  # type: ignore[no-untyped-def]
-    """A day with every kind of event in it; each one, as `GET …/events` returns it, has
-    the members the document's `Event` schema says its type always carries."""
+def test_every_event_the_hall_logs_matches_its_schema(login, device, clock) -> None:  # type: ignore[no-untyped-def]
+    """A day with every kind of event in it; each one, as `GET …/events` returns it to
+    staff and to a public device, has the members the document's `Event` schema says its
+    type always carries."""
     guide, clerk, clerk2, manager, admin = (login(u) for u in ("guide", "clerk1", "clerk2", "manager", "admin"))
 
     def w(window: int, action: str) -> str:
@@ -106,9 +107,9 @@ def test_every_event_the_hall_logs_matches_its_schema(login, clock) -> None:  # 
     guide, manager = login("guide"), login("manager")  # yesterday's sessions have lapsed
     guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
 
-    page = manager.get("/halls/demo/events?since=0")
     document = openapi_document()
     validator = jsonschema_rs.validator_for({"$ref": "#/components/schemas/EventsPage", **document})
-    errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(page)]
-    assert not errors, "\n".join(errors)
-    assert page["complete"] and {e["type"] for e in page["events"]} == set(EventType.all())
+    for page in (manager.get("/halls/demo/events?since=0"), device("hall_screen").get("/halls/demo/events?since=0")):
+        errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(page)]
+        assert not errors, "\n".join(errors)
+        assert page["complete"] and {e["type"] for e in page["events"]} == set(EventType.all())

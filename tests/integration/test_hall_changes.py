@@ -159,3 +159,30 @@ def test_only_an_admin_learns_what_is_wrong_with_a_hall_file(login) -> None:  # 
         "/api/v1/halls/demo/config", data=b"[hall\n", headers=manager.headers, content_type="application/toml"
     )
     assert response.status_code == 403 and response.get_json()["code"] == "forbidden"
+
+
+def test_a_queue_with_appointments_booked_stays_until_they_are_cancelled(
+    admin: Api,
+    device,
+    login,
+    clock: Clock,
+    app: Flask,  # type: ignore[no-untyped-def]
+) -> None:
+    """Their check-in would have nowhere to issue. Today's appointments are voided by the
+    day's close, so a file for the next day only waits for later days' to be cancelled."""
+    platform = device("booking_platform")
+    slot = {"slot_start": "10:00", "slot_end": "10:30", "queue": "reflection"}
+    platform.post("/halls/demo/appointments", {"reference": "R1", "service_day": "2026-11-23", **slot}, status=201)
+    refused = put_config(admin, WITHOUT_REFLECTION, 409)
+    assert [(c["code"], c["lasting"]) for c in refused["conflicts"]] == [("queue_has_appointments", False)]
+    assert "R1" in refused["detail"] and "取消" in refused["detail"]
+    platform.post("/halls/demo/appointments", {"reference": "R2", "service_day": "2026-11-25", **slot}, status=201)
+    later = put_config(admin, WITHOUT_REFLECTION, 409, "?effective=next-day")
+    assert [(c["code"], c["lasting"]) for c in later["conflicts"]] == [("queue_has_appointments", True)]
+    platform.post("/halls/demo/appointments/R2/cancel", {})
+    assert put_config(admin, WITHOUT_REFLECTION, 200, "?effective=next-day")["effective_from"] == "2026-11-24"
+    clock.now += timedelta(days=1)
+    tick(app)
+    manager = login("manager")
+    assert "reflection" not in {q["code"] for q in manager.get("/halls/demo")["queues"]}
+    assert manager.get("/halls/demo/appointments/R1")["status"] == "void"

@@ -179,6 +179,13 @@ class HallMachine(RuleBasedStateMachine):
     def who(self, name: str) -> Principal:
         return self.principals[name]
 
+    def ticket_id(self, view: dict[str, Any]) -> int:
+        """The ticket's id: staff see it; a kiosk sees its ticket by its public reference."""
+        if "id" in view:
+            return int(view["id"])
+        with self.app.extensions["hall_queue"]["store"].read() as db:
+            return int(db.execute("SELECT id FROM tickets WHERE ref = ?", [view["ref"]]).fetchone()[0])
+
     def worker(self, data: st.DataObject, number: int) -> str:
         """Usually the clerk signed in at the window, sometimes any clerk."""
         holder = self.model.windows[number].clerk if number in self.model.windows else None
@@ -401,13 +408,13 @@ class HallMachine(RuleBasedStateMachine):
 
         def check(view: dict[str, Any]) -> None:
             if replayed is not None:
-                assert view.get("replayed") and view["id"] == replayed, view
+                assert view.get("replayed") and self.ticket_id(view) == replayed, view
                 return
             assert new is not None and not refusals, f"issued {view['number']} unexpectedly"
             assert view["number"] == new.number, f"issued {view['number']}; the model expected {new.number}"
             ahead = len(trial.waiting_line(new.queue))  # the printed ticket says how many wait ahead
             assert view["people_ahead"] == ahead, f"{new.number}: {view['people_ahead']} ahead, not {ahead}"
-            new.id = view["id"]
+            new.id = self.ticket_id(view)
             trial.tickets[new.id] = new
             if key is not None:
                 trial.idempotency[key] = (fingerprint, new.id, self.now)

@@ -103,7 +103,7 @@ def test_a_ticket_issued_at_a_desk_gets_its_print_job_with_what_the_paper_says(
         "people_ahead": ticket["people_ahead"],
         "estimated_wait_minutes": ticket["estimated_wait_minutes"],
         "issued_at": "2026-11-23T10:00:00+08:00",
-        "phone_url": f"https://hall.example.cn/t/1-2026-11-23-{ticket['number']}",  # services.printing.phone_url
+        "phone_url": f"https://hall.example.cn/t/{ticket['ref']}",  # services.printing.phone_url
         "tips": ["请在休息区等候，留意大屏和语音叫号", "过号请到导办台重新排队"],
         "priority_label": "绿色通道",
         "language": "zh-CN",

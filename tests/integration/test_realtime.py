@@ -121,8 +121,8 @@ def test_devices_cannot_run_window_commands_and_errors_come_back_as_problems(app
     assert bad["problem"]["code"] == "invalid_input"
     not_a_dict = kiosk.emit("issue_ticket", ["demo"], callback=True)
     assert not_a_dict["problem"]["status"] == 422
-    no_hall = ack(kiosk, "subscribe", {"hall": "atlantis"})
-    assert no_hall["problem"]["status"] == 404
+    no_hall = ack(kiosk, "subscribe", {"hall": "atlantis"})  # not its hall: whether it exists is not its business
+    assert no_hall["problem"]["status"] == 403
 
 
 def test_a_device_revoked_while_connected_loses_access_at_its_next_message(app: Flask, store) -> None:  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ import random
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from queue_server.api.openapi import openapi_document
 from queue_server.app import create_app
 from queue_server.cli import demo_hall_toml
 from queue_server.domain.access import OPERATOR, DeviceKind
-from queue_server.services import IssueRequest, Services
+from queue_server.services import BookingRequest, IssueRequest, Services
 from tests.conftest import MONDAY_10AM_SHANGHAI, OTHER_HALL, PASSWORD, TEST_CONFIG, Clock
 
 # The hall file goes up as its UTF-8 text.
@@ -69,9 +70,11 @@ REAL_PATH: dict[str, list[Any]] = {
     "seq": [15, 15, 2, None],  # 15: the call of A001
     "device_id": [1, 2, 3, None],  # the hall screen, the window screen, the kiosk
     "user_id": [7, 6, 4, 1, None],  # other_guide, other_manager, clerk1, admin (who may not change itself)
+    "reference": ["YY001", "YY001", "YY002", None],  # on time, early (see `_traffic`)
 }
 REAL_QUERY: dict[str, list[Any]] = {
     "since": [0, 0, 12, None],
+    "day": ["2026-11-23", None],
     "ticket": [1, 11, None],  # print-jobs filters
     "printer": [4, 6, None],  # the desk's printer, the kiosk's
     "state": ["queued", None],
@@ -84,6 +87,10 @@ REAL_BODY: dict[str, list[Any]] = {
     "ticket_number": ["A002", "A003", "A001", None],
     "zone": ["1f", "2f", None],
     "station": ["desk-1", "kiosk-1", None],
+    "reference": ["YY001", "YY009", None],
+    "service_day": ["2026-11-23", "2026-11-24", None],
+    "slot_start": ["10:00", None],
+    "slot_end": ["10:30", None],
 }
 
 
@@ -196,7 +203,8 @@ def _generate(operation: Any, mode: GenerationMode, examples: int) -> list[Gener
 
 def _traffic(app: Flask) -> None:
     """A001–A010 waiting for the comprehensive queue, C001 issued and cancelled (ticket 11),
-    clerk1 at window 1 with A001 called (hall event 15)."""
+    clerk1 at window 1 with A001 called (hall event 15); appointments YY001 (its check-in
+    on time) and YY002 (too early yet)."""
     services: Services = app.extensions["hall_queue"]["services"]
     store = app.extensions["hall_queue"]["store"]
     now = MONDAY_10AM_SHANGHAI
@@ -210,6 +218,9 @@ def _traffic(app: Flask) -> None:
     services.open_window(clerk, "demo", 1, now)
     _, events = services.call_next(clerk, "demo", 1, now)
     assert (other["id"], [e.seq for e in events if e.type == "ticket_called"]) == (11, [REAL_PATH["seq"][0]])
+    for reference, start, end in (("YY001", time(10), time(10, 30)), ("YY002", time(11), time(11, 30))):
+        booking = BookingRequest(reference, now.date(), start, end, queue="comprehensive")
+        services.book_appointment(OPERATOR, "demo", booking, now)
 
 
 def _sign_in(app: Flask, identity: str) -> Credentials:

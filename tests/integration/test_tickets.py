@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 
 from queue_server import storage
@@ -115,25 +117,29 @@ def test_a_kiosk_issues_with_its_device_token_and_the_channel_says_so(device, lo
     assert refused["field"] == "channel" and "channel" in refused["detail"]
 
 
-def test_priority_and_appointment_are_kept_but_never_shown_to_screens(login, device) -> None:  # type: ignore[no-untyped-def]
+def test_priority_is_kept_but_never_shown_to_screens(login, device) -> None:  # type: ignore[no-untyped-def]
     guide = login("guide")
-    ticket = guide.post(
-        "/halls/demo/tickets",
-        {"queue": "household", "priority": "senior", "appointment": "YY-20261123-0042"},
-        status=201,
-    )
+    ticket = guide.post("/halls/demo/tickets", {"queue": "household", "priority": "senior"}, status=201)
     assert ticket["priority"] == "senior"
     events = device("hall_screen").get("/halls/demo/events?since=0")["events"]
     issued = [e for e in events if e["type"] == "ticket_issued"]
-    assert issued[-1]["ticket"] == {
-        "id": ticket["id"],
+    assert issued[-1]["ticket"] == {  # a screen: by its reference, not its id
+        "ref": ticket["ref"],
         "number": "E001",
         "queue": "household",
         "queue_name": "公安户政",
         "status": "waiting",
         "priority": True,
     }
-    assert "YY-20261123-0042" not in str(events)
+
+
+def test_an_appointment_is_checked_in_not_written_on_a_ticket(login) -> None:  # type: ignore[no-untyped-def]
+    """A free-text appointment on issue_ticket passed by every check of its slot; the
+    check-in (test_appointments.py) is the one way an appointment gets its ticket."""
+    problem = login("guide").post(
+        "/halls/demo/tickets", {"queue": "household", "appointment": "YY-20261123-0042"}, status=422
+    )
+    assert problem["field"] == "appointment" and "check-in" in problem["detail"]
 
 
 def test_the_guide_cancels_a_waiting_ticket(login, device) -> None:  # type: ignore[no-untyped-def]
@@ -170,3 +176,19 @@ def test_the_idempotency_fingerprint_holds_the_id_number_only_as_a_keyed_hash(lo
     other = {"item": "id-card", "id_number": "110105198001010016"}
     reused = guide.post("/halls/demo/tickets", other, status=409, headers={"Idempotency-Key": "k-42"})
     assert reused["code"] == "idempotency_key_reused"
+
+
+def test_every_ticket_has_a_public_reference_that_cannot_be_guessed_or_changed(login, store) -> None:  # type: ignore[no-untyped-def]
+    """Ids count up; a reference is random, unique, fixed, and required by the store itself."""
+    import sqlite3
+
+    guide = login("guide")
+    refs = [guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)["ref"] for _ in range(3)]
+    assert len(set(refs)) == 3 and all(re.fullmatch(r"[A-Za-z0-9_-]{22}", ref) for ref in refs)
+    with store.write() as db, pytest.raises(sqlite3.IntegrityError, match="never changes"):
+        db.execute("UPDATE tickets SET ref = 'guessable-0000000001' WHERE ref = ?", [refs[0]])
+    with store.write() as db, pytest.raises(sqlite3.IntegrityError, match="public reference"):
+        db.execute(
+            "INSERT INTO tickets (hall_id, service_day, number, queue, origin_queue, channel, status, place, issued_at)"
+            " VALUES (1, '2026-11-23', 'Z999', 'household', 'household', 'desk', 'waiting', '0', '2026-11-23')"
+        )

@@ -83,6 +83,8 @@ _DELETE = object()
         ("hall/name", _DELETE, "hall.name", "缺少"),
         ("queues/0/priority", {"max_in_row": 11}, "queues[0].priority.max_in_row", "10"),
         ("queues/0/no_show", {"policy": "forgive"}, "queues[0].no_show.policy", "requeue"),
+        ("hall/show_clerk_names", "yes", "hall.show_clerk_names", "true 或 false"),
+        ("hall/show_clerk_name", True, "hall.show_clerk_name", "show_clerk_names"),
     ],
     ids=lambda v: v if isinstance(v, str) and "/" in v else None,
 )
@@ -111,3 +113,10 @@ def test_a_hall_without_any_opening_hours_is_refused(demo: dict[str, Any]) -> No
     data["hall"]["hours"] = {"mon": []}
     with pytest.raises(HallConfigError, match="办公时段"):
         parse_hall(data)
+
+
+def test_clerk_names_are_hidden_from_public_devices_unless_the_hall_file_shows_them(demo: dict[str, Any]) -> None:
+    assert parse_hall(demo).show_clerk_names is True  # the demo hall shows them (亮明身份)
+    data = copy.deepcopy(demo)
+    del data["hall"]["show_clerk_names"]
+    assert parse_hall(data).show_clerk_names is False

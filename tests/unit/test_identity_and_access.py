@@ -63,3 +63,19 @@ def test_require_checks_identity_role_and_hall() -> None:
         require(guide, Permission.OPERATE_WINDOW, 1)
     admin = Principal(Role.ADMIN, "a", hall_id=None, user_id=2)
     assert require(admin, Permission.CONFIGURE_HALL, 99) is admin
+
+
+def test_a_hall_that_does_not_exist_is_refused_like_another_halls() -> None:
+    """`None`: no such hall. Only those who see every hall get through (to a 404)."""
+    guide = Principal(Role.GUIDE, "g", hall_id=1, user_id=1)
+    for hall_id in (2, None):
+        with pytest.raises(Forbidden) as caught:
+            require(guide, Permission.ISSUE_TICKET, hall_id)
+        assert (caught.value.detail, caught.value.extra) == (
+            "您的账号或设备不属于这个大厅",
+            {"permission": "issue_ticket"},
+        )
+    with pytest.raises(Unauthenticated):
+        require(None, Permission.VIEW_HALL, None)
+    admin = Principal(Role.ADMIN, "a", hall_id=None, user_id=2)
+    assert require(admin, Permission.CONFIGURE_HALL, None) is admin

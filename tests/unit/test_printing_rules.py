@@ -45,6 +45,7 @@ def ticket(**changes: Any) -> Ticket:
         "place": "x",
         "channel": Channel.DESK,
         "issued_at": NOW,
+        "ref": "k3Jx9QmZ2vB8tL5wR7nY1a",
         **changes,
     }
     return Ticket(**values)
