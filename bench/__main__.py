@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import call_latency, cli_write, issue_rate, login_stall
+from bench import call_latency, cli_write, issue_rate, login_stall, print_jobs
 from bench.common import stop_cleanly_on_signals, table
 
 BENCHMARKS = (
@@ -14,6 +14,7 @@ BENCHMARKS = (
     ("call_latency", call_latency),
     ("cli_write", cli_write),
     ("login_stall", login_stall),
+    ("print_jobs", print_jobs),
 )
 
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,7 +17,7 @@ import ticket_printer.pages
 from queue_server import config, pages, storage
 from queue_server.accounts import Accounts
 from queue_server.api import Identifier, create_blueprint, register_error_handlers
-from queue_server.domain import clock
+from queue_server.domain import clock, printing
 from queue_server.jobs import Jobs
 from queue_server.passwords import Passwords
 from queue_server.realtime import Realtime, wire
@@ -60,6 +60,8 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         config.id_secret(app.config),
         publishes=app.config["PUBLISHES"],
         idempotency_days=app.config["IDEMPOTENCY_DAYS"],
+        print_job_max_age=app.config["PRINT_JOB_MAX_AGE"],
+        public_base_url=lambda: public_base_url(app.config),
     )
     passwords = Passwords(
         app.config["ASYNC_MODE"],
@@ -135,6 +137,17 @@ def register_routes(app: Flask) -> None:
     app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")
     app.register_blueprint(pages.create_blueprint())  # / and /login, shared by every staff page
     app.register_blueprint(ticket_printer.pages.create_blueprint())  # /desk and /kiosk
+
+
+def public_base_url(settings: Any) -> str:
+    """Where phones reach the server, for the QR code on a ticket: the setting, else the
+    address the desk or kiosk that issued the ticket used (its request, HTTP or socket)."""
+    if settings["PUBLIC_BASE_URL"]:
+        return str(settings["PUBLIC_BASE_URL"])
+    try:
+        return printing.check_public_base_url(request.host_url if has_request_context() else None)
+    except ValueError:  # no request (a test's direct call), or a Host header no QR code can carry
+        return "http://localhost"
 
 
 def presence_store(settings: Any) -> PresenceStore:

@@ -18,12 +18,13 @@ from datetime import datetime
 from typing import Any
 
 from queue_server import storage
-from queue_server.domain import audit, clock
+from queue_server.domain import audit, clock, printing
 from queue_server.domain.access import OPERATOR, WINDOW_BOUND_DEVICES, DeviceKind, Principal, Role
 from queue_server.domain.errors import Conflict, InvalidInput, NotFound
 from queue_server.passwords import Passwords
 
 DEVICE_TOKEN_PREFIX = "hqd_"
+STATION_DEVICES = frozenset({DeviceKind.PRINTER, DeviceKind.KIOSK})  # devices bound to a station
 
 
 def user_principal(user: dict[str, Any]) -> Principal:
@@ -103,16 +104,34 @@ def create_device(
     name: str,
     window: int | None,
     now: datetime,
+    station: str | None = None,
     by: Principal = OPERATOR,
 ) -> tuple[int, str]:
-    """Register a device; returns its id and the token, shown this once and never again."""
+    """Register a device; returns its id and the token, shown this once and never again.
+
+    A printer serves one station (a desk or a kiosk, docs/printing.md), and a station has
+    one printer in service; a kiosk may be bound to a station, whose printer then prints
+    its tickets."""
     if kind in WINDOW_BOUND_DEVICES and window is None:
         raise InvalidInput(f"{kind.value} 设备须绑定窗口（--window）", field="window")
+    if kind is DeviceKind.PRINTER and station is None:
+        raise InvalidInput("打印机须指定它所在的工位（--station，如 desk-1）", field="station")
+    if station is not None:
+        if kind not in STATION_DEVICES:
+            raise InvalidInput("只有打印机和自助取号机绑定工位（--station）", field="station")
+        station = printing.check_station(station)
     token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(24)
     with store.write() as db:
         hall_id = _hall_id(db, hall_code)
         if window is not None and storage.windows.load(db, hall_id, window) is None:  # type: ignore[arg-type]
             raise NotFound(f"大厅 {hall_code} 没有 {window} 号窗口", field="window")
+        if kind is DeviceKind.PRINTER and station is not None:
+            serving = storage.print_jobs.printer_of_station(db, hall_id, station)  # type: ignore[arg-type]
+            if serving is not None:
+                raise Conflict(
+                    f"工位 {station} 已有打印机 {serving['name']}（设备 {serving['id']}）：请先吊销它再登记新的",
+                    field="station",
+                )
         device_id = storage.people.insert_device(
             db,
             {
@@ -122,6 +141,7 @@ def create_device(
                 "name": name,
                 "token_digest": token_digest(token),
                 "created_at": clock.iso(now),
+                "station": station,
             },
         )
         detail = {"kind": kind.value, "name": name, "window": window}  # never the token

@@ -280,12 +280,23 @@ def device() -> None:
 @click.option("--kind", type=click.Choice([k.value for k in DeviceKind]), required=True)
 @click.option("--name", required=True)
 @click.option("--window", type=int, default=None, help="Required for window screens and review pads")
+@click.option(
+    "--station",
+    default=None,
+    help="The desk or kiosk a printer serves (required for printers, e.g. desk-1); a kiosk's, to print its tickets",
+)
 @pass_context
-def device_create(ctx: Context, hall_code: str, kind: str, name: str, window: int | None) -> None:
+def device_create(ctx: Context, hall_code: str, kind: str, name: str, window: int | None, station: str | None) -> None:
     """Register a device and print its token (shown only this once)."""
     try:
         device_id, token = auth.create_device(
-            ctx.store, hall_code=hall_code, kind=DeviceKind(kind), name=name, window=window, now=clock.utc_now()
+            ctx.store,
+            hall_code=hall_code,
+            kind=DeviceKind(kind),
+            name=name,
+            window=window,
+            now=clock.utc_now(),
+            station=station,
         )
     except DomainError as error:
         _fail(error)
@@ -310,6 +321,7 @@ def device_list(ctx: Context) -> None:
         for row in storage.people.list_devices(db):
             state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
             window = f" window {row['window']}" if row["window"] else ""
+            window += f" station {row['station']}" if row["station"] else ""
             click.echo(f"{row['id']:>4}  {row['hall']:<10} {row['kind']:<14}{window} {row['name']}  ({state})")
 
 
@@ -478,17 +490,20 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
                 now=now,
             )
     tokens = []
-    for kind, name, window in (
-        (DeviceKind.HALL_SCREEN, "demo 一楼综合屏", None),
-        (DeviceKind.WINDOW_SCREEN, "demo 1号窗口屏", 1),
-        (DeviceKind.KIOSK, "demo 自助取号机", None),
-        (DeviceKind.PRINTER, "demo 导办台打印机", None),
-        (DeviceKind.REVIEW_PAD, "demo 1号窗口评价器", 1),
-        (DeviceKind.BOOKING_PLATFORM, "demo 预约平台", None),
+    for kind, name, window, station in (
+        (DeviceKind.HALL_SCREEN, "demo 一楼综合屏", None, None),
+        (DeviceKind.WINDOW_SCREEN, "demo 1号窗口屏", 1, None),
+        (DeviceKind.KIOSK, "demo 自助取号机", None, "kiosk-1"),
+        (DeviceKind.PRINTER, "demo 导办台打印机", None, "desk-1"),
+        (DeviceKind.PRINTER, "demo 自助取号机打印机", None, "kiosk-1"),
+        (DeviceKind.REVIEW_PAD, "demo 1号窗口评价器", 1, None),
+        (DeviceKind.BOOKING_PLATFORM, "demo 预约平台", None, None),
     ):
         if name in known_devices:
             continue  # tokens are shown once only; revoke and rerun to get new ones
-        _, token = auth.create_device(ctx.store, hall_code=DEMO_HALL, kind=kind, name=name, window=window, now=now)
+        _, token = auth.create_device(
+            ctx.store, hall_code=DEMO_HALL, kind=kind, name=name, window=window, now=now, station=station
+        )
         tokens.append((kind.value, name, token))
     base = f"http://{host}:{port}"
     lines = [
@@ -512,6 +527,12 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         pages = {"hall_screen": "screens/hall", "window_screen": "screens/window", "kiosk": "kiosk"}
         lines.append("  screens and the kiosk (open on the device):")
         lines += [f"    {name}: {base}/{pages[kind]}#token={token}" for kind, name, token in tokens if kind in pages]
+        lines.append("  printers (run on the PC next to each; docs/printing.md):")
+        lines += [
+            f"    {name}: TICKET_PRINTER_TOKEN={token} ticket-printer --server {base} --tcp PRINTER-ADDRESS"
+            for kind, name, token in tokens
+            if kind == DeviceKind.PRINTER.value
+        ]
     click.echo("\n".join(lines) + "\n")
     if not no_serve:
         # the demo is plain http://: a Secure cookie would never come back from the browser

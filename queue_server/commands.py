@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from queue_server import inputs
+from queue_server.domain import printing
 from queue_server.domain.access import Principal
 from queue_server.domain.errors import InvalidInput
 from queue_server.domain.tickets import Outcome, PriorityClass
@@ -70,7 +71,13 @@ def issue_request(args: dict[str, Any]) -> IssueRequest:
         queue=inputs.text(args, "queue", max_length=40),
         priority=inputs.choice(args, "priority", PriorityClass),
         id_number=inputs.text(args, "id_number", max_length=40),
+        station=_station(args),
     )
+
+
+def _station(args: dict[str, Any]) -> str | None:
+    station = inputs.text(args, "station", max_length=40)
+    return printing.check_station(station) if station is not None else None
 
 
 def _issue(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
@@ -81,6 +88,11 @@ def _issue(s: Services, p: Principal | None, hall: str, args: dict[str, Any], no
 def _cancel(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
     ticket_id = inputs.integer(args, "ticket_id", 1, MAX_ID)
     return s.cancel_ticket(p, hall, ticket_id, _reason(args), now)  # type: ignore[arg-type]
+
+
+def _reprint(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
+    ticket_id = inputs.integer(args, "ticket_id", 1, MAX_ID)
+    return s.reprint_ticket(p, hall, ticket_id, _station(args), now)  # type: ignore[arg-type]
 
 
 def _finish(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
@@ -116,7 +128,16 @@ COMMANDS: dict[str, Command] = {
             "issue_ticket",
             "Issue a numbered ticket (guide, manager, kiosk)",
             _issue,
-            frozenset({"item", "bundle", "queue", "priority", "id_number", "appointment", "idempotency_key"}),
+            frozenset(
+                {"item", "bundle", "queue", "priority", "id_number", "appointment", "idempotency_key", "station"}
+            ),
+            window_scoped=False,
+        ),
+        Command(
+            "reprint_ticket",
+            "Print an open ticket again, at its station or another (guide, manager)",
+            _reprint,
+            frozenset({"ticket_id", "station"}),
             window_scoped=False,
         ),
         Command(

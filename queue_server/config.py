@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from queue_server.domain import logins
+from queue_server.domain import logins, printing
 
 ASYNC_MODES = ("eventlet", "threading", "gevent")
 
@@ -67,6 +67,12 @@ DEFAULTS: dict[str, Any] = {
     "IDEMPOTENCY_DAYS": 2,  # Idempotency-Key records are kept this many days
     "ESPEAK_NG": "espeak-ng",  # the offline speech engine for screens without a Chinese voice
     "SPEECH_CACHE": None,  # default: <instance>/speech-cache
+    # printing (docs/printing.md): a job not sent to its printer's agent within this many
+    # seconds of issuing is not printed (the citizen already has the number on screen)
+    "PRINT_JOB_MAX_AGE": printing.DEFAULT_MAX_AGE,
+    # the address phones reach the server at, for the QR code on tickets (a gateway's,
+    # say); unset: the address the desk or kiosk reached the server at
+    "PUBLIC_BASE_URL": None,
 }
 
 
@@ -130,9 +136,14 @@ def _check(config: Any) -> None:
             f"MESSAGE_QUEUE must be a redis:// or rediss:// URL (Redis carries the events and the screens'"
             f" presence between server processes), or unset for one server process, not {queue!r}"
         )
-    for key in ("BUSY_TIMEOUT", "JOB_INTERVAL", "PRESENCE_TTL"):
+    for key in ("BUSY_TIMEOUT", "JOB_INTERVAL", "PRESENCE_TTL", "PRINT_JOB_MAX_AGE"):
         if not isinstance(config[key], (int, float)) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive number of seconds, not {config[key]!r}")
+    if config["PUBLIC_BASE_URL"] is not None:
+        try:
+            config["PUBLIC_BASE_URL"] = printing.check_public_base_url(config["PUBLIC_BASE_URL"])
+        except ValueError as error:
+            raise ConfigError(f"PUBLIC_BASE_URL {error}, e.g. https://hall.example.cn") from None
     wait = config["SERVER_LOCK_WAIT"]
     if not isinstance(wait, (int, float)) or isinstance(wait, bool) or wait < 0:
         raise ConfigError(f"SERVER_LOCK_WAIT must be a number of seconds, 0 or more, not {wait!r}")

@@ -1,15 +1,17 @@
 """The server's own timer: closing service days at their rollover, voiding appointments
 whose check-in time ended where late ones are refused, sending on the events that
-another process (the command line) wrote to the log, and closing the open links whose
-session or device token another process ended.
+another process (the command line) wrote to the log, giving up print jobs that no
+printer's agent took in time, and closing the open links whose session or device token
+another process ended.
 
-Every server process runs it. The first three jobs are safe to run in several processes
+Every server process runs it. The first four jobs are safe to run in several processes
 at once: a day is closed inside a write transaction that first looks whether it still
-needs closing, an appointment is voided inside one that reads it booked, and relayed
-events are claimed inside one, so each goes out exactly once (to every worker's clients,
-through the message queue when one is configured). The last is every process's own:
-each round reads the credential-change counter (one row) and, when it moved since the
-last round, re-checks the credential of each link this process holds
+needs closing, an appointment is voided inside one that reads it booked, relayed events
+are claimed inside one, so each goes out exactly once (to every worker's clients,
+through the message queue when one is configured), and a print job is given up by an
+update that only a job still queued matches. The last is every process's own: each
+round reads the credential-change counter (one row) and, when it moved since the last
+round, re-checks the credential of each link this process holds
 (`Realtime.close_revoked_links`).
 """
 
@@ -62,11 +64,13 @@ class Jobs:
 
     def tick(self) -> list[Event]:
         """One round: close ended service days, void appointments past their check-in time
-        (where the hall refuses late ones), relay other processes' events, publish;
-        close the links whose credential was ended since the last round."""
+        (where the hall refuses late ones), relay other processes' events, give up print
+        jobs no agent took in time, publish; close the links whose credential was ended
+        since the last round."""
         events = self.services.roll_days(self.now())
         events += self.services.void_late_appointments(self.now())
         events += self.services.take_relayed_events()
+        events += self.services.expire_print_jobs(self.now())
         if events:
             self.realtime.publish(events)
         self.close_revoked_links()

@@ -62,13 +62,20 @@ TEST_CONFIG = {
 }
 
 
+# Where the template's devices print: the "printer" at the guidance desk, and the kiosk
+# with a printer of its own (device "kiosk_printer", made after one device per kind).
+STATIONS = {"printer": "desk-1", "kiosk": "kiosk-1", "kiosk_printer": "kiosk-1"}
+
+
 @pytest.fixture(scope="session")
 def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """Built once: the demo hall (real hours), a town hall, one user per role of each
     (the demo hall's administrator sees every hall, the town's only the town), and one
     device per kind of each (tokens `hall_screen` … and `town_hall_screen` …; window-bound
-    ones at window 1). Password hashing is deliberately slow, so each test gets a copy of
-    this database instead of building its own."""
+    ones at window 1; `STATIONS`: the printer at desk-1, the kiosk at kiosk-1), and in the
+    demo hall a second printer, the kiosk's (`kiosk_printer`, at kiosk-1). Password hashing
+    is deliberately slow, so each test gets a copy of this database instead of building its
+    own."""
     instance = tmp_path_factory.mktemp("template") / "instance"
     app = create_app(TEST_CONFIG, instance_path=str(instance))
     services: Services = app.extensions["hall_queue"]["services"]
@@ -101,8 +108,24 @@ def template_instance(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, d
         for kind in DeviceKind:
             window = 1 if kind in (DeviceKind.WINDOW_SCREEN, DeviceKind.REVIEW_PAD) else None
             _, tokens[prefix + kind.value] = auth.create_device(
-                store, hall_code=hall, kind=kind, name=prefix + kind.value, window=window, now=MONDAY_10AM_SHANGHAI
+                store,
+                hall_code=hall,
+                kind=kind,
+                name=prefix + kind.value,
+                window=window,
+                now=MONDAY_10AM_SHANGHAI,
+                station=STATIONS.get(kind.value),
             )
+    # the kiosk's own printer: the "printer" serves the guidance desk
+    _, tokens["kiosk_printer"] = auth.create_device(
+        store,
+        hall_code="demo",
+        kind=DeviceKind.PRINTER,
+        name="kiosk_printer",
+        window=None,
+        now=MONDAY_10AM_SHANGHAI,
+        station=STATIONS["kiosk_printer"],
+    )
     store.close()  # the last connection to close folds the WAL back into the file
     return instance, tokens
 

@@ -3,6 +3,8 @@
     ticket-printer --tcp 192.168.1.50 --paper 80 --test-page
     ticket-printer --server https://hall.example.cn --token TOKEN --usb 0416:5011 --paper 58
 
+With `--server`, it prints the hall's tickets until stopped (Ctrl-C, SIGTERM), and
+reconnects by itself whenever the server is away (docs/printing.md, "The agent").
 Exactly one printer: `--tcp HOST[:PORT]` (a network printer's raw port, 9100 unless
 given), `--usb VID:PID` (hexadecimal, as `lsusb` shows them) or `--file PATH` (a device
 file such as /dev/usb/lp0, or a plain file). `--test-page` prints a sample ticket and
@@ -153,7 +155,7 @@ def main(
     server_url, device_token = check_server(server, token)
     try:
         agent_module.run(server_url, device_token, agent)
-    except NotImplementedError as error:
+    except agent_module.AgentStopped as error:
         raise click.ClickException(str(error)) from error
 
 

@@ -19,6 +19,7 @@ from queue_server.domain import clock
 from queue_server.domain.access import Permission, Principal, Role, Unauthenticated, require
 from queue_server.domain.audit import AuditAction
 from queue_server.domain.errors import DomainError, InvalidInput, MalformedRequest
+from queue_server.domain.printing import JobState
 from queue_server.problems import CONTENT_TYPE, from_domain_error, problem
 from queue_server.realtime import SESSION_TOKEN
 from queue_server.services import Event, Services
@@ -258,6 +259,33 @@ def create_blueprint() -> Blueprint:
     @bp.post("/halls/<hall>/tickets/<uint:ticket_id>/cancel")
     def cancel(hall: str, ticket_id: int) -> Response:
         return _run("cancel_ticket", hall, _fields("cancel_ticket", _body(), ticket_id=ticket_id))
+
+    @bp.post("/halls/<hall>/tickets/<uint:ticket_id>/reprint")
+    def reprint(hall: str, ticket_id: int) -> Response:
+        """A new print job for an open ticket, at the station in the body or where it last printed."""
+        return _run("reprint_ticket", hall, _fields("reprint_ticket", _body(), ticket_id=ticket_id))
+
+    @bp.get("/halls/<hall>/print-jobs")
+    def print_jobs(hall: str) -> Response:
+        """The hall's print jobs, newest first; `before` (a job id) pages back."""
+        args = dict(request.args)
+        inputs.only(args, {"ticket", "state", "printer", "before", "limit"})
+        jobs = _services().print_jobs(
+            _principal(),
+            hall,
+            ticket_id=inputs.integer(args, "ticket", 1, 2**62, required=False),
+            state=inputs.choice(args, "state", JobState),
+            printer_id=inputs.integer(args, "printer", 1, 2**62, required=False),
+            before=inputs.integer(args, "before", 1, 2**62, required=False),
+            limit=inputs.integer(args, "limit", 1, 500, required=False) or 100,
+        )
+        return _json({"print_jobs": jobs})
+
+    @bp.get("/halls/<hall>/printers")
+    def printers(hall: str) -> Response:
+        """Each printer: its station, whether its agent is connected, the last state it reported."""
+        listed = _services().printers(_principal(), hall)
+        return _json({"printers": _ext()["realtime"].printers(listed)})
 
     @bp.post("/halls/<hall>/windows/<uint:window>/<action>")
     def window_action(hall: str, window: int, action: str) -> Response:

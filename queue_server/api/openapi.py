@@ -14,6 +14,7 @@ from typing import Any
 from queue_server.api import schemas
 from queue_server.api.schemas import ref
 from queue_server.commands import COMMANDS
+from queue_server.domain.printing import JobState
 from queue_server.domain.search import DEFAULT_LIMIT, MAX_LIMIT
 from queue_server.domain.tickets import TicketStatus
 
@@ -23,7 +24,8 @@ MEANING = {
     401: "Not signed in, the account was disabled, or the device token is unknown or revoked",
     403: "Signed in, but this role, hall or window may not do this, or the CSRF token is missing",
     404: "No such hall, ticket, window, screen or call (or no such address)",
-    409: "The current state does not allow it (closed or full queue, busy window, wrong ticket state)",
+    409: "The current state does not allow it (closed or full queue, busy window, wrong ticket state, no printer "
+    "at the station)",
     413: "Body too large",
     422: "A field is missing, unknown or invalid; `field` names it",
     429: "Too many failed sign-ins for this user name or from this address (code login_throttled), or the "
@@ -422,6 +424,51 @@ def openapi_document() -> dict[str, Any]:
                 who="guide, manager",
                 answer="Ticket",
                 errors=(*HALL_WRITE, 409),
+            ),
+        },
+        "/api/v1/halls/{hall}/tickets/{ticket_id}/reprint": {
+            "parameters": [HALL, TICKET],
+            "post": _op(
+                COMMANDS["reprint_ticket"].summary + ": a new print job, printing what the first one printed",
+                body=schemas.REPRINT_BODY,
+                who="guide, manager",
+                answer="PrintJob",
+                errors=(*HALL_WRITE, 409),
+            ),
+        },
+        "/api/v1/halls/{hall}/print-jobs": {
+            "parameters": [
+                HALL,
+                {"name": "ticket", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 2**62}},
+                {"name": "state", "in": "query", "schema": {"enum": [state.value for state in JobState]}},
+                {
+                    "name": "printer",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
+                    "description": "The printer's device id",
+                },
+                {
+                    "name": "before",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
+                    "description": "Only jobs with a smaller id: the next page",
+                },
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+            ],
+            "get": _op(
+                "Print jobs, newest first (default 100), by ticket, state or printer",
+                who="guide, manager, admin",
+                answer="PrintJobs",
+                errors=(*HALL_READ, 422),
+            ),
+        },
+        "/api/v1/halls/{hall}/printers": {
+            "parameters": [HALL],
+            "get": _op(
+                "Every printer: its station, whether its agent is connected, what it last reported, jobs due",
+                who="guide, manager, admin",
+                answer="Printers",
+                errors=HALL_READ,
             ),
         },
         "/api/v1/halls/{hall}/notice": {

@@ -20,6 +20,7 @@ from queue_server.domain.events import EventType
 from queue_server.domain.hall import QueueKind
 from queue_server.domain.lifecycle import Channel, VisitEnd, WindowStatus
 from queue_server.domain.logins import Refusal
+from queue_server.domain.printing import REPORTED, JobState
 from queue_server.domain.screens import MAX_NOTICE, SCREEN_KINDS
 from queue_server.domain.search import DEFAULT_LIMIT, MAX_LIMIT
 from queue_server.domain.tickets import Outcome, PriorityClass, TicketStatus
@@ -149,8 +150,13 @@ TICKET = _obj(
             "items": VISIT,
             "description": "Managers and administrators only: its stays at windows",
         },
+        "print_job": {
+            **_nullable(ref("PrintJob")),
+            "description": "Issuing only: the print job written with the ticket; null when no station was named "
+            "or no printer serves it (the ticket is issued all the same)",
+        },
     },
-    optional=(*_WAITING_ONLY, "log", "visits", "id", "appointment", "handling_seconds", "outcome"),
+    optional=(*_WAITING_ONLY, "log", "visits", "id", "appointment", "handling_seconds", "outcome", "print_job"),
     description="A ticket. `people_ahead` and `estimated_wait_minutes` come together, only while it waits; "
     "`log` and `visits` only for managers and administrators; `id`, `appointment`, `handling_seconds` and "
     "`outcome` only for staff (a kiosk sees the ticket it issued by its `ref`).",
@@ -434,6 +440,75 @@ USER = _obj(
     }
 )
 
+STATION: Schema = {
+    "type": "string",
+    "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$",
+    "description": "A station: the desk or kiosk a printer serves (docs/printing.md)",
+    "examples": ["desk-1"],
+}
+
+PRINTED_TICKET = _obj(
+    {
+        "hall_name": STRING,
+        "queue_name": STRING,
+        "item_name": {**OPTIONAL_STRING, "description": "The item or bundle, if the ticket is for one"},
+        "number": STRING,
+        "people_ahead": {**COUNT, "description": "As of issuing"},
+        "estimated_wait_minutes": {"type": ["integer", "null"], "minimum": 0, "description": "As of issuing"},
+        "issued_at": {"type": "string", "format": "date-time", "description": "In the hall's own time zone"},
+        "phone_url": {"type": "string", "format": "uri", "description": "The citizen's phone page: the QR code"},
+        "tips": {"type": "array", "items": STRING, "maxItems": 10, "description": "The hall file's tips"},
+        "priority_label": OPTIONAL_STRING,
+        "language": _enum(LANGUAGES),
+    },
+    description="What the paper says (ticket_printer.ticket.PrintedTicket's payload)",
+)
+
+PRINT_JOB = _obj(
+    {
+        "id": INTEGER,
+        "hall": STRING,
+        "ticket_id": INTEGER,
+        "number": {**STRING, "description": "The ticket's number"},
+        "station": STATION,
+        "printer": _obj({"device_id": INTEGER, "name": STRING}),
+        "state": _enum(JobState),
+        "attempts": {**COUNT, "description": "How many times it was sent to the printer's agent"},
+        "revision": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "One higher with each change: of two views of a job, keep the higher",
+        },
+        "message": {**OPTIONAL_STRING, "description": "The agent's own words on its result (English)"},
+        "reprint_of": {**OPTIONAL_INTEGER, "description": "A reprint: the job it prints again"},
+        "requested_by_user": OPTIONAL_INTEGER,
+        "requested_by_device": {**OPTIONAL_INTEGER, "description": "The kiosk that issued the ticket"},
+        "created_at": INSTANT,
+        "sent_at": {**OPTIONAL_INSTANT, "description": "Last sent to the agent"},
+        "finished_at": {**OPTIONAL_INSTANT, "description": "Answered by the agent, or given up"},
+        "updated_at": INSTANT,
+        "ticket": ref("PrintedTicket"),
+    },
+    description="A print job (docs/printing.md): queued, sent, then the agent's answer, or given up",
+)
+
+PRINTER = _obj(
+    {
+        "device_id": INTEGER,
+        "name": STRING,
+        "station": STATION,
+        "online": {**BOOLEAN, "description": "Its agent is connected now"},
+        "last_seen": OPTIONAL_INSTANT,
+        "last_result": _nullable(
+            _obj(
+                {"state": _enum(sorted(REPORTED)), "message": OPTIONAL_STRING, "at": INSTANT},
+                description="What its agent last reported: paper out, offline, a fault, or printed",
+            )
+        ),
+        "due_jobs": {**COUNT, "description": "Jobs queued or sent and not yet answered"},
+    }
+)
+
 AUDIT_ENTRY = _obj(
     {
         "id": {**INTEGER, "minimum": 1, "description": "Increasing: later entries have larger ids"},
@@ -643,6 +718,11 @@ RESPONSES: dict[str, Schema] = {
     "Health": _obj({"status": {"const": "ok"}}),
     "Conflict": CONFLICT,
     "Problem": PROBLEM,
+    "PrintedTicket": PRINTED_TICKET,
+    "PrintJob": PRINT_JOB,
+    "PrintJobs": _obj({"print_jobs": {"type": "array", "items": ref("PrintJob")}}),
+    "Printer": PRINTER,
+    "Printers": _obj({"printers": {"type": "array", "items": ref("Printer")}}),
 }
 
 # ---- requests ----------------------------------------------------------------------------
@@ -658,14 +738,23 @@ ISSUE_BODY = _obj(
         "queue": {"type": "string", "maxLength": 40, "description": "A queue code"},
         "priority": _enum(PriorityClass),
         "id_number": {"type": "string", "maxLength": 40, "description": "Checked, then kept only as a keyed hash"},
+        "station": {
+            **STATION,
+            "description": "Where the ticket prints: the desk's station. A kiosk prints at its own and may leave "
+            "it out",
+        },
     },
-    optional=("item", "bundle", "queue", "priority", "id_number"),
+    optional=("item", "bundle", "queue", "priority", "id_number", "station"),
     description="Exactly one of item, bundle, queue. An appointment is checked in with "
     "POST …/appointments/{reference}/check-in instead.",
     oneOf=[{"required": ["item"]}, {"required": ["bundle"]}, {"required": ["queue"]}],
 )
 
 CANCEL_BODY = _obj({"reason": _reason()}, optional=("reason",))
+
+REPRINT_BODY = _obj(
+    {"station": {**STATION, "description": "Default: where the ticket last printed"}}, optional=("station",)
+)
 
 _SEVERAL = {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 20}
 SEARCH_BODY = _obj(

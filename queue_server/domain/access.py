@@ -47,6 +47,9 @@ class Permission(StrEnum):
     VIEW_APPOINTMENTS = "view_appointments"  # the day's appointments and their states
     READ_AUDIT = "read_audit"  # the audit log of administrators' and managers' actions
     VIEW_CATALOGUE = "view_catalogue"  # items, bundles, queues with search keys and live figures
+    PRINT_TICKETS = "print_tickets"  # a printer's agent: take its jobs, report how each printed
+    VIEW_PRINT_JOBS = "view_print_jobs"  # print jobs and the printers' states
+    REPRINT_TICKET = "reprint_ticket"
 
 
 Actor = Role | DeviceKind
@@ -79,6 +82,9 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     # who issues (desk, kiosk), who transfers (clerks) and who oversees; not the screens,
     # printers or review pads, which never choose an item
     Permission.VIEW_CATALOGUE: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN, DeviceKind.KIOSK}),
+    Permission.PRINT_TICKETS: frozenset({DeviceKind.PRINTER}),
+    Permission.VIEW_PRINT_JOBS: frozenset({Role.GUIDE, Role.MANAGER, Role.ADMIN}),
+    Permission.REPRINT_TICKET: frozenset({Role.GUIDE, Role.MANAGER}),
 }
 
 

@@ -23,11 +23,13 @@ from enum import StrEnum
 from typing import Any
 
 from queue_server.domain.errors import HallConfigError
+from ticket_printer.ticket import MAX_TEXT_LENGTH, MAX_TIPS
 
 MAX_SPECIALISED_AREAS = 6  # Zhengzhou 2024 plan: at most six specialised service areas
 MAX_DAILY_CAP = 999  # numbers are a letter and three digits
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_ROLLOVER = time(3, 0)  # the service day changes at 03:00 local time
+MAX_TIP_LENGTH = MAX_TEXT_LENGTH  # a printed ticket's tips: at most MAX_TIPS lines of this many characters
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
@@ -47,6 +49,7 @@ _KEYS: dict[str, frozenset[str]] = {
             "hours",
             "calendar",
             "appointments",
+            "tips",
         }
     ),
     "hall.hours": frozenset(WEEKDAYS),
@@ -202,6 +205,7 @@ class HallSpec:
     # Window screens show the signed-in clerk's name only where the hall decides so; no
     # public device receives it otherwise (domain.privacy).
     show_clerk_names: bool = False
+    tips: tuple[str, ...] = ()  # lines of advice printed at the foot of every ticket
     _queue_by_code: dict[str, QueueSpec] = field(default_factory=dict, compare=False, repr=False)
     _window_by_number: dict[int, WindowSpec] = field(default_factory=dict, compare=False, repr=False)
 
@@ -279,6 +283,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
     rollover = _clock(hall.get("rollover", "03:00"), at_hall.field("rollover"))
     calendar = _calendar(hall, at_hall.field("calendar"))
     appointments = _appointments(hall, at_hall.field("appointments"))
+    tips = _tips(hall.get("tips", []), at_hall.field("tips"))
 
     at_zones = _section("zones")
     zones = []
@@ -353,7 +358,25 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
         rollover=rollover,
         calendar=calendar,
         appointments=appointments,
+        tips=tips,
     )
+
+
+def _tips(value: Any, at: _At) -> tuple[str, ...]:
+    """The lines printed at the foot of a ticket: as many and as long as a ticket takes
+    (`ticket_printer.ticket`), one line of text each."""
+    if not isinstance(value, list) or not all(isinstance(tip, str) for tip in value):
+        raise at.error('请写成文本列表，如 ["请在休息区等候，留意大屏和语音叫号"]')
+    if len(value) > MAX_TIPS:
+        raise at.error(f"最多 {MAX_TIPS} 条（已写 {len(value)} 条）")
+    for index, tip in enumerate(value):
+        if not tip.strip():
+            raise at.error(f"第 {index + 1} 条是空的")
+        if len(tip) > MAX_TIP_LENGTH:
+            raise at.error(f"第 {index + 1} 条超过 {MAX_TIP_LENGTH} 个字符")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in tip):
+            raise at.error(f"第 {index + 1} 条含有换行或不可见的控制字符：每条提示写成一行")
+    return tuple(tip.strip() for tip in value)
 
 
 def _queue(q: Mapping[str, Any], at: _At) -> QueueSpec:

@@ -37,7 +37,8 @@ from queue_server.domain.screens import SCREEN_KINDS
 from queue_server.problems import from_domain_error, problem
 from queue_server.realtime import presence, rooms, wire
 from queue_server.realtime.presence import Change, PresenceStore, ScreenLink
-from queue_server.services import Event, Services
+from queue_server.realtime.printing import PRINTING_EVENTS, PrinterLinks
+from queue_server.services import Event, PrintJobNotice, Services
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ SUBSCRIBE = "subscribe"
 MARK_SHOWN = "mark_shown"
 # Every event a client may send: each gets a handler (`Realtime.__init__`), and the role
 # matrix test walks them all.
-CLIENT_EVENTS: tuple[str, ...] = (SUBSCRIBE, MARK_SHOWN, *COMMANDS)
+CLIENT_EVENTS: tuple[str, ...] = (SUBSCRIBE, MARK_SHOWN, *COMMANDS, *PRINTING_EVENTS)
 # control events: to one connection, no sequence number, not replayed (docs/signage.md)
 SCREEN_CONFIGURED = "screen_configured"
 ANNOUNCER_CHANGED = "announcer_changed"
@@ -60,7 +61,7 @@ Credential = tuple[str, str]  # ("device", token) or ("session", the signed-in s
 SESSION_TOKEN = "session_token"  # the key of the session token in the signed cookie (api.login)
 
 
-class Realtime:
+class Realtime(PrinterLinks):
     def __init__(
         self,
         socketio: SocketIO,
@@ -92,6 +93,7 @@ class Realtime:
         socketio.on_event(MARK_SHOWN, self._on_mark_shown)
         for command in COMMANDS.values():
             socketio.on_event(command.name, self._command_handler(command))
+        self._register_printing()  # the printer agent's fetch_print_jobs and print_result
         socketio.on_event("*", self._on_unknown)
         if self.presence.beat_seconds is not None:
             socketio.start_background_task(self._keep_presence)
@@ -105,6 +107,9 @@ class Realtime:
         `sequence_advanced` with its number instead, so that every subscriber sees an
         unbroken sequence and holds back what arrives early until the gap is filled."""
         for event in events:
+            if isinstance(event, PrintJobNotice):  # not a hall event: to staff and printers (realtime/printing.py)
+                self._publish_print_job(event)
+                continue
             hall = self.services.cached_hall(event.hall)
             zones, windows = (hall.zone_codes, tuple(hall.windows)) if hall else ((), ())
             show_clerk_names = hall.spec.show_clerk_names if hall else False
@@ -136,9 +141,12 @@ class Realtime:
         if principal is None:
             raise ConnectionRefusedError("设备令牌无效或已吊销：请联系管理员重新登记此设备")
         self._credentials[request.sid] = credential  # type: ignore[attr-defined]
-        if principal.actor in SCREEN_KINDS and principal.device_id is not None:
-            # where `screen_configured` finds this page, on whichever process it is connected
+        if principal.device_id is not None:
+            # where messages to this device find it, on whichever process it is connected:
+            # `screen_configured` to a screen, `print_job` to a printer, how a kiosk's tickets printed
             join_room(rooms.device_room(principal.device_id))
+        if principal.actor is DeviceKind.PRINTER:
+            self._printer_connected(principal)
         if not self._rechecking and self.recheck_seconds > 0:
             self._rechecking = True
             self.socketio.start_background_task(self._recheck_credentials)

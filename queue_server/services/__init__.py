@@ -18,11 +18,12 @@ from queue_server.services.base import Event, Hall
 from queue_server.services.catalogue import CatalogueUseCases
 from queue_server.services.finding import FindingUseCases
 from queue_server.services.halls import HallUseCases
+from queue_server.services.printing import PrintJobNotice
 from queue_server.services.screens import ScreenUseCases
 from queue_server.services.tickets import IssueRequest, TicketUseCases
 from queue_server.services.windows import WindowUseCases
 
-__all__ = ["BookingRequest", "Event", "EventType", "Hall", "IssueRequest", "Services"]
+__all__ = ["BookingRequest", "Event", "EventType", "Hall", "IssueRequest", "PrintJobNotice", "Services"]
 
 
 class Services(

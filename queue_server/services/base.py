@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from queue_server import storage
-from queue_server.domain import audit, clock, estimate, privacy
+from queue_server.domain import audit, clock, estimate, printing, privacy
 from queue_server.domain.access import Permission, Principal, require_any
 from queue_server.domain.errors import NotFound
 from queue_server.domain.events import EventType
@@ -109,12 +109,23 @@ class ServicesBase:
     """
 
     def __init__(
-        self, store: storage.Storage, id_secret: bytes, *, publishes: bool = True, idempotency_days: int = 2
+        self,
+        store: storage.Storage,
+        id_secret: bytes,
+        *,
+        publishes: bool = True,
+        idempotency_days: int = 2,
+        print_job_max_age: float = printing.DEFAULT_MAX_AGE,
+        public_base_url: Callable[[], str] | None = None,
     ) -> None:
         self.store = store
         self._id_secret = id_secret
         self.publishes = publishes
         self.idempotency_days = idempotency_days
+        # printing (services/printing.py): how old a job may be and still print, and the
+        # address phones reach the server at, for the QR code (the app asks the request)
+        self.print_job_max_age = print_job_max_age
+        self.public_base_url: Callable[[], str] = public_base_url or (lambda: "http://localhost")
         self._halls: dict[str, Hall] = {}
 
     # ---- halls -------------------------------------------------------------------------
@@ -327,7 +338,11 @@ class ServicesBase:
         self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket, principal: Principal | None
     ) -> dict[str, Any]:
         """A ticket as `principal` may see it: whole for staff, its public part for a device."""
-        view = self._ticket_view(db, hall, ticket)
+        return self._shaped_for(self._ticket_view(db, hall, ticket), principal)
+
+    @staticmethod
+    def _shaped_for(view: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
+        """A ticket's view (`_ticket_view`) as `principal` may see it."""
         return view if privacy.audience_of(principal) is Audience.STAFF else privacy.public_ticket_view(view)
 
     def _ticket_view(self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket) -> dict[str, Any]:

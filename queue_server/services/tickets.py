@@ -1,4 +1,5 @@
-"""Tickets: issuing (numbers, caps, hours, one per ID, idempotency), reading, cancelling."""
+"""Tickets: issuing (numbers, caps, hours, one per ID, idempotency, the print job), reading,
+cancelling."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from queue_server.domain.hall import QueueSpec
 from queue_server.domain.identity import id_digest
 from queue_server.domain.lifecycle import Channel, Ticket
 from queue_server.domain.tickets import PriorityClass
-from queue_server.services.base import Event, Hall, ServicesBase, Tx
+from queue_server.services.base import Event, Hall, Tx
+from queue_server.services.printing import PrintUseCases
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class IssueRequest:
     priority: PriorityClass | None = None
     id_number: str | None = None
     appointment: str | None = None
+    station: str | None = None  # where it prints (docs/printing.md); not part of what is issued
 
     def fingerprint(self, digest: str | None) -> str:
         """What makes two requests 'the same' for an Idempotency-Key. The ID number enters
@@ -61,7 +64,7 @@ def channel_of(principal: Principal | None) -> Channel:
     return Channel.DESK
 
 
-class TicketUseCases(ServicesBase):
+class TicketUseCases(PrintUseCases):
     def issue_ticket(
         self,
         principal: Principal | None,
@@ -81,11 +84,14 @@ class TicketUseCases(ServicesBase):
                     if previous["fingerprint"] != fingerprint:
                         raise IdempotencyMismatch("同一个 Idempotency-Key 已用于另一张取号请求：请为新请求生成新的键")
                     ticket = self._load_ticket(db, hall, previous["ticket_id"])
-                    return {**self._ticket_answer(db, hall, ticket, principal), "replayed": True}, tx.events
+                    answer = self._ticket_answer(db, hall, ticket, principal)
+                    return {**answer, "print_job": self._latest_print_job(db, ticket.id), "replayed": True}, tx.events
             ticket = self._issue(tx, request, digest)
             if idempotency_key is not None:
                 storage.halls.remember_idempotency(db, hall.id, idempotency_key, fingerprint, ticket.id, tx.at)
-            return self._ticket_answer(db, hall, ticket, principal), tx.events
+            view = self._ticket_view(db, hall, ticket)
+            job = self._print_job_for_issue(tx, ticket, view, request.station)
+            return {**self._shaped_for(view, principal), "print_job": job}, tx.events
 
     def _issue(
         self,

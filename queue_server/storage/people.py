@@ -86,7 +86,7 @@ def revoke_device(db: sqlite_utils.Database, device_id: int, now: str) -> bool:
 def list_devices(db: sqlite_utils.Database) -> list[Row]:
     return list(
         db.query(
-            """SELECT d.id, h.code AS hall, d.kind, d.window, d.name, d.created_at, d.revoked_at
+            """SELECT d.id, h.code AS hall, d.kind, d.window, d.station, d.name, d.created_at, d.revoked_at
                FROM devices d JOIN halls h ON h.id = d.hall_id ORDER BY d.id"""
         )
     )

@@ -354,6 +354,42 @@ MIGRATIONS: Sequence[str] = (
     CREATE INDEX appointments_by_day ON appointments(hall_id, service_day, slot_start);
     CREATE INDEX appointments_booked ON appointments(hall_id, slot_start_at) WHERE status = 'booked';
     """,
+    # 8: printing. A printer device serves one station (a desk or a kiosk), a kiosk is
+    # bound to one; the printer's last reported state is kept on its device. A print job
+    # is written in the issuing transaction (or by a reprint) and follows its state from
+    # queued to the agent's result; `revision` moves on with every change, so a page that
+    # hears of a job twice keeps the newer view.
+    """
+    ALTER TABLE devices ADD COLUMN station TEXT;
+    ALTER TABLE devices ADD COLUMN printer_state TEXT;
+    ALTER TABLE devices ADD COLUMN printer_message TEXT;
+    ALTER TABLE devices ADD COLUMN printer_state_at TEXT;
+    CREATE UNIQUE INDEX devices_one_printer_per_station ON devices(hall_id, station)
+        WHERE kind = 'printer' AND revoked_at IS NULL;
+    CREATE TABLE print_jobs (
+        id INTEGER PRIMARY KEY,
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        printer_id INTEGER NOT NULL REFERENCES devices(id),
+        station TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        revision INTEGER NOT NULL DEFAULT 1,
+        message TEXT,
+        reprint_of INTEGER REFERENCES print_jobs(id),
+        requested_by_user INTEGER REFERENCES users(id),
+        requested_by_device INTEGER REFERENCES devices(id),
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        finished_at TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX print_jobs_due ON print_jobs(printer_id, id) WHERE state IN ('queued', 'sent');
+    CREATE INDEX print_jobs_queued ON print_jobs(created_at) WHERE state = 'queued';
+    CREATE INDEX print_jobs_by_ticket ON print_jobs(ticket_id, id);
+    CREATE INDEX print_jobs_of_hall ON print_jobs(hall_id, id);
+    """,
 )
 
 # Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),

@@ -79,8 +79,33 @@ def test_a_newcomer_sets_up_a_hall_users_and_devices(tmp_path: Path) -> None:
     assert code == 0
     token = re.search(r"token: (hqd_\S+)", out)
     assert token is not None
+    code, out = run(instance, "device", "create", "--hall", "demo", "--kind", "printer", "--name", "导办台打印机")
+    assert code != 0 and "--station" in out  # a printer serves a station
+    code, out = run(
+        instance,
+        "device",
+        "create",
+        "--hall",
+        "demo",
+        "--kind",
+        "printer",
+        "--name",
+        "导办台打印机",
+        "--station",
+        "desk-1",
+    )
+    assert code == 0, out
+    code, out = run(
+        instance, "device", "create", "--hall", "demo", "--kind", "printer", "--name", "新打印机", "--station", "desk-1"
+    )
+    assert code != 0 and "已有打印机 导办台打印机" in out  # one printer a station: revoke the old one first
+    code, out = run(
+        instance, "device", "create", "--hall", "demo", "--kind", "hall_screen", "--name", "大屏", "--station", "desk-1"
+    )
+    assert code != 0 and "只有打印机和自助取号机" in out
     code, out = run(instance, "device", "list")
     assert "window_screen" in out and token.group(1) not in out  # the token is shown once only
+    assert "station desk-1 导办台打印机" in out
     code, out = run(instance, "device", "revoke", "1")
     assert code == 0 and "revoked" in run(instance, "device", "list")[1]
     code, out = run(instance, "user", "list")
@@ -104,7 +129,10 @@ def test_demo_sets_up_everything_and_prints_how_to_use_it(tmp_path: Path) -> Non
     assert code == 0, out
     assert "http://127.0.0.1:8765/api/v1/openapi.json" in out
     assert "guide (guide)" in out and "demo-pass-2026" in out
-    assert len(set(re.findall(r"hqd_[\w-]+", out))) == 6  # one device of each kind
+    assert len(set(re.findall(r"hqd_[\w-]+", out))) == 7  # a printer at the desk and one at the kiosk
+    assert (
+        len(re.findall(r"TICKET_PRINTER_TOKEN=hqd_[\w-]+ ticket-printer --server http://127\.0\.0\.1:8765", out)) == 2
+    )
     assert re.search(r"booking_platform +hqd_[\w-]+ +demo 预约平台", out)
     assert re.search(r"http://127\.0\.0\.1:8765/screens/hall#token=hqd_[\w-]+", out)
     assert re.search(r"http://127\.0\.0\.1:8765/screens/window#token=hqd_[\w-]+", out)

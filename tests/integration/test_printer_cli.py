@@ -85,10 +85,13 @@ def test_bad_choices_get_a_clear_message(arguments: list[str], message: str) -> 
 
 
 def test_the_token_may_come_from_the_environment() -> None:
-    """Past the checks, the agent stops where the server connection is still to be built."""
-    result = run("--tcp", "10.0.0.5", "--server", "https://hall.example.cn", env={"TICKET_PRINTER_TOKEN": "t0k3n"})
-    assert result.exit_code == 1
-    assert "connecting to the server is not built yet" in result.output
+    """With the token in TICKET_PRINTER_TOKEN, only the server is left to check. (The
+    agent connecting with it is tests/e2e/test_printing.py.)"""
+    without = run("--tcp", "10.0.0.5", "--server", "ftp://hall.example.cn")
+    assert without.exit_code == 2 and "--token TOKEN is needed" in without.output
+    result = run("--tcp", "10.0.0.5", "--server", "ftp://hall.example.cn", env={"TICKET_PRINTER_TOKEN": "t0k3n"})
+    assert result.exit_code == 2, result.output
+    assert "--token" not in result.output and "is not an http:// or https:// address" in result.output
 
 
 def test_help_lists_every_choice() -> None:

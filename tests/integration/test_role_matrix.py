@@ -127,6 +127,9 @@ ROUTES: dict[str, May] = {
     f"POST {API}/halls/<hall>/tickets": may("guide", "manager", "kiosk"),
     f"GET {API}/halls/<hall>/tickets/<uint:ticket_id>": may("guide", "clerk", "manager", "admin"),
     f"POST {API}/halls/<hall>/tickets/<uint:ticket_id>/cancel": may("guide", "manager"),
+    f"POST {API}/halls/<hall>/tickets/<uint:ticket_id>/reprint": may("guide", "manager"),
+    f"GET {API}/halls/<hall>/print-jobs": may("guide", "manager", "admin"),
+    f"GET {API}/halls/<hall>/printers": may("guide", "manager", "admin"),
     # staff see the line; a search by ID number is refused to clerks (test_ticket_search)
     f"GET {API}/halls/<hall>/tickets": may("guide", "clerk", "manager", "admin"),
     f"POST {API}/halls/<hall>/tickets/search": may("guide", "clerk", "manager", "admin"),
@@ -173,6 +176,7 @@ BODIES: dict[str, Any] = {
     f"PUT {API}/halls/<hall>/config": "TOML",
     f"POST {API}/halls/<hall>/tickets": {"queue": "household"},
     f"POST {API}/halls/<hall>/tickets/<uint:ticket_id>/cancel": {},
+    f"POST {API}/halls/<hall>/tickets/<uint:ticket_id>/reprint": {"station": "desk-1"},
     f"POST {API}/halls/<hall>/tickets/search": {"queue": "household"},
     f"POST {API}/halls/<hall>/appointments": {**BOOKING, "reference": "YY-NEW", "queue": "household"},
     f"POST {API}/halls/<hall>/appointments/<reference>/check-in": {},
@@ -193,6 +197,10 @@ SOCKET_EVENTS: dict[str, May] = {
     MARK_SHOWN: may("hall_screen", "window_screen", of_hall=False),
     "issue_ticket": may("guide", "manager", "kiosk"),
     "cancel_ticket": may("guide", "manager"),
+    "reprint_ticket": may("guide", "manager"),
+    # a printer's agent, of its own hall: the job answered is the desk printer's
+    "fetch_print_jobs": may("printer"),
+    "print_result": may("printer"),
     "check_in_appointment": may("guide", "manager", "kiosk"),
     **WINDOW_COMMANDS,
 }
@@ -201,6 +209,9 @@ SOCKET_PAYLOADS: dict[str, dict[str, Any]] = {
     MARK_SHOWN: {"seq": 1},
     "issue_ticket": {"hall": "{hall}", "queue": "household"},
     "cancel_ticket": {"hall": "{hall}", "ticket_id": "{ticket}"},
+    "reprint_ticket": {"hall": "{hall}", "ticket_id": "{ticket}", "station": "desk-1"},
+    "fetch_print_jobs": {"hall": "{hall}"},
+    "print_result": {"hall": "{hall}", "job": "{job}", "ok": True, "state": "printed"},
     "check_in_appointment": {"hall": "{hall}", "reference": "YY-ROLES"},
     **{name: {"hall": "{hall}", "window": 14, **WINDOW_BODIES.get(name, {})} for name in WINDOW_COMMANDS},
 }
@@ -277,10 +288,12 @@ def _caller(app: Flask, who: str) -> tuple[FlaskClient, dict[str, str]]:
 
 
 def _day(app: Flask) -> dict[str, Any]:
-    """A little of a day: E001 and E002 waiting in household, E001 called at window 14 by
-    clerk1. Returns what the routes name: a ticket, a call, a screen, clerk2's account."""
+    """A little of a day: E001 (printed at desk-1) and E002 waiting in household, E001
+    called at window 14 by clerk1. Returns what the routes name: a ticket, its print job,
+    a call, a screen, clerk2's account."""
     setup, headers = _caller(app, "guide")
-    ticket = setup.post(f"{API}/halls/demo/tickets", json={"queue": "household"}, headers=headers).get_json()["id"]
+    first = setup.post(f"{API}/halls/demo/tickets", json={"queue": "household", "station": "desk-1"}, headers=headers)
+    ticket, job = first.get_json()["id"], first.get_json()["print_job"]["id"]
     setup.post(f"{API}/halls/demo/tickets", json={"queue": "household"}, headers=headers)
     clerk, clerk_headers = _caller(app, "clerk1")
     assert clerk.post(f"{API}/halls/demo/windows/14/open-window", headers=clerk_headers).status_code == 200
@@ -297,6 +310,7 @@ def _day(app: Flask) -> dict[str, Any]:
     return {
         "hall": "demo",
         "ticket_id": ticket,
+        "job": job,
         "seq": call,
         "device_id": screen,
         "window": 14,
@@ -418,6 +432,8 @@ def _emit(app: Flask, who: str, event: str, values: dict[str, Any]) -> Any:
     filled = {k: (v.format(hall=values["hall"]) if v == "{hall}" else v) for k, v in payload.items()}
     if filled.get("ticket_id") == "{ticket}":
         filled["ticket_id"] = values["ticket_id"]
+    if filled.get("job") == "{job}":
+        filled["job"] = values["job"]
     answer = socket.emit(event, filled, callback=True)
     socket.disconnect()
     return answer

@@ -72,7 +72,13 @@ REAL_PATH: dict[str, list[Any]] = {
     "user_id": [7, 6, 4, 1, None],  # other_guide, other_manager, clerk1, admin (who may not change itself)
     "reference": ["YY001", "YY001", "YY002", None],  # on time, early (see `_traffic`)
 }
-REAL_QUERY: dict[str, list[Any]] = {"since": [0, 0, 12, None], "day": ["2026-11-23", None]}
+REAL_QUERY: dict[str, list[Any]] = {
+    "since": [0, 0, 12, None],
+    "day": ["2026-11-23", None],
+    "ticket": [1, 11, None],  # print-jobs filters
+    "printer": [4, 6, None],  # the desk's printer, the kiosk's
+    "state": ["queued", None],
+}
 REAL_BODY: dict[str, list[Any]] = {
     "item": ["id-card", "company-registration", None],
     "bundle": ["newborn", None],
@@ -80,6 +86,7 @@ REAL_BODY: dict[str, list[Any]] = {
     "to_queue": ["comprehensive", "real-estate", None],
     "ticket_number": ["A002", "A003", "A001", None],
     "zone": ["1f", "2f", None],
+    "station": ["desk-1", "kiosk-1", None],
     "reference": ["YY001", "YY009", None],
     "service_day": ["2026-11-23", "2026-11-24", None],
     "slot_start": ["10:00", None],

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from types import TracebackType
 
 # One status byte for each DLE EOT n (n = 1 printer, 2 offline cause, 3 error cause,
@@ -37,6 +38,7 @@ class FakePrinter:
             raise ValueError(f"unknown printer state {state!r}")
         self.state = state
         self.connections: list[bytes] = []  # every byte of each finished connection, in order
+        self.finished_at: list[float] = []  # time.monotonic() as each connection ended (for bench/)
         self.status_requests: list[int] = []
         self._finished = threading.Condition()
         self._server = socket.create_server(("127.0.0.1", 0))
@@ -63,10 +65,10 @@ class FakePrinter:
         with self._finished:
             return b"".join(self.connections)
 
-    def wait_for_connections(self, count: int) -> None:
+    def wait_for_connections(self, count: int, timeout: float = TIMEOUT) -> None:
         """Wait until `count` connections have been received to their end."""
         with self._finished:
-            if not self._finished.wait_for(lambda: len(self.connections) >= count, TIMEOUT):
+            if not self._finished.wait_for(lambda: len(self.connections) >= count, timeout):
                 raise AssertionError(f"the fake printer got {len(self.connections)} connections, not {count}")
 
     def _serve(self) -> None:
@@ -101,4 +103,5 @@ class FakePrinter:
             scanned = len(data)
         with self._finished:
             self.connections.append(data)
+            self.finished_at.append(time.monotonic())
             self._finished.notify_all()

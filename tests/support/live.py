@@ -1,7 +1,8 @@
 """A live server for end-to-end tests and benchmarks: gunicorn with the production
 (eventlet) worker on a free loopback port, over a fresh instance folder holding the
-demo hall, one account per role and one device per kind; and a redis-server of their
-own, for several server processes on one database."""
+demo hall, one account per role, one device per kind and the kiosk's own printer
+(`STATIONS`); and a redis-server of their own, for several server processes on one
+database."""
 
 from __future__ import annotations
 
@@ -42,7 +43,10 @@ DEVICES = {
     "kiosk": (DeviceKind.KIOSK, None),
     "printer": (DeviceKind.PRINTER, None),
     "review_pad": (DeviceKind.REVIEW_PAD, 1),
+    "kiosk_printer": (DeviceKind.PRINTER, None),
 }
+# Where the devices print: the "printer" at the guidance desk, the kiosk at its own printer.
+STATIONS = {"printer": "desk-1", "kiosk": "kiosk-1", "kiosk_printer": "kiosk-1"}
 
 
 def free_port() -> int:
@@ -119,7 +123,13 @@ class LiveServer:
             )
         for name, (kind, window) in DEVICES.items():
             _, self.tokens[name] = auth.create_device(
-                ext["store"], hall_code=HALL, kind=kind, name=name, window=window, now=clock.utc_now()
+                ext["store"],
+                hall_code=HALL,
+                kind=kind,
+                name=name,
+                window=window,
+                now=clock.utc_now(),
+                station=STATIONS.get(name),
             )
         ext["store"].close()
 
