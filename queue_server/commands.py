@@ -114,7 +114,7 @@ def _release(s: Services, p: Principal | None, hall: str, args: dict[str, Any], 
 
 def _check_in(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
     reference = inputs.text(args, "reference", max_length=64, required=True)
-    return s.check_in_appointment(p, hall, reference, now)  # type: ignore[arg-type]
+    return s.check_in_appointment(p, hall, reference, now, station=_station(args))  # type: ignore[arg-type]
 
 
 def _ticket_number(args: dict[str, Any]) -> str:
@@ -144,7 +144,7 @@ COMMANDS: dict[str, Command] = {
             "check_in_appointment",
             "Check in an appointment (预约签到) by its booking reference: issues its ticket, placed by the hall's rule",
             _check_in,
-            frozenset({"reference"}),
+            frozenset({"reference", "station"}),
             window_scoped=False,
         ),
         Command(

@@ -152,8 +152,9 @@ TICKET = _obj(
         },
         "print_job": {
             **_nullable(ref("PrintJob")),
-            "description": "Issuing only: the print job written with the ticket; null when no station was named "
-            "or no printer serves it (the ticket is issued all the same)",
+            "description": "Issuing and check-in only: the print job written with the ticket (a repeated "
+            "request: its latest); null when no station was named or no printer serves it (the ticket is issued "
+            "all the same)",
         },
     },
     optional=(*_WAITING_ONLY, "log", "visits", "id", "appointment", "handling_seconds", "outcome", "print_job"),
@@ -804,7 +805,16 @@ BOOKING_BODY = _obj(
     anyOf=[{"required": ["queue"]}, {"required": ["item"]}, {"required": ["bundle"]}],
 )
 
-CHECK_IN_BODY = _obj({})
+CHECK_IN_BODY = _obj(
+    {
+        "station": {
+            **STATION,
+            "description": "Where the ticket prints, as for a walk-in: the desk's station. A kiosk prints at its "
+            "own and may leave it out",
+        }
+    },
+    optional=("station",),
+)
 
 NOTICE_BODY = _obj(
     {

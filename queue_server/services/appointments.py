@@ -105,14 +105,21 @@ class AppointmentUseCases(TicketUseCases):
             return self._appointment_view(db, hall, self._load_appointment(db, hall, reference))
 
     def check_in_appointment(
-        self, principal: Principal | None, hall_code: str, reference: str, now: datetime
+        self,
+        principal: Principal | None,
+        hall_code: str,
+        reference: str,
+        now: datetime,
+        station: str | None = None,
     ) -> tuple[dict[str, Any], list[Event]]:
         """Check in: issue the appointment's ticket through `_issue`, the rules of every
         ticket (hours, daily cap, one open ticket per ID per queue) and its place by the
         hall's rule. Checking in again answers the same ticket while it is open
         (`replayed`), as a retried request should. A late one under `late = "refuse"` is
         refused and writes nothing: it is void from the end of its check-in time, which
-        the server's timer stores (`void_late_appointments`)."""
+        the server's timer stores (`void_late_appointments`). The ticket prints at
+        `station` (a kiosk: its own) through the issue's print-job path, as a walk-in's;
+        the answer carries `print_job` (a replay: the ticket's latest job)."""
         reference = appointments.check_reference(reference)
         with self.store.read() as db:
             self._hall_for(db, hall_code, principal, Permission.ISSUE_TICKET)
@@ -122,7 +129,9 @@ class AppointmentUseCases(TicketUseCases):
             if appointment.status is AppointmentStatus.CHECKED_IN and appointment.ticket_id is not None:
                 ticket = self._load_ticket(db, hall, appointment.ticket_id)
                 if ticket.status in ACTIVE_STATUSES:
-                    return {**self._ticket_answer(db, hall, ticket, principal), "replayed": True}, tx.events
+                    answer = self._ticket_answer(db, hall, ticket, principal)
+                    job = self._latest_print_job(db, ticket.id)
+                    return {**answer, "print_job": job, "replayed": True}, tx.events
                 appointments.require_open(appointment, ticket_number=ticket.number)
             decision = appointments.check_in(appointment, now, hall.spec)
 
@@ -142,7 +151,9 @@ class AppointmentUseCases(TicketUseCases):
                 announce={"appointment": {"id": appointment.id, "late": decision.late}},
             )
             storage.appointments.save(db, appointments.checked_in(appointment, ticket.id, late=decision.late, now=now))
-            return self._ticket_answer(db, hall, ticket, principal), tx.events
+            view = self._ticket_view(db, hall, ticket)
+            job = self._print_job_for_issue(tx, ticket, view, station)
+            return {**self._shaped_for(view, principal), "print_job": job}, tx.events
 
     def cancel_appointment(
         self, principal: Principal | None, hall_code: str, reference: str, reason: str | None, now: datetime

@@ -479,3 +479,42 @@ def test_the_operator_lists_a_day_s_appointments(platform: Api, login, app: Flas
     ]
     code, out = cli(app, "appointments", "--hall", "demo", "--day", "23/11")
     assert code != 0 and "--day" in out
+
+
+def test_a_check_in_prints_at_the_desk_s_station_or_the_kiosk_s_own_as_a_walk_in(
+    platform: Api, login, device, store, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    """Check-in issues through the same print-job path as `issue_ticket`: the desk names
+    its station, the kiosk prints at the one it is bound to; a repeat answers the same job."""
+    platform.post("/halls/demo/appointments", booking("YY001"), status=201)
+    platform.post("/halls/demo/appointments", booking("YY002", queue="real-estate"), status=201)
+    platform.post("/halls/demo/appointments", booking("YY003", queue="pickup"), status=201)
+    at(clock, "09:40")
+    guide = login("guide")
+    ticket = guide.post("/halls/demo/appointments/YY001/check-in", {"station": "desk-1"}, status=201)
+    job = ticket["print_job"]
+    assert (job["state"], job["station"], job["ticket_id"], job["number"]) == (
+        "queued",
+        "desk-1",
+        ticket["id"],
+        ticket["number"],
+    )
+    assert job["ticket"]["queue_name"] == "公安户政" and job["ticket"]["number"] == ticket["number"]
+    again = guide.client.post(
+        "/api/v1/halls/demo/appointments/YY001/check-in", json={"station": "desk-1"}, headers=guide.headers
+    )
+    assert again.status_code == 200 and again.get_json()["print_job"]["id"] == job["id"]  # nothing printed twice
+
+    at_kiosk = device("kiosk").post("/halls/demo/appointments/YY002/check-in", {}, status=201)
+    assert at_kiosk["print_job"]["station"] == "kiosk-1"
+    assert (
+        device("kiosk").post("/halls/demo/appointments/YY003/check-in", {"station": "desk-1"}, status=422)["field"]
+        == "station"
+    )  # a kiosk may not print elsewhere, and nothing was issued
+    bad = guide.post("/halls/demo/appointments/YY003/check-in", {"station": "Desk 1!"}, status=422)
+    assert bad["field"] == "station"
+    without = guide.post("/halls/demo/appointments/YY003/check-in", {}, status=201)
+    assert without["print_job"] is None  # no station named: issued all the same, printed nowhere
+    with store.read() as db:
+        jobs = [(row["ticket_id"], row["station"]) for row in db.query("SELECT * FROM print_jobs ORDER BY id")]
+    assert jobs == [(ticket["id"], "desk-1"), (jobs[1][0], "kiosk-1")]

@@ -6,11 +6,14 @@
 //   search     typing filters · ↑ ↓ move · Enter picks the highlighted match · Esc clears
 //   confirm    Enter issues · Esc back to the search · typing searches again
 //   issuing    every key waits: a second Enter never issues a second ticket
-//   issued     typing starts the next search · Esc clears · Alt+C cancels this ticket
+//   issued     typing starts the next search · Esc clears · Alt+C cancels this ticket ·
+//              Alt+P prints it again (a found or checked-in ticket is shown here too)
 //   cancelling Enter cancels it (with the reason typed) · Esc keeps it
 //
 // In search and confirm: Alt+1 … Alt+4 set a priority class (绿色通道), Alt+0 clears it,
-// Alt+I goes to the ID number.
+// Alt+I goes to the ID number. Anywhere but while issuing: F2 goes to the appointment
+// check-in field (type or scan the booking reference, Enter checks it in), F3 to the box
+// that finds a ticket by number or ID number (Enter finds).
 
 export const STATES = ["search", "confirm", "issuing", "issued", "cancelling"];
 
@@ -28,7 +31,8 @@ export function keyName(event) {
  * matches: how many entries the search shows now.
  * Returns {state, action} where action is null or one of: "move-up", "move-down", "pick",
  * "no-match", "clear", "issue", "back", "priority", "focus-id", "start-cancel",
- * "cancel", "keep"; `priority` carries the class index (0 = none).
+ * "cancel", "keep", "reprint", "focus-appointment", "focus-find"; `priority` carries the
+ * class index (0 = none).
  */
 export function deskKey(state, input, matches = 0) {
   if (input.event) return afterEvent(state, input.event);
@@ -38,6 +42,10 @@ export function deskKey(state, input, matches = 0) {
   }
   const key = input.key;
   if (state === "issuing") return { state, action: null };
+  if (key === "F2" || key === "F3") {
+    const action = key === "F2" ? "focus-appointment" : "focus-find";
+    return { state: state === "cancelling" ? "issued" : state === "confirm" ? "search" : state, action };
+  }
   if (state === "search" || state === "confirm") {
     const priority = /^Alt\+([0-4])$/.exec(key);
     if (priority) return { state, action: "priority", priority: Number(priority[1]) };
@@ -58,6 +66,7 @@ export function deskKey(state, input, matches = 0) {
       return { state, action: null };
     case "issued":
       if (key === "Alt+C") return { state: "cancelling", action: "start-cancel" };
+      if (key === "Alt+P") return { state, action: "reprint" };
       if (key === "Escape") return { state: "search", action: "clear" };
       return { state, action: null }; // a late second Enter does nothing
     case "cancelling":
@@ -71,7 +80,7 @@ export function deskKey(state, input, matches = 0) {
 
 function afterEvent(state, event) {
   switch (event) {
-    case "issued":
+    case "issued": // also a ticket found, or checked in for an appointment
       return { state: "issued", action: null };
     case "refused": // the message says why; fix the choice, the priority or the ID and press Enter again
       return { state: state === "issuing" ? "confirm" : state, action: null };

@@ -1,7 +1,10 @@
 // The self-service kiosk (自助取号机): touch a service, an item or a bundle (一件事), give
 // an ID number on the keypad if you like, take a number; the ticket shows on the screen
-// with its QR code, and says so when the printer cannot print. Back to the start after
-// `?idle=` seconds (60 by default) without a touch. zh-CN first; zh-TW and English.
+// with its QR code and its print job's state (live: `print_job_updated` reaches this
+// kiosk's device room), and says plainly when the printer cannot print that the screen is
+// the ticket. An appointment (预约) is checked in by its booking reference, typed on the
+// kiosk's own keyboard or by a scanner. Back to the start after `?idle=` seconds (60 by
+// default) without a touch. zh-CN first; zh-TW and English.
 //
 // No priority class here: 绿色通道 is claimed at the desk, where a guide sees the person
 // (DOMAIN.md); no cancelling either. Diagnostics for the browser tests: window.hallQueue.
@@ -16,7 +19,8 @@ import { IssueKeys } from "./idempotency.js";
 import { checkIdNumber } from "./idnumber.js";
 import { IdleTimer, idleSeconds } from "./idle.js";
 import { qrContent } from "./phone.js";
-import { drawPrintState } from "./printing.js";
+import { clockTime, parseReference } from "./finder.js";
+import { drawPrintState, PrintJobs, printStateOf } from "./printing.js";
 import { problemKey, worthRetrying } from "./problems.js";
 import { drawQr } from "./qr.js";
 import { KIOSK_WORDS } from "./words.js";
@@ -25,6 +29,8 @@ const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 const words = new Translator(KIOSK_WORDS); // not kept: every visitor starts in zh-CN
 const t = (key, params) => words.t(key, params);
 const KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "0", "⌫"];
+const REFERENCE_KEYS = [..."1234567890QWERTYUIOPASDFGHJKL-ZXCVBNM_", "⌫"];
+const MAX_REFERENCE = 64;
 const CATALOGUE_REFRESH_MS = 60000;
 
 const kiosk = {
@@ -37,7 +43,12 @@ const kiosk = {
   idNumber: "",
   keypadText: "",
   ticket: null,
-  printState: null,
+  ticketNote: null, // a line over the ticket (an appointment checked in before)
+  jobs: new PrintJobs(50),
+  jobId: undefined, // the ticket's print job: undefined unknown, null none
+  reference: "",
+  appointmentMessage: null,
+  checkingIn: false,
   message: null,
   issuing: false,
   model: new HallModel(),
@@ -62,15 +73,13 @@ const diagnostics = {
   get idleRunning() {
     return kiosk.idle?.running ?? false;
   },
+  get printState() {
+    return printStateOf(kiosk.jobs.get(kiosk.jobId), kiosk.jobId !== undefined);
+  },
   state: "connecting",
   idleSeconds: idleSeconds(location.search),
   issueRequests: 0,
   lastMessage: null,
-  /** For the browser tests until print jobs exist: draw a print job's state. */
-  setPrintState(state) {
-    kiosk.printState = state;
-    draw();
-  },
 };
 window.hallQueue = diagnostics;
 
@@ -196,7 +205,11 @@ function drawTicket() {
     if (ticket.estimated_wait_minutes > 0) lines.push(t("estimated", { n: ticket.estimated_wait_minutes }));
   }
   $("ticket-figures").textContent = lines.join(" · ");
-  drawPrintState($("print-state"), kiosk.printState, t);
+  const view = drawPrintState($("print-state"), diagnostics.printState, t);
+  $("print-note").hidden = !view.needsScreen;
+  $("print-note").textContent = view.needsScreen ? t("print_take_screen") : "";
+  $("ticket-note").hidden = !kiosk.ticketNote;
+  $("ticket-note").textContent = kiosk.ticketNote ? t(kiosk.ticketNote) : "";
   const canvas = $("qr");
   const content = qrContent(ticket, location.origin);
   const portrait = window.matchMedia("(orientation: portrait)").matches;
@@ -208,6 +221,17 @@ function drawTicket() {
   $("returning").textContent = t("returning", { n: diagnostics.idleSeconds });
 }
 
+function drawAppointment() {
+  $("reference-display").textContent = kiosk.reference || "—";
+  const shown = kiosk.appointmentMessage;
+  $("appointment-message").hidden = !shown;
+  $("appointment-message").dataset.key = shown?.key ?? "";
+  $("appointment-message-title").textContent = shown ? t(shown.key) : "";
+  $("appointment-message-detail").textContent = shown?.detail ? (typeof shown.detail === "string" ? shown.detail : t(...shown.detail)) : "";
+  $("appointment-submit").disabled = kiosk.checkingIn || kiosk.reference === "";
+  $("appointment-submit").textContent = kiosk.checkingIn ? t("appointment_checking") : t("appointment_submit");
+}
+
 function draw() {
   words.translate();
   $("kiosk-main").dataset.screen = kiosk.screen;
@@ -217,6 +241,7 @@ function draw() {
   drawItems();
   drawConfirm();
   drawKeypad();
+  drawAppointment();
   drawTicket();
 }
 
@@ -228,7 +253,10 @@ function go(screen) {
     kiosk.idNumber = "";
     kiosk.keypadText = "";
     kiosk.ticket = null;
-    kiosk.printState = null;
+    kiosk.ticketNote = null;
+    kiosk.jobId = undefined;
+    kiosk.reference = "";
+    kiosk.appointmentMessage = null;
     kiosk.message = null;
     kiosk.keys.settled();
     words.set("zh-CN"); // the next visitor starts in Simplified Chinese
@@ -277,8 +305,7 @@ async function take() {
   if (answer.ok) {
     kiosk.keys.settled();
     kiosk.idNumber = ""; // not kept on the kiosk once the number is issued
-    kiosk.ticket = answer.data;
-    go("ticket");
+    showTicket(answer.data);
     return;
   }
   if (!worthRetrying(answer)) kiosk.keys.settled();
@@ -287,6 +314,95 @@ async function take() {
   diagnostics.lastMessage = kiosk.message.key;
   if (problem === "bad_id" || problem === "duplicate_ticket") kiosk.idNumber = "";
   draw();
+}
+
+/** The ticket on the screen, with its print job (null: this kiosk prints nowhere). */
+function showTicket(ticket, note = null) {
+  kiosk.ticket = ticket;
+  kiosk.ticketNote = note;
+  kiosk.jobs.offer(ticket.print_job ?? null);
+  kiosk.jobId = ticket.print_job?.id ?? null;
+  go("ticket");
+}
+
+function jobUpdated(payload) {
+  const job = payload?.job;
+  if (!job || !kiosk.jobs.offer(job)) return;
+  if (kiosk.screen === "ticket" && job.id === kiosk.jobId) drawTicket();
+}
+
+// ---- appointments --------------------------------------------------------------------
+
+function pressReferenceKey(key) {
+  if (kiosk.checkingIn) return;
+  if (key === "⌫") kiosk.reference = kiosk.reference.slice(0, -1);
+  else if (kiosk.reference.length < MAX_REFERENCE) kiosk.reference += key;
+  kiosk.appointmentMessage = null;
+  drawAppointment();
+}
+
+function appointmentProblem(answer) {
+  const problem = answer.problem ?? {};
+  const detail = words.current === "zh-CN" ? (problem.detail ?? null) : null;
+  switch (problem.code) {
+    case "appointment_too_early": {
+      const time = clockTime(problem.check_in_from, kiosk.catalogue?.hall?.timezone);
+      return { key: "msg_appointment_too_early", detail: time ? ["msg_appointment_too_early_at", { time }] : detail };
+    }
+    case "appointment_late":
+      return { key: "msg_appointment_late", detail };
+    case "appointment_checked_in":
+      return { key: "msg_appointment_checked_in", detail };
+    case "appointment_closed":
+      return { key: "msg_appointment_closed", detail };
+    case "not_found":
+      return { key: "msg_appointment_unknown", detail: null };
+    case "invalid_input":
+      return { key: "msg_appointment_format", detail: null };
+    default: {
+      const key = problemKey(answer);
+      const known = ["queue_full", "queue_closed", "duplicate_ticket", "network", "busy"].includes(key);
+      return { key: known ? `msg_${key}` : "msg_appointment_failed", detail };
+    }
+  }
+}
+
+async function checkIn() {
+  if (kiosk.checkingIn) return;
+  const reference = parseReference(kiosk.reference);
+  if (!reference.ok) {
+    kiosk.appointmentMessage = { key: reference.error === "empty" ? "msg_appointment_empty" : "msg_appointment_format" };
+    drawAppointment();
+    return;
+  }
+  kiosk.checkingIn = true;
+  kiosk.appointmentMessage = null;
+  drawAppointment();
+  const answer = await kiosk.api.post(`/halls/${kiosk.hall}/appointments/${encodeURIComponent(reference.value)}/check-in`, {});
+  kiosk.checkingIn = false;
+  if (answer.ok) {
+    kiosk.reference = ""; // the booking reference checks in: not left on the screen
+    const replayed = answer.headers?.get("Idempotent-Replayed") === "true";
+    showTicket(answer.data, replayed ? "appointment_replayed" : null);
+    return;
+  }
+  kiosk.appointmentMessage = appointmentProblem(answer);
+  diagnostics.lastMessage = kiosk.appointmentMessage.key;
+  drawAppointment();
+}
+
+/** A scanner at the kiosk types the reference and Enter, as a keyboard would. */
+function scannerKey(event) {
+  if (kiosk.screen !== "appointment" || event.altKey || event.ctrlKey || event.metaKey) return;
+  kiosk.idle.poke();
+  if (event.key === "Enter") {
+    event.preventDefault();
+    checkIn();
+  } else if (event.key === "Backspace") {
+    pressReferenceKey("⌫");
+  } else if (/^[A-Za-z0-9_-]$/.test(event.key)) {
+    pressReferenceKey(event.key);
+  }
 }
 
 // ---- start ---------------------------------------------------------------------------
@@ -368,6 +484,8 @@ async function start() {
     },
   });
 
+  kiosk.link.socket.on("print_job_updated", jobUpdated);
+
   for (const button of document.querySelectorAll("[data-lang]")) {
     button.addEventListener("click", () => {
       words.set(button.dataset.lang);
@@ -375,6 +493,18 @@ async function start() {
       draw();
     });
   }
+  $("appointment-start").addEventListener("click", () => go("appointment"));
+  $("appointment-back").addEventListener("click", () => go("start"));
+  $("appointment-submit").addEventListener("click", checkIn);
+  $("reference-keys").replaceChildren(
+    ...REFERENCE_KEYS.map((key) => {
+      const button = element("button", key === "⌫" ? "key erase" : "key", key, `ref-key-${key === "⌫" ? "erase" : key}`);
+      button.type = "button";
+      button.addEventListener("click", () => pressReferenceKey(key));
+      return button;
+    }),
+  );
+  document.addEventListener("keydown", scannerKey);
   $("back").addEventListener("click", () => go("start"));
   $("confirm-back").addEventListener("click", () => go(kiosk.choice?.kind === "item" ? "items" : "start"));
   $("id-open").addEventListener("click", () => {
