@@ -130,6 +130,10 @@ class ServerLink:
             while not self.stopping.is_set():
                 began = time.monotonic()
                 if self._connect():
+                    if self.stopping.is_set():
+                        # stopped by the connect's own catch-up (a refusal) before the
+                        # client counted itself connected: its `stop()` could not disconnect
+                        break
                     self.client.wait()  # until the connection ends
                     if self.stopping.is_set():
                         break
