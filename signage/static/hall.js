@@ -1,6 +1,7 @@
 // The hall screen (综合屏): the latest call of each window of its zone, the waiting
 // count per queue, the hall's name, date and time, and the scrolling notice.
 
+import { element } from "./dom.js";
 import { language, t } from "./i18n.js";
 import { $, FRESH_MS, startScreen } from "./screen.js";
 
@@ -11,14 +12,6 @@ let lastNotice = null;
 
 function key(call) {
   return `${call.window}:${call.seq ?? call.at}`;
-}
-
-function element(tag, className, text, testid) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  if (testid) node.dataset.testid = testid;
-  return node;
 }
 
 function callRow(call) {

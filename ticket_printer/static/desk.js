@@ -9,6 +9,7 @@
 
 import { Translator } from "/pages/static/i18n.js";
 import { Api, currentSession, signInAddress } from "/pages/static/session.js";
+import { element } from "/screens/static/dom.js";
 import { ScreenLink } from "/screens/static/link.js";
 import { HallModel } from "/screens/static/model.js";
 import { entriesOf, search, target } from "./catalogue.js";
@@ -95,14 +96,6 @@ const diagnostics = {
 window.hallQueue = diagnostics;
 
 // ---- drawing -------------------------------------------------------------------------
-
-function element(tag, className, text, testid) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  if (testid) node.dataset.testid = testid;
-  return node;
-}
 
 function queueOf(code) {
   return page.catalogue?.queues.find((queue) => queue.code === code) ?? null;

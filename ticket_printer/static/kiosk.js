@@ -11,6 +11,7 @@
 
 import { Translator } from "/pages/static/i18n.js";
 import { Api } from "/pages/static/session.js";
+import { element } from "/screens/static/dom.js";
 import { deviceToken, ScreenLink } from "/screens/static/link.js";
 import { HallModel } from "/screens/static/model.js";
 import { target } from "./catalogue.js";
@@ -82,14 +83,6 @@ const diagnostics = {
   lastMessage: null,
 };
 window.hallQueue = diagnostics;
-
-function element(tag, className, text, testid) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  if (testid) node.dataset.testid = testid;
-  return node;
-}
 
 function queueOf(code) {
   return kiosk.catalogue?.queues.find((queue) => queue.code === code) ?? null;
