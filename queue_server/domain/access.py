@@ -28,6 +28,13 @@ class DeviceKind(StrEnum):
 WINDOW_BOUND_DEVICES = frozenset({DeviceKind.WINDOW_SCREEN, DeviceKind.REVIEW_PAD})
 
 
+class Citizen(StrEnum):
+    """Whoever holds a ticket's public reference (its QR code): no account, no device.
+    Public audience, its ticket's hall only, and there only that ticket (docs/phone.md)."""
+
+    TICKET = "citizen"
+
+
 class Permission(StrEnum):
     VIEW_HALL = "view_hall"  # snapshot, live events
     ISSUE_TICKET = "issue_ticket"
@@ -46,9 +53,10 @@ class Permission(StrEnum):
     BOOK_APPOINTMENT = "book_appointment"  # push (create) and cancel appointments
     VIEW_APPOINTMENTS = "view_appointments"  # the day's appointments and their states
     READ_AUDIT = "read_audit"  # the audit log of administrators' and managers' actions
+    FOLLOW_TICKET = "follow_ticket"  # a citizen's phone: its own ticket's progress, its hall's citizen stream
 
 
-Actor = Role | DeviceKind
+Actor = Role | DeviceKind | Citizen
 
 MATRIX: dict[Permission, frozenset[Actor]] = {
     # the booking platform is the city's machine, not a screen of the hall: it sees bookings only
@@ -75,6 +83,8 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     # the platform reads back what became of its bookings (check-ins, no-shows: 爽约)
     Permission.VIEW_APPOINTMENTS: frozenset({Role.GUIDE, Role.MANAGER, Role.ADMIN, DeviceKind.BOOKING_PLATFORM}),
     Permission.READ_AUDIT: frozenset({Role.ADMIN}),
+    # the reference is the credential: staff and devices have their own ways to a ticket
+    Permission.FOLLOW_TICKET: frozenset({Citizen.TICKET}),
 }
 
 
@@ -102,6 +112,12 @@ class Principal:
     window: int | None = None  # for window-bound devices
     operator: bool = False  # the operator's own command line, or the server's own timer
     username: str | None = None  # a person's user name (the audit log names them by it)
+    ticket_ref: str | None = None  # a citizen's own ticket, by its public reference
+
+    @property
+    def is_staff(self) -> bool:
+        """A signed-in person of the hall (guide, clerk, manager, administrator)."""
+        return isinstance(self.actor, Role)
 
     @property
     def is_device(self) -> bool:
