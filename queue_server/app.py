@@ -19,6 +19,7 @@ from queue_server.api import Identifier, create_blueprint, register_error_handle
 from queue_server.domain import clock
 from queue_server.jobs import Jobs
 from queue_server.passwords import Passwords
+from queue_server.phone import Phone
 from queue_server.realtime import Realtime, wire
 from queue_server.realtime.presence import Presence, PresenceStore
 from queue_server.security import SecurityHeaders
@@ -84,6 +85,8 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         json=wire,
     )
     now = app.config.get("CLOCK") or clock.utc_now  # tests may pass a callable
+    misses, lookups = config.phone_policies(app.config)
+    phone = Phone(services, keep_days=app.config["PHONE_TICKET_DAYS"], misses=misses, lookups=lookups)
 
     speech = SpeechRenderer(
         Path(app.config["SPEECH_CACHE"] or Path(app.instance_path) / "speech-cache"), app.config["ESPEAK_NG"]
@@ -98,6 +101,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         speech.available,
         recheck_seconds=app.config["CREDENTIAL_RECHECK_SECONDS"],
         presence_store=presence_store(app.config),
+        phone=phone,
     )
     if realtime.presence.beat_seconds is not None:  # shared presence: leave it at once on the way out
         atexit.register(realtime.close)
@@ -111,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         "realtime": realtime,
         "jobs": jobs,
         "speech": speech,
+        "phone": phone,
         "now": now,
     }
     if app.config["PROXY_HOPS"]:

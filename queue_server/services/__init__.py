@@ -17,6 +17,7 @@ from queue_server.services.audit import AuditUseCases
 from queue_server.services.base import Event, Hall
 from queue_server.services.finding import FindingUseCases
 from queue_server.services.halls import HallUseCases
+from queue_server.services.phone import PhoneUseCases
 from queue_server.services.screens import ScreenUseCases
 from queue_server.services.tickets import IssueRequest, TicketUseCases
 from queue_server.services.windows import WindowUseCases
@@ -25,6 +26,13 @@ __all__ = ["BookingRequest", "Event", "EventType", "Hall", "IssueRequest", "Serv
 
 
 class Services(
-    HallUseCases, AppointmentUseCases, TicketUseCases, WindowUseCases, ScreenUseCases, FindingUseCases, AuditUseCases
+    HallUseCases,
+    AppointmentUseCases,
+    TicketUseCases,
+    WindowUseCases,
+    ScreenUseCases,
+    FindingUseCases,
+    AuditUseCases,
+    PhoneUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""
