@@ -25,6 +25,7 @@ from queue_server.realtime.presence import Presence, PresenceStore
 from queue_server.security import SecurityHeaders
 from queue_server.services import Services
 from queue_server.speech import SpeechRenderer
+from ticket_printer import phone as phone_page
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +132,13 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
 
 def register_routes(app: Flask) -> None:
-    """Every HTTP route: the API under /api/v1 and the screens' pages under /screens
-    (apart from the app, so that the role matrix test can list them as it collects)."""
+    """Every HTTP route: the API under /api/v1, the screens' pages under /screens and the
+    citizen's phone page under /t (apart from the app, so that the role matrix test can
+    list them as it collects)."""
     app.url_map.converters["uint"] = Identifier
     app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")
+    app.register_blueprint(phone_page.create_blueprint(), url_prefix="/t")
 
 
 def presence_store(settings: Any) -> PresenceStore:

@@ -267,6 +267,14 @@ def test_a_public_base_url_is_kept_without_its_trailing_slash(tmp_path) -> None:
         app.extensions["hall_queue"]["store"].close()
 
 
+def test_the_page_is_the_same_for_any_reference_and_holds_no_data(client, guide) -> None:  # type: ignore[no-untyped-def]
+    ticket = issue(guide)
+    mine, nobodys = client.get(f"/t/{ticket['ref']}"), client.get("/t/nonsense")
+    assert mine.status_code == nobodys.status_code == 200 and mine.data == nobodys.data
+    html = mine.get_data(as_text=True)
+    assert ticket["number"] not in html and "static/phone.js" in html and "static/phone.css" in html
+
+
 # ---- the socket ----------------------------------------------------------------------------
 
 

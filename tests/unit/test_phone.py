@@ -180,4 +180,3 @@ def test_a_citizen_event_names_no_ticket_by_its_reference() -> None:
         "waiting": {"q": 2},
         "reason": None,
     }
-
