@@ -14,7 +14,7 @@ from queue_server.api.openapi import openapi_document
 from queue_server.cli import demo_hall_toml
 from queue_server.commands import COMMANDS
 from queue_server.domain.events import SEQUENCE_ADVANCED, EventType
-from queue_server.realtime import ANNOUNCER_CHANGED, MARK_SHOWN, SCREEN_CONFIGURED, SUBSCRIBE
+from queue_server.realtime import ANNOUNCER_CHANGED, MARK_SHOWN, READ_PROGRESS, SCREEN_CONFIGURED, SUBSCRIBE
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -50,7 +50,7 @@ def test_every_socket_event_is_documented_and_nothing_else(app: Flask) -> None:
     text = (DOCS / "socket-events.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(\w+)` \|", text, flags=re.MULTILINE))
     handled = set(app.extensions["socketio"].server.handlers["/"]) - {"connect", "disconnect", "*"}
-    assert handled == {SUBSCRIBE, MARK_SHOWN, *COMMANDS}
+    assert handled == {SUBSCRIBE, MARK_SHOWN, READ_PROGRESS, *COMMANDS}
     assert documented == handled | set(EventType.all()) | {SCREEN_CONFIGURED, ANNOUNCER_CHANGED, SEQUENCE_ADVANCED}
 
 

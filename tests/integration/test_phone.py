@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 
 from queue_server import config
+from queue_server.api.openapi import openapi_document
 from queue_server.app import create_app
 from queue_server.domain.privacy import PROGRESS_VIEW
 from queue_server.phone import phone_url_for
@@ -22,12 +24,20 @@ WAITING_KEYS = PROGRESS_VIEW
 OTHER_KEYS = PROGRESS_VIEW - {"people_ahead", "estimated_wait_minutes"}
 
 
+PROGRESS_SCHEMA = jsonschema_rs.validator_for({"$ref": "#/components/schemas/Progress", **openapi_document()})
+
+
 def progress(client: FlaskClient, ref: str, status: int = 200, address: str = "127.0.0.1") -> Any:
+    """GET /api/v1/t/{ref} from `address`; a progress is held to the document's schema."""
     response = client.get(f"/api/v1/t/{ref}", environ_base={"REMOTE_ADDR": address})
     assert response.status_code == status, response.get_data(as_text=True)
-    if status != 200:
+    body = response.get_json()
+    if status == 200:
+        errors = [f"{e.instance_path}: {e.message}" for e in PROGRESS_SCHEMA.iter_errors(body)]
+        assert not errors, errors
+    else:
         assert response.mimetype == "application/problem+json"
-    return response.get_json()
+    return body
 
 
 def phone(app: Flask, ref: str, address: str = "127.0.0.1") -> SocketIOTestClient:
