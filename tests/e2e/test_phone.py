@@ -6,7 +6,9 @@ a device pixel ratio of 2), against the live server (docs/phone.md):
 - the page, its scripts and its style sheet weigh under 100 KB, the figure printed;
 - a reference that names no ticket shows a clear message;
 - the page speaks zh-TW to a Traditional Chinese browser and English at a touch;
-- the server gone and back: the page says it is offline, and shows the call made meanwhile.
+- the server gone and back: the page says it is offline, and shows the call made meanwhile;
+- two server processes with Redis between them: a call made through one reaches a phone
+  connected to the other.
 
 Each state is saved to build/screenshots/phone-{state}-{width}x{height}.png for a person
 to look at, and checked in the page for anything that does not fit its box.
@@ -16,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import TIMEOUT, check, issue, serve_and_finish, window_do
+from tests.e2e.helpers import TIMEOUT, check, issue, serve_and_finish, server_errors, window_do
 from tests.e2e.screens import SCREENSHOTS, VENDORED, overflowing, run_offline
 from tests.support.live import LiveServer
 
@@ -282,3 +285,35 @@ def test_offline_the_page_says_so_and_back_online_shows_the_call_made_meanwhile(
     # the reconnects that failed while the server was down
     phone.console = [line for line in phone.console if not any(w in line for w in ("WebSocket", "ERR_CONNECTION"))]
     phone.check_clean()
+
+
+def test_a_phone_on_one_server_process_follows_calls_made_through_another(
+    tmp_path: Path, redis_url: str, phones: Callable[..., PhonePage], sign_in: SignIn
+) -> None:
+    """The citizen room's events cross Redis like the screens' do, and the phone reads its
+    progress from the process it is connected to, over the one database."""
+    first = LiveServer(tmp_path / "instance", environment={"QUEUE_MESSAGE_QUEUE": redis_url})
+    first.prepare()
+    second = LiveServer(first.instance, environment=first.environment, tokens=first.tokens)
+    try:
+        first.start()
+        second.start()
+        guide, clerk = sign_in(first, "guide"), sign_in(second, "clerk1")
+        ahead = issue(first, guide, item="property-transfer")
+        mine = issue(first, guide, item="property-transfer")
+        phone = phones(first, mine["ref"], SIZES[1])
+        expect(phone.by("people-ahead")).to_have_text("1 人")
+        phone.page.wait_for_function("() => window.hallQueue.link === 'online'")
+
+        window_do(second, clerk, WINDOW, "open-window")
+        assert window_do(second, clerk, WINDOW, "call-next")["ticket"] == ahead["number"]
+        serve_and_finish(second, clerk, WINDOW)
+        expect(phone.by("headline")).to_have_text("下一位就是您")
+        assert window_do(second, clerk, WINDOW, "call-next")["ticket"] == mine["number"]
+        expect(phone.by("headline")).to_have_text(f"请到 {WINDOW} 号窗口办理")
+        assert phone.navigations == 1 and phone.diagnostics("loads") == 1
+        phone.check_clean()
+        assert server_errors(first) == [] and server_errors(second) == []
+    finally:
+        second.kill()
+        first.kill()
