@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,14 +17,16 @@ import ticket_printer.pages
 from queue_server import config, pages, storage
 from queue_server.accounts import Accounts
 from queue_server.api import Identifier, create_blueprint, register_error_handlers
-from queue_server.domain import clock, printing
+from queue_server.domain import clock
 from queue_server.jobs import Jobs
 from queue_server.passwords import Passwords
+from queue_server.phone import Phone, public_base_url
 from queue_server.realtime import Realtime, wire
 from queue_server.realtime.presence import Presence, PresenceStore
 from queue_server.security import SecurityHeaders
 from queue_server.services import Services
 from queue_server.speech import SpeechRenderer
+from ticket_printer import phone as phone_page
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,8 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         json=wire,
     )
     now = app.config.get("CLOCK") or clock.utc_now  # tests may pass a callable
+    misses, lookups = config.phone_policies(app.config)
+    phone = Phone(services, keep_days=app.config["PHONE_TICKET_DAYS"], misses=misses, lookups=lookups)
 
     speech = SpeechRenderer(
         Path(app.config["SPEECH_CACHE"] or Path(app.instance_path) / "speech-cache"), app.config["ESPEAK_NG"]
@@ -101,6 +105,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         speech.available,
         recheck_seconds=app.config["CREDENTIAL_RECHECK_SECONDS"],
         presence_store=presence_store(app.config),
+        phone=phone,
     )
     if realtime.presence.beat_seconds is not None:  # shared presence: leave it at once on the way out
         atexit.register(realtime.close)
@@ -114,6 +119,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         "realtime": realtime,
         "jobs": jobs,
         "speech": speech,
+        "phone": phone,
         "now": now,
     }
     if app.config["PROXY_HOPS"]:
@@ -130,24 +136,14 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
 def register_routes(app: Flask) -> None:
     """Every HTTP route: the API under /api/v1, the screens' pages under /screens, the
-    landing and sign-in pages, the desk and the kiosk (apart from the app, so that the
-    role matrix test can list them as it collects)."""
+    landing and sign-in pages, the desk and the kiosk, and the citizen's phone page under
+    /t (apart from the app, so that the role matrix test can list them as it collects)."""
     app.url_map.converters["uint"] = Identifier
     app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")
     app.register_blueprint(pages.create_blueprint())  # / and /login, shared by every staff page
     app.register_blueprint(ticket_printer.pages.create_blueprint())  # /desk and /kiosk
-
-
-def public_base_url(settings: Any) -> str:
-    """Where phones reach the server, for the QR code on a ticket: the setting, else the
-    address the desk or kiosk that issued the ticket used (its request, HTTP or socket)."""
-    if settings["PUBLIC_BASE_URL"]:
-        return str(settings["PUBLIC_BASE_URL"])
-    try:
-        return printing.check_public_base_url(request.host_url if has_request_context() else None)
-    except ValueError:  # no request (a test's direct call), or a Host header no QR code can carry
-        return "http://localhost"
+    app.register_blueprint(phone_page.create_blueprint(), url_prefix="/t")
 
 
 def presence_store(settings: Any) -> PresenceStore:

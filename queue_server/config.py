@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from queue_server.domain import logins, printing
+from queue_server.domain import logins, phone, printing
 
 ASYNC_MODES = ("eventlet", "threading", "gevent")
 
@@ -65,14 +65,18 @@ DEFAULTS: dict[str, Any] = {
     "BACKGROUND_JOBS": True,  # the timer: close service days at rollover, relay the command line's events
     "JOB_INTERVAL": 0.5,  # seconds between rounds of the timer
     "IDEMPOTENCY_DAYS": 2,  # Idempotency-Key records are kept this many days
+    # the citizen's phone (docs/phone.md): where phones reach the server, for the QR codes;
+    # None: the address each request came to
+    "PUBLIC_BASE_URL": None,
+    "PHONE_TICKET_DAYS": 7,  # service days a ticket's page stays readable after its day
+    "PHONE_MISSES_PER_MINUTE": 10,  # look-ups finding no ticket, per client address
+    "PHONE_LOOKUPS_PER_MINUTE": 60,  # look-ups of one ticket, refilled at this rate ...
+    "PHONE_LOOKUP_BURST": 30,  # ... up to this many at once
     "ESPEAK_NG": "espeak-ng",  # the offline speech engine for screens without a Chinese voice
     "SPEECH_CACHE": None,  # default: <instance>/speech-cache
     # printing (docs/printing.md): a job not sent to its printer's agent within this many
     # seconds of issuing is not printed (the citizen already has the number on screen)
     "PRINT_JOB_MAX_AGE": printing.DEFAULT_MAX_AGE,
-    # the address phones reach the server at, for the QR code on tickets (a gateway's,
-    # say); unset: the address the desk or kiosk reached the server at
-    "PUBLIC_BASE_URL": None,
 }
 
 
@@ -139,11 +143,6 @@ def _check(config: Any) -> None:
     for key in ("BUSY_TIMEOUT", "JOB_INTERVAL", "PRESENCE_TTL", "PRINT_JOB_MAX_AGE"):
         if not isinstance(config[key], (int, float)) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive number of seconds, not {config[key]!r}")
-    if config["PUBLIC_BASE_URL"] is not None:
-        try:
-            config["PUBLIC_BASE_URL"] = printing.check_public_base_url(config["PUBLIC_BASE_URL"])
-        except ValueError as error:
-            raise ConfigError(f"PUBLIC_BASE_URL {error}, e.g. https://hall.example.cn") from None
     wait = config["SERVER_LOCK_WAIT"]
     if not isinstance(wait, (int, float)) or isinstance(wait, bool) or wait < 0:
         raise ConfigError(f"SERVER_LOCK_WAIT must be a number of seconds, 0 or more, not {wait!r}")
@@ -173,6 +172,19 @@ def _check(config: Any) -> None:
     threads = config["PASSWORD_HASH_THREADS"]
     if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads <= 0):
         raise ConfigError(f"PASSWORD_HASH_THREADS must be a positive whole number, not {threads!r}")
+    if config["PUBLIC_BASE_URL"] is not None:
+        try:
+            config["PUBLIC_BASE_URL"] = phone.check_base_url(config["PUBLIC_BASE_URL"])
+        except phone.BadBaseUrl as error:
+            raise ConfigError(
+                f"PUBLIC_BASE_URL (where citizens' phones reach the server) {error}, e.g. https://hall.example.cn"
+            ) from None
+    days = config["PHONE_TICKET_DAYS"]
+    if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 366:
+        raise ConfigError(f"PHONE_TICKET_DAYS must be a whole number of days from 0 to 366, not {days!r}")
+    for key in ("PHONE_MISSES_PER_MINUTE", "PHONE_LOOKUPS_PER_MINUTE", "PHONE_LOOKUP_BURST"):
+        if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] <= 0:
+            raise ConfigError(f"{key} must be a positive whole number, not {config[key]!r}")
     flags = ("PUBLISHES", "BACKGROUND_JOBS", "SQLITE_BUSY_HANDLER", "SESSION_COOKIE_SECURE", "PASSWORD_HASHING_ON_HUB")
     for key in flags:
         if not isinstance(config[key], bool):
@@ -192,6 +204,14 @@ def login_policies(config: Any) -> tuple[logins.ThrottlePolicy, logins.ThrottleP
     )
     by_address = replace(by_username, free_attempts=config["LOGIN_ADDRESS_FREE_ATTEMPTS"], lock_after=0)
     return by_username, by_address
+
+
+def phone_policies(config: Any) -> tuple[phone.RatePolicy, phone.RatePolicy]:
+    """How citizens' phones are throttled: look-ups that find nothing, per client address;
+    look-ups of one ticket, per ticket (queue_server/phone.py)."""
+    misses = config["PHONE_MISSES_PER_MINUTE"]
+    lookups = phone.RatePolicy(per_minute=config["PHONE_LOOKUPS_PER_MINUTE"], burst=config["PHONE_LOOKUP_BURST"])
+    return phone.RatePolicy(per_minute=misses, burst=misses), lookups
 
 
 def session_policy(config: Any) -> logins.SessionPolicy:

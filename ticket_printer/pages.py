@@ -22,10 +22,9 @@ from queue_server import inputs
 from queue_server.domain.access import Forbidden, Role, Unauthenticated
 from queue_server.domain.errors import InvalidInput
 from queue_server.pages import protect, refused_page, sign_in_redirect, signed_in
-from ticket_printer.issued import printed_ticket
+from queue_server.phone import public_base_url
 from ticket_printer.layout import PAPER_58, PAPER_80
 from ticket_printer.preview import render_preview_png
-from ticket_printer.ticket import LANGUAGES, Language
 
 DESK_ROLES = (Role.GUIDE, Role.MANAGER)
 PAPERS = {"58": PAPER_58, "80": PAPER_80}
@@ -58,13 +57,15 @@ def create_blueprint() -> Blueprint:
 
     @bp.get("/kiosk")
     def kiosk() -> str:
-        """No data in the page: it arrives once the kiosk's device token is accepted."""
-        return render_template("ticket_printer/kiosk.html")
+        """No hall data in the page: it arrives once the kiosk's device token is accepted.
+        The page carries where phones reach the server, for the QR code of a ticket shown
+        on screen (`queue_server.phone.public_base_url`, as printed tickets have it)."""
+        return render_template("ticket_printer/kiosk.html", phone_base=public_base_url(current_app.config))
 
     @bp.get("/desk/tickets/<uint:ticket_id>/preview.png")
     def preview(ticket_id: int) -> Response:
-        """The ticket as it prints, one pixel a printer dot. `?paper=58|80` (80 by
-        default), `?language=zh-CN|zh-TW|en` for the ticket's fixed labels."""
+        """The ticket as it printed (or, never printed, as it would print now), one pixel
+        a printer dot. `?paper=58|80` (80 by default)."""
         principal = signed_in()
         if principal is None and request.headers.get("Authorization"):
             # a device's token names a device, never a guide: it is known, and not allowed
@@ -74,35 +75,14 @@ def create_blueprint() -> Blueprint:
         if principal.actor not in DESK_ROLES or principal.hall_id is None:
             raise Forbidden("只有导办人员和大厅管理员可以预览号票")
         args = dict(request.args)
-        inputs.only(args, {"paper", "language"})
+        inputs.only(args, {"paper"})
         paper = PAPERS.get(args.get("paper", "80"))
         if paper is None:
             raise InvalidInput("paper 只能是 58 或 80", field="paper")
-        language = args.get("language", "zh-CN")
-        if language not in LANGUAGES:
-            raise InvalidInput(f"language 只能是 {', '.join(LANGUAGES)}", field="language")
         services = _ext()["services"]
-        hall_code = services.hall_code(principal.hall_id)
-        view = services.ticket(principal, hall_code, ticket_id, _ext()["now"]())
-        spec = services.hall(hall_code).spec
-        names = {i.code: i.name for i in spec.items} | {b.code: b.name for b in spec.bundles}
-        ref = view.get("ref")
-        ticket = printed_ticket(
-            view,
-            item_name=names.get(view.get("item") or view.get("bundle") or ""),
-            timezone=spec.timezone,
-            phone_url=f"{request.host_url}t/{ref}" if ref else request.host_url,
-            language=_language(language),
-        )
+        ticket = services.printed_ticket(principal, services.hall_code(principal.hall_id), ticket_id)
         response = Response(render_preview_png(ticket, paper), mimetype="image/png")
         response.headers["Cache-Control"] = "private, no-store"
         return response
 
     return bp
-
-
-def _language(value: str) -> Language:
-    for language in LANGUAGES:
-        if language == value:
-            return language
-    return "zh-CN"

@@ -31,6 +31,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 AUDIT_PAGE, AUDIT_PAGE_MAX = 100, 500  # audit entries per page: by default, at most
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_ENDPOINTS = frozenset({"api.login", "api.logout"})
+PHONE_ENDPOINT = "api.ticket_progress"  # anonymous: the ticket's reference is the credential (api/phone.py)
 
 
 def _ext() -> dict[str, Any]:
@@ -129,6 +130,8 @@ def create_blueprint() -> Blueprint:
     @bp.before_request
     def identify() -> None:
         g.principal = None
+        if request.endpoint == PHONE_ENDPOINT:
+            return  # a citizen's phone: the ticket's reference in the address is its credential
         header = request.headers.get("Authorization", "")
         if header:
             scheme, _, token = header.partition(" ")
@@ -411,6 +414,10 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import appointments
 
     appointments.add_routes(bp)
+    # a citizen's phone: a ticket's progress by its public reference
+    from queue_server.api import phone
+
+    phone.add_routes(bp)
     return bp
 
 

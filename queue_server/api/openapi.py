@@ -162,6 +162,22 @@ TOO_MANY = {
     "content": {"application/problem+json": {"schema": ref("Problem")}},
 }
 USER_ID = {"name": "user_id", "in": "path", "required": True, "schema": IDENTIFIER}
+# A citizen's phone (docs/phone.md): anonymous, the reference in the address is its credential.
+PHONE_REF = {
+    "name": "ref",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 200},
+    "description": "The ticket's public reference, from its QR code (22 URL-safe characters)",
+}
+PHONE_PROBLEMS = {
+    404: "No ticket has this reference, or it is none (code ticket_not_found: one answer for both), or the "
+    "ticket is older than the page shows (code ticket_expired)",
+    422: "A query parameter (the route takes none)",
+    429: "Too many look-ups that found nothing from this address, or of this ticket (code lookups_throttled): "
+    "wait for Retry-After seconds",
+    503: "The database stayed locked by another process (code store_busy): retry",
+}
 # An administrator acting on someone else's account: no such user (404), another hall's
 # user for an administrator of one hall (403), their own account (409).
 USER_WRITE = (403, 404, 409, *READS_BODY)
@@ -213,6 +229,29 @@ def openapi_document() -> dict[str, Any]:
                 "description": "Who may call it: anyone (signed in or not).",
                 "security": [{}, *WRITE_SECURITY],
                 "responses": {"204": {"description": "Signed out"}} | _problems((403,)),
+            },
+        },
+        "/api/v1/t/{ref}": {
+            "parameters": [PHONE_REF],
+            "get": {
+                "summary": "A ticket's progress for its citizen's phone: number, queue, status, the window when "
+                "called, people ahead and estimated wait while waiting. Throttled per client address (look-ups "
+                "that find nothing) and per ticket",
+                "description": "Who may call it: anyone holding the ticket's reference (its QR code); no "
+                "sign-in or device token is read.",
+                "security": PUBLIC,
+                "responses": {
+                    "200": _answer("Progress"),
+                    **{
+                        str(status): {
+                            "description": meaning,
+                            "content": {"application/problem+json": {"schema": ref("Problem")}},
+                        }
+                        for status, meaning in PHONE_PROBLEMS.items()
+                        if status != 429
+                    },
+                    "429": {**TOO_MANY, "description": PHONE_PROBLEMS[429]},
+                },
             },
         },
         "/api/v1/halls": {

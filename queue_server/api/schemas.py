@@ -202,6 +202,49 @@ WINDOW = _obj(
 
 WINDOW_BRIEF = _obj({"number": INTEGER, "name": STRING, "zone": OPTIONAL_STRING})
 
+_NAMED_WINDOW = _obj({"number": INTEGER, "name": STRING})
+_NAMED = _obj({"code": STRING, "name": STRING})
+
+PROGRESS = _obj(
+    {
+        "hall": _obj({"code": STRING, "name": STRING}),
+        "number": {"type": "string", "examples": ["A001"]},
+        "service_day": DAY,
+        "past_day": {**BOOLEAN, "description": "The ticket is of an earlier service day than the hall's"},
+        "queue": STRING,
+        "queue_name": STRING,
+        "item": _nullable(_NAMED),
+        "bundle": _nullable(_NAMED),
+        "status": _enum(TicketStatus),
+        "window": {
+            **_nullable(_NAMED_WINDOW),
+            "description": "Where it is called, served or suspended, or was (done, no-show); null while waiting",
+        },
+        "clerk": {
+            **OPTIONAL_STRING,
+            "description": "The clerk at the window while called or served, where the hall file shows clerks' names",
+        },
+        "target_window": {**_nullable(_NAMED_WINDOW), "description": "Waiting for this window only (转窗口)"},
+        "recalled": {**BOOLEAN, "description": "Called, and called again (重呼)"},
+        "transferred": {**BOOLEAN, "description": "Waiting again after a transfer"},
+        "requeued": {**BOOLEAN, "description": "Waiting again after a no-show (过号重排)"},
+        "people_ahead": {**COUNT, "description": "Only while waiting, on its own day"},
+        "estimated_wait_minutes": {**COUNT, "description": "Only while waiting, on its own day"},
+        "issued_at": INSTANT,
+        "called_at": OPTIONAL_INSTANT,
+        "finished_at": OPTIONAL_INSTANT,
+        "seq": {**COUNT, "description": "The hall's last event when this was read: every event up to it is in it"},
+    },
+    optional=_WAITING_ONLY,
+    description="A ticket's progress as its citizen's phone shows it (docs/phone.md): its public part only, "
+    "never its id, reference, appointment, outcome or handling time.",
+    dependentRequired={"people_ahead": ["estimated_wait_minutes"], "estimated_wait_minutes": ["people_ahead"]},
+    **{
+        "if": {"properties": {"status": {"const": TicketStatus.WAITING.value}, "past_day": {"const": False}}},
+        "else": {"not": {"anyOf": [{"required": [name]} for name in _WAITING_ONLY]}},
+    },
+)
+
 WAITING: Schema = {
     "type": "object",
     "additionalProperties": COUNT,
@@ -642,6 +685,7 @@ CATALOGUE = _obj(
 
 RESPONSES: dict[str, Schema] = {
     "Ticket": TICKET,
+    "Progress": PROGRESS,
     "TicketBrief": TICKET_BRIEF,
     "Window": WINDOW,
     "WindowBrief": WINDOW_BRIEF,

@@ -28,6 +28,13 @@ class DeviceKind(StrEnum):
 WINDOW_BOUND_DEVICES = frozenset({DeviceKind.WINDOW_SCREEN, DeviceKind.REVIEW_PAD})
 
 
+class Citizen(StrEnum):
+    """Whoever holds a ticket's public reference (its QR code): no account, no device.
+    Public audience, its ticket's hall only, and there only that ticket (docs/phone.md)."""
+
+    TICKET = "citizen"
+
+
 class Permission(StrEnum):
     VIEW_HALL = "view_hall"  # snapshot, live events
     ISSUE_TICKET = "issue_ticket"
@@ -50,9 +57,10 @@ class Permission(StrEnum):
     PRINT_TICKETS = "print_tickets"  # a printer's agent: take its jobs, report how each printed
     VIEW_PRINT_JOBS = "view_print_jobs"  # print jobs and the printers' states
     REPRINT_TICKET = "reprint_ticket"
+    FOLLOW_TICKET = "follow_ticket"  # a citizen's phone: its own ticket's progress, its hall's citizen stream
 
 
-Actor = Role | DeviceKind
+Actor = Role | DeviceKind | Citizen
 
 MATRIX: dict[Permission, frozenset[Actor]] = {
     # the booking platform is the city's machine, not a screen of the hall: it sees bookings only
@@ -85,6 +93,8 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.PRINT_TICKETS: frozenset({DeviceKind.PRINTER}),
     Permission.VIEW_PRINT_JOBS: frozenset({Role.GUIDE, Role.MANAGER, Role.ADMIN}),
     Permission.REPRINT_TICKET: frozenset({Role.GUIDE, Role.MANAGER}),
+    # the reference is the credential: staff and devices have their own ways to a ticket
+    Permission.FOLLOW_TICKET: frozenset({Citizen.TICKET}),
 }
 
 
@@ -112,6 +122,12 @@ class Principal:
     window: int | None = None  # for window-bound devices
     operator: bool = False  # the operator's own command line, or the server's own timer
     username: str | None = None  # a person's user name (the audit log names them by it)
+    ticket_ref: str | None = None  # a citizen's own ticket, by its public reference
+
+    @property
+    def is_staff(self) -> bool:
+        """A signed-in person of the hall (guide, clerk, manager, administrator)."""
+        return isinstance(self.actor, Role)
 
     @property
     def is_device(self) -> bool:

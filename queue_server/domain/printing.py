@@ -29,7 +29,7 @@ from enum import StrEnum
 from queue_server.domain.errors import Conflict, InvalidInput
 from queue_server.domain.hall import HallSpec
 from queue_server.domain.lifecycle import Ticket
-from ticket_printer.ticket import MAX_TEXT_LENGTH, MAX_URL_LENGTH, PrintedTicket
+from ticket_printer.ticket import MAX_TEXT_LENGTH, PrintedTicket
 
 STATION_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 PRIORITY_LABEL = "绿色通道"  # printed as 【绿色通道】 for every priority class: the class stays private
@@ -131,16 +131,3 @@ def _fit(text: str) -> str:
     as commands), at most the length a ticket takes."""
     clean = "".join(" " if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text).strip() or "-"
     return clean if len(clean) <= MAX_TEXT_LENGTH else clean[: MAX_TEXT_LENGTH - 1] + "…"
-
-
-def check_public_base_url(value: object) -> str:
-    """The address phones reach the server at, as printed in the ticket's QR code: plain
-    ASCII http(s), no query or fragment, short enough that the phone page's address
-    fits the QR code. Returned without a trailing slash."""
-    if not isinstance(value, str) or not re.fullmatch(r"https?://[!-~]+", value) or any(c in value for c in "?#"):
-        raise ValueError(f"must be an http:// or https:// address in plain ASCII, without ? or #, not {value!r}")
-    if len(value) > MAX_URL_LENGTH - 100:
-        raise ValueError(
-            f"is longer than {MAX_URL_LENGTH - 100} characters: the QR code on the ticket must stay readable"
-        )
-    return value.rstrip("/")

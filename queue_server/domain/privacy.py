@@ -35,8 +35,9 @@ class Audience(StrEnum):
 
 
 def audience_of(principal: Principal | None) -> Audience:
-    """Staff see everything of their hall; a device, or nobody known, sees the public part."""
-    if principal is not None and (principal.operator or not principal.is_device):
+    """Staff see everything of their hall; a device, a citizen's phone, or nobody known,
+    sees the public part."""
+    if principal is not None and (principal.operator or principal.is_staff):
         return Audience.STAFF
     return Audience.PUBLIC
 
@@ -73,6 +74,40 @@ def public_ticket_view(view: dict[str, Any]) -> dict[str, Any]:
     """A ticket as a kiosk that issued it sees it: by its reference, without the staff's
     fields (its counting id, its handling time, its outcome, its log)."""
     return {key: value for key, value in view.items() if key in PUBLIC_TICKET_VIEW}
+
+
+# What a citizen's phone reads of its own ticket (`GET /api/v1/t/{ref}`, `read_progress`;
+# docs/phone.md): the ticket's public part, worded for a citizen, with where it stands now.
+PROGRESS_VIEW = frozenset(
+    {
+        "hall",
+        "number",
+        "service_day",
+        "past_day",
+        "queue",
+        "queue_name",
+        "item",
+        "bundle",
+        "status",
+        "window",
+        "clerk",
+        "target_window",
+        "recalled",
+        "transferred",
+        "requeued",
+        "people_ahead",
+        "estimated_wait_minutes",
+        "issued_at",
+        "called_at",
+        "finished_at",
+        "seq",
+    }
+)
+
+
+def progress_view(view: dict[str, Any]) -> dict[str, Any]:
+    """A ticket's progress as its citizen's phone sees it: listed fields only."""
+    return {key: value for key, value in view.items() if key in PROGRESS_VIEW}
 
 
 # The reasons the server gives itself; every other reason is a person's free text.
@@ -141,6 +176,28 @@ def public_event(payload: dict[str, Any], *, show_clerk_names: bool) -> dict[str
         shown["ticket"] = public_ticket(shown["ticket"])
     if isinstance(shown.get("window"), dict):
         shown["window"] = public_window(shown["window"], show_clerk_names=show_clerk_names)
+    if "reason" in shown and shown["reason"] not in SYSTEM_REASONS:
+        shown["reason"] = None
+    return shown
+
+
+# What a citizen's phone receives of a hall event (the hall's citizen stream,
+# docs/phone.md): the public part without any ticket's reference, since each reference is
+# the credential of somebody's page, and without the call's texts and speech, which the
+# phone words itself. A phone knows its own ticket by number and service day (unique in a
+# hall), and only needs to learn that something touching its line happened.
+CITIZEN_EVENT = PUBLIC_EVENT - {"text", "texts", "speech"}
+CITIZEN_TICKET = PUBLIC_TICKET - {"ref"}
+CITIZEN_WINDOW = frozenset({"number", "name", "zone", "status", "ticket", "ticket_status"})
+
+
+def citizen_event(payload: dict[str, Any]) -> dict[str, Any]:
+    """A hall event as a citizen's phone receives it."""
+    shown = {key: value for key, value in payload.items() if key in CITIZEN_EVENT}
+    if isinstance(shown.get("ticket"), dict):
+        shown["ticket"] = {key: value for key, value in shown["ticket"].items() if key in CITIZEN_TICKET}
+    if isinstance(shown.get("window"), dict):
+        shown["window"] = {key: value for key, value in shown["window"].items() if key in CITIZEN_WINDOW}
     if "reason" in shown and shown["reason"] not in SYSTEM_REASONS:
         shown["reason"] = None
     return shown

@@ -1,10 +1,12 @@
 """Socket.IO: who is connected, what they subscribe to, and the one place that emits.
 
-Clients connect with `auth={"token": <device token>}` or with a signed-in browser
-session. They then send `subscribe` with the hall (and a zone or window) and the last
-sequence number they applied; the acknowledgement carries the events they missed, or a
-fresh snapshot when they are too far behind. Commands (`call_next`, ...) answer through
-their acknowledgement: `{"ok": true, "data": ...}` or `{"ok": false, "problem": ...}`.
+Clients connect with `auth={"token": <device token>}`, with a signed-in browser
+session, or (a citizen's phone) with `auth={"ticket": <a ticket's public reference>}`.
+They then send `subscribe` with the hall (and a zone or window) and the last sequence
+number they applied; the acknowledgement carries the events they missed, or a fresh
+snapshot when they are too far behind (a phone: its ticket's progress instead).
+Commands (`call_next`, ...) answer through their acknowledgement: `{"ok": true, "data":
+...}` or `{"ok": false, "problem": ...}`.
 """
 
 from __future__ import annotations
@@ -24,16 +26,20 @@ from queue_server.commands import COMMANDS, Command
 from queue_server.domain import clock, privacy
 from queue_server.domain.access import (
     WINDOW_BOUND_DEVICES,
+    Citizen,
     DeviceKind,
     Forbidden,
     Permission,
     Principal,
     Unauthenticated,
+    require,
 )
 from queue_server.domain.errors import DomainError
 from queue_server.domain.events import SEQUENCE_ADVANCED
+from queue_server.domain.phone import TicketNotFound
 from queue_server.domain.privacy import audience_of
 from queue_server.domain.screens import SCREEN_KINDS
+from queue_server.phone import Phone
 from queue_server.problems import from_domain_error, problem
 from queue_server.realtime import presence, rooms, wire
 from queue_server.realtime.presence import Change, PresenceStore, ScreenLink
@@ -51,13 +57,15 @@ def _payload(data: Any) -> dict[str, Any]:
 
 SUBSCRIBE = "subscribe"
 MARK_SHOWN = "mark_shown"
+READ_PROGRESS = "read_progress"  # a citizen's phone: its own ticket's progress, afresh
 # Every event a client may send: each gets a handler (`Realtime.__init__`), and the role
 # matrix test walks them all.
-CLIENT_EVENTS: tuple[str, ...] = (SUBSCRIBE, MARK_SHOWN, *COMMANDS, *PRINTING_EVENTS)
+CLIENT_EVENTS: tuple[str, ...] = (SUBSCRIBE, MARK_SHOWN, READ_PROGRESS, *COMMANDS, *PRINTING_EVENTS)
 # control events: to one connection, no sequence number, not replayed (docs/signage.md)
 SCREEN_CONFIGURED = "screen_configured"
 ANNOUNCER_CHANGED = "announcer_changed"
-Credential = tuple[str, str]  # ("device", token) or ("session", the signed-in session's token)
+# ("device", token), ("session", the signed-in session's token) or ("ticket", a ticket's public reference)
+Credential = tuple[str, str]
 SESSION_TOKEN = "session_token"  # the key of the session token in the signed cookie (api.login)
 
 
@@ -73,6 +81,7 @@ class Realtime(PrinterLinks):
         speech_available: Callable[[], bool],
         recheck_seconds: float = 30,
         presence_store: PresenceStore | None = None,
+        phone: Phone | None = None,
     ) -> None:
         self.socketio = socketio
         self.store = store
@@ -82,6 +91,7 @@ class Realtime(PrinterLinks):
         self.now = now
         self.speech_available = speech_available
         self.recheck_seconds = recheck_seconds
+        self.phone = phone  # None: no citizens' phones (their connections are refused)
         self._rechecking = False
         self._closed = False
         self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
@@ -91,6 +101,7 @@ class Realtime(PrinterLinks):
         socketio.on_event("disconnect", self._on_disconnect)
         socketio.on_event(SUBSCRIBE, self._on_subscribe)
         socketio.on_event(MARK_SHOWN, self._on_mark_shown)
+        socketio.on_event(READ_PROGRESS, self._on_read_progress)
         for command in COMMANDS.values():
             socketio.on_event(command.name, self._command_handler(command))
         self._register_printing()  # the printer agent's fetch_print_jobs and print_result
@@ -117,6 +128,8 @@ class Realtime(PrinterLinks):
             for audience in rooms.AUDIENCES:
                 shaped = privacy.event_for(payload, audience, show_clerk_names=show_clerk_names)
                 self.socketio.emit(event.type, shaped, to=rooms.for_event(payload, zones, windows, audience))
+            # citizens' phones: one room per hall, every event, no ticket's reference
+            self.socketio.emit(event.type, privacy.citizen_event(payload), to=rooms.citizen_room(event.hall))
             elsewhere = rooms.not_for_event(payload, zones, windows)
             if elsewhere:
                 self.socketio.emit(SEQUENCE_ADVANCED, {"hall": event.hall, "seq": event.seq}, to=elsewhere)
@@ -125,8 +138,12 @@ class Realtime(PrinterLinks):
 
     def _on_connect(self, credentials: dict[str, Any] | None = None) -> None:
         token = credentials.get("token") if isinstance(credentials, dict) else None
+        ticket = credentials.get("ticket") if isinstance(credentials, dict) else None
         if isinstance(token, str) and token:
             credential: Credential = ("device", token)
+        elif ticket is not None:
+            self._admit_citizen(ticket)
+            return
         elif SESSION_TOKEN in session:
             credential = ("session", session[SESSION_TOKEN])
         else:
@@ -147,6 +164,22 @@ class Realtime(PrinterLinks):
             join_room(rooms.device_room(principal.device_id))
         if principal.actor is DeviceKind.PRINTER:
             self._printer_connected(principal)
+        self._start_rechecking()
+
+    def _admit_citizen(self, ref: Any) -> None:
+        """A citizen's phone, its ticket's reference as its credential: throttled per
+        client address and per ticket, refused with the sentence the page shows."""
+        if self.phone is None:
+            raise ConnectionRefusedError("此服务器未开放扫码查看排队进度")
+        try:
+            principal = self.phone.admit(ref, request.remote_addr, self.now())
+        except DomainError as refused:
+            raise ConnectionRefusedError(refused.detail) from None
+        assert principal.ticket_ref is not None
+        self._credentials[request.sid] = ("ticket", principal.ticket_ref)  # type: ignore[attr-defined]
+        self._start_rechecking()
+
+    def _start_rechecking(self) -> None:
         if not self._rechecking and self.recheck_seconds > 0:
             self._rechecking = True
             self.socketio.start_background_task(self._recheck_credentials)
@@ -231,6 +264,8 @@ class Realtime(PrinterLinks):
         kind, value = credential
         if kind == "device":
             return auth.device_principal(self.store, value)
+        if kind == "ticket":
+            return self.phone.principal(value, self.now()) if self.phone is not None else None
         return self.accounts.resolve(value, self.now(), touch=in_use)
 
     def _principal(self) -> Principal | None:
@@ -267,6 +302,8 @@ class Realtime(PrinterLinks):
             principal = self._principal()
             if principal is None:
                 raise Unauthenticated("请先登录，或使用设备令牌连接")
+            if principal.actor is Citizen.TICKET:
+                return self._subscribe_citizen(principal, args)
             hall_code = inputs.text(args, "hall", max_length=40, required=not principal.is_device)
             hall_code = hall_code or self.services.hall_code(principal.hall_id)  # type: ignore[arg-type]
             hall = self.services.visible_hall(principal, hall_code, Permission.VIEW_HALL)
@@ -319,6 +356,46 @@ class Realtime(PrinterLinks):
             answer["snapshot"] = snapshot
             answer["seq"] = snapshot["seq"]
             return answer
+
+        return self._answer(run)[0]
+
+    def _subscribe_citizen(self, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
+        """A citizen's phone follows its ticket's hall: the citizen room of that hall (every
+        event, no ticket's reference), and its ticket's progress as of the ack's `seq`."""
+        assert self.phone is not None  # a citizen principal comes only from the phone's door
+        hall_code = inputs.text(args, "hall", max_length=40) or self.services.hall_code(principal.hall_id)  # type: ignore[arg-type]
+        self.services.followed_hall(principal, hall_code)
+        if args.get("zone") is not None or args.get("window") is not None:
+            raise Forbidden("扫码页面只能关注本张票所在的大厅，不能指定区域或窗口")
+        for room in rooms_of(request.sid, namespace="/"):  # type: ignore[attr-defined]
+            if room != request.sid:  # type: ignore[attr-defined]
+                leave_room(room)
+        # join first, then read: an event committed in between is one the progress
+        # already reflects (its seq is at most the ack's) or one that arrives after
+        join_room(rooms.citizen_room(hall_code))
+        now = self.now()
+        progress = self.phone.progress_of(principal, now)
+        return {
+            "scope": {"hall": hall_code, "zone": None, "window": None},
+            "server_time": clock.iso(now),
+            "seq": progress["seq"],
+            "progress": progress,
+        }
+
+    def _on_read_progress(self, data: Any = _ABSENT) -> dict[str, Any]:
+        """A citizen's phone asks where its ticket stands now (after a live event that
+        touches its line, a gap in the sequence, or a reconnect)."""
+
+        def run() -> dict[str, Any]:
+            args = _payload(data)
+            inputs.only(args, set())
+            principal = self._principal()
+            if principal is None:
+                raise Unauthenticated("请先登录，或使用设备令牌连接")
+            require(principal, Permission.FOLLOW_TICKET, principal.hall_id)
+            if self.phone is None or principal.ticket_ref is None:
+                raise TicketNotFound("此服务器未开放扫码查看排队进度")
+            return self.phone.progress_of(principal, self.now())
 
         return self._answer(run)[0]
 

@@ -10,6 +10,10 @@ plus `hall:{hall}:role:{actor}`, for messages meant for one kind of user or devi
 `device:{device_id}` for each connection of a screen, joined at connect and kept across
 re-subscribes: control messages to that screen, on whichever server process it is.
 
+Citizens' phones join `hall:{hall}:citizen` only: every event of the hall, shaped for them
+(`privacy.citizen_event`: no ticket's reference), so a phone can tell when something
+touched its line and ask for its ticket's progress.
+
 So an event is encoded once per audience, never once per client: `publish` emits the
 staff payload to the staff rooms it concerns and the public payload to the public ones,
 each in one call (python-socketio encodes a packet once per call and sends it once per
@@ -57,6 +61,10 @@ def zone_room(hall: str, zone: str, audience: Audience) -> str:
 
 def window_room(hall: str, number: int, audience: Audience) -> str:
     return f"hall:{hall}:{audience.value}:window:{number}"
+
+
+def citizen_room(hall: str) -> str:
+    return f"hall:{hall}:citizen"
 
 
 def role_room(hall: str, actor: str) -> str:

@@ -18,6 +18,7 @@ from queue_server.services.base import Event, Hall
 from queue_server.services.catalogue import CatalogueUseCases
 from queue_server.services.finding import FindingUseCases
 from queue_server.services.halls import HallUseCases
+from queue_server.services.phone import PhoneUseCases
 from queue_server.services.printing import PrintJobNotice
 from queue_server.services.screens import ScreenUseCases
 from queue_server.services.tickets import IssueRequest, TicketUseCases
@@ -35,5 +36,6 @@ class Services(
     FindingUseCases,
     AuditUseCases,
     CatalogueUseCases,
+    PhoneUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""

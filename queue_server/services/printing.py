@@ -19,24 +19,18 @@ from typing import Any
 import sqlite_utils
 
 from queue_server import storage
-from queue_server.domain import clock, printing
+from queue_server.domain import clock, phone, printing
 from queue_server.domain.access import DeviceKind, Forbidden, Permission, Principal, require
 from queue_server.domain.errors import InvalidInput, InvalidTransition, NotFound
 from queue_server.domain.lifecycle import Ticket
 from queue_server.domain.printing import JobState
 from queue_server.domain.tickets import ACTIVE_STATUSES
 from queue_server.services.base import Event, Hall, ServicesBase, Tx
-from ticket_printer.ticket import TicketPayloadError
+from ticket_printer.ticket import PrintedTicket, TicketPayloadError
 
 log = logging.getLogger(__name__)
 
 OPEN_TICKET = frozenset(status.value for status in ACTIVE_STATUSES)
-
-
-def phone_url(base_url: str, ticket: Ticket) -> str:
-    """The address in the ticket's QR code: the citizen's phone page for this ticket, by
-    its random public reference (unguessable: docs/privacy.md)."""
-    return f"{base_url}/t/{ticket.ref}"
 
 
 @dataclass(frozen=True)
@@ -89,7 +83,7 @@ class PrintUseCases(ServicesBase):
                 ticket,
                 people_ahead=view.get("people_ahead", 0),
                 estimated_wait_minutes=view.get("estimated_wait_minutes"),
-                phone_url=phone_url(self.public_base_url(), ticket),
+                phone_url=phone.phone_url(self.public_base_url(), ticket.ref),
             )
         except TicketPayloadError:  # a bug, not the citizen's problem: the ticket stands
             log.exception("hall %s: ticket %s cannot be printed", hall.spec.code, ticket.number)
@@ -152,6 +146,22 @@ class PrintUseCases(ServicesBase):
             return view, tx.events
 
     # ---- what staff see ------------------------------------------------------------
+
+    def printed_ticket(self, principal: Principal | None, hall_code: str, ticket_id: int) -> PrintedTicket:
+        """The ticket as it printed: its latest job's paper, reprints included; a ticket
+        never printed, as it would print now (the same `_payload`). The desk's preview."""
+        with self.store.read() as db:
+            hall = self._hall_for(db, hall_code, principal, Permission.VIEW_PRINT_JOBS)
+            ticket = self._load_ticket(db, hall, ticket_id)
+            latest = storage.print_jobs.latest_for_ticket(db, ticket.id)
+            payload = (
+                json.loads(latest["payload"])
+                if latest
+                else self._payload(hall, ticket, self._ticket_view(db, hall, ticket))
+            )
+        if payload is None:
+            raise InvalidTransition(f"票 {ticket.number} 无法打印：详见服务器日志")
+        return PrintedTicket.from_payload(payload)
 
     def print_jobs(
         self,

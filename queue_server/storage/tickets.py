@@ -64,6 +64,12 @@ def load(db: sqlite_utils.Database, ticket_id: int) -> Ticket | None:
     return from_row(row) if row else None
 
 
+def by_ref(db: sqlite_utils.Database, ref: str) -> Ticket | None:
+    """The ticket with this public reference (unique across halls), if any."""
+    row = one(db, "SELECT * FROM tickets WHERE ref = ?", [ref])
+    return from_row(row) if row else None
+
+
 def by_number(db: sqlite_utils.Database, hall_id: int, day: str, number: str) -> Ticket | None:
     row = one(db, "SELECT * FROM tickets WHERE hall_id = ? AND service_day = ? AND number = ?", [hall_id, day, number])
     return from_row(row) if row else None

@@ -15,7 +15,7 @@ from queue_server.cli import demo_hall_toml
 from queue_server.commands import COMMANDS
 from queue_server.domain.events import SEQUENCE_ADVANCED, EventType
 from queue_server.domain.printing import PRINT_JOB, PRINT_JOB_UPDATED
-from queue_server.realtime import ANNOUNCER_CHANGED, MARK_SHOWN, SCREEN_CONFIGURED, SUBSCRIBE
+from queue_server.realtime import ANNOUNCER_CHANGED, MARK_SHOWN, READ_PROGRESS, SCREEN_CONFIGURED, SUBSCRIBE
 from queue_server.realtime.printing import PRINTING_EVENTS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -52,7 +52,7 @@ def test_every_socket_event_is_documented_and_nothing_else(app: Flask) -> None:
     text = (DOCS / "socket-events.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(\w+)` \|", text, flags=re.MULTILINE))
     handled = set(app.extensions["socketio"].server.handlers["/"]) - {"connect", "disconnect", "*"}
-    assert handled == {SUBSCRIBE, MARK_SHOWN, *COMMANDS, *PRINTING_EVENTS}
+    assert handled == {SUBSCRIBE, MARK_SHOWN, READ_PROGRESS, *COMMANDS, *PRINTING_EVENTS}
     to_clients = {SCREEN_CONFIGURED, ANNOUNCER_CHANGED, SEQUENCE_ADVANCED, PRINT_JOB, PRINT_JOB_UPDATED}
     assert documented == handled | set(EventType.all()) | to_clients
 

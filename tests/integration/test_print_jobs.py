@@ -21,6 +21,9 @@ from queue_server.app import create_app
 from queue_server.config import ConfigError
 from queue_server.storage import Storage
 from tests.conftest import PASSWORD, TEST_CONFIG, Api, Clock
+from ticket_printer.layout import PAPER_58
+from ticket_printer.preview import render_preview_png
+from ticket_printer.ticket import PrintedTicket
 
 MAX_AGE = 120  # seconds: the default PRINT_JOB_MAX_AGE
 
@@ -308,6 +311,25 @@ def test_a_ticket_never_printed_is_printed_at_the_station_named(login: Any) -> N
     assert reprint["ticket"]["people_ahead"] == 0
 
 
+def test_the_desks_preview_is_the_paper_the_printer_got(app: Flask, login: Any) -> None:
+    app.config["PUBLIC_BASE_URL"] = "https://hall.example.cn"
+    guide = login("guide")
+    printed = guide.post("/halls/demo/tickets", {"queue": "household", "station": "desk-1"}, status=201)
+    for _ in range(2):  # the line grows after it printed: the preview still says what the paper says
+        guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
+    never = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)  # no station: no job
+    before_printing = guide.client.get(f"/desk/tickets/{never['id']}/preview.png?paper=58")
+    # printed now at desk-1, it gets the paper the preview drew: as it would print
+    paper = guide.post(f"/halls/demo/tickets/{never['id']}/reprint", {"station": "desk-1"})["ticket"]
+    assert paper["people_ahead"] == 3 and paper["phone_url"] == f"https://hall.example.cn/t/{never['ref']}"
+    assert before_printing.data == render_preview_png(PrintedTicket.from_payload(paper), PAPER_58)
+    answer = guide.client.get(f"/desk/tickets/{printed['id']}/preview.png?paper=58")
+    assert answer.status_code == 200 and answer.mimetype == "image/png"
+    assert answer.data == render_preview_png(PrintedTicket.from_payload(printed["print_job"]["ticket"]), PAPER_58)
+    assert printed["print_job"]["ticket"]["people_ahead"] == 0
+    assert guide.client.get(f"/desk/tickets/{printed['id']}/preview.png?language=en").status_code == 422
+
+
 @pytest.mark.parametrize(
     ("ticket", "body", "status", "code", "field"),
     [
@@ -446,9 +468,9 @@ def test_jobs_are_listed_newest_first_and_filtered(app: Flask, login: Any, devic
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        pytest.param({"PUBLIC_BASE_URL": "hall.example.cn"}, "PUBLIC_BASE_URL must be an http", id="no-scheme"),
+        pytest.param({"PUBLIC_BASE_URL": "hall.example.cn"}, "must be an http", id="no-scheme"),
         pytest.param({"PUBLIC_BASE_URL": "https://大厅.cn"}, "plain ASCII", id="not-ascii"),
-        pytest.param({"PUBLIC_BASE_URL": "https://hall.cn/?from=qr"}, "without ? or #", id="query"),
+        pytest.param({"PUBLIC_BASE_URL": "https://hall.cn/?from=qr"}, "without a user, ? or #", id="query"),
         pytest.param({"PRINT_JOB_MAX_AGE": 0}, "PRINT_JOB_MAX_AGE must be a positive number", id="max-age-zero"),
         pytest.param({"PRINT_JOB_MAX_AGE": "2m"}, "PRINT_JOB_MAX_AGE must be a positive number", id="max-age-text"),
     ],

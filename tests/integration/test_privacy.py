@@ -156,8 +156,8 @@ def test_a_window_device_reads_over_http_only_its_own_window(app: Flask, login, 
 
 
 def test_one_event_is_encoded_once_per_audience_however_many_clients(app: Flask, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Ten screens and three consoles: a call goes out in two emits (staff, public) and
-    one `sequence_advanced` for the scopes it does not concern."""
+    """Ten screens and three consoles: a call goes out in three emits (public, staff, and
+    citizens' phones) and one `sequence_advanced` for the scopes it does not concern."""
     clients = [screen(app) for _ in range(5)] + [screen(app, "window_screen") for _ in range(5)]
     clients += [signed_in(app, name) for name in ("guide", "manager", "admin")]
     for client in clients:
@@ -174,7 +174,8 @@ def test_one_event_is_encoded_once_per_audience_however_many_clients(app: Flask,
         lambda event, data, **kw: (emitted.append((event, kw["to"])), original(event, data, **kw)),
     )
     clerk.post(w(2, "call-next"))
-    assert [event for event, _ in emitted] == ["ticket_called", "ticket_called", "sequence_advanced"]
-    public_rooms, staff_rooms, elsewhere = (rooms for _, rooms in emitted)
+    assert [event for event, _ in emitted] == ["ticket_called", "ticket_called", "ticket_called", "sequence_advanced"]
+    public_rooms, staff_rooms, citizens, elsewhere = (rooms for _, rooms in emitted)
+    assert citizens == "hall:demo:citizen"
     assert all(":staff" in r for r in staff_rooms) and all(":public" in r for r in public_rooms)
     assert "hall:demo:public:window:1" in elsewhere and "hall:demo:staff:window:1" in elsewhere

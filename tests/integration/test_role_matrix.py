@@ -10,7 +10,10 @@ an expectation left behind by a route that is gone fails too.
 
 The callers: nobody signed in; a guide, a clerk, a manager and an administrator of every
 hall; each kind of device of the demo hall; and of the town hall a guide, a clerk, a
-manager, an administrator of that hall only, and each kind of device.
+manager, an administrator of that hall only, and each kind of device; and a citizen's
+phone holding a ticket of each hall. Over HTTP a phone sends no credential (its ticket's
+reference is in the address of the one route that takes it), so it is refused as nobody
+signed in is; on the socket it connects with the reference (`auth.ticket`).
 """
 
 from __future__ import annotations
@@ -29,13 +32,13 @@ from queue_server.cli import demo_hall_toml
 from queue_server.commands import COMMANDS
 from queue_server.domain import clock
 from queue_server.domain.access import DeviceKind, Role
-from queue_server.realtime import CLIENT_EVENTS, MARK_SHOWN, SESSION_TOKEN, SUBSCRIBE
+from queue_server.realtime import CLIENT_EVENTS, MARK_SHOWN, READ_PROGRESS, SESSION_TOKEN, SUBSCRIBE
 from tests.conftest import MONDAY_10AM_SHANGHAI, PASSWORD
 
 
 @dataclass(frozen=True)
 class Caller:
-    actor: str  # a role or a device kind, or "anonymous"
+    actor: str  # a role or a device kind, "citizen" (a phone with a ticket's reference), or "anonymous"
     hall: str | None  # None: every hall (the administrator), or nobody's
 
 
@@ -53,7 +56,10 @@ CALLERS: dict[str, Caller] = {
     "other_manager": Caller("manager", "town"),
     "other_admin": Caller("admin", "town"),
     **{f"town_{kind}": Caller(kind, "town") for kind in sorted(KINDS)},
+    "citizen": Caller("citizen", "demo"),
+    "town_citizen": Caller("citizen", "town"),
 }
+CITIZENS = frozenset({"citizen", "town_citizen"})
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ def may(*actors: str, of_hall: bool = True) -> May:
     return May(frozenset(actors), of_hall)
 
 
-ANYONE = May(frozenset({"anonymous", *ROLES, *KINDS}), of_hall=False)
+ANYONE = May(frozenset({"anonymous", "citizen", *ROLES, *KINDS}), of_hall=False)
 SIGNED_IN = May(frozenset({*ROLES, *KINDS}), of_hall=False)
 # every role and device of the hall but the booking platform: it is the city's machine and
 # sees the hall's bookings only
@@ -166,6 +172,11 @@ ROUTES: dict[str, May] = {
     "GET /desk": may("guide", "manager", of_hall=False),
     # the ticket is looked for in the caller's own hall: another hall's is not found there
     "GET /desk/tickets/<uint:ticket_id>/preview.png": may("guide", "manager", of_hall=False),
+    # a citizen's phone: the same page for any reference; the reference is the credential
+    # of its data, so anyone may ask (throttled, tests/integration/test_phone.py)
+    "GET /t/<ref>": ANYONE,
+    "GET /t/static/<path:filename>": ANYONE,
+    f"GET {API}/t/<ref>": ANYONE,
 }
 # Pages for people, not programs: whoever has no staff session (nobody, a device) is sent
 # to the sign-in page, and a signed-in person who may not use it gets a page that says
@@ -192,7 +203,10 @@ QUERIES = {f"GET {API}/halls/<hall>/events": "?since=0"}
 
 # event -> who may; window commands at window 14, as over HTTP.
 SOCKET_EVENTS: dict[str, May] = {
-    SUBSCRIBE: OF_THE_HALL,
+    # a phone subscribes to its own ticket's hall (its citizen stream)
+    SUBSCRIBE: May(OF_THE_HALL.actors | {"citizen"}),
+    # a phone's own ticket, of whichever hall; nobody else reads a ticket this way
+    READ_PROGRESS: may("citizen", of_hall=False),
     # no hall in the payload: a screen marks what it drew of its own hall
     MARK_SHOWN: may("hall_screen", "window_screen", of_hall=False),
     "issue_ticket": may("guide", "manager", "kiosk"),
@@ -207,6 +221,7 @@ SOCKET_EVENTS: dict[str, May] = {
 SOCKET_PAYLOADS: dict[str, dict[str, Any]] = {
     SUBSCRIBE: {"hall": "{hall}"},
     MARK_SHOWN: {"seq": 1},
+    READ_PROGRESS: {},
     "issue_ticket": {"hall": "{hall}", "queue": "household"},
     "cancel_ticket": {"hall": "{hall}", "ticket_id": "{ticket}"},
     "reprint_ticket": {"hall": "{hall}", "ticket_id": "{ticket}", "station": "desk-1"},
@@ -280,7 +295,7 @@ def _session(app: Flask, client: FlaskClient, username: str) -> str:
 
 def _caller(app: Flask, who: str) -> tuple[FlaskClient, dict[str, str]]:
     client = app.test_client()
-    if who == "anonymous":
+    if who == "anonymous" or who in CITIZENS:
         return client, {}
     if who in app.config["TEST_TOKENS"]:
         return client, {"Authorization": f"Bearer {app.config['TEST_TOKENS'][who]}"}
@@ -303,8 +318,11 @@ def _day(app: Flask) -> dict[str, Any]:
         f"{API}/halls/demo/appointments", json={**BOOKING, "queue": "household"}, headers=manager_headers
     )
     assert booked.status_code == 201, booked.get_data(as_text=True)
+    town, town_headers = _caller(app, "other_guide")
+    town_ticket = town.post(f"{API}/halls/town/tickets", json={"queue": "general"}, headers=town_headers).get_json()
     with app.extensions["hall_queue"]["store"].read() as db:
         call = next(db.query("SELECT seq FROM events WHERE type = 'ticket_called'"))["seq"]
+        ref = next(db.query("SELECT ref FROM tickets WHERE id = ?", [ticket]))["ref"]
         screen = next(db.query("SELECT id FROM devices WHERE name = 'hall_screen'"))["id"]
         users = {row["username"]: row["id"] for row in db.query("SELECT id, username FROM users")}
     return {
@@ -318,6 +336,8 @@ def _day(app: Flask) -> dict[str, Any]:
         "filename": "screens.css",
         "reference": BOOKING["reference"],
         "users": users,
+        "ref": ref,
+        "tickets": {"citizen": ref, "town_citizen": town_ticket["ref"]},
     }
 
 
@@ -344,7 +364,7 @@ def _request(app: Flask, who: str, route: Route, values: dict[str, Any]) -> Any:
 
 
 def _refusal(who: str) -> int:
-    return 401 if who == "anonymous" else 403
+    return 401 if who == "anonymous" or who in CITIZENS else 403
 
 
 # ---- the routes ------------------------------------------------------------------------------
@@ -413,10 +433,12 @@ def test_the_routes_walked_are_the_apps_and_every_expectation_is_of_one(app: Fla
 # ---- the socket ------------------------------------------------------------------------------
 
 
-def _socket(app: Flask, who: str) -> Any:
+def _socket(app: Flask, who: str, values: dict[str, Any]) -> Any:
     socketio = app.extensions["socketio"]
     if who == "anonymous":
         return socketio.test_client(app)
+    if who in CITIZENS:
+        return socketio.test_client(app, auth={"ticket": values["tickets"][who]})
     if who in app.config["TEST_TOKENS"]:
         return socketio.test_client(app, auth={"token": app.config["TEST_TOKENS"][who]})
     client = app.test_client()
@@ -425,7 +447,7 @@ def _socket(app: Flask, who: str) -> Any:
 
 
 def _emit(app: Flask, who: str, event: str, values: dict[str, Any]) -> Any:
-    socket = _socket(app, who)
+    socket = _socket(app, who, values)
     if not socket.is_connected():
         return None
     payload = SOCKET_PAYLOADS.get(event, {})

@@ -259,7 +259,7 @@ describe("the printer's state", () => {
   test("the QR code holds the phone page once tickets carry one, else the ticket in words", () => {
     const ticket = { number: "B023", queue_name: "不动产登记", service_day: "2026-11-23", hall: { name: "示范区" } };
     assert.equal(qrContent(ticket, "http://hall"), "示范区 B023 不动产登记 2026-11-23");
-    assert.equal(qrContent({ ...ticket, ref: "Xq3v" }, "http://hall"), "http://hall/t/Xq3v");
+    assert.equal(qrContent({ ...ticket, ref: "Xq3v" }, "https://gw.example.cn/queue"), "https://gw.example.cn/queue/t/Xq3v");
     assert.equal(qrContent({ ...ticket, phone_url: "https://p/t/1" }, "http://hall"), "https://p/t/1");
   });
 });

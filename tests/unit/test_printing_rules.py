@@ -16,7 +16,6 @@ from queue_server.domain.hall import parse_hall
 from queue_server.domain.lifecycle import Channel, Ticket
 from queue_server.domain.printing import (
     JobState,
-    check_public_base_url,
     check_result,
     check_station,
     printed_ticket,
@@ -143,21 +142,6 @@ def test_station_codes(station: str) -> None:
 def test_bad_station_codes_are_refused(station: object) -> None:
     with pytest.raises(InvalidInput, match="station"):
         check_station(station)
-
-
-def test_the_public_base_url() -> None:
-    assert check_public_base_url("https://hall.example.cn/") == "https://hall.example.cn"
-    assert check_public_base_url("http://10.0.0.5:8000/queue") == "http://10.0.0.5:8000/queue"
-    for bad in (
-        "hall.example.cn",
-        "ftp://x",
-        "https://大厅.cn",
-        "https://x/?a=1",
-        "https://x/#t",
-        "https://" + "x" * 200,
-    ):
-        with pytest.raises(ValueError):
-            check_public_base_url(bad)
 
 
 def test_tips_come_from_the_hall_file(demo: dict[str, Any]) -> None:

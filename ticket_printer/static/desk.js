@@ -269,7 +269,7 @@ function drawTicket() {
   $("cancel").hidden = cancelled || !["waiting", "suspended", "no_show"].includes(ticket.status);
   $("cancel-form").hidden = page.state !== "cancelling";
   const preview = $("preview");
-  const source = `/desk/tickets/${ticket.id}/preview.png?language=${words.current}`;
+  const source = `/desk/tickets/${ticket.id}/preview.png`;
   if (preview.dataset.source !== source) {
     preview.dataset.source = source;
     preview.src = source;

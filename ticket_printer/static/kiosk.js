@@ -204,7 +204,7 @@ function drawTicket() {
   $("ticket-note").hidden = !kiosk.ticketNote;
   $("ticket-note").textContent = kiosk.ticketNote ? t(kiosk.ticketNote) : "";
   const canvas = $("qr");
-  const content = qrContent(ticket, location.origin);
+  const content = qrContent(ticket, document.body.dataset.phoneBase);
   const portrait = window.matchMedia("(orientation: portrait)").matches;
   const size = Math.round(Math.min(innerWidth, innerHeight) * (portrait ? 0.3 : 0.34));
   if (canvas.dataset.content !== content || canvas.dataset.size !== String(size)) {
