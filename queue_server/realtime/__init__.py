@@ -112,8 +112,9 @@ class Realtime(PrinterLinks):
     def publish(self, events: Iterable[Event]) -> None:
         """Send committed events to their rooms. Call only after the transaction committed.
 
-        Each event goes out twice, each encoded once: whole to the staff rooms it
-        concerns, its public part (`domain.privacy`) to the public ones. The scope rooms
+        Each event goes out three times, each encoded once: whole to the staff rooms it
+        concerns, its public part (`domain.privacy`) to the public ones, and its citizen
+        part (no ticket's reference) to the hall's phones. The scope rooms
         that an event does not concern (other zones, other windows) get
         `sequence_advanced` with its number instead, so that every subscriber sees an
         unbroken sequence and holds back what arrives early until the gap is filled."""

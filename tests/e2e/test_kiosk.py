@@ -93,6 +93,10 @@ def test_touch_a_service_an_item_and_an_id_number_to_a_ticket_with_its_qr_code(
     expect(qr).to_be_visible()
     assert int(qr.get_attribute("data-modules")) >= 21  # a real QR code was drawn
     assert qr.get_attribute("data-content") == f"{server.url}/t/{ticket['ref']}"  # the phone page
+    if size == PORTRAIT:  # the code scanned: a phone opens the ticket's own page
+        phone = open_page(server, (360, 640), touch=True)
+        phone.page.goto(qr.get_attribute("data-content"))
+        expect(phone.by_testid("number")).to_have_text(ticket["number"])
     assert kiosk.diagnostics("hq.idNumberKept") is False  # the ID number is gone from the kiosk
     assert overflowing(kiosk.page) == []
     kiosk.screenshot(f"kiosk-ticket-{_name(size)}")

@@ -5,109 +5,26 @@
 // (keys.js); live waiting counts and estimates over Socket.IO with the guide's session
 // (link.js, model.js of the screens); the desk's station (station.js) says where it prints.
 //
-// Diagnostics for the browser tests: window.hallQueue.
+// This module: the search, the choice, the keys, issuing and cancelling, the catalogue
+// and the hall's live link; the other parts are named in desk-page.js. Diagnostics for
+// the browser tests: window.hallQueue.
 
-import { Translator } from "/pages/static/i18n.js";
-import { Api, currentSession, signInAddress } from "/pages/static/session.js";
+import { Api, currentSession } from "/pages/static/session.js";
 import { element } from "/screens/static/dom.js";
 import { ScreenLink } from "/screens/static/link.js";
-import { HallModel } from "/screens/static/model.js";
 import { entriesOf, search, target } from "./catalogue.js";
-import { liveFigures } from "./estimate.js";
-import { IssueKeys } from "./idempotency.js";
-import { clockTime, parseFind, parseReference } from "./finder.js";
 import { checkIdNumber } from "./idnumber.js";
 import { deskKey, keyName } from "./keys.js";
-import { drawPrintState, PrintJobs, printStateOf } from "./printing.js";
 import { problemKey, worthRetrying } from "./problems.js";
-import { STATION_KEY, checkStation, stationFrom } from "./station.js";
-import { DESK_WORDS, PRIORITY_CLASSES } from "./words.js";
+import { PRIORITY_CLASSES } from "./words.js";
+import { $, diagnostics, drawAll, drawnBy, figures, page, queueOf, say, t, toSignIn, waitText, words } from "./desk-page.js";
+import { checkIn, drawSide, find, listsChanged, loadWaiting, showTab } from "./desk-lists.js";
+import { chooseStation, drawStation, saveStation } from "./desk-station.js";
+import { drawTicket, jobUpdated, loadPrintJob, reprint, showTicket } from "./desk-ticket.js";
 
 const CATALOGUE_REFRESH_MS = 60000; // issuing hours open and close by the clock
-const LIST_REFRESH_MS = 400; // hall events come in bursts: one reload of the lists after them
-const WAITING_PAGE = 20;
-const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
-const words = new Translator(DESK_WORDS, { storageKey: "hallQueue.staffLanguage" });
-const t = (key, params) => words.t(key, params);
-
-const page = {
-  state: "search",
-  hall: null,
-  user: null,
-  api: null,
-  catalogue: null,
-  entries: [],
-  results: [],
-  highlighted: 0,
-  choice: null, // the entry picked
-  priority: 0, // index into PRIORITY_CLASSES + 1; 0 = none
-  ticket: null, // the ticket shown: just issued, checked in, or found
-  ticketSource: "issued", // "issued" | "appointment" | "found"
-  station: null, // where this desk prints (station.js); null: nowhere
-  jobs: new PrintJobs(),
-  jobId: undefined, // the shown ticket's print job: undefined unknown, null none
-  tab: "queues",
-  waiting: { queue: "", tickets: [], next: null },
-  found: [],
-  appointments: null,
-  checkingIn: false,
-  listTimer: null,
-  model: new HallModel(),
-  link: null,
-  keys: new IssueKeys(),
-};
-
-const diagnostics = {
-  get state() {
-    return page.state;
-  },
-  get hall() {
-    return page.hall;
-  },
-  get results() {
-    return page.results.map((entry) => `${entry.kind}:${entry.code}`);
-  },
-  get choice() {
-    return page.choice ? `${page.choice.kind}:${page.choice.code}` : null;
-  },
-  get ticket() {
-    return page.ticket;
-  },
-  get idNumberKept() {
-    return $("id-number").value !== "" || page.keys.pending !== null;
-  },
-  get station() {
-    return page.station;
-  },
-  get printState() {
-    return printStateOf(page.jobs.get(page.jobId), page.jobId !== undefined);
-  },
-  get waiting() {
-    return page.waiting.tickets.map((ticket) => ticket.number);
-  },
-  get found() {
-    return page.found.map((ticket) => ticket.number);
-  },
-  link: "connecting",
-  loaded: false,
-  issueRequests: 0,
-  lastMessage: null,
-};
-window.hallQueue = diagnostics;
 
 // ---- drawing -------------------------------------------------------------------------
-
-function queueOf(code) {
-  return page.catalogue?.queues.find((queue) => queue.code === code) ?? null;
-}
-
-function figures(queue) {
-  return liveFigures(queue, page.model);
-}
-
-function waitText(minutes) {
-  return minutes > 0 ? t("wait_about", { n: minutes }) : t("no_wait");
-}
 
 /** A queue's state as a badge: full, not issuing, or nothing. */
 function badge(queue, live) {
@@ -243,56 +160,12 @@ function drawQueues() {
   );
 }
 
-function drawTicket() {
-  const box = $("issued");
-  const ticket = page.ticket;
-  box.hidden = !ticket;
-  if (!ticket) return;
-  $("issued-label").textContent = t({ issued: "issued_label", appointment: "checked_in_label", found: "found_label" }[page.ticketSource]);
-  $("issued-number").textContent = ticket.number;
-  const name = page.entries.find((e) => e.kind !== "queue" && e.code === (ticket.item ?? ticket.bundle))?.name;
-  $("issued-queue").textContent = name ? `${ticket.queue_name} · ${name}` : ticket.queue_name;
-  const lines = [];
-  if (ticket.people_ahead !== undefined) {
-    lines.push(ticket.people_ahead > 0 ? t("people_ahead", { n: ticket.people_ahead }) : t("next_one"));
-    if (ticket.estimated_wait_minutes > 0) lines.push(t("estimated", { n: ticket.estimated_wait_minutes }));
-  }
-  if (ticket.priority) lines.push(t(`priority_${ticket.priority}`));
-  $("issued-figures").textContent = lines.join(" · ");
-  drawPrintState($("print-state"), diagnostics.printState, t);
-  const cancelled = ticket.status === "cancelled";
-  const open = ["waiting", "called", "serving", "suspended", "no_show"].includes(ticket.status);
-  $("reprint").hidden = !open;
-  $("issued-status").hidden = !cancelled;
-  $("issued-status").textContent = cancelled ? t("cancelled", { number: ticket.number }) : "";
-  box.classList.toggle("cancelled", cancelled);
-  $("cancel").hidden = cancelled || !["waiting", "suspended", "no_show"].includes(ticket.status);
-  $("cancel-form").hidden = page.state !== "cancelling";
-  const preview = $("preview");
-  const source = `/desk/tickets/${ticket.id}/preview.png`;
-  if (preview.dataset.source !== source) {
-    preview.dataset.source = source;
-    preview.src = source;
-    preview.alt = `${ticket.number}`;
-  }
-}
-
 function drawIdHint() {
   const raw = $("id-number").value;
   const checked = checkIdNumber(raw);
   const hint = $("id-hint");
   hint.dataset.state = !raw.trim() ? "empty" : checked.ok ? "ok" : "bad";
   hint.textContent = !raw.trim() ? "" : checked.ok ? t("id_ok") : t(`msg_bad_id_${checked.error}`);
-}
-
-function say(key, detail = null, tone = "alert") {
-  const box = $("desk-message");
-  box.hidden = !key;
-  box.dataset.tone = tone;
-  box.dataset.key = key ?? "";
-  $("message-title").textContent = key ? t(key) : "";
-  $("message-detail").textContent = detail ?? "";
-  diagnostics.lastMessage = key;
 }
 
 function drawLink() {
@@ -302,92 +175,7 @@ function drawLink() {
   badgeElement.textContent = t(state === "refused" ? "offline" : state);
 }
 
-function drawStation() {
-  $("station").textContent = page.station ?? t("station_none");
-  $("station-box").dataset.set = String(Boolean(page.station));
-}
-
-function timeOf(iso) {
-  return clockTime(iso, page.catalogue?.hall?.timezone) ?? "";
-}
-
-function ticketRow(ticket, testid) {
-  const row = element("li", "ticket-row", undefined, testid);
-  row.dataset.number = ticket.number;
-  row.dataset.id = String(ticket.id);
-  row.append(
-    element("span", "number", ticket.number),
-    element("span", "queue-name", ticket.queue_name),
-    element("span", "when", ticket.status === "waiting" ? t("issued_at", { time: timeOf(ticket.issued_at) }) : t(`status_${ticket.status}`)),
-  );
-  if (ticket.priority) row.append(element("span", "badge warn", t(`priority_${ticket.priority}`)));
-  row.addEventListener("click", () => showTicket(ticket, "found"));
-  return row;
-}
-
-function drawSide() {
-  for (const tab of document.querySelectorAll("[data-tab]")) {
-    tab.setAttribute("aria-selected", String(tab.dataset.tab === page.tab));
-    tab.classList.toggle("active", tab.dataset.tab === page.tab);
-  }
-  for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== page.tab;
-  const select = $("waiting-queue");
-  const options = [["", t("all_queues")], ...(page.catalogue?.queues ?? []).map((q) => [q.code, `${q.prefix} ${q.name}`])];
-  if (select.options.length !== options.length || select.dataset.language !== words.current) {
-    select.replaceChildren(
-      ...options.map(([value, label]) => {
-        const option = element("option", null, label);
-        option.value = value;
-        return option;
-      }),
-    );
-    select.dataset.language = words.current;
-  }
-  select.value = page.waiting.queue;
-  $("found").replaceChildren(...page.found.map((ticket) => ticketRow(ticket, "found-row")));
-  $("found").hidden = page.found.length === 0;
-  const waiting = page.waiting.tickets;
-  $("waiting-list").replaceChildren(...waiting.map((ticket) => ticketRow(ticket, "waiting-row")));
-  const queue = queueOf(page.waiting.queue);
-  const total = queue ? figures(queue).waiting : (page.catalogue?.queues ?? []).reduce((n, q) => n + figures(q).waiting, 0);
-  $("waiting-count").textContent = waiting.length || total ? t("waiting_list_n", { n: total }) : t("waiting_list_empty");
-  $("waiting-more").hidden = !page.waiting.next;
-  const appointments = page.appointments ?? [];
-  $("appointments-count").textContent = appointments.length ? t("appointments_n", { n: appointments.length }) : t("appointments_none");
-  $("appointments").replaceChildren(
-    ...appointments.map((appointment) => {
-      const row = element("li", `ticket-row appointment ${appointment.status}`, undefined, "appointment-row");
-      row.dataset.reference = appointment.reference;
-      row.append(
-        element("span", "when", `${appointment.slot_start}–${appointment.slot_end}`),
-        element("span", "queue-name", appointment.queue_name),
-        element("span", "reference", appointment.reference),
-        element("span", "badge", appointment.ticket ? `${t(`appointment_status_${appointment.status}`)} ${appointment.ticket.number}` : t(`appointment_status_${appointment.status}`)),
-      );
-      if (appointment.status === "booked") {
-        row.addEventListener("click", () => {
-          $("appointment").value = appointment.reference;
-          $("appointment").focus();
-        });
-      }
-      return row;
-    }),
-  );
-}
-
-function drawAll() {
-  words.translate();
-  drawLink();
-  drawStation();
-  drawSide();
-  drawResults();
-  drawChoice();
-  drawPriority();
-  drawQueues();
-  drawTicket();
-  drawIdHint();
-  document.body.dataset.state = page.state;
-}
+drawnBy(drawLink, drawStation, drawSide, drawResults, drawChoice, drawPriority, drawQueues, drawTicket, drawIdHint);
 
 // ---- what the keys do ----------------------------------------------------------------
 
@@ -472,18 +260,6 @@ function handle(input) {
 
 // ---- talking to the server -----------------------------------------------------------
 
-function saveStation() {
-  if (setStation($("station-input").value)) {
-    $("station-form").hidden = true;
-    say(null);
-    $("search").focus();
-  }
-}
-
-function toSignIn() {
-  location.assign(signInAddress("/desk"));
-}
-
 async function issue() {
   say(null);
   const checked = checkIdNumber($("id-number").value);
@@ -547,228 +323,6 @@ async function cancel() {
   }
   handle({ event: "cancel-refused" });
   say("msg_failed", answer.problem?.detail ?? t("msg_network"));
-}
-
-/** Show `ticket` in the issued panel, with its print job when known (null: none). */
-function showTicket(ticket, source, job = undefined) {
-  page.ticket = ticket;
-  page.ticketSource = source;
-  page.jobId = undefined;
-  if (job !== undefined) {
-    page.jobs.offer(job);
-    page.jobId = job?.id ?? null;
-  } else {
-    loadPrintJob(ticket.id);
-  }
-  if (source !== "issued") {
-    page.state = "issued";
-    say(null);
-  }
-  drawAll();
-}
-
-/** The latest print job of a ticket found or reconnected to, from the server. */
-async function loadPrintJob(ticketId) {
-  const answer = await page.api.get(`/halls/${page.hall}/print-jobs?ticket=${ticketId}&limit=1`);
-  if (!answer.ok || page.ticket?.id !== ticketId) return;
-  const [job] = answer.data.print_jobs;
-  if (job) page.jobs.offer(job);
-  if (page.jobId === undefined || job) page.jobId = job?.id ?? null;
-  drawTicket();
-}
-
-function jobUpdated(payload) {
-  const job = payload?.job;
-  if (!job || (payload.hall && payload.hall !== page.hall)) return;
-  if (page.jobs.offer(job) && job.id === page.jobId) drawTicket();
-  if (page.ticket && job.ticket_id === page.ticket.id && page.jobId === undefined) {
-    page.jobId = job.id;
-    drawTicket();
-  }
-}
-
-async function reprint() {
-  if (!page.ticket) return;
-  const body = page.station ? { station: page.station } : {};
-  const answer = await page.api.post(`/halls/${page.hall}/tickets/${page.ticket.id}/reprint`, body);
-  if (answer.ok) {
-    page.jobs.offer(answer.data);
-    page.jobId = answer.data.id;
-    say("reprinted", null, "ok");
-    $("message-title").textContent = t("reprinted", { number: page.ticket.number });
-    drawTicket();
-    return;
-  }
-  if (problemKey(answer) === "session_ended") {
-    toSignIn();
-    return;
-  }
-  const code = answer.problem?.code;
-  say(code === "no_printer" ? "msg_no_printer" : "msg_reprint_failed", answer.problem?.detail ?? t("msg_network"));
-}
-
-// ---- appointments --------------------------------------------------------------------
-
-function appointmentMessage(answer) {
-  const problem = answer.problem ?? {};
-  switch (problem.code) {
-    case "appointment_too_early": {
-      const time = clockTime(problem.check_in_from, page.catalogue?.hall?.timezone);
-      return ["msg_appointment_too_early", [time ? t("msg_appointment_too_early_at", { time }) : null, problem.detail].filter(Boolean).join("。")];
-    }
-    case "appointment_late":
-      return ["msg_appointment_late", problem.detail];
-    case "appointment_checked_in":
-      return ["msg_appointment_checked_in", problem.detail];
-    case "appointment_closed":
-      return ["msg_appointment_closed", problem.detail];
-    case "not_found":
-      return ["msg_appointment_unknown", problem.detail];
-    case "invalid_input":
-      return [problem.field === "station" ? "msg_failed" : "msg_appointment_format", problem.detail];
-    default: {
-      const key = problemKey(answer);
-      return [["queue_full", "queue_closed", "duplicate_ticket", "network", "busy", "forbidden"].includes(key) ? `msg_${key}` : "msg_appointment_failed", problem.detail ?? null];
-    }
-  }
-}
-
-async function checkIn() {
-  if (page.checkingIn || page.state === "issuing") return;
-  const field = $("appointment");
-  const reference = parseReference(field.value);
-  if (!reference.ok) {
-    say(reference.error === "empty" ? "msg_appointment_empty" : "msg_appointment_format", null, "warn");
-    field.focus();
-    return;
-  }
-  page.checkingIn = true;
-  $("check-in").disabled = true;
-  const body = page.station ? { station: page.station } : {};
-  const answer = await page.api.post(`/halls/${page.hall}/appointments/${encodeURIComponent(reference.value)}/check-in`, body);
-  page.checkingIn = false;
-  $("check-in").disabled = false;
-  if (answer.ok) {
-    field.value = ""; // the booking reference checks in: not left on the screen
-    const replayed = answer.headers?.get("Idempotent-Replayed") === "true";
-    showTicket(answer.data, "appointment", answer.data.print_job ?? null);
-    if (replayed) {
-      say("msg_appointment_checked_in", null, "warn");
-      $("message-title").textContent = t("msg_appointment_replayed", { number: answer.data.number });
-    }
-    loadAppointments();
-    $("search").focus();
-    return;
-  }
-  if (problemKey(answer) === "session_ended") {
-    toSignIn();
-    return;
-  }
-  const [key, detail] = appointmentMessage(answer);
-  say(key, detail);
-  field.focus();
-  field.select(); // the next scan replaces what was there
-}
-
-async function loadAppointments() {
-  const answer = await page.api.get(`/halls/${page.hall}/appointments`);
-  if (!answer.ok) return;
-  page.appointments = answer.data.appointments;
-  drawSide();
-}
-
-// ---- the waiting list and finding a ticket -------------------------------------------
-
-async function loadWaiting({ more = false } = {}) {
-  const query = new URLSearchParams({ status: "waiting", limit: String(WAITING_PAGE) });
-  if (page.waiting.queue) query.set("queue", page.waiting.queue);
-  if (more && page.waiting.next) query.set("cursor", page.waiting.next);
-  // reloading keeps as many rows as were shown: a guide paging down is not sent back up
-  else query.set("limit", String(Math.min(Math.max(page.waiting.tickets.length, WAITING_PAGE), 200)));
-  const queue = page.waiting.queue;
-  const answer = await page.api.get(`/halls/${page.hall}/tickets?${query}`);
-  if (!answer.ok || queue !== page.waiting.queue) return;
-  page.waiting.tickets = more ? [...page.waiting.tickets, ...answer.data.tickets] : answer.data.tickets;
-  page.waiting.next = answer.data.next_cursor;
-  drawSide();
-}
-
-/** Hall events change the lists: reload them once the burst is over, not on a timer. */
-function listsChanged() {
-  clearTimeout(page.listTimer);
-  page.listTimer = setTimeout(() => {
-    if (page.tab === "waiting") loadWaiting();
-    if (page.tab === "appointments") loadAppointments();
-  }, LIST_REFRESH_MS);
-}
-
-function showTab(tab) {
-  page.tab = tab;
-  if (tab === "waiting") loadWaiting();
-  if (tab === "appointments") loadAppointments();
-  drawSide();
-}
-
-async function find() {
-  const field = $("find");
-  const wanted = parseFind(field.value);
-  const hint = $("find-hint");
-  hint.dataset.state = "some";
-  if (wanted.kind === "empty") return;
-  if (wanted.kind === "bad") {
-    hint.dataset.state = "none";
-    hint.textContent = t(wanted.error === "checksum" ? "find_bad_checksum" : "find_bad_format");
-    return;
-  }
-  let answer;
-  if (wanted.kind === "number") {
-    answer = await page.api.get(`/halls/${page.hall}/tickets?number=${encodeURIComponent(wanted.number)}`);
-  } else {
-    field.value = ""; // the ID number goes in the body only, and is not kept on the page
-    answer = await page.api.post(`/halls/${page.hall}/tickets/search`, { id_number: wanted.idNumber });
-  }
-  if (!answer.ok) {
-    if (problemKey(answer) === "session_ended") return toSignIn();
-    hint.dataset.state = "none";
-    hint.textContent = `${t("find_failed")}：${answer.problem?.detail ?? t("msg_network")}`;
-    return;
-  }
-  page.found = answer.data.tickets;
-  if (page.found.length === 0) {
-    hint.dataset.state = "none";
-    hint.textContent = wanted.kind === "number" ? t("find_none", { q: wanted.number }) : t("find_id_none");
-  } else {
-    hint.textContent = t("find_n", { n: page.found.length });
-  }
-  if (page.found.length === 1) showTicket(page.found[0], "found");
-  drawSide();
-}
-
-// ---- the station ---------------------------------------------------------------------
-
-function setStation(value) {
-  const checked = checkStation(value);
-  if (!checked.ok) {
-    say("station_bad", null, "warn");
-    $("message-title").textContent = t("station_bad", { value: checked.value });
-    return false;
-  }
-  page.station = checked.value || null;
-  if (page.station) localStorage.setItem(STATION_KEY, page.station);
-  else localStorage.removeItem(STATION_KEY);
-  page.keys.settled(); // the next ticket is another request: it prints elsewhere
-  drawStation();
-  return true;
-}
-
-function chooseStation() {
-  const found = stationFrom(location.search, localStorage.getItem(STATION_KEY));
-  page.station = found.station;
-  if (found.source === "address") localStorage.setItem(STATION_KEY, found.station);
-  if (found.invalid !== null) {
-    say("station_bad", null, "warn");
-    $("message-title").textContent = t("station_bad", { value: found.invalid });
-  }
 }
 
 async function loadCatalogue() {
