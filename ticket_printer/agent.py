@@ -36,6 +36,8 @@ from ticket_printer.ticket import PrintedTicket, TicketPayloadError
 
 logger = logging.getLogger(__name__)
 
+STOP_POLL = 0.2  # seconds: how soon the main thread acts on SIGTERM (`ServerLink._idle`)
+
 JobState = Literal["printed", "paper_out", "offline", "failed"]
 
 
@@ -110,6 +112,7 @@ class ServerLink:
         self.ack_timeout = ack_timeout
         self.client = self._new_client()
         self.stopping = threading.Event()
+        self.stop_requested = False  # set by a signal handler (`request_stop`)
         self.fatal: str | None = None
         self._jobs: queue.PriorityQueue[tuple[int, dict[str, Any]]] = queue.PriorityQueue()
         self._lock = threading.Lock()  # the job ids and results below
@@ -127,20 +130,20 @@ class ServerLink:
         printer.start()
         delay = self.retry_first
         try:
-            while not self.stopping.is_set():
+            while not self._stopped():
                 began = time.monotonic()
                 if self._connect():
-                    if self.stopping.is_set():
-                        # stopped by the connect's own catch-up (a refusal) before the
-                        # client counted itself connected: its `stop()` could not disconnect
+                    # stopped by the connect's own catch-up (a refusal) before the client
+                    # counted itself connected: its `stop()` could not disconnect
+                    if self._stopped():
                         break
-                    self.client.wait()  # until the connection ends
-                    if self.stopping.is_set():
+                    self._idle(None)  # until the connection ends
+                    if self._stopped():
                         break
                     if time.monotonic() - began > self.retry_max:
                         delay = self.retry_first  # it had been up a good while: start the waits over
                     logger.warning("lost the server %s; reconnecting in %.0f s", self.server, delay)
-                self.stopping.wait(delay)
+                self._idle(delay)
                 delay = min(delay * 2, self.retry_max)
         finally:
             self.stop()
@@ -149,10 +152,34 @@ class ServerLink:
         if self.fatal is not None:
             raise AgentStopped(self.fatal)
 
+    def request_stop(self) -> None:
+        """For a signal handler: a flag, nothing more. The handler runs on the main thread
+        wherever it was interrupted, perhaps inside a lock it holds; `run` does the rest."""
+        self.stop_requested = True
+
     def stop(self) -> None:
         self.stopping.set()
         if self.client.connected:
             self.client.disconnect()
+
+    def _stopped(self) -> bool:
+        if self.stop_requested and not self.stopping.is_set():
+            logger.info("stopping")
+            self.stop()
+        return self.stopping.is_set()
+
+    def _idle(self, seconds: float | None) -> None:
+        """Wait `seconds` (None: while connected), or until stopped, in short slices. The
+        kernel may give SIGTERM to any of the agent's threads; Python runs the handler on
+        the main thread when that next runs Python code, so the main thread must never
+        block long in a lock (`client.wait()`, `Event.wait()`): it would never see it."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while not self._stopped():
+            if seconds is None and not self.client.connected:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            time.sleep(STOP_POLL)
 
     def _connect(self) -> bool:
         self.client = self._new_client()
@@ -298,9 +325,7 @@ def run(server: str, token: str, agent: Agent) -> None:
     no jobs; every other trouble (server down, a refused or lost connection) is retried."""
     link = ServerLink(server, token, agent)
     previous = signal.getsignal(signal.SIGTERM)
-    # the handler runs on the main thread, which waits inside the socket client: the
-    # disconnect is left to a thread of its own
-    signal.signal(signal.SIGTERM, lambda signum, frame: threading.Thread(target=link.stop).start())
+    signal.signal(signal.SIGTERM, lambda signum, frame: link.request_stop())
     try:
         link.run()
     except KeyboardInterrupt:

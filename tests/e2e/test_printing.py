@@ -103,6 +103,22 @@ def test_a_ticket_issued_at_the_desk_prints_exactly_its_bytes(
     assert agent.stop() == 0 and "stopped" in agent.log()
 
 
+def test_the_agent_stops_on_sigterm_whichever_of_its_threads_the_kernel_gives_it_to(
+    server: LiveServer, sign_in: Any, printer: FakePrinter, tmp_path: Path
+) -> None:
+    """Connected, the main thread used to block in the socket client's join: a SIGTERM the
+    kernel handed to another thread was never acted on (a flaky CI run showed it)."""
+    guide = sign_in(server, "guide")
+    log = tmp_path / "agent.log"
+    with AgentProcess(server.url, server.tokens["printer"], printer.port, log, signal_elsewhere=True) as agent:
+        agent.start()
+        online(server, guide)
+        job = at_desk(server, guide)
+        printer.wait_for_connections(1, PATIENCE)
+        reaches(server, guide, job["id"], "printed")
+        assert agent.stop() == 0 and "stopped" in agent.log()
+
+
 def test_tickets_issued_while_the_agent_was_stopped_print_once_when_it_returns(
     server: LiveServer, sign_in: Any, printer: FakePrinter, agent: AgentProcess
 ) -> None:

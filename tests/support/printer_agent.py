@@ -23,14 +23,39 @@ from types import TracebackType
 STOP_TIMEOUT = 30  # seconds for the agent to leave after SIGTERM
 
 
-def command() -> list[str]:
+# The agent with SIGTERM blocked on its main thread (and so on every thread it starts
+# later), open only on one idle thread started first: the kernel must hand the signal to
+# that thread, as it may any of the agent's threads, and the main thread has to notice.
+SIGNAL_ELSEWHERE = """
+import signal, sys, threading
+threading.Thread(target=threading.Event().wait, daemon=True).start()
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+from ticket_printer.cli import main
+sys.argv[0] = "ticket-printer"
+main()
+"""
+
+
+def command(*, signal_elsewhere: bool = False) -> list[str]:
     """The installed console script if there is one, else the same entry point by module."""
+    if signal_elsewhere:
+        return [sys.executable, "-c", SIGNAL_ELSEWHERE]
     script = Path(sys.executable).with_name("ticket-printer")
     return [str(script)] if script.exists() else [sys.executable, "-m", "ticket_printer.cli"]
 
 
 class AgentProcess:
-    def __init__(self, server: str, token: str, printer_port: int, log_path: Path, *, paper: str = "80") -> None:
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        printer_port: int,
+        log_path: Path,
+        *,
+        paper: str = "80",
+        signal_elsewhere: bool = False,
+    ) -> None:
+        self.command = command(signal_elsewhere=signal_elsewhere)
         self.arguments = ["--server", server, "--tcp", f"127.0.0.1:{printer_port}", "--paper", paper]
         self.environment = {**os.environ, "TICKET_PRINTER_TOKEN": token, "PYTHONUNBUFFERED": "1"}
         self.log_path = log_path
@@ -40,7 +65,7 @@ class AgentProcess:
         assert self.process is None or self.process.poll() is not None, "the agent is running already"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [*command(), *self.arguments],
+                [*self.command, *self.arguments],
                 env=self.environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
