@@ -474,6 +474,15 @@ class Model:
         ticket.status, ticket.window, ticket.target_window = CALLED, number, None
         self.windows[number].ticket = ticket.id
 
+    def out_of_order(self, ticket: Ticket, number: int) -> bool:
+        """Whether calling `ticket` by number at window `number` passes over the line: it
+        waits, the window would call another next, and it never missed a call (a no-show
+        back in line was called in turn once)."""
+        if ticket.status != WAITING or ticket.no_shows > 0:
+            return False
+        chosen = self.next_for(number)
+        return chosen is None or chosen.id != ticket.id
+
     def callable_by_number(self, ticket: Ticket, number: int) -> Refusals:
         """Why `ticket` may not be called by number at window `number`, if it may not."""
         serves = self.rules.windows[number]
