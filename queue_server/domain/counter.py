@@ -40,7 +40,8 @@ def standing(hall: HallSpec, number: int, username: str | None) -> Standing:
     if not may_open(hall, number, username):
         names = "、".join(spec.clerks)
         raise WindowNotAllowed(
-            f"{number} 号窗口只由指定人员开窗（{names}）：请在您自己的窗口开窗，或请管理员在大厅配置中把您加入该窗口的 cover",
+            f"{number} 号窗口只由指定人员开窗（{names}）："
+            "请在您自己的窗口开窗，或请管理员在大厅配置中把您加入该窗口的 cover",
             window=number,
         )
     own = own_windows(hall, username)

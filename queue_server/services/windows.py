@@ -68,9 +68,7 @@ class WindowUseCases(ServicesBase):
             return run()
         except _AlreadyApplied:
             with self.store.read() as db:
-                hall = self._hall_for(
-                    db, hall_code, principal, Permission.OPERATE_WINDOW, Permission.SUPERVISE_WINDOW
-                )
+                hall = self._hall_for(db, hall_code, principal, Permission.OPERATE_WINDOW, Permission.SUPERVISE_WINDOW)
                 return {**self._window_view(db, hall, number), "replayed": True}, []
         finally:
             _COMMAND_KEY.reset(token)
@@ -218,9 +216,7 @@ class WindowUseCases(ServicesBase):
             counter.require_order_reason(ticket.number, ticket.status, ticket.no_shows, in_order, reason)
             out_of_order = counter.out_of_order(ticket.status, ticket.no_shows, in_order)
             given = reason.strip() if reason and reason.strip() else None
-            self._announce(
-                tx, step, recall=False, reason=given or "by_number", extra={"out_of_order": out_of_order}
-            )
+            self._announce(tx, step, recall=False, reason=given or "by_number", extra={"out_of_order": out_of_order})
             self._audit(
                 tx,
                 AuditAction.CALLED_BY_NUMBER,

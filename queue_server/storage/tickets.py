@@ -131,9 +131,7 @@ def line_heads(db: sqlite_utils.Database, hall_id: int, queues: Sequence[str], w
     )
 
 
-def line_fronts(
-    db: sqlite_utils.Database, hall_id: int, queues: Sequence[str], window: int, count: int
-) -> list[Row]:
+def line_fronts(db: sqlite_utils.Database, hall_id: int, queues: Sequence[str], window: int, count: int) -> list[Row]:
     """`line_heads`, the first `count` of each line instead of the first one: what the
     clerk's console lists as the next few (`domain.routing.upcoming`)."""
     return list(
@@ -162,9 +160,10 @@ def suspended_at(db: sqlite_utils.Database, hall_id: int, window: int) -> list[T
 def clerk_day(db: sqlite_utils.Database, hall_id: int, clerk_id: int, day: str) -> Row:
     """A clerk's stays at windows with tickets of `day`: how many ended each way, and the
     service time they held (suspended time is never in a visit's handling)."""
-    return one(
-        db,
-        """SELECT count(*) FILTER (WHERE v.ending = 'finished') AS served,
+    return (
+        one(
+            db,
+            """SELECT count(*) FILTER (WHERE v.ending = 'finished') AS served,
                   coalesce(sum(v.handling_seconds) FILTER (WHERE v.ending = 'finished'), 0) AS served_seconds,
                   coalesce(sum(v.handling_seconds), 0) AS handling_seconds,
                   count(*) FILTER (WHERE v.ending = 'no_show') AS no_shows,
@@ -173,8 +172,10 @@ def clerk_day(db: sqlite_utils.Database, hall_id: int, clerk_id: int, day: str) 
                   count(*) FILTER (WHERE v.called_at IS NOT NULL) AS called
            FROM visits v JOIN tickets t ON t.id = v.ticket_id
            WHERE v.hall_id = ? AND v.clerk_id = ? AND t.service_day = ?""",
-        [hall_id, clerk_id, day],
-    ) or {}
+            [hall_id, clerk_id, day],
+        )
+        or {}
+    )
 
 
 def line_places(db: sqlite_utils.Database, hall_id: int, queue: str, limit: int) -> list[str]:

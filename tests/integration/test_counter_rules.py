@@ -15,16 +15,18 @@ import pytest
 from flask import Flask
 
 from queue_server.cli import demo_hall_toml
-from queue_server.domain.hall import parse_hall
 from queue_server.domain.errors import HallConfigError
+from queue_server.domain.hall import parse_hall
 from tests.conftest import Api, Clock
 from tests.integration.test_realtime import ack, received, screen, signed_in
 
 # Window 1 is clerk1's own; window 2 is clerk2's, and clerk1 may cover it; window 3 names
 # nobody (any clerk of the hall may open it).
-STAFFED = demo_hall_toml(always_open=True).replace(
-    'name = "综合受理1号窗口"\n', 'name = "综合受理1号窗口"\nclerks = ["clerk1"]\n', 1
-).replace('name = "综合受理2号窗口"\n', 'name = "综合受理2号窗口"\nclerks = ["clerk2"]\ncover = ["clerk1"]\n', 1)
+STAFFED = (
+    demo_hall_toml(always_open=True)
+    .replace('name = "综合受理1号窗口"\n', 'name = "综合受理1号窗口"\nclerks = ["clerk1"]\n', 1)
+    .replace('name = "综合受理2号窗口"\n', 'name = "综合受理2号窗口"\nclerks = ["clerk2"]\ncover = ["clerk1"]\n', 1)
+)
 
 
 def w(number: int, action: str) -> str:
@@ -134,7 +136,9 @@ def test_a_screen_never_hears_who_covers(staffed: None, app: Flask, login) -> No
 # ---- (c) calling out of the line's order ---------------------------------------------------
 
 
-def test_calling_a_waiting_ticket_out_of_order_needs_a_reason_and_is_kept(guide: Api, login, clock: Clock, store) -> None:  # type: ignore[no-untyped-def]
+def test_calling_a_waiting_ticket_out_of_order_needs_a_reason_and_is_kept(
+    guide: Api, login, clock: Clock, store
+) -> None:  # type: ignore[no-untyped-def]
     clerk = login("clerk1")
     clerk.post(w(1, "open-window"))
     for _ in range(3):
@@ -150,7 +154,9 @@ def test_calling_a_waiting_ticket_out_of_order_needs_a_reason_and_is_kept(guide:
     assert entry["detail"]["reason"] == "预约老人，材料已核" and entry["detail"]["out_of_order"] is True
 
 
-def test_the_ticket_next_in_line_or_a_recallable_no_show_needs_no_reason(guide: Api, login, clock: Clock, store) -> None:  # type: ignore[no-untyped-def]
+def test_the_ticket_next_in_line_or_a_recallable_no_show_needs_no_reason(
+    guide: Api, login, clock: Clock, store
+) -> None:  # type: ignore[no-untyped-def]
     clerk = login("clerk1")
     clerk.post(w(11, "open-window"))  # 企业开办: no-shows stay recallable
     issue(guide, clock, "enterprise")
@@ -242,7 +248,9 @@ def test_finish_replayed_with_its_key_finishes_once(guide: Api, login, clock: Cl
 # ---- the console's reads --------------------------------------------------------------------
 
 
-def test_the_console_view_shows_the_ticket_the_queues_the_next_and_the_suspended(guide: Api, login, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+def test_the_console_view_shows_the_ticket_the_queues_the_next_and_the_suspended(
+    guide: Api, login, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
     clerk = login("clerk1")
     clerk.post(w(1, "open-window"))
     clerk2 = login("clerk2")
@@ -283,7 +291,9 @@ def test_the_console_view_is_the_signed_in_clerks_own_or_a_managers(login) -> No
     assert login("guide").get("/halls/demo/windows/1", status=403)["code"] == "forbidden"
 
 
-def test_the_clerks_day_lists_the_windows_they_may_open_and_their_figures(staffed: None, guide: Api, login, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+def test_the_clerks_day_lists_the_windows_they_may_open_and_their_figures(
+    staffed: None, guide: Api, login, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
     clerk = login("clerk1")
     day = clerk.get("/halls/demo/clerk/today")
     windows = {w_["number"]: w_ for w_ in day["windows"]}
