@@ -484,6 +484,8 @@ class HallMachine(RuleBasedStateMachine):
         refusals: set[str] = set()
         if number not in trial.windows:
             refusals = {"not_found"}
+        elif not trial.may_open(number, clerk):
+            refusals = {"window_not_allowed"}  # the hall file names the window's clerks
         else:
             window = trial.windows[number]
             if window.status != CLOSED:
