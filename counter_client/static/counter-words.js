@@ -295,7 +295,7 @@ const EN = {
   action_suspend: "Suspend",
   action_pause: "Pause",
   action_resume_window: "Resume",
-  action_call_number: "Call a number",
+  action_call_number: "Call number",
   action_close: "Close window",
   action_open: "Open window",
   action_resume_ticket: "Resume",

@@ -270,3 +270,10 @@ def test_a_refusal_is_said_in_the_servers_words(
     console.by_testid("call-number-reason").fill("预约时间已到")
     console.page.keyboard.press("Enter")
     _ticket_shown(console, later["number"], "called")
+    # the console speaks the clerk's language: Traditional Chinese and English
+    console.page.locator("[data-lang=zh-TW]").click()
+    expect(console.by_testid("action-no_show")).to_contain_text("過號")
+    console.page.locator("[data-lang=en]").click()
+    expect(console.by_testid("action-call_next")).to_contain_text("Call next")
+    expect(console.by_testid("ticket-status")).to_have_text("Called, waiting for the citizen")
+    console.screenshot("counter-english-1366x768")

@@ -181,6 +181,17 @@ def test_a_screen_gets_no_typed_reason_for_an_out_of_order_call(guide: Api, app:
     assert "张三" not in json.dumps(call, ensure_ascii=False)
 
 
+def test_the_socket_asks_for_the_reason_alike(guide: Api, app: Flask, clock: Clock) -> None:
+    clerk = signed_in(app, "clerk1")
+    assert ack(clerk, "open_window", {"hall": "demo", "window": 1})["ok"]
+    issue(guide, clock)
+    issue(guide, clock)
+    refused = ack(clerk, "call_number", {"hall": "demo", "window": 1, "ticket_number": "A002"})
+    assert not refused["ok"] and refused["problem"]["code"] == "reason_required"
+    called = ack(clerk, "call_number", {"hall": "demo", "window": 1, "ticket_number": "A002", "reason": "急事"})
+    assert called["ok"] and called["data"]["ticket"] == "A002"
+
+
 # ---- one command per Idempotency-Key ---------------------------------------------------------
 
 
