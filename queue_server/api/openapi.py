@@ -654,26 +654,6 @@ def openapi_document() -> dict[str, Any]:
             errors=(403, 404, 422),
         ),
     }
-    paths["/api/v1/halls/{hall}/windows/{window}"] = {
-        "parameters": [HALL, WINDOW],
-        "get": _op(
-            "One window as its clerk's console shows it: the ticket in hand (how long it waited, the windows it "
-            "passed), the queues it serves with their waiting counts, the next few tickets, those it suspended",
-            who="the clerk signed in at the window, or a manager of the hall",
-            answer="WindowConsole",
-            errors=(*HALL_READ, 422),
-        ),
-    }
-    paths["/api/v1/halls/{hall}/clerk/today"] = {
-        "parameters": [HALL],
-        "get": _op(
-            "The signed-in clerk's day: the hall's windows with which they may open (and which would be "
-            "covering, 顶岗), the window they are at, and their own figures today (served, average handling)",
-            who="a clerk of the hall",
-            answer="ClerkToday",
-            errors=(*HALL_READ, 422),
-        ),
-    }
     for command in COMMANDS.values():
         if not command.window_scoped:
             continue
@@ -704,6 +684,26 @@ def openapi_document() -> dict[str, Any]:
                 | _problems((*HALL_WRITE, 409)),
             },
         }
+    paths["/api/v1/halls/{hall}/windows/{window}"] = {
+        "parameters": [HALL, WINDOW],
+        "get": _op(
+            "One window as its clerk's console shows it: the ticket in hand (how long it waited, the windows it "
+            "passed), the queues it serves with their waiting counts, the next few tickets, those it suspended",
+            who="the clerk signed in at the window, or a manager of the hall",
+            answer="WindowConsole",
+            errors=(*HALL_READ, 422),
+        ),
+    }
+    paths["/api/v1/halls/{hall}/clerk/today"] = {
+        "parameters": [HALL],
+        "get": _op(
+            "The signed-in clerk's day: the hall's windows with which they may open (and which would be "
+            "covering, 顶岗), the window they are at, and their own figures today (served, average handling)",
+            who="a clerk of the hall",
+            answer="ClerkToday",
+            errors=(*HALL_READ, 422),
+        ),
+    }
     return {
         "openapi": "3.1.0",
         "info": {
