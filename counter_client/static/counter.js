@@ -9,342 +9,21 @@
 // the same key, so the server runs it once. Live figures come over Socket.IO with the
 // clerk's session (the screens' link.js and model.js); the window's details are read again
 // (GET …/windows/{n}) once a burst of events is over. Diagnostics for the browser tests:
-// window.hallQueue.
+// window.hallQueue. The parts: counter-page.js (the shared page state), counter-draw.js
+// (drawing).
 
-import { Translator } from "/pages/static/i18n.js";
-import { Api, currentSession, signInAddress } from "/pages/static/session.js";
+import { Api, currentSession } from "/pages/static/session.js";
 import { element } from "/screens/static/dom.js";
 import { ScreenLink } from "/screens/static/link.js";
-import { HallModel } from "/screens/static/model.js";
 import { entriesOf, search } from "/ticket-printer/static/catalogue.js";
 import { randomKey } from "/ticket-printer/static/idempotency.js";
-import { ACTIONS, actionFor, assign, defaults, keyName, loadKeys, shownKey, unassign } from "./counter-keys.js";
-import { COMMANDS, CommandSender, allowedActions, duration } from "./counter-state.js";
-import { COUNTER_WORDS } from "./counter-words.js";
+import { actionFor, assign, defaults, keyName, loadKeys, shownKey } from "./counter-keys.js";
+import { COMMANDS, CommandSender, allowedActions } from "./counter-state.js";
+import { drawActions, drawAll, drawFinish, drawHeader, drawKeys, drawOffline, drawSide } from "./counter-draw.js";
+import { $, WINDOW_STORAGE, diagnostics, page, say, sayProblem, t, toSignIn, words } from "./counter-page.js";
 
 const KEYS_STORAGE = "hallQueue.counterKeys";
-const WINDOW_STORAGE = "hallQueue.counterWindow";
 const REFRESH_AFTER_MS = 150; // a burst of events: read the window once it is over
-
-const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
-const words = new Translator(COUNTER_WORDS, { storageKey: "hallQueue.staffLanguage" });
-const t = (key, params) => words.t(key, params);
-
-const page = {
-  hall: null,
-  api: null,
-  day: null, // GET …/clerk/today
-  window: null, // the window number signed in at
-  view: null, // GET …/windows/{n}
-  catalogue: null,
-  entries: [],
-  dialog: null, // "finish" | "transfer" | "suspend" | "call_number" | null
-  outcome: "accepted",
-  items: [], // item codes picked in the finish dialog
-  itemResults: [],
-  keys: defaults(),
-  recording: null, // the action whose next key is being recorded
-  model: new HallModel(),
-  link: null,
-  sender: null,
-  refreshTimer: null,
-  refreshDay: false,
-};
-
-const diagnostics = {
-  get window() {
-    return page.window;
-  },
-  get view() {
-    return page.view;
-  },
-  get day() {
-    return page.day;
-  },
-  get keys() {
-    return page.keys;
-  },
-  get sender() {
-    return page.sender?.state ?? null;
-  },
-  get dialog() {
-    return page.dialog;
-  },
-  link: "connecting",
-  loaded: false,
-  commandsSent: 0,
-  lastMessage: null,
-  lastCommand: null,
-};
-window.hallQueue = diagnostics;
-
-// ---- drawing -------------------------------------------------------------------------
-
-function say(key, detail = null, tone = "alert") {
-  const box = $("message");
-  box.hidden = !key;
-  box.dataset.tone = tone;
-  box.dataset.key = key ?? "";
-  $("message-title").textContent = key ? t(key) : "";
-  $("message-detail").textContent = detail ?? "";
-  diagnostics.lastMessage = key;
-}
-
-function sayProblem(answer) {
-  const code = answer.problem?.code ?? "failed";
-  const key = COUNTER_WORDS["zh-CN"][`msg_${code}`] ? `msg_${code}` : "msg_failed";
-  say(key, answer.problem?.detail ?? null);
-}
-
-function durationText(seconds) {
-  return duration(seconds, { h: t("duration_h"), m: t("duration_m"), s: t("duration_s") });
-}
-
-function actionLabel(action) {
-  if (action === "pause" && page.view?.window?.status === "paused") return t("action_resume_window");
-  return t(`action_${action}`);
-}
-
-function keysOf(action) {
-  return (page.keys[action] ?? []).map((name) => shownKey(name, t("numpad")));
-}
-
-function drawHeader() {
-  $("hall-name").textContent = page.day?.hall?.name ?? "";
-  const badge = $("window-badge");
-  badge.hidden = !page.window;
-  badge.textContent = page.view?.window?.name ?? (page.window ? `${page.window}` : "");
-  badge.dataset.status = page.view?.window?.status ?? "";
-  const state = diagnostics.link;
-  $("link-state").dataset.state = state;
-  $("link-state").textContent = t(state === "refused" ? "offline" : state);
-}
-
-function drawOffline() {
-  const state = page.sender?.state ?? { phase: "idle" };
-  const linkDown = diagnostics.link === "offline";
-  const retrying = state.phase === "retrying";
-  const box = $("offline");
-  box.hidden = !linkDown && !retrying;
-  box.dataset.state = retrying ? "retrying" : linkDown ? "offline" : "online";
-  $("offline-title").textContent = t("offline_title");
-  $("offline-detail").textContent = retrying
-    ? t("retrying", { command: t(`action_${state.command}`), n: state.attempts })
-    : t("offline_detail");
-  $("offline-abandon").hidden = !retrying;
-}
-
-function drawChooser() {
-  const list = $("window-list");
-  const windows = (page.day?.windows ?? []).filter((w) => w.may_open);
-  $("chooser-hint").textContent = windows.length ? t("choose_hint") : t("no_window_allowed");
-  const last = Number(localStorage.getItem(WINDOW_STORAGE) ?? 0);
-  list.replaceChildren(
-    ...windows.map((w) => {
-      const row = element("li", "window-choice", undefined, "window-choice");
-      row.dataset.window = String(w.number);
-      row.classList.toggle("last", w.number === last);
-      const head = element("span", "choice-name", w.name);
-      const state = element("span", `state state-${w.status}`, t(`window_status_${w.status}`));
-      const tags = element("span", "tags");
-      if (w.own) tags.append(element("span", "tag own", t("own_window")));
-      if (w.covering) tags.append(element("span", "tag cover", t("covering_window"), "covering-tag"));
-      if (w.clerk) tags.append(element("span", "tag held", t("held_by", { clerk: w.clerk })));
-      const open = element("button", "primary", t("open_window"), `open-${w.number}`);
-      open.type = "button";
-      open.disabled = w.status !== "closed";
-      open.addEventListener("click", () => openWindow(w.number));
-      row.append(head, state, tags, open);
-      return row;
-    }),
-  );
-}
-
-function drawTicket() {
-  const box = $("ticket");
-  const ticket = page.view?.ticket ?? null;
-  const windowStatus = page.view?.window?.status;
-  box.dataset.state = ticket ? ticket.status : windowStatus === "paused" ? "paused" : "none";
-  $("ticket-number").textContent = ticket?.number ?? "";
-  $("ticket-status").textContent = ticket ? t(`status_${ticket.status}`) : "";
-  $("ticket-empty").hidden = Boolean(ticket);
-  $("ticket-empty").textContent = windowStatus === "paused" ? t("window_paused") : t("no_ticket");
-  $("ticket-facts").hidden = !ticket;
-  const priority = $("ticket-priority");
-  priority.hidden = !ticket?.priority;
-  priority.textContent = ticket?.priority ? t(`priority_${ticket.priority}`) : "";
-  if (!ticket) return;
-  $("ticket-queue").textContent = ticket.queue_name;
-  $("ticket-item").textContent = ticket.bundle_name
-    ? t("bundle", { name: ticket.bundle_name })
-    : (ticket.item_name ?? t("by_queue"));
-  $("ticket-waited").textContent = durationText(ticket.waited_seconds);
-  const earlier = ticket.earlier_windows ?? [];
-  $("ticket-earlier").textContent = earlier.length
-    ? earlier
-        .map((v) => t("earlier", { name: v.name, ending: t(`ending_${v.ending}`), time: durationText(v.handling_seconds) }))
-        .join("；")
-    : t("none");
-}
-
-function drawActions() {
-  const allowed = allowedActions(page.view?.window);
-  const busy = page.sender?.busy ?? false;
-  for (const button of document.querySelectorAll("[data-action]")) {
-    const action = button.dataset.action;
-    const label = element("span", "label", actionLabel(action));
-    const keys = action === "close" ? [] : keysOf(action);
-    button.replaceChildren(label);
-    if (keys.length) button.append(element("kbd", "key", keys.join(" / ")));
-    button.disabled = busy || !allowed.has(action) || (page.dialog !== null && page.dialog !== action);
-    button.classList.toggle("pending", page.sender?.state.command === action);
-  }
-}
-
-function drawSide() {
-  const view = page.view;
-  if (!view) return;
-  $("queues").replaceChildren(
-    ...view.queues.map((queue) => {
-      const live = page.model.loaded ? page.model.queues.get(queue.code) : null;
-      const waiting = live ? live.waiting : queue.waiting;
-      const row = element("li", "queue-row", undefined, "queue-row");
-      row.dataset.queue = queue.code;
-      row.append(
-        element("span", "prefix", queue.prefix),
-        element("span", "queue-name", queue.name),
-        element("span", "waiting", t("waiting_n", { n: waiting }), "queue-waiting"),
-      );
-      return row;
-    }),
-  );
-  if (view.sent_here) $("queues").append(element("li", "queue-row sent", t("sent_here_n", { n: view.sent_here })));
-  const next = view.next.map((ticket) => {
-    const row = element("li", "ticket-row", undefined, "next-row");
-    row.append(element("span", "number", ticket.number), element("span", "queue-name", ticket.queue_name));
-    if (ticket.priority) row.append(element("span", "tag priority", t(`priority_${ticket.priority}`)));
-    if (ticket.sent_here) row.append(element("span", "tag", t("sent_here")));
-    return row;
-  });
-  $("next").replaceChildren(...(next.length ? next : [element("li", "empty", t("next_empty"))]));
-  const allowed = allowedActions(view.window);
-  const suspended = view.suspended.map((ticket) => {
-    const row = element("li", "ticket-row", undefined, "suspended-row");
-    row.dataset.number = ticket.number;
-    const resume = element("button", "", t("action_resume_ticket"), `resume-${ticket.number}`);
-    resume.type = "button";
-    resume.disabled = !allowed.has("resume_ticket") || (page.sender?.busy ?? false);
-    resume.addEventListener("click", () => run("resume_ticket", { ticket_number: ticket.number }));
-    row.append(element("span", "number", ticket.number), element("span", "queue-name", ticket.queue_name), resume);
-    return row;
-  });
-  $("suspended").replaceChildren(...(suspended.length ? suspended : [element("li", "empty", t("suspended_empty"))]));
-}
-
-function drawToday() {
-  const today = page.day?.today;
-  $("today-served").textContent = today ? String(today.served) : "—";
-  $("today-average").textContent = today?.average_handling_seconds ? durationText(today.average_handling_seconds) : "—";
-  $("today-no-shows").textContent = today ? String(today.no_shows) : "—";
-}
-
-function drawDialogs() {
-  for (const dialog of document.querySelectorAll("[data-dialog]")) dialog.hidden = dialog.dataset.dialog !== page.dialog;
-  $("actions").hidden = page.dialog !== null; // the dialog takes the buttons' place: Enter, Esc or its key again
-  if (page.dialog === "finish") drawFinish();
-}
-
-function drawFinish() {
-  for (const button of document.querySelectorAll("[data-outcome]")) {
-    button.textContent = t(`outcome_${button.dataset.outcome}`);
-    button.classList.toggle("active", button.dataset.outcome === page.outcome);
-    button.setAttribute("aria-pressed", String(button.dataset.outcome === page.outcome));
-  }
-  $("item-results").replaceChildren(
-    ...page.itemResults.map((entry, index) => {
-      const row = element("li", "result", undefined, "item-result");
-      row.dataset.code = entry.code;
-      row.classList.toggle("highlighted", index === 0);
-      row.append(element("span", "name", entry.name), element("span", "initials", entry.initials ?? ""));
-      row.addEventListener("click", () => pickItem(entry.code));
-      return row;
-    }),
-  );
-  const chosen = page.items.map((code) => {
-    const item = page.catalogue?.items.find((i) => i.code === code);
-    const chip = element("li", "chip", undefined, "item-chosen");
-    chip.dataset.code = code;
-    const remove = element("button", "remove", "×");
-    remove.type = "button";
-    remove.title = t("remove");
-    remove.addEventListener("click", () => {
-      page.items = page.items.filter((c) => c !== code);
-      drawFinish();
-    });
-    chip.append(element("span", "", item?.name ?? code), remove);
-    return chip;
-  });
-  $("items-chosen").replaceChildren(...(chosen.length ? chosen : [element("li", "empty", t("no_items"))]));
-}
-
-function drawKeys() {
-  const footer = $("keys");
-  footer.replaceChildren(element("strong", "", t("keys_title")));
-  for (const action of ACTIONS) {
-    const keys = keysOf(action);
-    if (!keys.length) continue;
-    const entry = element("span", "key-entry", undefined, `key-${action}`);
-    entry.append(element("kbd", "", keys.join(" / ")), element("span", "", t(`action_${action}`)));
-    footer.append(entry);
-  }
-  if ($("keys-settings").hidden) return;
-  $("key-table").replaceChildren(
-    ...ACTIONS.map((action) => {
-      const row = element("tr", "", undefined, `key-row-${action}`);
-      const chips = element("td", "key-chips");
-      for (const name of page.keys[action]) {
-        const chip = element("span", "chip", undefined, "key-chip");
-        chip.dataset.key = name;
-        const remove = element("button", "remove", "×");
-        remove.type = "button";
-        remove.title = t("remove");
-        remove.addEventListener("click", () => saveKeys(unassign(page.keys, action, name)));
-        chip.append(element("kbd", "", shownKey(name, t("numpad"))), remove);
-        chips.append(chip);
-      }
-      const add = element("button", page.recording === action ? "recording" : "", page.recording === action ? t("keys_press") : t("keys_add"), `key-add-${action}`);
-      add.type = "button";
-      add.addEventListener("click", () => {
-        page.recording = page.recording === action ? null : action;
-        drawKeys();
-      });
-      const addCell = element("td");
-      addCell.append(add);
-      row.append(element("th", "", t(`action_${action}`)), chips, addCell);
-      return row;
-    }),
-  );
-}
-
-function drawAll() {
-  words.translate();
-  drawHeader();
-  drawOffline();
-  const onWindow = Boolean(page.window && page.view);
-  $("chooser").hidden = onWindow || !page.day;
-  $("console").hidden = !onWindow;
-  $("keys").hidden = !onWindow;
-  if (!onWindow) drawChooser();
-  else {
-    drawTicket();
-    drawActions();
-    drawSide();
-    drawDialogs();
-  }
-  drawToday();
-  drawKeys();
-  document.body.dataset.window = page.window ? String(page.window) : "";
-}
 
 // ---- reading ---------------------------------------------------------------------------
 
@@ -492,6 +171,14 @@ function openDialog(name) {
   drawAll();
   const focus = { finish: "item-search", transfer: "transfer-queue", suspend: "suspend-reason", call_number: "call-number-input" };
   $(focus[name]).focus();
+}
+
+/** 指定叫号 with the number given (a click on a ticket of the next few). */
+function callNumber(number) {
+  if (!allowedActions(page.view?.window).has("call_number") || page.sender.busy) return;
+  openDialog("call_number");
+  $("call-number-input").value = number;
+  $("call-number-reason").focus();
 }
 
 function closeDialog() {
@@ -689,10 +376,6 @@ function connect() {
   );
 }
 
-function toSignIn() {
-  location.assign(signInAddress("/counter"));
-}
-
 // ---- start -----------------------------------------------------------------------------
 
 async function start() {
@@ -710,6 +393,7 @@ async function start() {
     return;
   }
   page.api = new Api({ csrf: session.csrf_token });
+  page.do = { openWindow, run, pickItem, saveKeys, callNumber };
   page.sender = new CommandSender({
     post: (path, body, headers) => page.api.post(path, body, headers),
     newKey: () => randomKey("window"),

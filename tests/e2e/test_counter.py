@@ -257,12 +257,16 @@ def test_a_refusal_is_said_in_the_servers_words(
     console.page.keyboard.press("F1")  # nobody waits
     expect(console.by_testid("message-title")).to_have_text("暂无等候的号")
     expect(console.by_testid("message-detail")).to_contain_text("暂无等候")
+    console.page.keyboard.press("F9")  # 指定叫号 opens, Esc closes it
+    expect(console.by_testid("call-number-dialog")).to_be_visible()
+    console.page.keyboard.press("Escape")
+    expect(console.by_testid("call-number-dialog")).to_be_hidden()
     # calling a number out of turn without a reason: asked for one, then it goes through
     issue(server, guide, queue="comprehensive")
     later = issue(server, guide, queue="comprehensive")
     console.wait_until("hq.view.next.length === 2")
-    console.page.keyboard.press("F9")
-    console.by_testid("call-number-input").fill(later["number"])
+    console.page.locator(f"[data-testid=next-row][data-number={later['number']}]").click()  # 指定叫号, prefilled
+    expect(console.by_testid("call-number-input")).to_have_value(later["number"])
     console.page.keyboard.press("Enter")
     expect(console.by_testid("message-title")).to_have_text("请填写原因")
     expect(console.by_testid("message-detail")).to_contain_text("不按顺序")

@@ -569,10 +569,10 @@ class HallMachine(RuleBasedStateMachine):
         number = self.window(data)
         trial = self.model.rolled(self.now)
         refusals: set[str] = set()
-        if number not in trial.windows:
+        if by != "manager":
+            refusals = {"forbidden"}  # who asks comes before which windows exist
+        elif number not in trial.windows:
             refusals = {"not_found"}
-        elif by != "manager":
-            refusals = {"forbidden"}
         else:
             window = trial.windows[number]
             if window.status == CLOSED and window.ticket is None:
