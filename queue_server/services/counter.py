@@ -15,6 +15,8 @@ from queue_server import storage
 from queue_server.domain import clock, counter, routing
 from queue_server.domain.access import Forbidden, Permission, Principal, Role
 from queue_server.domain.errors import NotFound
+from queue_server.domain.hall import WindowSpec
+from queue_server.domain.lifecycle import Ticket
 from queue_server.services.base import Hall, ServicesBase
 
 NEXT_SHOWN = 5  # tickets the console lists as next
@@ -131,7 +133,7 @@ class CounterUseCases(ServicesBase):
         row = storage.halls.by_id(db, hall.id)
         return (row["service_day"] if row else None) or clock.service_day(now, hall.spec).isoformat()
 
-    def _console_ticket(self, db: sqlite_utils.Database, hall: Hall, ticket: Any, now: datetime) -> dict[str, Any]:
+    def _console_ticket(self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket, now: datetime) -> dict[str, Any]:
         """The ticket in hand: its view, how long it waited before its first call, and
         the windows it passed before this one (with how each stay ended)."""
         view = self._ticket_view(db, hall, ticket)
@@ -159,7 +161,8 @@ class CounterUseCases(ServicesBase):
             "earlier_windows": earlier,
         }
 
-    def _upcoming(self, db: sqlite_utils.Database, hall: Hall, day: str, spec: Any) -> list[dict[str, Any]]:
+    def _upcoming(self, db: sqlite_utils.Database, hall: Hall, day: str, spec: WindowSpec) -> list[dict[str, Any]]:
+        """The next few `call_next` would call here, in order (`routing.upcoming`)."""
         ranks = {s.queue: s.rank for s in spec.serves}
         rows = storage.tickets.line_fronts(db, hall.id, list(ranks), spec.number, NEXT_SHOWN)
         days = storage.tickets.queue_days(db, hall.id, day)

@@ -89,7 +89,7 @@ class WindowUseCases(ServicesBase):
             covering = {"own": list(standing.own)} if standing is not None and standing.covering else None
             self._apply(tx, step, window_view=True, extra={"reason": None, "covering": covering})
             if covering is not None:  # 顶岗: kept in the hall's log (above) and the audit log
-                log.info("%s covers window %s (own: %s)", who.username, number, standing.own if standing else ())
+                log.info("%s covers window %s (own: %s)", who.username, number, covering["own"])
                 self._audit(tx, AuditAction.WINDOW_COVERED, target=number, detail=covering)
 
         return self._at_window(principal, hall_code, number, now, act, clerk_here=False)
