@@ -8,6 +8,8 @@ calls one use case. The HTTP routes and the socket handlers both dispatch throug
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +21,7 @@ from queue_server.domain.access import Principal
 from queue_server.domain.errors import InvalidInput
 from queue_server.domain.tickets import Outcome, PriorityClass
 from queue_server.services import Event, IssueRequest, Services
+from queue_server.services.windows import CommandKey
 
 Result = tuple[dict[str, Any], list[Event]]
 Runner = Callable[[Services, Principal | None, str, dict[str, Any], datetime], Result]
@@ -26,8 +29,9 @@ Runner = Callable[[Services, Principal | None, str, dict[str, Any], datetime], R
 MAX_WINDOW = 999
 MAX_ID = 2**62
 # What every command may carry besides its own fields: the hall (on the socket) and, for
-# window commands, the window.
+# window commands, the window and an idempotency key (HTTP: the Idempotency-Key header).
 ENVELOPE = frozenset({"hall"})
+WINDOW_ENVELOPE = frozenset({"window", "idempotency_key"})
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,28 @@ class Command:
 
     @property
     def accepted(self) -> frozenset[str]:
-        return self.fields | ENVELOPE | ({"window"} if self.window_scoped else frozenset())
+        return self.fields | ENVELOPE | (WINDOW_ENVELOPE if self.window_scoped else frozenset())
 
     def __call__(
         self, services: Services, principal: Principal | None, hall: str, args: dict[str, Any], now: datetime
     ) -> Result:
         inputs.only(args, self.accepted)
-        return self.run(services, principal, hall, args, now)
+        if not self.window_scoped:
+            return self.run(services, principal, hall, args, now)
+        # a window command with a key runs at most once (services.windows.run_once)
+        key = inputs.text(args, "idempotency_key", max_length=100)
+        command_key = CommandKey(key, self.fingerprint(principal, args), self.name) if key is not None else None
+        return services.run_once(
+            command_key, principal, hall, _window(args), lambda: self.run(services, principal, hall, args, now)
+        )
+
+    def fingerprint(self, principal: Principal | None, args: dict[str, Any]) -> str:
+        """What makes two sends of a window command 'the same': the command, who sends it,
+        and its fields (the window included)."""
+        sent = {k: v for k, v in args.items() if k not in ENVELOPE and k != "idempotency_key"}
+        who = (principal.user_id, principal.device_id) if principal is not None else None
+        raw = json.dumps([self.name, who, sent], sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _window(args: dict[str, Any]) -> int:
@@ -178,9 +197,9 @@ COMMANDS: dict[str, Command] = {
         ),
         Command(
             "call_number",
-            "Call one ticket by number (a recallable no-show, or a chosen one)",
-            lambda s, p, h, a, n: s.call_number(p, h, _window(a), _ticket_number(a), n),
-            frozenset({"ticket_number"}),
+            "Call one ticket by number (a recallable no-show, or a chosen one: out of the line's order with a reason)",
+            lambda s, p, h, a, n: s.call_number(p, h, _window(a), _ticket_number(a), n, reason=_reason(a)),
+            frozenset({"ticket_number", "reason"}),
         ),
         Command(
             "recall", "Announce the current call again (重呼)", lambda s, p, h, a, n: s.recall(p, h, _window(a), n)

@@ -290,13 +290,32 @@ def create_blueprint() -> Blueprint:
         listed = _services().printers(_principal(), hall)
         return _json({"printers": _ext()["realtime"].printers(listed)})
 
+    @bp.get("/halls/<hall>/windows/<uint:window>")
+    def window_console(hall: str, window: int) -> Response:
+        """One window as the clerk's console shows it: the ticket in hand (waited, the
+        windows it passed), the queues served with their waiting counts, the next few, the
+        tickets it suspended. The clerk signed in at it, or a manager."""
+        inputs.only(dict(request.args), set())
+        return _json(_services().window_console(_principal(), hall, window, _now()))
+
+    @bp.get("/halls/<hall>/clerk/today")
+    def clerk_today(hall: str) -> Response:
+        """The signed-in clerk's day: the windows they may open (own, or covering: 顶岗),
+        the one they are at, and their own figures today."""
+        inputs.only(dict(request.args), set())
+        return _json(_services().clerk_today(_principal(), hall, _now()))
+
     @bp.post("/halls/<hall>/windows/<uint:window>/<action>")
     def window_action(hall: str, window: int, action: str) -> Response:
         name = action.replace("-", "_")
         command = COMMANDS.get(name)
         if command is None or not command.window_scoped:
             raise NotFoundAction(f"窗口没有 {action!r} 操作：可用的有 {', '.join(_window_actions())}")
-        return _run(name, hall, _fields(name, _body(), window=window))
+        args = _fields(name, _body(), window=window, idempotency_key=request.headers.get("Idempotency-Key"))
+        result, events = COMMANDS[name](_services(), _principal(), hall, args, _now())
+        _publish(events)
+        replayed = result.pop("replayed", False)
+        return _json(result, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
     @bp.put("/halls/<hall>/notice")
     def put_notice(hall: str) -> Response:

@@ -81,6 +81,15 @@ HALL = {
     "description": "Hall code",
 }
 WINDOW = {"name": "window", "in": "path", "required": True, "schema": schemas.WINDOW_NUMBER}
+COMMAND_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 100},
+    "description": "A repeat with the same key does not run the command again: it answers the window as it is "
+    "now (200, Idempotent-Replayed: true); the key with another command or body is refused (409 "
+    "idempotency_key_reused)",
+}
 # A path's whole numbers are ASCII digits, at most 18 of them (`api.Identifier`).
 IDENTIFIER = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}
 TICKET = {"name": "ticket_id", "in": "path", "required": True, "schema": {**IDENTIFIER, "minimum": 1}}
@@ -655,15 +664,46 @@ def openapi_document() -> dict[str, Any]:
             who = "a manager of the hall"
         paths[f"/api/v1/halls/{{hall}}/windows/{{window}}/{command.name.replace('_', '-')}"] = {
             "parameters": [HALL, WINDOW],
-            "post": _op(
-                command.summary,
-                body=schemas.WINDOW_BODIES.get(command.name),
-                who=who,
-                answer="Window",
-                errors=(*HALL_WRITE, 409),
-                write=True,
-            ),
+            "post": {
+                **_op(
+                    command.summary,
+                    body=schemas.WINDOW_BODIES.get(command.name),
+                    who=who,
+                    answer="Window",
+                    errors=(*HALL_WRITE, 409),
+                    write=True,
+                ),
+                "parameters": [COMMAND_KEY],
+                "responses": {
+                    "200": _answer(
+                        "Window",
+                        "Done; or, for a repeated Idempotency-Key, the window as it is now (not run again)",
+                        headers={"Idempotent-Replayed": {"schema": {"const": "true"}, "required": False}},
+                    )
+                }
+                | _problems((*HALL_WRITE, 409)),
+            },
         }
+    paths["/api/v1/halls/{hall}/windows/{window}"] = {
+        "parameters": [HALL, WINDOW],
+        "get": _op(
+            "One window as its clerk's console shows it: the ticket in hand (how long it waited, the windows it "
+            "passed), the queues it serves with their waiting counts, the next few tickets, those it suspended",
+            who="the clerk signed in at the window, or a manager of the hall",
+            answer="WindowConsole",
+            errors=(*HALL_READ, 422),
+        ),
+    }
+    paths["/api/v1/halls/{hall}/clerk/today"] = {
+        "parameters": [HALL],
+        "get": _op(
+            "The signed-in clerk's day: the hall's windows with which they may open (and which would be "
+            "covering, 顶岗), the window they are at, and their own figures today (served, average handling)",
+            who="a clerk of the hall",
+            answer="ClerkToday",
+            errors=(*HALL_READ, 422),
+        ),
+    }
     return {
         "openapi": "3.1.0",
         "info": {

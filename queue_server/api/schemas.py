@@ -683,8 +683,112 @@ CATALOGUE = _obj(
     description="What a ticket may be issued for, with search keys and each queue's figures now",
 )
 
+# The clerk's console (counter_client/): the ticket in hand, and the clerk's own day.
+CONSOLE_TICKET: Schema = {
+    **TICKET,
+    "properties": {
+        **TICKET["properties"],
+        "item_name": OPTIONAL_STRING,
+        "bundle_name": OPTIONAL_STRING,
+        "waited_seconds": {"type": "number", "minimum": 0, "description": "From issue to its first call"},
+        "earlier_windows": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "window": INTEGER,
+                    "name": STRING,
+                    "ending": STRING,
+                    "ended_at": INSTANT,
+                    "handling_seconds": {"type": "number", "minimum": 0},
+                }
+            ),
+            "description": "Its stays at windows before this one (this one's too after a suspension), in order",
+        },
+    },
+    "required": [*TICKET["required"], "item_name", "bundle_name", "waited_seconds", "earlier_windows"],
+    "description": "The ticket in the window's hands, as its clerk's console shows it",
+}
+WINDOW_CONSOLE = _obj(
+    {
+        "seq": {**COUNT, "description": "The hall's last sequence number when this was read"},
+        "service_day": DAY,
+        "window": ref("Window"),
+        "queues": {
+            "type": "array",
+            "items": _obj({"code": STRING, "name": STRING, "prefix": STRING, "rank": INTEGER, "waiting": COUNT}),
+        },
+        "sent_here": {**COUNT, "description": "Tickets transferred to this window, waiting"},
+        "ticket": _nullable(CONSOLE_TICKET),
+        "next": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "id": STAFF_ID,
+                    "number": STRING,
+                    "queue": STRING,
+                    "queue_name": STRING,
+                    "priority": _nullable(_enum(PriorityClass)),
+                    "sent_here": BOOLEAN,
+                    "issued_at": INSTANT,
+                }
+            ),
+            "description": "The next few tickets call_next would call, in order, if nothing else happened",
+        },
+        "suspended": {
+            "type": "array",
+            "items": {
+                **TICKET_BRIEF,
+                "properties": {**TICKET_BRIEF["properties"], "suspended_at": OPTIONAL_INSTANT},
+                "required": [*TICKET_BRIEF["required"], "suspended_at"],
+            },
+            "description": "The tickets this window suspended (挂起) that are still away",
+        },
+    },
+    description="One window as its clerk's console shows it",
+)
+CLERK_TODAY = _obj(
+    {
+        "hall": _NAMED,
+        "service_day": DAY,
+        "clerk": _obj({"name": STRING, "username": OPTIONAL_STRING, "staff_number": OPTIONAL_STRING}),
+        "window": {**_nullable(WINDOW_NUMBER), "description": "The window the clerk is signed in at"},
+        "own_windows": {"type": "array", "items": WINDOW_NUMBER, "description": "Windows whose `clerks` name them"},
+        "windows": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "number": WINDOW_NUMBER,
+                    "name": STRING,
+                    "zone": STRING,
+                    "status": _enum(WindowStatus),
+                    "clerk": OPTIONAL_STRING,
+                    "queues": {"type": "array", "items": STRING},
+                    "may_open": BOOLEAN,
+                    "own": BOOLEAN,
+                    "covering": {**BOOLEAN, "description": "Opening it would be covering (顶岗), recorded as such"},
+                }
+            ),
+        },
+        "today": _obj(
+            {
+                "served": COUNT,
+                "average_handling_seconds": {"type": ["number", "null"], "minimum": 0},
+                "handling_seconds": {"type": "number", "minimum": 0},
+                "called": COUNT,
+                "no_shows": COUNT,
+                "transferred": COUNT,
+                "suspended": COUNT,
+            },
+            description="The clerk's own stays at windows with today's tickets, computed from the visits",
+        ),
+    },
+    description="A clerk's day at the windows: where they may sit, where they sit, what they did today",
+)
+
 RESPONSES: dict[str, Schema] = {
     "Ticket": TICKET,
+    "WindowConsole": WINDOW_CONSOLE,
+    "ClerkToday": CLERK_TODAY,
     "Progress": PROGRESS,
     "TicketBrief": TICKET_BRIEF,
     "Window": WINDOW,
@@ -913,7 +1017,17 @@ WINDOW_BODIES: dict[str, Schema] = {
         optional=("to_queue", "to_window", "reason"),
         anyOf=[{"required": ["to_queue"]}, {"required": ["to_window"]}],
     ),
-    "call_number": _obj({"ticket_number": _TICKET_NUMBER}),
+    "call_number": _obj(
+        {
+            "ticket_number": _TICKET_NUMBER,
+            "reason": {
+                **_reason(),
+                "description": "Required when the ticket waits in line and call_next would call another "
+                "(422 reason_required); kept in the hall's log and the audit log",
+            },
+        },
+        optional=("reason",),
+    ),
     "resume_ticket": _obj({"ticket_number": _TICKET_NUMBER}),
     "pause_window": _obj({"reason": _reason()}, optional=("reason",)),
     "suspend": _obj({"reason": _reason()}, optional=("reason",)),

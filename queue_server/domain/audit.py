@@ -3,7 +3,8 @@
 Kept are the actions of administrators and managers, and of the operator's command line
 that does their work: changes to accounts and device tokens, hall files, window releases,
 calls out of turn, screen settings and the notice, and sweeps by hand. A clerk's call of
-a chosen number is kept too, whoever makes it: it passes over citizens who came first.
+a chosen number is kept too, whoever makes it: it passes over citizens who came first;
+so is a clerk covering a window not their own (顶岗).
 
 An entry is written in the same transaction as its action (by the use cases, `accounts`
 and `auth`, so that the API, the socket and the command line all record alike): the log
@@ -35,6 +36,7 @@ class AuditAction(StrEnum):
     HALL_IMPORTED = "hall_imported"  # a hall file, in force now or from a later day
     WINDOW_RELEASED = "window_released"
     CALLED_BY_NUMBER = "called_by_number"  # a chosen ticket called, out of the line's order
+    WINDOW_COVERED = "window_covered"  # a clerk opened a window not their own (顶岗)
     SCREEN_CONFIGURED = "screen_configured"
     NOTICE_SET = "notice_set"
     DAY_SWEPT = "day_swept"  # a sweep by hand (the timer's own rollover is not an action of anyone's)

@@ -90,6 +90,21 @@ class WindowTaken(Conflict):
     title = "Window is held by another clerk"
 
 
+class WindowNotAllowed(DomainError):
+    """The hall file names the clerks who may open this window, and not this one."""
+
+    status = 403
+    code = "window_not_allowed"
+    title = "Not one of this window's clerks"
+
+
+class ReasonRequired(InvalidInput):
+    """Calling a waiting ticket out of the line's order needs a reason, kept in the log."""
+
+    code = "reason_required"
+    title = "A reason is required"
+
+
 class NoCurrentTicket(Conflict):
     """The window has no ticket in hand to recall, start, finish, transfer or suspend."""
 

@@ -29,6 +29,7 @@ MAX_SPECIALISED_AREAS = 6  # Zhengzhou 2024 plan: at most six specialised servic
 MAX_DAILY_CAP = 999  # numbers are a letter and three digits
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_ROLLOVER = time(3, 0)  # the service day changes at 03:00 local time
+MAX_WINDOW_CLERKS = 200  # user names in a window's `clerks` or `cover`
 MAX_TIP_LENGTH = MAX_TEXT_LENGTH  # a printed ticket's tips: at most MAX_TIPS lines of this many characters
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -63,7 +64,7 @@ _KEYS: dict[str, frozenset[str]] = {
     "queues.priority": frozenset({"max_in_row"}),
     "items": frozenset({"code", "name", "department", "queue"}),
     "bundles": frozenset({"code", "name", "queue", "items"}),
-    "windows": frozenset({"number", "name", "zone", "serves"}),
+    "windows": frozenset({"number", "name", "zone", "serves", "clerks", "cover"}),
     "windows.serves": frozenset({"queue", "rank"}),
 }
 
@@ -165,6 +166,10 @@ class WindowSpec:
     name: str
     zone: str
     serves: tuple[WindowQueue, ...]
+    # The clerks (user names) whose own window this is; empty: any clerk of the hall may
+    # open it. `cover`: other clerks who may open it to stand in (顶岗) for its own.
+    clerks: tuple[str, ...] = ()
+    cover: tuple[str, ...] = ()
 
     def serves_queue(self, queue: str) -> bool:
         return any(s.queue == queue for s in self.serves)
@@ -483,7 +488,33 @@ def _window(w: Mapping[str, Any], at: _At, queue_codes: set[str], zone_codes: se
             raise at_serve.field("rank").error("优先级 rank 须在 1（最先）到 9 之间")
         serves.append(WindowQueue(queue=queue, rank=rank))
     _unique([s.queue for s in serves], at_serves, "queue")
-    return WindowSpec(number=number, name=_str(w, at.field("name")), zone=zone, serves=tuple(serves))
+    clerks = _user_names(w.get("clerks", []), at.field("clerks"))
+    cover = _user_names(w.get("cover", []), at.field("cover"))
+    if cover and not clerks:
+        raise at.field("cover").error("窗口未写 clerks 时任何窗口人员都可开窗：cover 只在写了 clerks 时使用")
+    both = sorted(set(clerks) & set(cover))
+    if both:
+        raise at.field("cover").error(f"{'、'.join(both)} 已写在 clerks 中：同一人只写一处")
+    return WindowSpec(
+        number=number, name=_str(w, at.field("name")), zone=zone, serves=tuple(serves), clerks=clerks, cover=cover
+    )
+
+
+def _user_names(value: Any, at: _At) -> tuple[str, ...]:
+    """A window's clerks (or those who may cover it): user names as `queue-server user
+    create --username` gave them, each once."""
+    if not isinstance(value, list) or not all(isinstance(name, str) and name.strip() for name in value):
+        raise at.error('请写成用户名列表，如 ["wang", "li"]')
+    if len(value) > MAX_WINDOW_CLERKS:
+        raise at.error(f"最多 {MAX_WINDOW_CLERKS} 人（已写 {len(value)} 人）")
+    names = [name.strip() for name in value]
+    for name in names:
+        if len(name) > 64:
+            raise at.error(f"用户名 {name[:20]!r}… 超过 64 个字符")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise at.error(f"用户名 {'、'.join(repeated)} 重复：每人写一次")
+    return tuple(names)
 
 
 def _calendar(hall: Mapping[str, Any], at: _At) -> Calendar:

@@ -61,3 +61,28 @@ def _counts_as_priority(c: Candidate, caps: Mapping[str, int]) -> bool:
 def next_streak(chosen: Candidate, streak: int, caps: Mapping[str, int]) -> int:
     """The queue's priority streak after calling `chosen`."""
     return streak + 1 if _counts_as_priority(chosen, caps) else 0
+
+
+def upcoming(
+    candidates: Iterable[Candidate],
+    ranks: Mapping[str, int],
+    priority_streaks: Mapping[str, int],
+    priority_caps: Mapping[str, int],
+    limit: int,
+) -> list[Candidate]:
+    """The next `limit` tickets this window would call, in order, if nothing else
+    happened: `choose_next` again and again, the streaks moving as calls would move them.
+    `candidates` must hold at least the first `limit` of each line (queue, priority or
+    not, sent to the window or not) for the answer to be exact."""
+    pool = list(candidates)
+    streaks = dict(priority_streaks)
+    chosen: list[Candidate] = []
+    while len(chosen) < limit:
+        pick = choose_next(pool, ranks, streaks, priority_caps)
+        if pick is None:
+            break
+        chosen.append(pick)
+        pool.remove(pick)
+        if not pick.targeted:
+            streaks[pick.queue] = next_streak(pick, streaks.get(pick.queue, 0), priority_caps)
+    return chosen

@@ -1,7 +1,7 @@
 """The staff's shared pages: the landing page at `/` and the sign-in page at `/login`.
 
-Every staff page to come (the guidance desk now, the clerk console and the manager's
-dashboard later) sends a visitor without a session to `/login?next=<its path>`; the
+Every staff page (the guidance desk, the clerk's console, and the manager's dashboard
+later) sends a visitor without a session to `/login?next=<its path>`; the
 sign-in page posts to `POST /api/v1/session` from a script and returns to `next`, a path
 on this server only. What the pages share in the browser (the session and its CSRF
 token, the API's problem answers, the three languages) is in `static/`, served at
@@ -29,6 +29,7 @@ from queue_server.realtime import SESSION_TOKEN
 # Staff pages, their paths and roles, as the landing page lists them.
 PAGES: tuple[dict[str, str], ...] = (
     {"path": "/desk", "name": "导办台", "who": "导办人员（guide）、大厅管理员（manager）：登录使用"},
+    {"path": "/counter", "name": "窗口工作台", "who": "窗口工作人员（clerk）：登录后开窗、叫号、办结"},
     {"path": "/kiosk", "name": "自助取号机", "who": "自助取号设备（kiosk）：地址后加 #token=设备令牌"},
     {"path": "/screens/hall", "name": "综合屏", "who": "综合屏设备（hall_screen）：地址后加 #token=设备令牌"},
     {"path": "/screens/window", "name": "窗口屏", "who": "窗口屏设备（window_screen）：地址后加 #token=设备令牌"},

@@ -5,26 +5,74 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlite_utils
+
 from queue_server import storage
-from queue_server.domain import announcements, lifecycle, routing
+from queue_server.domain import announcements, counter, lifecycle, routing
 from queue_server.domain.access import Permission, Principal, Role, require
 from queue_server.domain.audit import AuditAction
-from queue_server.domain.errors import DomainError, InvalidInput, NotFound, NothingWaiting
+from queue_server.domain.errors import DomainError, IdempotencyMismatch, InvalidInput, NotFound, NothingWaiting
 from queue_server.domain.hall import WindowSpec
 from queue_server.domain.lifecycle import Step, Ticket, Window
 from queue_server.domain.tickets import Action, Outcome
-from queue_server.services.base import Event, ServicesBase, Tx
+from queue_server.services.base import Event, Hall, ServicesBase, Tx
 
 log = logging.getLogger(__name__)
 
 # act(tx, the window's spec, the window as stored, who) -> nothing: it records on tx
 Act = Callable[[Tx, WindowSpec, Window, Principal], None]
+Result = tuple[dict[str, Any], list[Event]]
+
+
+@dataclass(frozen=True)
+class CommandKey:
+    """A window command's Idempotency-Key and what it was sent with (`fingerprint`)."""
+
+    key: str
+    fingerprint: str
+    command: str
+
+
+class _AlreadyApplied(Exception):
+    """The command with this key committed before: answer, do not run it again."""
+
+
+# The key of the window command running in this thread or green thread (`run_once`):
+# `_at_window` claims it inside the command's own transaction, so the command and its
+# key commit together or not at all.
+_COMMAND_KEY: ContextVar[CommandKey | None] = ContextVar("command_key", default=None)
 
 
 class WindowUseCases(ServicesBase):
+    def run_once(
+        self,
+        key: CommandKey | None,
+        principal: Principal | None,
+        hall_code: str,
+        number: int,
+        run: Callable[[], Result],
+    ) -> Result:
+        """Run a window command at most once per Idempotency-Key: a repeat of a committed
+        command (a retry after a lost answer) gets the window as it is now, marked
+        `replayed`, and nothing happens; the same key with another command or body is
+        refused (409). A refused command keeps no key: its retry is refused alike."""
+        if key is None:
+            return run()
+        token = _COMMAND_KEY.set(key)
+        try:
+            return run()
+        except _AlreadyApplied:
+            with self.store.read() as db:
+                hall = self._hall_for(db, hall_code, principal, Permission.OPERATE_WINDOW, Permission.SUPERVISE_WINDOW)
+                return {**self._window_view(db, hall, number), "replayed": True}, []
+        finally:
+            _COMMAND_KEY.reset(token)
+
     def open_window(
         self, principal: Principal | None, hall_code: str, number: int, now: datetime
     ) -> tuple[dict[str, Any], list[Event]]:
@@ -33,11 +81,16 @@ class WindowUseCases(ServicesBase):
         def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
             elsewhere = storage.windows.of_clerk(tx.db, who.user_id)  # type: ignore[arg-type]
             clerk_at = elsewhere.number if elsewhere is not None and elsewhere.number != number else None
+            standing = counter.standing(tx.hall.spec, number, who.username) if not who.operator else None
             step = lifecycle.open_window(window, clerk_id=who.user_id, clerk_at=clerk_at)  # type: ignore[arg-type]
             if step is None:
                 return
             storage.windows.open_attendance(tx.db, tx.hall.id, number, who.user_id, tx.at)  # type: ignore[arg-type]
-            self._window_step(tx, step)
+            covering = {"own": list(standing.own)} if standing is not None and standing.covering else None
+            self._apply(tx, step, window_view=True, extra={"reason": None, "covering": covering})
+            if covering is not None:  # 顶岗: kept in the hall's log (above) and the audit log
+                log.info("%s covers window %s (own: %s)", who.username, number, covering["own"])
+                self._audit(tx, AuditAction.WINDOW_COVERED, target=number, detail=covering)
 
         return self._at_window(principal, hall_code, number, now, act, clerk_here=False)
 
@@ -119,26 +172,7 @@ class WindowUseCases(ServicesBase):
             lifecycle.require_open(window)
             lifecycle.require_idle(window, self._number_held(tx, window))
             db, hall = tx.db, tx.hall
-            ranks = {s.queue: s.rank for s in spec.serves}
-            heads = storage.tickets.line_heads(db, hall.id, list(ranks), number)
-            days = storage.tickets.queue_days(db, hall.id, tx.day)
-            streaks = {q: days[q]["priority_streak"] if q in days else 0 for q in ranks}
-            caps = {q.code: q.priority_max_in_row for q in hall.spec.queues}
-            chosen = routing.choose_next(
-                [
-                    routing.Candidate(
-                        ticket_id=h["id"],
-                        queue=h["queue"],
-                        priority=h["priority"] is not None,
-                        place=h["place"],
-                        targeted=h["target_window"] == number,
-                    )
-                    for h in heads
-                ],
-                ranks,
-                streaks,
-                caps,
-            )
+            chosen, streaks, caps = self._next_choice(db, hall, tx.day, spec)
             if chosen is None:
                 raise NothingWaiting(f"{number} 号窗口办理的队列中暂无等候的号", window=number)
             if not chosen.targeted:
@@ -151,10 +185,18 @@ class WindowUseCases(ServicesBase):
         return self._at_window(principal, hall_code, number, now, act)
 
     def call_number(
-        self, principal: Principal | None, hall_code: str, number: int, ticket_number: str, now: datetime
+        self,
+        principal: Principal | None,
+        hall_code: str,
+        number: int,
+        ticket_number: str,
+        now: datetime,
+        reason: str | None = None,
     ) -> tuple[dict[str, Any], list[Event]]:
         """Call one ticket by its number: a no-show of a 'recallable' queue who came back,
-        or a waiting ticket the clerk picks on purpose (logged as such)."""
+        or a waiting ticket the clerk picks on purpose. One that `call_next` would not call
+        now needs a `reason` (`domain.counter.require_order_reason`); the call is logged
+        as such, with the reason, in the hall's log and the audit log."""
 
         def act(tx: Tx, spec: WindowSpec, window: Window, who: Principal) -> None:
             lifecycle.require_open(window)
@@ -169,12 +211,23 @@ class WindowUseCases(ServicesBase):
             step = lifecycle.call(
                 ticket, window, spec, queue, now=tx.now, clerk_id=who.user_id, by_number=True, other=other
             )
-            self._announce(tx, step, recall=False, reason="by_number")
+            chosen = self._next_choice(tx.db, tx.hall, tx.day, spec)[0]
+            in_order = chosen is not None and chosen.ticket_id == ticket.id
+            counter.require_order_reason(ticket.number, ticket.status, ticket.no_shows, in_order, reason)
+            out_of_order = counter.out_of_order(ticket.status, ticket.no_shows, in_order)
+            given = reason.strip() if reason and reason.strip() else None
+            self._announce(tx, step, recall=False, reason=given or "by_number", extra={"out_of_order": out_of_order})
             self._audit(
                 tx,
                 AuditAction.CALLED_BY_NUMBER,
                 target=ticket.number,
-                detail={"window": number, "queue": queue.code, "was": ticket.status.value},
+                detail={
+                    "window": number,
+                    "queue": queue.code,
+                    "was": ticket.status.value,
+                    "out_of_order": out_of_order,
+                    "reason": given,
+                },
             )
 
         return self._at_window(principal, hall_code, number, now, act)
@@ -333,6 +386,7 @@ class WindowUseCases(ServicesBase):
             coarse = (Permission.OPERATE_WINDOW, Permission.SUPERVISE_WINDOW)
         with self._writing(hall_code, now, principal, *coarse) as tx:
             who, supervising = self._operator(tx, principal, supervisor_may, supervisor_only)
+            self._claim_key(tx, number)
             spec = tx.hall.window(number)
             window = storage.windows.load(tx.db, tx.hall.id, number)
             if window is None:
@@ -353,6 +407,44 @@ class WindowUseCases(ServicesBase):
         if supervisor_may and principal is not None and principal.actor is Role.MANAGER:
             return require(principal, Permission.SUPERVISE_WINDOW, tx.hall.id), True
         return require(principal, Permission.OPERATE_WINDOW, tx.hall.id), False
+
+    @staticmethod
+    def _claim_key(tx: Tx, number: int) -> None:
+        """Keep the running command's Idempotency-Key in its transaction, or stop here if
+        a command with that key committed already."""
+        key = _COMMAND_KEY.get()
+        if key is None:
+            return
+        seen = storage.halls.command_key(tx.db, tx.hall.id, key.key)
+        if seen is not None:
+            if seen["fingerprint"] != key.fingerprint:
+                raise IdempotencyMismatch(
+                    f"同一个 Idempotency-Key 已用于另一个操作（{seen['command']}）：请为新操作生成新的键"
+                )
+            raise _AlreadyApplied
+        storage.halls.remember_command(tx.db, tx.hall.id, key.key, key.fingerprint, key.command, number, tx.at)
+
+    def _next_choice(
+        self, db: sqlite_utils.Database, hall: Hall, day: str, spec: WindowSpec
+    ) -> tuple[routing.Candidate | None, dict[str, int], dict[str, int]]:
+        """What `call_next` would call at this window now (nothing written), with the
+        queues' priority streaks and caps it chose by."""
+        ranks = {s.queue: s.rank for s in spec.serves}
+        heads = storage.tickets.line_heads(db, hall.id, list(ranks), spec.number)
+        days = storage.tickets.queue_days(db, hall.id, day)
+        streaks = {q: days[q]["priority_streak"] if q in days else 0 for q in ranks}
+        caps = {q.code: q.priority_max_in_row for q in hall.spec.queues}
+        candidates = [
+            routing.Candidate(
+                ticket_id=h["id"],
+                queue=h["queue"],
+                priority=h["priority"] is not None,
+                place=h["place"],
+                targeted=h["target_window"] == spec.number,
+            )
+            for h in heads
+        ]
+        return routing.choose_next(candidates, ranks, streaks, caps), streaks, caps
 
     def _ticket_held(self, tx: Tx, window: Window) -> Ticket | None:
         return storage.tickets.load(tx.db, window.ticket_id) if window.ticket_id is not None else None
@@ -380,7 +472,9 @@ class WindowUseCases(ServicesBase):
         for ticket in storage.tickets.sent_to(tx.db, tx.hall.id, number):
             self._apply(tx, lifecycle.return_to_line(ticket), reason="window_closed")
 
-    def _announce(self, tx: Tx, step: Step, *, recall: bool, reason: str | None = None) -> None:
+    def _announce(
+        self, tx: Tx, step: Step, *, recall: bool, reason: str | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         """Record a call or recall with what the screens show and the voice says."""
         ticket, window = step.ticket, step.window
         assert ticket is not None and window is not None
@@ -395,5 +489,6 @@ class WindowUseCases(ServicesBase):
                 "speech": announcements.call_speech(ticket.number, window.number, recall=recall),
                 "recall": recall,
                 "call_count": ticket.calls,
+                **(extra or {}),
             },
         )

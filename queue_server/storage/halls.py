@@ -167,4 +167,19 @@ def remember_idempotency(
 
 def purge_idempotency(db: sqlite_utils.Database, hall_id: int, before: str) -> int:
     cursor = db.execute("DELETE FROM idempotency_keys WHERE hall_id = ? AND created_at < ?", [hall_id, before])
-    return int(cursor.rowcount)
+    commands = db.execute("DELETE FROM command_keys WHERE hall_id = ? AND created_at < ?", [hall_id, before])
+    return int(cursor.rowcount) + int(commands.rowcount)
+
+
+def command_key(db: sqlite_utils.Database, hall_id: int, key: str) -> Row | None:
+    """A window command's Idempotency-Key, if a command with it committed."""
+    return one(db, "SELECT * FROM command_keys WHERE hall_id = ? AND key = ?", [hall_id, key])
+
+
+def remember_command(
+    db: sqlite_utils.Database, hall_id: int, key: str, fingerprint: str, command: str, window: int, now: str
+) -> None:
+    db.execute(
+        "INSERT INTO command_keys (hall_id, key, fingerprint, command, window, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [hall_id, key, fingerprint, command, window, now],
+    )

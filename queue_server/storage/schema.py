@@ -390,6 +390,21 @@ MIGRATIONS: Sequence[str] = (
     CREATE INDEX print_jobs_by_ticket ON print_jobs(ticket_id, id);
     CREATE INDEX print_jobs_of_hall ON print_jobs(hall_id, id);
     """,
+    # 9: window commands sent with an Idempotency-Key (the clerk's console retries after a
+    # network blink): the key, what it was sent with, and when; a repeat is answered
+    # without running the command again. Kept as long as ticket keys (IDEMPOTENCY_DAYS).
+    """
+    CREATE TABLE command_keys (
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        command TEXT NOT NULL,
+        window INTEGER,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (hall_id, key)
+    );
+    CREATE INDEX command_keys_by_age ON command_keys(created_at);
+    """,
 )
 
 # Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),

@@ -131,6 +131,53 @@ def line_heads(db: sqlite_utils.Database, hall_id: int, queues: Sequence[str], w
     )
 
 
+def line_fronts(db: sqlite_utils.Database, hall_id: int, queues: Sequence[str], window: int, count: int) -> list[Row]:
+    """`line_heads`, the first `count` of each line instead of the first one: what the
+    clerk's console lists as the next few (`domain.routing.upcoming`)."""
+    return list(
+        db.query(
+            f"""SELECT id, number, queue, priority, place, target_window, issued_at, item, bundle FROM (
+                  SELECT *, row_number() OVER (
+                      PARTITION BY queue, priority IS NOT NULL, target_window ORDER BY place, id) AS n
+                  FROM tickets
+                  WHERE hall_id = ? AND status = 'waiting'
+                    AND ((queue IN ({marks(queues)}) AND target_window IS NULL) OR target_window = ?))
+                WHERE n <= ?""",
+            [hall_id, *queues, window, count],
+        )
+    )
+
+
+def suspended_at(db: sqlite_utils.Database, hall_id: int, window: int) -> list[Ticket]:
+    """The tickets a window suspended (挂起) that are still away, oldest first."""
+    rows = db.query(
+        "SELECT * FROM tickets WHERE hall_id = ? AND status = 'suspended' AND window = ? ORDER BY suspended_at, id",
+        [hall_id, window],
+    )
+    return [from_row(row) for row in rows]
+
+
+def clerk_day(db: sqlite_utils.Database, hall_id: int, clerk_id: int, day: str) -> Row:
+    """A clerk's stays at windows with tickets of `day`: how many ended each way, and the
+    service time they held (suspended time is never in a visit's handling)."""
+    return (
+        one(
+            db,
+            """SELECT count(*) FILTER (WHERE v.ending = 'finished') AS served,
+                  coalesce(sum(v.handling_seconds) FILTER (WHERE v.ending = 'finished'), 0) AS served_seconds,
+                  coalesce(sum(v.handling_seconds), 0) AS handling_seconds,
+                  count(*) FILTER (WHERE v.ending = 'no_show') AS no_shows,
+                  count(*) FILTER (WHERE v.ending = 'transferred') AS transferred,
+                  count(*) FILTER (WHERE v.ending = 'suspended') AS suspended,
+                  count(*) FILTER (WHERE v.called_at IS NOT NULL) AS called
+           FROM visits v JOIN tickets t ON t.id = v.ticket_id
+           WHERE v.hall_id = ? AND v.clerk_id = ? AND t.service_day = ?""",
+            [hall_id, clerk_id, day],
+        )
+        or {}
+    )
+
+
 def line_places(db: sqlite_utils.Database, hall_id: int, queue: str, limit: int) -> list[str]:
     """The places of the first `limit` tickets waiting in `queue`'s general line, in order."""
     rows = db.execute(

@@ -77,7 +77,7 @@ def test_every_kept_action_over_http_leaves_one_entry_with_who_what_where(app: F
     clerk.post(w(14, "open-window"))
     clerk.post(w(14, "call-next"))  # in turn: not kept
     clerk.post(w(14, "mark-no-show"))
-    clerk.post(w(14, "call-number"), {"ticket_number": "E003"})  # passes over E002
+    clerk.post(w(14, "call-number"), {"ticket_number": "E003", "reason": "材料已齐"})  # passes over E002
     manager.post(w(14, "release-window"), {"reason": "工作人员临时离岗"})
     manager.client.put("/api/v1/halls/demo/notice", json={"notice": "今日下午停电检修"}, headers=manager.headers)
     screens = manager.get("/halls/demo/screens")["screens"]
@@ -108,7 +108,13 @@ def test_every_kept_action_over_http_leaves_one_entry_with_who_what_where(app: F
         "sessions_ended": 0,
     }
     assert "another-pass-2026" not in str(written)  # never the password
-    assert details["called_by_number"] == {"window": 14, "queue": "household", "was": "waiting"}
+    assert details["called_by_number"] == {
+        "window": 14,
+        "queue": "household",
+        "was": "waiting",
+        "out_of_order": True,
+        "reason": "材料已齐",
+    }
     assert details["window_released"] == {"reason": "工作人员临时离岗", "ticket": "E003"}
     assert details["notice_set"] == {"notice": "今日下午停电检修"}
     assert details["screen_configured"] == {"name": "hall_screen", "changes": {"rows": 6}}
@@ -125,7 +131,8 @@ def test_socket_commands_are_kept_like_their_http_twins(app: Flask, login: Login
     start = last_id(store)
     clerk, manager = signed_in(app, "clerk1"), signed_in(app, "manager")
     assert ack(clerk, "open_window", {"hall": "demo", "window": 14})["ok"]
-    assert ack(clerk, "call_number", {"hall": "demo", "window": 14, "ticket_number": "E002"})["ok"]
+    called = {"hall": "demo", "window": 14, "ticket_number": "E002", "reason": "老人先办"}
+    assert ack(clerk, "call_number", called)["ok"]
     assert ack(manager, "release_window", {"hall": "demo", "window": 14, "reason": "控制台死机"})["ok"]
     assert [brief(row) for row in entries_after(store, start)] == [
         ("clerk1", "clerk", "demo", "called_by_number", "E002"),

@@ -150,6 +150,9 @@ ROUTES: dict[str, May] = {
     f"PUT {API}/halls/<hall>/screens/<uint:device_id>": may("manager"),
     f"GET {API}/halls/<hall>/announcements/<uint:seq>.wav": OF_THE_HALL,
     **{f"{WINDOW_ACTION}:{name}": allowed for name, allowed in WINDOW_COMMANDS.items()},
+    # the clerk's console: window 14 as clerk1 (signed in there) or a manager sees it
+    f"GET {API}/halls/<hall>/windows/<uint:window>": CLERK_OR_MANAGER,
+    f"GET {API}/halls/<hall>/clerk/today": CLERK,
     # an administrator of one hall lists and reads its own hall's
     f"GET {API}/users": may("admin", of_hall=False),
     f"GET {API}/audit": may("admin", of_hall=False),
@@ -170,6 +173,9 @@ ROUTES: dict[str, May] = {
     "GET /ticket-printer/static/<path:filename>": ANYONE,
     # a page (STAFF_PAGES): the desk of the hall of whoever signed in
     "GET /desk": may("guide", "manager", of_hall=False),
+    # a page (STAFF_PAGES): the clerk's console
+    "GET /counter": may("clerk", of_hall=False),
+    "GET /counter/static/<path:filename>": ANYONE,
     # the ticket is looked for in the caller's own hall: another hall's is not found there
     "GET /desk/tickets/<uint:ticket_id>/preview.png": may("guide", "manager", of_hall=False),
     # a citizen's phone: the same page for any reference; the reference is the credential
@@ -181,7 +187,7 @@ ROUTES: dict[str, May] = {
 # Pages for people, not programs: whoever has no staff session (nobody, a device) is sent
 # to the sign-in page, and a signed-in person who may not use it gets a page that says
 # whose it is.
-STAFF_PAGES = frozenset({"GET /desk"})
+STAFF_PAGES = frozenset({"GET /desk", "GET /counter"})
 BODIES: dict[str, Any] = {
     f"POST {API}/session": {"username": "guide", "password": PASSWORD},
     f"PUT {API}/halls/<hall>/config": "TOML",

@@ -127,7 +127,7 @@ def test_two_no_shows_put_back_behind_the_same_people_keep_distinct_places(guide
     login("manager").post(w("release-window", 1), {"reason": "工作人员离开"})  # A001 back in line
     issue(guide, clock, "comprehensive")
     one.post(w("open-window", 1))
-    one.post(w("call-number", 1), {"ticket_number": "A005"})
+    one.post(w("call-number", 1), {"ticket_number": "A005", "reason": "测试：先叫新号"})
     one.post(w("mark-no-show", 1))  # behind A003, A004 and the first of A001/A002
     order = []
     for _ in range(5):

@@ -132,6 +132,17 @@ def _drop_window(number: int) -> Callable[[dict[str, Any]], None]:
     return apply
 
 
+def _staff(number: int, clerks: list[str], cover: list[str]) -> Callable[[dict[str, Any]], None]:
+    """The window names its own clerks and those who may cover it (domain/counter.py)."""
+
+    def apply(data: dict[str, Any]) -> None:
+        for window in data["windows"]:
+            if window["number"] == number:
+                window["clerks"], window["cover"] = list(clerks), list(cover)
+
+    return apply
+
+
 def _drop_queue(code: str) -> Callable[[dict[str, Any]], None]:
     def apply(data: dict[str, Any]) -> None:
         gone = {i["code"] for i in data["items"] if i["queue"] == code}
@@ -177,6 +188,8 @@ MODS: dict[str, Callable[[dict[str, Any]], None]] = {
     "drop_window_5": _drop_window(5),
     "drop_window_18": _drop_window(18),  # valid only with another window for 'reflection'
     "w1_serves_reflection": _also_serve(1, "reflection", 2),
+    "w4_clerk1_own_clerk2_covers": _staff(4, ["clerk1"], ["clerk2"]),
+    "w14_clerk3_own": _staff(14, ["clerk3"], []),
     "drop_window_1": _drop_window(1),
     "drop_cross_province": _drop_queue("cross-province"),
     "rename_household": _rename("household", "household2"),
@@ -219,6 +232,7 @@ class QueueRule:
 class Rules:
     queues: dict[str, QueueRule]
     windows: dict[int, dict[str, int]]  # window -> {queue: rank}
+    clerks: dict[int, frozenset[str]]  # window -> who may open it (its `clerks` and `cover`); absent: any clerk
     items: dict[str, str]  # item -> queue
     bundles: dict[str, str]  # bundle -> queue
     hours: dict[str, tuple[tuple[time, time], ...]]
@@ -243,6 +257,11 @@ class Rules:
         return cls(
             queues=queues,
             windows={w["number"]: {s["queue"]: s["rank"] for s in w["serves"]} for w in data["windows"]},
+            clerks={
+                w["number"]: frozenset(w.get("clerks", [])) | frozenset(w.get("cover", []))
+                for w in data["windows"]
+                if w.get("clerks")
+            },
             items={i["code"]: i["queue"] for i in data["items"]},
             bundles={b["code"]: b["queue"] for b in data["bundles"]},
             hours={day: _ranges(ranges) for day, ranges in data["hall"]["hours"].items()},
@@ -415,6 +434,11 @@ class Model:
             return {"window_taken"}
         return set()
 
+    def may_open(self, number: int, clerk: str) -> bool:
+        """A window that names its clerks opens for them and those who may cover it only."""
+        allowed = self.rules.clerks.get(number)
+        return allowed is None or clerk in allowed
+
     def ready_to_call(self, number: int) -> Refusals:
         window = self.windows[number]
         refusals = set()
@@ -473,6 +497,15 @@ class Model:
     def call_here(self, ticket: Ticket, number: int, clerk: str) -> None:
         ticket.status, ticket.window, ticket.target_window = CALLED, number, None
         self.windows[number].ticket = ticket.id
+
+    def out_of_order(self, ticket: Ticket, number: int) -> bool:
+        """Whether calling `ticket` by number at window `number` passes over the line: it
+        waits, the window would call another next, and it never missed a call (a no-show
+        back in line was called in turn once)."""
+        if ticket.status != WAITING or ticket.no_shows > 0:
+            return False
+        chosen = self.next_for(number)
+        return chosen is None or chosen.id != ticket.id
 
     def callable_by_number(self, ticket: Ticket, number: int) -> Refusals:
         """Why `ticket` may not be called by number at window `number`, if it may not."""

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_server.domain.routing import Candidate, choose_next, next_streak
+from queue_server.domain.routing import Candidate, choose_next, next_streak, upcoming
 
 
 def c(
@@ -143,3 +143,38 @@ def test_no_ticket_twice_no_starvation_beyond_cap_longest_wait_within_class(
         same_class = [t for t in before if t.queue == q and (t.priority and line.caps[q] > 0) == counts_as_priority]
         assert chosen.place == min(t.place for t in same_class)
     assert len({t.ticket_id for t in line.called}) == len(line.called)
+
+
+# ---- the next few (the clerk's console) ---------------------------------------------------
+
+
+def test_upcoming_is_call_next_again_and_again_with_the_streak_moving() -> None:
+    """Two priority tickets and a cap of one in a row: priority, ordinary, priority, ordinary."""
+    line = [c(1), c(2), c(3, priority=True), c(4, priority=True)]
+    shown = upcoming(line, {"a": 1}, {"a": 0}, {"a": 1}, 10)
+    assert [x.ticket_id for x in shown] == [3, 1, 4, 2]
+
+
+def test_upcoming_stops_at_its_limit_and_when_nobody_is_left() -> None:
+    line = [c(i) for i in range(1, 8)]
+    assert [x.ticket_id for x in upcoming(line, {"a": 1}, {}, {"a": 2}, 3)] == [1, 2, 3]
+    assert upcoming([], {"a": 1}, {}, {"a": 2}, 3) == []
+
+
+def test_upcoming_puts_tickets_sent_to_the_window_first() -> None:
+    line = [c(1), c(9, targeted=True)]
+    assert [x.ticket_id for x in upcoming(line, {"a": 1}, {}, {"a": 2}, 5)] == [9, 1]
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["a", "b"]), st.booleans()), max_size=12),
+    st.integers(0, 3),
+)
+@settings(max_examples=200, deadline=None)
+def test_the_first_of_upcoming_is_what_call_next_calls(tickets: list[tuple[str, bool]], cap: int) -> None:
+    line = [c(i + 1, queue, priority) for i, (queue, priority) in enumerate(tickets)]
+    ranks, caps = {"a": 1, "b": 2}, {"a": cap, "b": cap}
+    shown = upcoming(line, ranks, {"a": 1, "b": 0}, caps, 5)
+    first = choose_next(line, ranks, {"a": 1, "b": 0}, caps)
+    assert (shown[0] if shown else None) == first
+    assert len(shown) == min(5, len(line)) and len({x.ticket_id for x in shown}) == len(shown)
