@@ -340,6 +340,21 @@ class Accounts:
         log.info("user %r is now %s (hall %s), set by %s", row["username"], role.value, hall_id, who.name)
         return self._view(row, now), ended
 
+    def set_staff_number(
+        self, who: Principal, user: int | str, staff_number: str | None, now: datetime
+    ) -> dict[str, Any]:
+        """Set (or, with None, clear) a user's staff number (工号): what review pads show
+        and every rating of the clerk carries from then on (ratings keep the one they were
+        given with). Sessions stay: no right changes."""
+        with self.store.write() as db:
+            row = self._target(db, who, user, itself=True)
+            before = row["staff_number"]
+            storage.people.set_staff_number(db, row["id"], staff_number)
+            row = _reloaded(db, row["id"])
+            _audit(db, who, now, audit.AuditAction.USER_STAFF_NUMBER_SET, row, staff_number=staff_number, was=before)
+        log.info("staff number of user %r set by %s", row["username"], who.name)
+        return self._view(row, now)
+
     def unlock(self, who: Principal, user: int | str, now: datetime) -> tuple[dict[str, Any], bool]:
         """Lift a lock and forget the failed attempts counted against the user name;
         returns whether there was anything to forget."""

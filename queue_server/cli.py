@@ -258,6 +258,22 @@ def user_set_role(ctx: Context, username: str, role: str, hall_code: str | None)
     click.echo(f"user {username} is now {user['role']} (hall {user['hall'] or '*'}); {len(ended)} session(s) ended")
 
 
+@user.command("set-staff-number")
+@click.argument("username")
+@click.argument("staff_number", required=False)
+@pass_context
+def user_set_staff_number(ctx: Context, username: str, staff_number: str | None) -> None:
+    """Set a user's staff number (工号), shown on review pads and carried by ratings;
+    without one, clear it."""
+    try:
+        if staff_number is not None:
+            staff_number = inputs.text({"staff_number": staff_number}, "staff_number", max_length=20)
+        ctx.accounts.set_staff_number(OPERATOR, username, staff_number, clock.utc_now())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"staff number of {username}: {staff_number or '(none)'}")
+
+
 @user.command("unlock")
 @click.argument("username")
 @pass_context

@@ -16,9 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from queue_server import inputs
-from queue_server.domain import printing
+from queue_server.domain import printing, ratings
 from queue_server.domain.access import Principal
 from queue_server.domain.errors import InvalidInput
+from queue_server.domain.ratings import RatingLevel
 from queue_server.domain.tickets import Outcome, PriorityClass
 from queue_server.services import Event, IssueRequest, Services
 from queue_server.services.windows import CommandKey
@@ -41,6 +42,7 @@ class Command:
     run: Runner
     fields: frozenset[str] = frozenset()  # the command's own fields
     window_scoped: bool = True  # HTTP: POST /halls/{hall}/windows/{window}/{name}
+    citizens_only: bool = False  # national rule (好差评): staff are refused before anything is read
 
     @property
     def accepted(self) -> frozenset[str]:
@@ -49,6 +51,8 @@ class Command:
     def __call__(
         self, services: Services, principal: Principal | None, hall: str, args: dict[str, Any], now: datetime
     ) -> Result:
+        if self.citizens_only and principal is not None and (principal.is_staff or principal.operator):
+            raise ratings.refuse_staff()
         inputs.only(args, self.accepted)
         if not self.window_scoped:
             return self.run(services, principal, hall, args, now)
@@ -136,6 +140,17 @@ def _check_in(s: Services, p: Principal | None, hall: str, args: dict[str, Any],
     return s.check_in_appointment(p, hall, reference, now, station=_station(args))  # type: ignore[arg-type]
 
 
+def _rate(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
+    ticket_ref = inputs.text(args, "ticket_ref", max_length=64)
+    level = inputs.choice(args, "level", RatingLevel, required=True)
+    reasons = inputs.text_list(args, "reasons", max_items=ratings.MAX_REASONS, max_length=ratings.MAX_REASON_LENGTH)
+    text = args.get("text")
+    if text is not None and not isinstance(text, str):
+        raise InvalidInput(f"字段 text 须是文本（最多 {ratings.MAX_TEXT} 个字）", field="text")
+    assert level is not None
+    return s.submit_rating(p, hall, ticket_ref, level, reasons or [], text, now)
+
+
 def _ticket_number(args: dict[str, Any]) -> str:
     return inputs.ticket_number(args, "ticket_number")
 
@@ -165,6 +180,14 @@ COMMANDS: dict[str, Command] = {
             _check_in,
             frozenset({"reference", "station"}),
             window_scoped=False,
+        ),
+        Command(
+            "submit_rating",
+            "Rate a finished service (好差评): the window's review pad, or the ticket's own phone; never staff",
+            _rate,
+            frozenset({"ticket_ref", "level", "reasons", "text"}),
+            window_scoped=False,
+            citizens_only=True,
         ),
         Command(
             "cancel_ticket",

@@ -1,16 +1,19 @@
 """The server's own timer: closing service days at their rollover, voiding appointments
 whose check-in time ended where late ones are refused, sending on the events that
 another process (the command line) wrote to the log, giving up print jobs that no
-printer's agent took in time, and closing the open links whose session or device token
-another process ended.
+printer's agent took in time, closing review pads' invitations whose time ran out,
+giving the system's 基本满意 to tickets nobody rated within the hall's days (an index
+of the unrated finished tickets makes that look cheap every round), and closing the open
+links whose session or device token another process ended.
 
-Every server process runs it. The first four jobs are safe to run in several processes
+Every server process runs it. All but the last are safe to run in several processes
 at once: a day is closed inside a write transaction that first looks whether it still
 needs closing, an appointment is voided inside one that reads it booked, relayed events
 are claimed inside one, so each goes out exactly once (to every worker's clients,
-through the message queue when one is configured), and a print job is given up by an
-update that only a job still queued matches. The last is every process's own: each
-round reads the credential-change counter (one row) and, when it moved since the last
+through the message queue when one is configured), a print job is given up and a pad's
+invitation closed by an update that only one still open matches, and a default rating
+is given inside a transaction that first looks whether the ticket is still unrated. The
+last is every process's own: each round reads the credential-change counter (one row) and, when it moved since the last
 round, re-checks the credential of each link this process holds
 (`Realtime.close_revoked_links`).
 """
@@ -71,6 +74,8 @@ class Jobs:
         events += self.services.void_late_appointments(self.now())
         events += self.services.take_relayed_events()
         events += self.services.expire_print_jobs(self.now())
+        events += self.services.close_timed_out_invitations(self.now())
+        events += self.services.give_default_ratings(self.now())
         if events:
             self.realtime.publish(events)
         self.close_revoked_links()

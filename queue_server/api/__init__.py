@@ -28,10 +28,12 @@ from queue_server.speech import SpeechUnavailable
 log = logging.getLogger(__name__)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+STAFF_NUMBER_MAX = 20  # 工号
 AUDIT_PAGE, AUDIT_PAGE_MAX = 100, 500  # audit entries per page: by default, at most
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_ENDPOINTS = frozenset({"api.login", "api.logout"})
-PHONE_ENDPOINT = "api.ticket_progress"  # anonymous: the ticket's reference is the credential (api/phone.py)
+# anonymous: the ticket's reference is the credential (api/phone.py, api/ratings.py)
+PHONE_ENDPOINTS = frozenset({"api.ticket_progress", "api.rate_ticket"})
 
 
 def _ext() -> dict[str, Any]:
@@ -130,7 +132,7 @@ def create_blueprint() -> Blueprint:
     @bp.before_request
     def identify() -> None:
         g.principal = None
-        if request.endpoint == PHONE_ENDPOINT:
+        if request.endpoint in PHONE_ENDPOINTS:
             return  # a citizen's phone: the ticket's reference in the address is its credential
         header = request.headers.get("Authorization", "")
         if header:
@@ -418,6 +420,16 @@ def create_blueprint() -> Blueprint:
         _ext()["realtime"].close_sessions(ended)
         return _json(user)
 
+    @bp.put("/users/<uint:user_id>/staff-number")
+    def put_user_staff_number(user_id: int) -> Response:
+        """The user's staff number (工号), shown on review pads and carried by ratings; null clears it."""
+        args = _body()
+        inputs.only(args, {"staff_number"})
+        if "staff_number" not in args:
+            raise InvalidInput("请给出 staff_number：工号，或 null 清除", field="staff_number")
+        staff_number = inputs.text(args, "staff_number", max_length=STAFF_NUMBER_MAX)
+        return _json(_accounts().set_staff_number(_caller(), user_id, staff_number, _now()))
+
     @bp.put("/users/<uint:user_id>/password")
     def put_user_password(user_id: int) -> Response:
         args = _body()
@@ -437,6 +449,10 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import phone
 
     phone.add_routes(bp)
+    # 好差评: the review pad's and the phone's ratings, the managers' list
+    from queue_server.api import ratings
+
+    ratings.add_routes(bp)
     return bp
 
 

@@ -192,6 +192,31 @@ PHONE_PROBLEMS = {
 USER_WRITE = (403, 404, 409, *READS_BODY)
 
 
+_SEVERAL_OF = {"type": "array", "maxItems": 20}
+# GET …/ratings: each filter given must hold; queue, level and channel take several values
+RATING_FILTERS = [
+    {"name": "from", "in": "query", "schema": schemas.DAY, "description": "Service days from this one"},
+    {"name": "to", "in": "query", "schema": schemas.DAY, "description": "Service days up to this one"},
+    {"name": "queue", "in": "query", "schema": {**_SEVERAL_OF, "items": {"type": "string", "maxLength": 40}}},
+    {"name": "window", "in": "query", "schema": schemas.WINDOW_NUMBER},
+    {
+        "name": "clerk",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 40},
+        "description": "The clerk's staff number (工号) as the ratings carry it",
+    },
+    {"name": "level", "in": "query", "schema": {**_SEVERAL_OF, "items": schemas.RATING["properties"]["level"]}},
+    {"name": "channel", "in": "query", "schema": {**_SEVERAL_OF, "items": schemas.RATING["properties"]["channel"]}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+    {
+        "name": "cursor",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 200},
+        "description": "The previous page's next_cursor",
+    },
+]
+
+
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/api/v1/health": {
@@ -606,6 +631,80 @@ def openapi_document() -> dict[str, Any]:
             answer="User",
             errors=USER_WRITE,
         ),
+    }
+    paths["/api/v1/users/{user_id}/staff-number"] = {
+        "parameters": [USER_ID],
+        "put": _op(
+            "Set (or, with null, clear) an account's staff number (工号): what review pads show and ratings "
+            "carry from then on",
+            body=schemas.STAFF_NUMBER_BODY,
+            who="admin (their own account too)",
+            answer="User",
+            errors=(403, 404, *READS_BODY),
+        ),
+    }
+    paths["/api/v1/halls/{hall}/ratings"] = {
+        "parameters": [HALL],
+        "get": {
+            **_op(
+                "The hall's ratings (好差评), newest first, in the record shape the 好差评 feed sends; each "
+                "filter given must hold",
+                who="manager, admin",
+                answer="RatingsPage",
+                errors=(*HALL_READ, 422),
+            ),
+            "parameters": RATING_FILTERS,
+        },
+        "post": {
+            **_op(
+                "The window's review pad rates the ticket its window has open for rating (channel pad). Staff "
+                "are refused whatever they send (code staff_may_not_rate): they may invite a rating, never give "
+                "one (国办发〔2019〕51号)",
+                body={**schemas.PAD_RATING_BODY, "required": ["ticket_ref", "level"]},
+                who="the review pad bound to the window where the ticket finished, while its invitation is open",
+                answer="RatingGiven",
+                errors=(*HALL_WRITE, 409),
+            ),
+            "responses": {"201": _answer("RatingGiven", "Rated")}
+            | _problems(
+                (*HALL_WRITE, 409),
+                {
+                    403: "Staff (code staff_may_not_rate, the national rule), or not a review pad of this hall",
+                    409: "Rated already (code already_rated), or not rateable on this pad now: not finished, "
+                    "another window's, its invitation closed or timed out (code not_rateable)",
+                },
+            ),
+        },
+    }
+    paths["/api/v1/t/{ref}/rating"] = {
+        "parameters": [PHONE_REF],
+        "post": {
+            "summary": "The citizen's phone rates its own ticket once its service finished (channel phone), "
+            "throttled as the phone's reads are",
+            "description": "Who may call it: anyone holding the ticket's reference (its QR code); a staff "
+            "session is refused (code staff_may_not_rate).",
+            "security": PUBLIC,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": schemas.PHONE_RATING_BODY}}},
+            "responses": {
+                "201": _answer("RatingGiven", "Rated"),
+                **{
+                    str(status): {
+                        "description": meaning,
+                        "content": {"application/problem+json": {"schema": ref("Problem")}},
+                    }
+                    for status, meaning in {
+                        **PHONE_PROBLEMS,
+                        400: MEANING[400],
+                        403: "A signed-in member of staff (code staff_may_not_rate): the national rule",
+                        409: "Not finished yet, or rated already (codes not_rateable, already_rated)",
+                        413: MEANING[413],
+                        422: MEANING[422],
+                    }.items()
+                    if status != 429
+                },
+                "429": {**TOO_MANY, "description": PHONE_PROBLEMS[429]},
+            },
+        },
     }
     paths["/api/v1/users/{user_id}/password"] = {
         "parameters": [USER_ID],

@@ -21,6 +21,7 @@ from queue_server.domain.hall import QueueKind
 from queue_server.domain.lifecycle import Channel, VisitEnd, WindowStatus
 from queue_server.domain.logins import Refusal
 from queue_server.domain.printing import REPORTED, JobState
+from queue_server.domain.ratings import MAX_REASON_LENGTH, MAX_REASONS, MAX_TEXT, RatingChannel, RatingLevel
 from queue_server.domain.screens import MAX_NOTICE, SCREEN_KINDS
 from queue_server.domain.search import DEFAULT_LIMIT, MAX_LIMIT
 from queue_server.domain.tickets import Outcome, PriorityClass, TicketStatus
@@ -327,6 +328,34 @@ _CALL = {
     "call_count": {"type": "integer", "minimum": 1},
 }
 _WINDOW_EVENT = {"window": ref("Window"), "reason": OPTIONAL_STRING}
+
+# A rating (好差评) in the shared record shape that the 好差评 feed sends (docs/ratings.md).
+RATING = _obj(
+    {
+        "id": {**INTEGER, "minimum": 1},
+        "key": {**STRING, "description": "`{hall}-rating-{id}`: the idempotency id the feed sends, never reused"},
+        "hall": STRING,
+        "ticket_ref": {**STRING, "description": "The ticket's public reference (never the ID number)"},
+        "ticket_number": STRING,
+        "service_day": DAY,
+        "queue": STRING,
+        "items": {"type": "array", "items": STRING, "description": "Item codes served"},
+        "window": {**INTEGER, "description": "Where service finished"},
+        "clerk_number": {**OPTIONAL_STRING, "description": "The clerk's staff number (工号) when rated"},
+        "channel": _enum(RatingChannel),
+        "level": {**_enum(RatingLevel), "description": "非常满意 … 非常不满意, by name; the last two are 差评"},
+        "reasons": {"type": "array", "items": STRING},
+        "text": {"type": ["string", "null"], "maxLength": MAX_TEXT},
+        "system_default": {**BOOLEAN, "description": "The 基本满意 the system gave when nobody rated in time"},
+        "issued_at": INSTANT,
+        "called_at": {**OPTIONAL_INSTANT, "description": "The first call"},
+        "started_at": {**OPTIONAL_INSTANT, "description": "The first service start"},
+        "finished_at": {**INSTANT, "description": "The final finish"},
+        "rated_at": INSTANT,
+        "wait_seconds": {**COUNT, "description": "Issue to first call"},
+        "handling_seconds": {**COUNT, "description": "Service time summed across every window that served it"},
+    }
+)
 EVENT_MEMBERS: dict[EventType, Schema] = {
     EventType.TICKET_ISSUED: _TICKET_EVENT,
     EventType.TICKET_CALLED: _CALL,
@@ -358,6 +387,7 @@ EVENT_MEMBERS: dict[EventType, Schema] = {
     EventType.HALL_CHANGE_SCHEDULED: {"effective_from": DAY},
     EventType.NOTICE_CHANGED: {"notice": STRING},
     EventType.DAY_STARTED: {"previous_day": DAY, "expired_tickets": COUNT, "closed_windows": COUNT},
+    EventType.RATING_RECORDED: {"rating": ref("Rating"), "window": ref("WindowBrief")},
 }
 
 # Members that only staff receive (domain.privacy): present for them, absent for devices.
@@ -369,7 +399,7 @@ EVENT: Schema = {
     "common five depend on `type` (docs/socket-events.md). Public devices get the public part only "
     "(docs/privacy.md): tickets without `id`, windows without `ticket_id` and, unless the hall shows "
     "them, without the clerk's name, no person's free-text `reason` (null instead), no `outcome` or "
-    "`handling_seconds`",
+    "`handling_seconds`, and nothing of `rating_recorded` (staff only: a `sequence_advanced` stub instead)",
     "required": ["hall", "seq", "type", "at", "service_day"],
     "properties": {
         "hall": STRING,
@@ -796,6 +826,25 @@ RESPONSES: dict[str, Schema] = {
     "Snapshot": SNAPSHOT,
     "Catalogue": CATALOGUE,
     "Event": EVENT,
+    "Rating": RATING,
+    "RatingsPage": _obj(
+        {
+            "ratings": {"type": "array", "items": ref("Rating")},
+            "next_cursor": {**OPTIONAL_STRING, "description": "Pass as `cursor` for the next (older) page"},
+        }
+    ),
+    "RatingGiven": _obj(
+        {
+            "ticket_number": STRING,
+            "level": _enum(RatingLevel),
+            "label": {**STRING, "description": "The level's name: 非常满意 … 非常不满意"},
+            "reasons": {"type": "array", "items": STRING},
+            "text": OPTIONAL_STRING,
+            "channel": _enum([RatingChannel.PAD, RatingChannel.PHONE]),
+            "rated_at": INSTANT,
+        },
+        description="The rating as its rater gave it",
+    ),
     "EventsPage": _obj(
         {
             "events": {"type": "array", "items": ref("Event")},
@@ -996,6 +1045,37 @@ ROLE_BODY = _obj(
     },
     optional=("hall",),
 )
+STAFF_NUMBER_BODY = _obj(
+    {
+        "staff_number": {
+            "type": ["string", "null"],
+            "maxLength": 20,
+            "description": "工号, shown on review pads and carried by ratings; null clears it",
+        }
+    }
+)
+_RATING_FIELDS: dict[str, Schema] = {
+    "level": _enum(RatingLevel),
+    "reasons": {
+        "type": "array",
+        "items": {"type": "string", "maxLength": MAX_REASON_LENGTH},
+        "maxItems": MAX_REASONS,
+        "description": "Among the hall file's reasons for the level chosen ([hall.ratings.reasons])",
+    },
+    "text": {"type": ["string", "null"], "maxLength": MAX_TEXT, "description": "Free text; no control characters"},
+}
+PAD_RATING_BODY = _obj(
+    {
+        "ticket_ref": {
+            "type": "string",
+            "maxLength": 64,
+            "description": "The ticket the pad was invited to rate (`rating_requested`'s ticket.ref)",
+        },
+        **_RATING_FIELDS,
+    },
+    optional=("reasons", "text"),
+)
+PHONE_RATING_BODY = _obj(_RATING_FIELDS, optional=("reasons", "text"))
 PASSWORD_BODY = _obj({"password": {"type": "string", "minLength": 8, "description": "At least 8 characters"}})
 
 SWEEP_BODY = _obj({"include_today": BOOLEAN}, optional=("include_today",))

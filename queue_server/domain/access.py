@@ -58,6 +58,8 @@ class Permission(StrEnum):
     VIEW_PRINT_JOBS = "view_print_jobs"  # print jobs and the printers' states
     REPRINT_TICKET = "reprint_ticket"
     FOLLOW_TICKET = "follow_ticket"  # a citizen's phone: its own ticket's progress, its hall's citizen stream
+    RATE_SERVICE = "rate_service"  # 好差评: the window's review pad, or the ticket's own phone; never staff
+    VIEW_RATINGS = "view_ratings"  # the hall's ratings, filtered
 
 
 Actor = Role | DeviceKind | Citizen
@@ -95,6 +97,9 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.REPRINT_TICKET: frozenset({Role.GUIDE, Role.MANAGER}),
     # the reference is the credential: staff and devices have their own ways to a ticket
     Permission.FOLLOW_TICKET: frozenset({Citizen.TICKET}),
+    # national rule (国办发〔2019〕51号): the citizen rates; staff may invite, never rate
+    Permission.RATE_SERVICE: frozenset({DeviceKind.REVIEW_PAD, Citizen.TICKET}),
+    Permission.VIEW_RATINGS: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 

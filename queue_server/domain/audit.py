@@ -31,6 +31,7 @@ class AuditAction(StrEnum):
     USER_PASSWORD_SET = "user_password_set"  # never the password itself
     USER_ROLE_SET = "user_role_set"
     USER_UNLOCKED = "user_unlocked"
+    USER_STAFF_NUMBER_SET = "user_staff_number_set"  # 工号, carried into review records
     DEVICE_REGISTERED = "device_registered"
     DEVICE_REVOKED = "device_revoked"
     HALL_IMPORTED = "hall_imported"  # a hall file, in force now or from a later day

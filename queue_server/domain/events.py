@@ -31,6 +31,7 @@ class EventType(StrEnum):
     HALL_CHANGE_SCHEDULED = "hall_change_scheduled"  # a hall file that takes effect next service day
     NOTICE_CHANGED = "notice_changed"
     DAY_STARTED = "day_started"
+    RATING_RECORDED = "rating_recorded"  # a 好差评 rating was given (staff only: domain.privacy)
 
     @classmethod
     def all(cls) -> list[str]:

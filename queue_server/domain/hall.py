@@ -23,6 +23,14 @@ from enum import StrEnum
 from typing import Any
 
 from queue_server.domain.errors import HallConfigError
+from queue_server.domain.ratings import (
+    MAX_AFTER_DAYS,
+    MAX_PAD_TIMEOUT_SECONDS,
+    MAX_REASON_LENGTH,
+    MAX_REASONS,
+    RatingLevel,
+    RatingSettings,
+)
 from ticket_printer.ticket import MAX_TEXT_LENGTH, MAX_TIPS
 
 MAX_SPECIALISED_AREAS = 6  # Zhengzhou 2024 plan: at most six specialised service areas
@@ -51,11 +59,14 @@ _KEYS: dict[str, frozenset[str]] = {
             "calendar",
             "appointments",
             "tips",
+            "ratings",
         }
     ),
     "hall.hours": frozenset(WEEKDAYS),
     "hall.calendar": frozenset({"closed", "workdays", "workday_hours"}),
     "hall.appointments": frozenset({"checkin_before", "checkin_after", "place", "late"}),
+    "hall.ratings": frozenset({"pad_timeout_seconds", "default_after_days", "reasons"}),
+    "hall.ratings.reasons": frozenset(level.value for level in RatingLevel),
     "zones": frozenset({"code", "name"}),
     "queues": frozenset(
         {"code", "prefix", "name", "kind", "daily_cap", "issuing_hours", "avg_service_minutes", "no_show", "priority"}
@@ -211,6 +222,7 @@ class HallSpec:
     # public device receives it otherwise (domain.privacy).
     show_clerk_names: bool = False
     tips: tuple[str, ...] = ()  # lines of advice printed at the foot of every ticket
+    ratings: RatingSettings = field(default_factory=RatingSettings)  # [hall.ratings]: the review pad and 好差评
     _queue_by_code: dict[str, QueueSpec] = field(default_factory=dict, compare=False, repr=False)
     _window_by_number: dict[int, WindowSpec] = field(default_factory=dict, compare=False, repr=False)
 
@@ -289,6 +301,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
     calendar = _calendar(hall, at_hall.field("calendar"))
     appointments = _appointments(hall, at_hall.field("appointments"))
     tips = _tips(hall.get("tips", []), at_hall.field("tips"))
+    ratings = _ratings(hall, at_hall.field("ratings"))
 
     at_zones = _section("zones")
     zones = []
@@ -364,6 +377,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
         calendar=calendar,
         appointments=appointments,
         tips=tips,
+        ratings=ratings,
     )
 
 
@@ -555,6 +569,44 @@ def _appointments(hall: Mapping[str, Any], at: _At) -> AppointmentSettings:
         place=AppointmentPlace(place),
         late=LatePolicy(late),
     )
+
+
+def _ratings(hall: Mapping[str, Any], at: _At) -> RatingSettings:
+    """`[hall.ratings]`, and its `[hall.ratings.reasons]`: a list of reasons per level
+    named; a level not named keeps its default reasons, an empty list offers none."""
+    table = _table(hall, at, required=False)
+    _known_keys(table, "hall.ratings", at)
+    default = RatingSettings()
+    timeout = _int(table, at.field("pad_timeout_seconds"), default=default.pad_timeout_seconds)
+    if not 10 <= timeout <= MAX_PAD_TIMEOUT_SECONDS:
+        raise at.field("pad_timeout_seconds").error(f"评价器等待评价的秒数须在 10 到 {MAX_PAD_TIMEOUT_SECONDS} 之间")
+    days = _int(table, at.field("default_after_days"), default=default.default_after_days)
+    if not 1 <= days <= MAX_AFTER_DAYS:
+        raise at.field("default_after_days").error(f"未评价转为默认“基本满意”的天数须在 1 到 {MAX_AFTER_DAYS} 之间")
+    at_reasons = at.field("reasons")
+    given = _table(table, at_reasons, required=False)
+    _known_keys(given, "hall.ratings.reasons", at_reasons, what="评价等级")
+    reasons = dict(default.reasons)
+    for level in RatingLevel:
+        if level.value in given:
+            reasons[level] = _reason_list(given[level.value], at_reasons.field(level.value))
+    return RatingSettings(pad_timeout_seconds=timeout, default_after_days=days, reasons=reasons)
+
+
+def _reason_list(value: Any, at: _At) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) > MAX_REASONS:
+        raise at.error(f'须是最多 {MAX_REASONS} 项的文本列表，如 ["服务态度", "办事效率"]')
+    found: list[str] = []
+    for i, reason in enumerate(value):
+        where = _At(f"{at.key}[{i}]", at.entry, f"{at.path}[{i}]")
+        if not isinstance(reason, str) or not reason.strip():
+            raise where.error("须是非空文本")
+        if len(reason) > MAX_REASON_LENGTH or any(ord(ch) < 32 or ord(ch) == 127 for ch in reason):
+            raise where.error(f"最长 {MAX_REASON_LENGTH} 个字，且不能含控制字符")
+        if reason in found:
+            raise where.error(f"原因 {reason!r} 重复了")
+        found.append(reason)
+    return tuple(found)
 
 
 def _known_keys(data: Mapping[str, Any], schema: str, at: _At, *, what: str = "配置项") -> None:

@@ -19,6 +19,12 @@ otherwise:
   not in any event).
 
 A window screen or review pad also sees only its own window of the hall (`concerns`).
+
+Some hall events are the staff's alone (`STAFF_ONLY_EVENTS`): a rating (`rating_recorded`)
+says how a citizen judged a clerk, which is no screen's or phone's business. Public
+devices and phones get nothing of them, only the `sequence_advanced` stub that keeps
+their sequence unbroken. (What a review pad needs of a rating it invites comes to it
+alone, as `rating_requested`: `services.ratings`.)
 """
 
 from __future__ import annotations
@@ -110,6 +116,14 @@ def progress_view(view: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in view.items() if key in PROGRESS_VIEW}
 
 
+# Hall events no public device or phone receives anything of (but their sequence number).
+STAFF_ONLY_EVENTS = frozenset({"rating_recorded"})
+
+
+def staff_only(payload: dict[str, Any]) -> bool:
+    return payload.get("type") in STAFF_ONLY_EVENTS
+
+
 # The reasons the server gives itself; every other reason is a person's free text.
 SYSTEM_REASONS = frozenset({"end_of_day", "window_closed"})
 PUBLIC_TICKET = frozenset({"ref", "number", "queue", "queue_name", "status", "priority"})
@@ -191,8 +205,10 @@ CITIZEN_TICKET = PUBLIC_TICKET - {"ref"}
 CITIZEN_WINDOW = frozenset({"number", "name", "zone", "status", "ticket", "ticket_status"})
 
 
-def citizen_event(payload: dict[str, Any]) -> dict[str, Any]:
-    """A hall event as a citizen's phone receives it."""
+def citizen_event(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """A hall event as a citizen's phone receives it; None: nothing of it (staff only)."""
+    if staff_only(payload):
+        return None
     shown = {key: value for key, value in payload.items() if key in CITIZEN_EVENT}
     if isinstance(shown.get("ticket"), dict):
         shown["ticket"] = {key: value for key, value in shown["ticket"].items() if key in CITIZEN_TICKET}
@@ -203,8 +219,14 @@ def citizen_event(payload: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def event_for(payload: dict[str, Any], audience: Audience, *, show_clerk_names: bool) -> dict[str, Any]:
-    return payload if audience is Audience.STAFF else public_event(payload, show_clerk_names=show_clerk_names)
+def event_for(payload: dict[str, Any], audience: Audience, *, show_clerk_names: bool) -> dict[str, Any] | None:
+    """A hall event as `audience` receives it; None: nothing of it (a staff-only event to
+    the public)."""
+    if audience is Audience.STAFF:
+        return payload
+    if staff_only(payload):
+        return None
+    return public_event(payload, show_clerk_names=show_clerk_names)
 
 
 def snapshot_for(

@@ -44,7 +44,7 @@ from queue_server.problems import from_domain_error, problem
 from queue_server.realtime import presence, rooms, wire
 from queue_server.realtime.presence import Change, PresenceStore, ScreenLink
 from queue_server.realtime.printing import PRINTING_EVENTS, PrinterLinks
-from queue_server.services import Event, PrintJobNotice, Services
+from queue_server.services import Event, PadNotice, PrintJobNotice, Services
 
 log = logging.getLogger(__name__)
 
@@ -122,18 +122,35 @@ class Realtime(PrinterLinks):
             if isinstance(event, PrintJobNotice):  # not a hall event: to staff and printers (realtime/printing.py)
                 self._publish_print_job(event)
                 continue
+            if isinstance(event, PadNotice):  # not a hall event: to the window's review pads
+                self._publish_pad_notice(event)
+                continue
             hall = self.services.cached_hall(event.hall)
             zones, windows = (hall.zone_codes, tuple(hall.windows)) if hall else ((), ())
             show_clerk_names = hall.spec.show_clerk_names if hall else False
             payload = event.payload()
+            stub = {"hall": event.hall, "seq": event.seq}
+            elsewhere = rooms.not_for_event(payload, zones, windows)
             for audience in rooms.AUDIENCES:
                 shaped = privacy.event_for(payload, audience, show_clerk_names=show_clerk_names)
-                self.socketio.emit(event.type, shaped, to=rooms.for_event(payload, zones, windows, audience))
+                to = rooms.for_event(payload, zones, windows, audience)
+                if shaped is None:  # staff only: the public rooms learn its number alone
+                    elsewhere += to
+                else:
+                    self.socketio.emit(event.type, shaped, to=to)
             # citizens' phones: one room per hall, every event, no ticket's reference
-            self.socketio.emit(event.type, privacy.citizen_event(payload), to=rooms.citizen_room(event.hall))
-            elsewhere = rooms.not_for_event(payload, zones, windows)
+            citizen = privacy.citizen_event(payload)
+            if citizen is None:
+                self.socketio.emit(SEQUENCE_ADVANCED, stub, to=rooms.citizen_room(event.hall))
+            else:
+                self.socketio.emit(event.type, citizen, to=rooms.citizen_room(event.hall))
             if elsewhere:
-                self.socketio.emit(SEQUENCE_ADVANCED, {"hall": event.hall, "seq": event.seq}, to=elsewhere)
+                self.socketio.emit(SEQUENCE_ADVANCED, stub, to=elsewhere)
+
+    def _publish_pad_notice(self, notice: PadNotice) -> None:
+        """A rating opened or closed at a window: to that window's review pads only."""
+        payload = {"hall": notice.hall, "type": notice.type, "at": notice.at, **notice.data}
+        self.socketio.emit(notice.type, payload, to=rooms.pad_room(notice.hall, notice.window))
 
     # ---- handlers -------------------------------------------------------------------
 
@@ -337,12 +354,17 @@ class Realtime(PrinterLinks):
                     leave_room(room)
             join_room(scope.room)
             join_room(rooms.role_room(hall_code, principal.actor.value))
+            if principal.actor is DeviceKind.REVIEW_PAD and principal.window is not None:
+                join_room(rooms.pad_room(hall_code, principal.window))
             now = self.now()
             answer: dict[str, Any] = {
                 "scope": {"hall": scope.hall, "zone": scope.zone, "window": scope.window},
                 "server_time": clock.iso(now),
                 "notice": self.services.notice(hall_code),
             }
+            if principal.actor is DeviceKind.REVIEW_PAD:
+                # joined first, then read: an invitation opened in between comes both ways
+                answer["rating"] = self.services.pad_invitation(principal, hall_code, now)
             if screen is not None:
                 answer["screen"] = self._join_presence(screen, scope, now)
             if since is not None:

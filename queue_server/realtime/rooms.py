@@ -10,6 +10,9 @@ plus `hall:{hall}:role:{actor}`, for messages meant for one kind of user or devi
 `device:{device_id}` for each connection of a screen, joined at connect and kept across
 re-subscribes: control messages to that screen, on whichever server process it is.
 
+A review pad also joins `hall:{hall}:pad:{window}`, its window's pad room: the rating its
+window invites (`rating_requested`, `rating_closed`) goes there and nowhere else.
+
 Citizens' phones join `hall:{hall}:citizen` only: every event of the hall, shaped for them
 (`privacy.citizen_event`: no ticket's reference), so a phone can tell when something
 touched its line and ask for its ticket's progress.
@@ -65,6 +68,10 @@ def window_room(hall: str, number: int, audience: Audience) -> str:
 
 def citizen_room(hall: str) -> str:
     return f"hall:{hall}:citizen"
+
+
+def pad_room(hall: str, window: int) -> str:
+    return f"hall:{hall}:pad:{window}"
 
 
 def role_room(hall: str, actor: str) -> str:

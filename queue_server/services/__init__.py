@@ -21,11 +21,23 @@ from queue_server.services.finding import FindingUseCases
 from queue_server.services.halls import HallUseCases
 from queue_server.services.phone import PhoneUseCases
 from queue_server.services.printing import PrintJobNotice
+from queue_server.services.ratings import PadNotice, RatingQuery, RatingUseCases, rating_record
 from queue_server.services.screens import ScreenUseCases
 from queue_server.services.tickets import IssueRequest, TicketUseCases
 from queue_server.services.windows import WindowUseCases
 
-__all__ = ["BookingRequest", "Event", "EventType", "Hall", "IssueRequest", "PrintJobNotice", "Services"]
+__all__ = [
+    "BookingRequest",
+    "Event",
+    "EventType",
+    "Hall",
+    "IssueRequest",
+    "PadNotice",
+    "PrintJobNotice",
+    "RatingQuery",
+    "Services",
+    "rating_record",
+]
 
 
 class Services(
@@ -39,5 +51,6 @@ class Services(
     CatalogueUseCases,
     PhoneUseCases,
     CounterUseCases,
+    RatingUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""

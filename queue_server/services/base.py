@@ -29,6 +29,7 @@ from queue_server.domain.events import EventType
 from queue_server.domain.hall import HallSpec, QueueSpec, WindowSpec, parse_hall
 from queue_server.domain.lifecycle import Step, Ticket, VisitChange
 from queue_server.domain.privacy import Audience
+from queue_server.domain.ratings import InvitationClosing
 from queue_server.domain.tickets import TicketStatus
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,12 @@ class ServicesBase:
 
     def _ensure_day(self, tx: Tx) -> None:
         raise NotImplementedError  # DayUseCases
+
+    def _invite_rating(self, tx: Tx, ticket: Ticket, window: int) -> None:
+        raise NotImplementedError  # RatingUseCases
+
+    def _close_pad_invitation(self, tx: Tx, window: int, reason: InvitationClosing) -> None:
+        raise NotImplementedError  # RatingUseCases
 
     def _record(
         self,

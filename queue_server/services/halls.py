@@ -194,11 +194,12 @@ class HallUseCases(DayUseCases):
         hall = self.cached_hall(hall_code)
         show_clerk_names = hall.spec.show_clerk_names if hall else False
         audience = audience_of(principal)
-        payloads = [
+        shaped = (
             privacy.event_for(payload, audience, show_clerk_names=show_clerk_names)
             for payload in (event.payload() for event in events)
             if privacy.concerns(payload, zone=zone, window=window)
-        ]
+        )
+        payloads = [payload for payload in shaped if payload is not None]  # staff-only events: nothing
         return payloads, events[-1].seq if events else since, complete
 
     def events_since(
@@ -253,6 +254,11 @@ class HallUseCases(DayUseCases):
                 windows=storage.windows.all_of(db, hall.id),
                 visits=visits,
                 appointments=storage.appointments.of_hall(db, hall.id),
+                ratings=[
+                    invariants.Rating(id=r["id"], hall_id=r["hall_id"], ticket_id=r["ticket_id"])
+                    for r in storage.ratings.of_hall_or_tickets(db, hall.id)
+                ],
+                invitations=storage.ratings.invitations_of_hall(db, hall.id),
             )
 
 

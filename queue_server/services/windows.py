@@ -19,6 +19,7 @@ from queue_server.domain.audit import AuditAction
 from queue_server.domain.errors import DomainError, IdempotencyMismatch, InvalidInput, NotFound, NothingWaiting
 from queue_server.domain.hall import WindowSpec
 from queue_server.domain.lifecycle import Step, Ticket, Window
+from queue_server.domain.ratings import InvitationClosing
 from queue_server.domain.tickets import Action, Outcome
 from queue_server.services.base import Event, Hall, ServicesBase, Tx
 
@@ -180,6 +181,7 @@ class WindowUseCases(ServicesBase):
                 storage.tickets.set_priority_streak(db, hall.id, chosen.queue, tx.day, streak)
             ticket = self._load_ticket(db, hall, chosen.ticket_id)
             step = lifecycle.call(ticket, window, spec, hall.queue(ticket.queue), now=tx.now, clerk_id=who.user_id)
+            self._close_pad_invitation(tx, number, InvitationClosing.NEXT_CALL)
             self._announce(tx, step, recall=False)
 
         return self._at_window(principal, hall_code, number, now, act)
@@ -216,6 +218,7 @@ class WindowUseCases(ServicesBase):
             counter.require_order_reason(ticket.number, ticket.status, ticket.no_shows, in_order, reason)
             out_of_order = counter.out_of_order(ticket.status, ticket.no_shows, in_order)
             given = reason.strip() if reason and reason.strip() else None
+            self._close_pad_invitation(tx, number, InvitationClosing.NEXT_CALL)
             self._announce(tx, step, recall=False, reason=given or "by_number", extra={"out_of_order": out_of_order})
             self._audit(
                 tx,
@@ -292,6 +295,8 @@ class WindowUseCases(ServicesBase):
                 reason=outcome.value,
                 extra={"outcome": outcome.value, "handling_seconds": round(step.ticket.handling_seconds, 1)},
             )
+            # 好差评: the rating of exactly this ticket opens on this window's review pad
+            self._invite_rating(tx, step.ticket, number)
 
         return self._at_window(principal, hall_code, number, now, act)
 
@@ -357,6 +362,7 @@ class WindowUseCases(ServicesBase):
             lifecycle.require_idle(window, self._number_held(tx, window))
             ticket = self._by_number(tx, ticket_number)
             step = lifecycle.resume(ticket, window, spec, now=tx.now, clerk_id=who.user_id)
+            self._close_pad_invitation(tx, number, InvitationClosing.NEXT_CALL)
             self._apply(tx, step)
 
         return self._at_window(principal, hall_code, number, now, act)

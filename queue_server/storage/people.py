@@ -45,6 +45,10 @@ def set_role(db: sqlite_utils.Database, user_id: int, role: str, hall_id: int | 
     db.execute("UPDATE users SET role = ?, hall_id = ? WHERE id = ?", [role, hall_id, user_id])
 
 
+def set_staff_number(db: sqlite_utils.Database, user_id: int, staff_number: str | None) -> None:
+    db.execute("UPDATE users SET staff_number = ? WHERE id = ?", [staff_number, user_id])
+
+
 def insert_device(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
     return insert(db, "devices", values)
 

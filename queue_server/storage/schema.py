@@ -405,6 +405,67 @@ MIGRATIONS: Sequence[str] = (
     );
     CREATE INDEX command_keys_by_age ON command_keys(created_at);
     """,
+    # 10: ratings (好差评). One rating per ticket, whoever gave it first (the window's review
+    # pad, the citizen's phone, or the system's default after the hall's days), with
+    # everything of the record the 好差评 feed sends kept as it was when it was given:
+    # the level by name, the reasons as a JSON list, the ticket's times, its wait and
+    # handling seconds, its window, the clerk and the clerk's staff number. Never changed
+    # nor removed (triggers). Every ticket finished at a window gets an invitation: open on
+    # the window's review pad until rated, timed out or the window's next call (at most
+    # one open per window), and until a rating exists the row the system's default is
+    # looked for by (`rating_invitations_unrated`).
+    """
+    CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        ticket_id INTEGER NOT NULL UNIQUE REFERENCES tickets(id),
+        service_day TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        items TEXT NOT NULL DEFAULT '[]',
+        window INTEGER NOT NULL,
+        clerk_id INTEGER REFERENCES users(id),
+        clerk_number TEXT,
+        channel TEXT NOT NULL CHECK (channel IN ('pad', 'phone', 'system_default')),
+        level TEXT NOT NULL CHECK (level IN ('very_satisfied', 'satisfied', 'basic', 'dissatisfied',
+                                             'very_dissatisfied')),
+        reasons TEXT NOT NULL DEFAULT '[]',
+        text TEXT,
+        system_default INTEGER NOT NULL DEFAULT 0,
+        device_id INTEGER REFERENCES devices(id),
+        issued_at TEXT NOT NULL,
+        called_at TEXT,
+        started_at TEXT,
+        finished_at TEXT NOT NULL,
+        rated_at TEXT NOT NULL,
+        wait_seconds INTEGER NOT NULL,
+        handling_seconds INTEGER NOT NULL,
+        CHECK ((channel = 'system_default') = (system_default = 1)),
+        CHECK (text IS NULL OR length(text) <= 500)
+    );
+    CREATE INDEX ratings_of_hall ON ratings(hall_id, id);
+    CREATE INDEX ratings_by_day ON ratings(hall_id, service_day, id);
+    CREATE TRIGGER ratings_no_update BEFORE UPDATE ON ratings
+        BEGIN SELECT RAISE(ABORT, 'a rating is never changed'); END;
+    CREATE TRIGGER ratings_no_delete BEFORE DELETE ON ratings
+        BEGIN SELECT RAISE(ABORT, 'a rating is never removed'); END;
+    CREATE TABLE rating_invitations (
+        id INTEGER PRIMARY KEY,
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        ticket_id INTEGER NOT NULL UNIQUE REFERENCES tickets(id),
+        window INTEGER NOT NULL,
+        opened_at TEXT NOT NULL,
+        closes_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        closed_at TEXT,
+        closed_reason TEXT CHECK (closed_reason IN ('rated', 'timeout', 'next_call')),
+        rating_id INTEGER REFERENCES ratings(id),
+        CHECK ((closed_at IS NULL) = (closed_reason IS NULL))
+    );
+    CREATE UNIQUE INDEX rating_invitations_one_open_per_window ON rating_invitations(hall_id, window)
+        WHERE closed_at IS NULL;
+    CREATE INDEX rating_invitations_open ON rating_invitations(closes_at) WHERE closed_at IS NULL;
+    CREATE INDEX rating_invitations_unrated ON rating_invitations(finished_at) WHERE rating_id IS NULL;
+    """,
 )
 
 # Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),

@@ -15,8 +15,11 @@ from queue_server.cli import demo_hall_toml
 from queue_server.commands import COMMANDS
 from queue_server.domain.events import SEQUENCE_ADVANCED, EventType
 from queue_server.domain.printing import PRINT_JOB, PRINT_JOB_UPDATED
+from queue_server.domain.privacy import STAFF_ONLY_EVENTS
 from queue_server.realtime import ANNOUNCER_CHANGED, MARK_SHOWN, READ_PROGRESS, SCREEN_CONFIGURED, SUBSCRIBE
 from queue_server.realtime.printing import PRINTING_EVENTS
+from queue_server.services.ratings import PAD_EVENTS
+from tests.conftest import Api
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -53,7 +56,7 @@ def test_every_socket_event_is_documented_and_nothing_else(app: Flask) -> None:
     documented = set(re.findall(r"^\| `(\w+)` \|", text, flags=re.MULTILINE))
     handled = set(app.extensions["socketio"].server.handlers["/"]) - {"connect", "disconnect", "*"}
     assert handled == {SUBSCRIBE, MARK_SHOWN, READ_PROGRESS, *COMMANDS, *PRINTING_EVENTS}
-    to_clients = {SCREEN_CONFIGURED, ANNOUNCER_CHANGED, SEQUENCE_ADVANCED, PRINT_JOB, PRINT_JOB_UPDATED}
+    to_clients = {SCREEN_CONFIGURED, ANNOUNCER_CHANGED, SEQUENCE_ADVANCED, PRINT_JOB, PRINT_JOB_UPDATED, *PAD_EVENTS}
     assert documented == handled | set(EventType.all()) | to_clients
 
 
@@ -84,8 +87,10 @@ def test_every_event_the_hall_logs_matches_its_schema(login, device, clock) -> N
         if last == "suspend":
             suspended = called["ticket"]
     clerk2.post(w(15, "close-window"))  # the ticket sent to it goes back in line
-    clerk.post(w(14, "resume-ticket"), {"ticket_number": suspended})
+    resumed = clerk.post(w(14, "resume-ticket"), {"ticket_number": suspended})
     clerk.post(w(14, "finish-service"), {"outcome": "consulted"})
+    phone = Api(guide.client.application.test_client())  # the citizen rates on their phone
+    phone.post(f"/t/{resumed['ticket_ref']}/rating", {"level": "basic"}, status=201)
     clerk.post(w(14, "pause-window"), {"reason": "午休"})
     clerk.post(w(14, "resume-window"))
     clerk.post(w(14, "call-next"))
@@ -109,7 +114,11 @@ def test_every_event_the_hall_logs_matches_its_schema(login, device, clock) -> N
 
     document = openapi_document()
     validator = jsonschema_rs.validator_for({"$ref": "#/components/schemas/EventsPage", **document})
-    for page in (manager.get("/halls/demo/events?since=0"), device("hall_screen").get("/halls/demo/events?since=0")):
+    public = set(EventType.all()) - STAFF_ONLY_EVENTS
+    for page, types in (
+        (manager.get("/halls/demo/events?since=0"), set(EventType.all())),
+        (device("hall_screen").get("/halls/demo/events?since=0"), public),
+    ):
         errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(page)]
         assert not errors, "\n".join(errors)
-        assert page["complete"] and {e["type"] for e in page["events"]} == set(EventType.all())
+        assert page["complete"] and {e["type"] for e in page["events"]} == types

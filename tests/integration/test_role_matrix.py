@@ -162,6 +162,13 @@ ROUTES: dict[str, May] = {
     f"POST {API}/users/<uint:user_id>/unlock": may("admin"),
     f"PUT {API}/users/<uint:user_id>/role": may("admin"),
     f"PUT {API}/users/<uint:user_id>/password": may("admin"),
+    f"PUT {API}/users/<uint:user_id>/staff-number": may("admin"),
+    # 好差评: the review pad rates (E001 is not finished: 409, not refused), staff never
+    # (national rule: 403); managers and administrators read
+    f"POST {API}/halls/<hall>/ratings": may("review_pad"),
+    f"GET {API}/halls/<hall>/ratings": may("manager", "admin"),
+    # the phone's reference is the credential, as for its progress; a staff session is refused
+    f"POST {API}/t/<ref>/rating": May(frozenset({"anonymous", "citizen", *KINDS}), of_hall=False),
     # the screens' pages and their files hold no data: the token opens the data later
     "GET /screens/hall": ANYONE,
     "GET /screens/window": ANYONE,
@@ -203,6 +210,9 @@ BODIES: dict[str, Any] = {
     f"PUT {API}/halls/<hall>/screens/<uint:device_id>": {"rows": 5},
     f"PUT {API}/users/<uint:user_id>/role": {"role": "guide"},
     f"PUT {API}/users/<uint:user_id>/password": {"password": "another-pass-2026"},
+    f"PUT {API}/users/<uint:user_id>/staff-number": {"staff_number": "GH-0001"},
+    f"POST {API}/halls/<hall>/ratings": {"ticket_ref": "0" * 32, "level": "satisfied"},
+    f"POST {API}/t/<ref>/rating": {"level": "satisfied"},
     **{f"{WINDOW_ACTION}:{name}": body for name, body in WINDOW_BODIES.items()},
 }
 QUERIES = {f"GET {API}/halls/<hall>/events": "?since=0"}
@@ -222,6 +232,8 @@ SOCKET_EVENTS: dict[str, May] = {
     "fetch_print_jobs": may("printer"),
     "print_result": may("printer"),
     "check_in_appointment": may("guide", "manager", "kiosk"),
+    # 好差评: the window's pad or the ticket's own phone; never staff (national rule)
+    "submit_rating": may("review_pad", "citizen"),
     **WINDOW_COMMANDS,
 }
 SOCKET_PAYLOADS: dict[str, dict[str, Any]] = {
@@ -234,6 +246,7 @@ SOCKET_PAYLOADS: dict[str, dict[str, Any]] = {
     "fetch_print_jobs": {"hall": "{hall}"},
     "print_result": {"hall": "{hall}", "job": "{job}", "ok": True, "state": "printed"},
     "check_in_appointment": {"hall": "{hall}", "reference": "YY-ROLES"},
+    "submit_rating": {"hall": "{hall}", "ticket_ref": "{ref}", "level": "satisfied"},
     **{name: {"hall": "{hall}", "window": 14, **WINDOW_BODIES.get(name, {})} for name in WINDOW_COMMANDS},
 }
 
@@ -462,6 +475,8 @@ def _emit(app: Flask, who: str, event: str, values: dict[str, Any]) -> Any:
         filled["ticket_id"] = values["ticket_id"]
     if filled.get("job") == "{job}":
         filled["job"] = values["job"]
+    if filled.get("ticket_ref") == "{ref}":  # a phone names its own ticket; anyone else the demo one
+        filled["ticket_ref"] = values["tickets"].get(who, values["ref"])
     answer = socket.emit(event, filled, callback=True)
     socket.disconnect()
     return answer
