@@ -58,6 +58,8 @@ class Permission(StrEnum):
     VIEW_PRINT_JOBS = "view_print_jobs"  # print jobs and the printers' states
     REPRINT_TICKET = "reprint_ticket"
     FOLLOW_TICKET = "follow_ticket"  # a citizen's phone: its own ticket's progress, its hall's citizen stream
+    VIEW_FEED = "view_feed"  # the 好差评 feed's outbox: counts, the last success and error, the dead letters
+    RETRY_FEED = "retry_feed"  # send a dead letter again
 
 
 Actor = Role | DeviceKind | Citizen
@@ -95,6 +97,9 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.REPRINT_TICKET: frozenset({Role.GUIDE, Role.MANAGER}),
     # the reference is the credential: staff and devices have their own ways to a ticket
     Permission.FOLLOW_TICKET: frozenset({Citizen.TICKET}),
+    # managers answer for the 好差评 figures; administrators run the link to the platform
+    Permission.VIEW_FEED: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.RETRY_FEED: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 

@@ -16,6 +16,7 @@ from queue_server.services.appointments import AppointmentUseCases, BookingReque
 from queue_server.services.audit import AuditUseCases
 from queue_server.services.base import Event, Hall
 from queue_server.services.catalogue import CatalogueUseCases
+from queue_server.services.feed import FeedUseCases
 from queue_server.services.finding import FindingUseCases
 from queue_server.services.halls import HallUseCases
 from queue_server.services.phone import PhoneUseCases
@@ -37,5 +38,6 @@ class Services(
     AuditUseCases,
     CatalogueUseCases,
     PhoneUseCases,
+    FeedUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""
