@@ -18,6 +18,7 @@ one alone (the bench's), answering `GET /stats` with its counts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import threading
@@ -228,10 +229,8 @@ class FeedReceiver:
         with self._lock:
             open_ones = list(self._connections)
         for connection in open_ones:  # kept-alive connections too: nothing gets through
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(5)
 

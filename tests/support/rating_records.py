@@ -47,18 +47,22 @@ def record(number: int, *, hall: str = "demo", at: datetime | None = None, **cha
 
 
 def enqueue_records(
-    store: storage.Storage, numbers: range | list[int], codes: review_feed.FeedCodes | None = None, **changes: Any
+    store: storage.Storage,
+    numbers: range | list[int],
+    *,
+    queued_at: datetime | None = None,
+    codes: review_feed.FeedCodes | None = None,
+    **changes: Any,
 ) -> dict[str, dict[str, Any]]:
-    """Queue the records `numbers` in one write transaction, as a rating's use case does
-    with its own rows; returns key -> the body queued."""
+    """Queue the records `numbers` in one write transaction (at `queued_at`, default now),
+    as a rating's use case does with its own rows; returns key -> the body queued."""
     codes = codes or review_feed.FeedCodes()
+    at = clock.iso(queued_at or clock.utc_now())
     bodies = {}
     with store.write() as db:
         for number in numbers:
             made = record(number, **changes)
             body = review_feed.payload(made, codes)
-            storage.outbox.enqueue(
-                db, made["key"], made["hall"], review_feed.KIND_RATING, body, clock.iso(clock.utc_now())
-            )
+            storage.outbox.enqueue(db, made["key"], made["hall"], review_feed.KIND_RATING, body, at)
             bodies[made["key"]] = body
     return bodies
