@@ -117,8 +117,11 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     # the 好差评 feed's sender (queue_server/review_feed.py): a server's own loop, like the
     # timer; the command line only reads the outbox
     feed = FeedSender.from_config(store, app.config, now, socketio.sleep)
-    if app.config["BACKGROUND_JOBS"] and app.config["PUBLISHES"] and feed.configured:
-        socketio.start_background_task(feed.run)
+    if app.config["BACKGROUND_JOBS"] and app.config["PUBLISHES"]:
+        if feed.configured:
+            socketio.start_background_task(feed.run)
+        else:
+            log.info("REVIEW_FEED_URL is not set: ratings wait in the outbox (GET /api/v1/feed)")
     app.extensions["hall_queue"] = {
         "store": store,
         "services": services,

@@ -131,7 +131,6 @@ class FeedSender:
         """Rounds until stopped: at once after a round that sent something, else after
         REVIEW_FEED_POLL seconds."""
         if not self.configured:
-            log.warning("REVIEW_FEED_URL is not set: ratings wait in the outbox (GET /api/v1/feed)")
             return
         self._running = True
         try:

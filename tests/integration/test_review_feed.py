@@ -14,12 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 import sqlite_utils
 from click.testing import CliRunner
 from flask import Flask
 
 from queue_server import config, storage
+from queue_server.api.openapi import openapi_document
 from queue_server.app import create_app
 from queue_server.cli import main
 from queue_server.domain import clock as clocks
@@ -473,3 +475,30 @@ def test_the_code_tables_of_the_settings_build_the_bodies(
         assert (body["level"], body["channel"]) == (1, "QR")
     finally:
         ext["store"].close()
+
+
+def test_the_feeds_answers_are_those_the_openapi_document_describes(
+    enqueue_records: Any, store: storage.Storage, sender: FeedSender, receiver: FeedReceiver, login: Any, clock: Clock
+) -> None:
+    """With every part of the status filled: a delivery, a failure, a pending record and a dead letter."""
+    enqueue_records(store, range(1, 4))
+    receiver.reject["demo-rating-2"] = (400, '{"error":"bad"}')
+    drain(sender)
+    receiver.mode = "error"
+    enqueue_records(store, [4])
+    drain(sender)
+    manager = login("manager")
+    document = openapi_document()
+
+    def check_schema(name: str, answer: Any) -> None:
+        validator = jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{name}", **document})
+        errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(answer)]
+        assert not errors, "\n".join(errors)
+
+    status = manager.get("/feed")
+    assert all(status[part] is not None for part in ("oldest_pending", "last_success", "last_error"))
+    assert status["oldest_pending"]["waiting_seconds"] == 0  # queued at the test's now
+    check_schema("FeedStatus", status)
+    letters = manager.get("/feed/dead-letters")
+    check_schema("DeadLetters", letters)
+    check_schema("FeedRecord", manager.post(f"/feed/dead-letters/{letters['dead_letters'][0]['id']}/retry"))
