@@ -173,3 +173,31 @@ def test_without_a_url_the_live_server_keeps_records_and_says_it_is_not_configur
         assert status["counts"] == {"pending": 2, "delivered": 0, "dead": 0}
         assert status["oldest_pending"]["key"] == "demo-rating-1"
         assert isinstance(requests.get(server.api("/feed"), timeout=TIMEOUT).json()["detail"], str)  # 401
+
+
+def test_two_server_processes_on_one_database_send_each_record_once(
+    tmp_path: Path, receiver: FeedReceiver, redis_url: str
+) -> None:
+    """Both servers' senders claim from the same outbox, batches of 5, to a platform that
+    takes 20 ms a record: of the two, one sends each record."""
+    receiver.delay = 0.02
+    first = feed_server(tmp_path / "instance", receiver)
+    first.environment["QUEUE_MESSAGE_QUEUE"] = redis_url
+    first.prepare()
+    second = LiveServer(first.instance, environment=first.environment, tokens=first.tokens)
+    try:
+        first.start()
+        second.start()
+        bodies = queue(first.instance, range(1, 61))
+        wait_until(
+            first.instance,
+            lambda rows: all(r["state"] == "delivered" for r in rows.values()),
+            "every record delivered",
+        )
+        assert sorted(receiver.accepted) == sorted(bodies)
+        assert receiver.duplicates == [] and receiver.bad_signatures == 0
+        assert len(receiver.deliveries) == 60
+        assert server_errors(first) == [] and server_errors(second) == []
+    finally:
+        second.kill()
+        first.kill()
