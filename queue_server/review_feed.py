@@ -6,7 +6,11 @@ Each round it looks (a read) whether a record is due; if so it claims up to
 REVIEW_FEED_BATCH of them in one short write transaction under this process's name and
 a lease, then posts them one by one with no transaction open, and records each answer
 in a short transaction of its own, which also renews the lease on the rows still to
-send. A record stays pending until the platform answers 2xx; after that nothing sends it
+send. When a post fails in a way that says the platform is unwell (no answer, 5xx, 408,
+429), the rest of the claim goes back untried and the sender pauses, each pause in a row
+longer: while the platform is down one record at a time finds out when it is back.
+
+A record stays pending until the platform answers 2xx; after that nothing sends it
 again. A process killed between the platform's 2xx and that commit leaves the row
 pending: it is sent again (by whichever process claims it after the lease) with the same
 `Idempotency-Key`, which is how the platform knows it already has it.
@@ -87,6 +91,8 @@ class FeedSender:
         self._stopping = False
         self._running = False
         self._failing = False  # the last attempt failed: say so once when it recovers
+        self._failures_in_row = 0  # retries in a row, across records: how long the pause
+        self._paused_until: datetime | None = None  # after a retry: no post before this
         if url is not None:
             parts = urlsplit(url)
             self._scheme, self._host, self._port = parts.scheme, parts.hostname or "", parts.port
@@ -115,7 +121,7 @@ class FeedSender:
     def describe(self) -> dict[str, Any]:
         """Whether records are being sent, and where (the address without anything secret in it)."""
         if self.url is None:
-            return {"configured": False, "url": None, "running": False}
+            return {"configured": False, "url": None, "running": False, "paused_until": None}
         parts = urlsplit(self.url)
         host = parts.hostname or ""
         netloc = f"{host}:{parts.port}" if parts.port else host
@@ -123,6 +129,7 @@ class FeedSender:
             "configured": True,
             "url": urlunsplit((parts.scheme, netloc, parts.path, "", "")),
             "running": self._running,
+            "paused_until": clock.iso(self._paused_until) if self._paused_until else None,
         }
 
     # ---- the loop ----------------------------------------------------------------------
@@ -150,10 +157,14 @@ class FeedSender:
         self._stopping = True
 
     def round(self) -> int:
-        """Claim the due records and post each once; returns how many were posted."""
+        """Claim the due records and post each once; returns how many were posted. After
+        a failure that says the platform is unwell (no answer, 5xx, 408, 429) the rest of
+        the claim goes back untried and the sender pauses (`pause`)."""
         if not self.configured:
             return 0
         now = self.now()
+        if self._paused_until is not None and now < self._paused_until:
+            return 0
         at = clock.iso(now)
         with self.store.read() as db:
             if not storage.outbox.any_due(db, at):
@@ -161,19 +172,29 @@ class FeedSender:
         with self.store.write() as db:
             rows = storage.outbox.claim(db, self.name, at, self._lease_end(now), self.batch)
         for index, row in enumerate(rows):
+            rest = [r["id"] for r in rows[index + 1 :]]
             if self._stopping:
                 with self.store.write() as db:
-                    storage.outbox.release(db, self.name, [r["id"] for r in rows[index:]])
+                    storage.outbox.release(db, self.name, [row["id"], *rest])
                 return index
             attempt = self.post(row["key"], row["payload"].encode())
-            self._record(row, attempt, [r["id"] for r in rows[index + 1 :]])
+            if self._record(row, attempt, rest) is Verdict.RETRY:
+                return index + 1
         return len(rows)
+
+    @property
+    def paused_until(self) -> datetime | None:
+        return self._paused_until
 
     def _lease_end(self, now: datetime) -> str:
         # connecting, sending and reading may each take up to the timeout
         return clock.iso(now + timedelta(seconds=3 * self.timeout + LEASE_MARGIN))
 
-    def _record(self, row: dict[str, Any], attempt: Attempt, still_held: list[int]) -> None:
+    def _record(self, row: dict[str, Any], attempt: Attempt, still_held: list[int]) -> Verdict:
+        """Write what came of one post, renew the lease on the rows still held, or after
+        a retry give them back and pause: while the platform is down one record at a
+        time finds out when it is back (each pause longer, as a row's backoff is), not
+        every record of the outbox each on its own schedule."""
         now = self.now()
         at = clock.iso(now)
         outcome = review_feed.verdict(attempt.status)
@@ -197,14 +218,29 @@ class FeedSender:
                     at=at,
                     next_attempt_at=clock.iso(due),
                 )
-            storage.outbox.renew(db, self.name, still_held, self._lease_end(now))
+            if outcome is Verdict.RETRY:
+                storage.outbox.release(db, self.name, still_held)
+            else:
+                storage.outbox.renew(db, self.name, still_held, self._lease_end(now))
+        if outcome is Verdict.RETRY:
+            self._failures_in_row += 1
+            wait = review_feed.retry_after(attempt.retry_after, now)
+            self._paused_until = review_feed.next_attempt(now, self._failures_in_row, self.backoff, self.draw(), wait)
+        else:
+            self._failures_in_row = 0
+            self._paused_until = None
         self._log(row, attempt, outcome)
+        return outcome
 
     def _log(self, row: dict[str, Any], attempt: Attempt, outcome: Verdict) -> None:
         if outcome is Verdict.DEAD:
             log.warning("the 好差评 platform refused %s for good (%s): it is a dead letter", row["key"], attempt.error)
-        if outcome is Verdict.RETRY and not self._failing:
-            log.warning("the 好差评 platform did not take %s (%s): retrying with backoff", row["key"], attempt.error)
+        if outcome is Verdict.RETRY and self._failures_in_row == 1:
+            log.warning(
+                "the 好差评 platform did not take %s (%s): pausing, then retrying with backoff",
+                row["key"],
+                attempt.error,
+            )
         elif outcome is Verdict.DELIVERED and self._failing:
             log.info("the 好差评 platform takes records again")
         self._failing = outcome is Verdict.RETRY

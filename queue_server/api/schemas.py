@@ -715,6 +715,10 @@ RESPONSES: dict[str, Schema] = {
                     "configured": {**BOOLEAN, "description": "false: REVIEW_FEED_URL unset, records wait here"},
                     "url": {**OPTIONAL_STRING, "description": "The platform's address, without credentials or query"},
                     "running": {**BOOLEAN, "description": "This server process's sender loop is running"},
+                    "paused_until": {
+                        **OPTIONAL_INSTANT,
+                        "description": "After a failed post this process's sender waits until then (backoff)",
+                    },
                 }
             ),
             "hall": {**OPTIONAL_STRING, "description": "The hall counted; null: every hall"},

@@ -72,11 +72,12 @@ def claim(db: sqlite_utils.Database, sender: str, at: str, until: str, limit: in
            WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
                         AND (claimed_until IS NULL OR claimed_until <= ?)
                         ORDER BY next_attempt_at, id LIMIT ?)
-           RETURNING id, key, hall, kind, payload, attempts""",
+           RETURNING id, key, hall, kind, payload, attempts, next_attempt_at""",
         [sender, until, at, at, limit],
     ).fetchall()
-    columns = ("id", "key", "hall", "kind", "payload", "attempts")
-    return sorted((dict(zip(columns, r, strict=True)) for r in rows), key=lambda r: r["id"])
+    columns = ("id", "key", "hall", "kind", "payload", "attempts", "next_attempt_at")
+    claimed = (dict(zip(columns, r, strict=True)) for r in rows)
+    return sorted(claimed, key=lambda r: (r["next_attempt_at"], r["id"]))  # RETURNING keeps no order
 
 
 def renew(db: sqlite_utils.Database, sender: str, row_ids: Sequence[int], until: str) -> None:

@@ -89,8 +89,8 @@ def test_through_refusals_timeouts_500s_and_a_restart_every_record_arrives_exact
         first = queue(instance, range(1, 21))
         wait_until(
             instance,
-            lambda rows: len(rows) == 20 and all(r["last_error"] == "connection refused" for r in rows.values()),
-            "every record tried against a platform refusing connections",
+            lambda rows: any(r["last_error"] == "connection refused" for r in rows.values()),
+            "a record tried against a platform refusing connections",
         )
         receiver.mode = "timeout"
         wait_until(
@@ -169,7 +169,7 @@ def test_without_a_url_the_live_server_keeps_records_and_says_it_is_not_configur
         queue(instance, range(1, 3))
         admin = server.session("admin")
         status = check(admin.get(server.api("/feed"), timeout=TIMEOUT), 200)
-        assert status["sender"] == {"configured": False, "url": None, "running": False}
+        assert status["sender"] == {"configured": False, "url": None, "running": False, "paused_until": None}
         assert status["counts"] == {"pending": 2, "delivered": 0, "dead": 0}
         assert status["oldest_pending"]["key"] == "demo-rating-1"
         assert isinstance(requests.get(server.api("/feed"), timeout=TIMEOUT).json()["detail"], str)  # 401

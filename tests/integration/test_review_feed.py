@@ -186,41 +186,51 @@ def test_a_queued_body_never_changes(enqueue_records: Any, store: storage.Storag
 # ---- failures, retries, recovery --------------------------------------------------------------
 
 
-def test_a_platform_down_is_retried_after_a_backoff_until_it_takes_each_record_once(
+def test_a_platform_down_is_probed_one_record_at_a_time_with_backoff_until_it_takes_each_record_once(
     enqueue_records: Any, store: storage.Storage, sender: FeedSender, receiver: FeedReceiver, clock: Clock
 ) -> None:
     """Refusing connections, then holding requests past the timeout, then answering 500
-    with Retry-After, then well again: each record arrives once, and no record is tried
-    before it is due."""
+    with Retry-After, then well again. After each failure the rest of the claim goes
+    back untried and the sender pauses, each pause longer; a failed record is not tried
+    again before it is due. Then each record arrives once."""
     enqueue_records(store, range(1, 4))
+
+    def attempts() -> dict[str, int]:
+        return {key: row["attempts"] for key, row in rows(store).items()}
+
     receiver.mode = "refuse"
-    assert sender.round() == 3
-    after_refusal = rows(store)
-    assert {row["last_error"] for row in after_refusal.values()} == {"connection refused"}
-    for row in after_refusal.values():
-        assert (row["state"], row["attempts"], row["last_status"]) == ("pending", 1, None)
-        due = clocks.parse_iso(row["next_attempt_at"]) - clock.now
-        assert timedelta(seconds=0.5) <= due <= timedelta(seconds=1)  # half to all of the first delay
-    assert sender.round() == 0  # not due yet: nothing tried
+    assert sender.round() == 1
+    refused = rows(store)["demo-rating-1"]
+    assert (refused["state"], refused["attempts"], refused["last_status"]) == ("pending", 1, None)
+    assert refused["last_error"] == "connection refused"
+    due = clocks.parse_iso(refused["next_attempt_at"]) - clock.now
+    assert timedelta(seconds=0.5) <= due <= timedelta(seconds=1)  # half to all of the first delay
+    assert attempts() == {"demo-rating-1": 1, "demo-rating-2": 0, "demo-rating-3": 0}
+    assert all(row["claimed_by"] is None for row in rows(store).values())  # given back untried
+    assert sender.paused_until is not None
+    assert timedelta(seconds=0.5) <= sender.paused_until - clock.now <= timedelta(seconds=1)
+    assert sender.round() == 0  # paused
 
     clock.now += timedelta(seconds=1)
     receiver.mode = "timeout"
     sender.timeout = 0.5  # the receiver holds each request 2 s
-    assert sender.round() == 3
+    assert sender.round() == 1
     sender.timeout = 3
-    assert {row["last_error"] for row in rows(store).values()} == {"no answer within 0.5 s"}
-    assert {row["attempts"] for row in rows(store).values()} == {2}
+    assert rows(store)["demo-rating-2"]["last_error"] == "no answer within 0.5 s"  # the one due longest
+    assert sum(attempts().values()) == 2
+    assert timedelta(seconds=1) <= sender.paused_until - clock.now <= timedelta(seconds=2)  # doubled
 
     clock.now += timedelta(seconds=2)
     receiver.mode = "error"
     receiver.retry_after = "30"
-    assert sender.round() == 3
-    for row in rows(store).values():
-        assert (row["last_status"], row["last_error"]) == (500, "HTTP 500")
-        assert row["last_answer"] == '{"error":"platform down"}'
-        assert clocks.parse_iso(row["next_attempt_at"]) - clock.now >= timedelta(seconds=30)  # the platform's wish
+    assert sender.round() == 1
+    answered = rows(store)["demo-rating-3"]
+    assert (answered["last_status"], answered["last_error"]) == (500, "HTTP 500")
+    assert answered["last_answer"] == '{"error":"platform down"}'
+    assert clocks.parse_iso(answered["next_attempt_at"]) - clock.now >= timedelta(seconds=30)  # the platform's wish
+    assert sender.paused_until - clock.now >= timedelta(seconds=30)
     clock.now += timedelta(seconds=10)
-    assert sender.round() == 0
+    assert sender.round() == 0  # records 1 and 2 are due, but the platform asked for 30 s
 
     clock.now += timedelta(seconds=21)
     receiver.mode = "accept"
@@ -228,8 +238,19 @@ def test_a_platform_down_is_retried_after_a_backoff_until_it_takes_each_record_o
     assert sorted(receiver.accepted) == ["demo-rating-1", "demo-rating-2", "demo-rating-3"]
     assert receiver.duplicates == []
     final = rows(store)
-    assert {(row["state"], row["attempts"]) for row in final.values()} == {("delivered", 4)}
-    assert {row["last_error"] for row in final.values()} == {"HTTP 500"}  # the history stays
+    assert {(row["state"], row["attempts"]) for row in final.values()} == {("delivered", 2)}
+    assert final["demo-rating-3"]["last_error"] == "HTTP 500"  # the history stays
+    assert sender.paused_until is None
+
+
+def test_a_dead_letter_does_not_pause_the_sender(
+    enqueue_records: Any, store: storage.Storage, sender: FeedSender, receiver: FeedReceiver
+) -> None:
+    enqueue_records(store, range(1, 4))
+    receiver.reject["demo-rating-1"] = (400, "no")
+    assert sender.round() == 3
+    assert sender.paused_until is None
+    assert receiver.accepted == ["demo-rating-2", "demo-rating-3"]
 
 
 def test_a_kept_alive_connection_the_platform_closed_is_reopened_without_a_failure(
@@ -391,7 +412,7 @@ def test_without_a_url_records_wait_and_the_status_says_so(
         assert "not configured (REVIEW_FEED_URL unset)" in result.output
         assert "pending 3  delivered 0  dead 0" in result.output
         assert "oldest pending: demo-rating-1" in result.output
-        assert ext["feed"].describe() == {"configured": False, "url": None, "running": False}
+        assert ext["feed"].describe() == {"configured": False, "url": None, "running": False, "paused_until": None}
     finally:
         ext["store"].close()
 
