@@ -88,7 +88,7 @@ class FeedUseCases(ServicesBase):
             row = storage.outbox.by_id(db, letter_id)
             own = storage.halls.by_id(db, who.hall_id) if who.hall_id is not None else None
             if row is None or (who.hall_id is not None and (own is None or own["code"] != row["hall"])):
-                raise NotFound(f"没有编号为 {letter_id} 的待推送记录", field="id")
+                raise NotFound(f"没有编号为 {letter_id} 的待推送记录", field="letter_id")
             if row["state"] != review_feed.OutboxState.DEAD:
                 raise NotADeadLetter(
                     f"记录 {letter_id} 不在死信中（当前状态：{row['state']}），无需重发", state=row["state"]
