@@ -31,14 +31,14 @@ def receiver() -> Iterator[FeedReceiver]:
         yield running
 
 
-def feed_server(instance: Path, receiver: FeedReceiver) -> LiveServer:
-    """A live server posting to `receiver`: 1 s to answer, backoff 0.2 s up to 1 s, batches of 5."""
+def feed_server(instance: Path, receiver: FeedReceiver, timeout: float = 1) -> LiveServer:
+    """A live server posting to `receiver`: `timeout` s to answer, backoff 0.2 s up to 1 s, batches of 5."""
     return LiveServer(
         instance,
         environment={
             "QUEUE_REVIEW_FEED_URL": receiver.url,
             "QUEUE_REVIEW_FEED_SECRET": SECRET,
-            "QUEUE_REVIEW_FEED_TIMEOUT": "1",
+            "QUEUE_REVIEW_FEED_TIMEOUT": str(timeout),
             "QUEUE_REVIEW_FEED_BACKOFF_FIRST": "0.2",
             "QUEUE_REVIEW_FEED_BACKOFF_CAP": "1",
             "QUEUE_REVIEW_FEED_BATCH": "5",
@@ -201,3 +201,30 @@ def test_two_server_processes_on_one_database_send_each_record_once(
     finally:
         second.kill()
         first.kill()
+
+
+def test_a_server_killed_between_the_platforms_taking_a_record_and_its_commit_resends_it_with_the_same_key(
+    tmp_path: Path, receiver: FeedReceiver
+) -> None:
+    """The one gap of "once per key" (docs/review-feed.md): the platform has the record,
+    its answer is on the way, the server dies before committing it. After the restart,
+    once the dead process's lease is over (3 timeouts + 5 s), the record goes again with
+    the same Idempotency-Key and the same body, and the platform knows it has it."""
+    receiver.delay = 1.5  # it takes the record at once and answers 1.5 s later
+    instance = tmp_path / "instance"
+    server = feed_server(instance, receiver, timeout=2.5)
+    with server.running():
+        queue(instance, range(1, 2))
+        assert receiver.wait_for(1, timeout=WAIT)  # taken, its answer not yet sent
+        server.kill()
+        assert outbox(instance)["demo-rating-1"]["state"] == "pending"
+        server.start()
+        wait_until(instance, lambda rows: rows["demo-rating-1"]["state"] == "delivered", "the record delivered")
+        assert receiver.accepted == ["demo-rating-1"]
+        assert receiver.duplicates == ["demo-rating-1"]  # the platform saw the key again and kept the first
+        first, again = (d for d in receiver.deliveries if d.answered is not None)
+        assert first.key == again.key == "demo-rating-1" and first.body == again.body
+        assert first.signature_ok and again.signature_ok
+        row = outbox(instance)["demo-rating-1"]
+        assert (row["attempts"], row["last_status"]) == (1, 200)  # the first attempt was never recorded
+        assert server_errors(server) == []
