@@ -24,6 +24,7 @@ from queue_server.passwords import Passwords
 from queue_server.phone import Phone, public_base_url
 from queue_server.realtime import Realtime, wire
 from queue_server.realtime.presence import Presence, PresenceStore
+from queue_server.review_feed import FeedSender
 from queue_server.security import SecurityHeaders
 from queue_server.services import Services
 from queue_server.speech import SpeechRenderer
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         idempotency_days=app.config["IDEMPOTENCY_DAYS"],
         print_job_max_age=app.config["PRINT_JOB_MAX_AGE"],
         public_base_url=lambda: public_base_url(app.config),
+        feed_codes=config.feed_codes(app.config),
     )
     passwords = Passwords(
         app.config["ASYNC_MODE"],
@@ -113,12 +115,21 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     jobs = Jobs(socketio, services, accounts, realtime, now, app.config["JOB_INTERVAL"])
     if app.config["BACKGROUND_JOBS"]:
         jobs.start()
+    # the 好差评 feed's sender (queue_server/review_feed.py): a server's own loop, like the
+    # timer; the command line only reads the outbox
+    feed = FeedSender.from_config(store, app.config, now, socketio.sleep)
+    if app.config["BACKGROUND_JOBS"] and app.config["PUBLISHES"]:
+        if feed.configured:
+            socketio.start_background_task(feed.run)
+        else:
+            log.info("REVIEW_FEED_URL is not set: ratings wait in the outbox (GET /api/v1/feed)")
     app.extensions["hall_queue"] = {
         "store": store,
         "services": services,
         "accounts": accounts,
         "realtime": realtime,
         "jobs": jobs,
+        "feed": feed,
         "speech": speech,
         "phone": phone,
         "now": now,

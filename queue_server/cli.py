@@ -429,6 +429,69 @@ def check(ctx: Context, halls: tuple[str, ...]) -> None:
         raise SystemExit(1)
 
 
+@main.group()
+def feed() -> None:
+    """The 好差评 feed's outbox: records waiting for the platform (docs/review-feed.md)."""
+
+
+@feed.command("status")
+@click.option("--hall", "hall_code", default=None, help="Hall code; default every hall")
+@click.option(
+    "--dead-letters",
+    "show_dead",
+    type=click.IntRange(0, 10_000),
+    default=10,
+    show_default=True,
+    help="List the latest this many dead letters",
+)
+@pass_context
+def feed_status(ctx: Context, hall_code: str | None, show_dead: int) -> None:
+    """Whether the feed is configured, counts by state, the oldest record pending, the last
+    delivery and the last error; exit 1 while dead letters wait for someone."""
+    sender = ctx.app.extensions["hall_queue"]["feed"].describe()
+    try:
+        status = ctx.services.feed_status(OPERATOR, clock.utc_now(), hall=hall_code)
+        letters, _ = ctx.services.feed_dead_letters(OPERATOR, hall=hall_code, limit=max(show_dead, 1))
+    except DomainError as error:
+        _fail(error)
+    if sender["configured"]:
+        click.echo(f"platform: {sender['url']}")
+    else:
+        click.echo("platform: not configured (REVIEW_FEED_URL unset): records wait in the outbox")
+    counts = status["counts"]
+    click.echo(f"pending {counts['pending']}  delivered {counts['delivered']}  dead {counts['dead']}")
+    oldest = status["oldest_pending"]
+    if oldest:
+        why = f", last error: {oldest['last_error']}" if oldest["last_error"] else ""
+        click.echo(
+            f"oldest pending: {oldest['key']} since {oldest['created_at']} ({oldest['waiting_seconds']} s,"
+            f" {oldest['attempts']} attempts, next {oldest['next_attempt_at']}{why})"
+        )
+    success = status["last_success"]
+    click.echo(f"last success: {success['delivered_at']} {success['key']}" if success else "last success: never")
+    failure = status["last_error"]
+    if failure:
+        said = f"  {failure['last_answer'][:200]}" if failure["last_answer"] else ""
+        click.echo(f"last error: {failure['failed_at']} {failure['key']} {failure['last_error']}{said}")
+    for letter in letters[:show_dead]:
+        said = (letter["last_answer"] or "")[:200].replace("\n", " ")
+        click.echo(f"  dead {letter['id']:>6}  {letter['key']}  {letter['last_error']}  {said}".rstrip())
+    if counts["dead"]:
+        raise SystemExit(1)
+
+
+@feed.command("retry")
+@click.argument("letter_id", type=click.IntRange(1))
+@pass_context
+def feed_retry(ctx: Context, letter_id: int) -> None:
+    """Send a dead letter again (a running server's sender takes it at its next round)."""
+    try:
+        letter = ctx.services.retry_dead_letter(OPERATOR, letter_id, clock.utc_now())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"{letter['key']}: pending again")
+
+
 @main.command("appointments")
 @click.option("--hall", "hall_code", required=True)
 @click.option("--day", default=None, help="Service day, 2026-11-23; default: today's")

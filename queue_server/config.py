@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from queue_server.domain import logins, phone, printing
+from queue_server.domain import logins, phone, printing, review_feed
 
 ASYNC_MODES = ("eventlet", "threading", "gevent")
 
@@ -77,6 +77,18 @@ DEFAULTS: dict[str, Any] = {
     # printing (docs/printing.md): a job not sent to its printer's agent within this many
     # seconds of issuing is not printed (the citizen already has the number on screen)
     "PRINT_JOB_MAX_AGE": printing.DEFAULT_MAX_AGE,
+    # the 好差评 feed (docs/review-feed.md): where ratings are posted; None: they wait in
+    # the outbox, and `GET /api/v1/feed` says the feed is not configured
+    "REVIEW_FEED_URL": None,
+    "REVIEW_FEED_SECRET": None,  # the HMAC-SHA256 key shared with the platform; required with the URL
+    "REVIEW_FEED_LEVEL_CODES": review_feed.DEFAULT_LEVELS,  # "provincial", "gbt39046", or a table
+    "REVIEW_FEED_CHANNEL_CODES": None,  # a table over the defaults (pad 1, phone 2, system_default 9)
+    "REVIEW_FEED_TIMEZONE": review_feed.DEFAULT_TIMEZONE,  # the offset the platform's times are written in
+    "REVIEW_FEED_TIMEOUT": 10.0,  # seconds to connect, and between bytes of the answer
+    "REVIEW_FEED_BACKOFF_FIRST": 2.0,  # seconds after the first failure; doubling ...
+    "REVIEW_FEED_BACKOFF_CAP": 600.0,  # ... up to this (a Retry-After may ask for longer)
+    "REVIEW_FEED_BATCH": 20,  # rows claimed per transaction
+    "REVIEW_FEED_POLL": 1.0,  # seconds between looks at the outbox when nothing is due
 }
 
 
@@ -185,10 +197,52 @@ def _check(config: Any) -> None:
     for key in ("PHONE_MISSES_PER_MINUTE", "PHONE_LOOKUPS_PER_MINUTE", "PHONE_LOOKUP_BURST"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive whole number, not {config[key]!r}")
+    _check_review_feed(config)
     flags = ("PUBLISHES", "BACKGROUND_JOBS", "SQLITE_BUSY_HANDLER", "SESSION_COOKIE_SECURE", "PASSWORD_HASHING_ON_HUB")
     for key in flags:
         if not isinstance(config[key], bool):
             raise ConfigError(f"{key} must be true or false, not {config[key]!r}")
+
+
+def _check_review_feed(config: Any) -> None:
+    url = config["REVIEW_FEED_URL"]
+    if url is not None:
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > 2000:
+            raise ConfigError(
+                f"REVIEW_FEED_URL must be the platform's http:// or https:// address, or unset, not {url!r}"
+            )
+        secret = config["REVIEW_FEED_SECRET"]
+        if not isinstance(secret, str) or len(secret) < 16:
+            raise ConfigError(
+                "REVIEW_FEED_SECRET must be the key agreed with the platform, at least 16 characters,"
+                " when REVIEW_FEED_URL is set (it signs every record)"
+            )
+    for key, read in (
+        ("REVIEW_FEED_LEVEL_CODES", review_feed.level_codes),
+        ("REVIEW_FEED_CHANNEL_CODES", review_feed.channel_codes),
+        ("REVIEW_FEED_TIMEZONE", review_feed.check_timezone),
+    ):
+        try:
+            read(config[key])
+        except review_feed.BadCodeTable as error:
+            raise ConfigError(f"{key} {error}") from None
+    for key in ("REVIEW_FEED_TIMEOUT", "REVIEW_FEED_BACKOFF_FIRST", "REVIEW_FEED_BACKOFF_CAP", "REVIEW_FEED_POLL"):
+        if not isinstance(config[key], (int, float)) or isinstance(config[key], bool) or config[key] <= 0:
+            raise ConfigError(f"{key} must be a positive number of seconds, not {config[key]!r}")
+    if config["REVIEW_FEED_BACKOFF_CAP"] < config["REVIEW_FEED_BACKOFF_FIRST"]:
+        raise ConfigError("REVIEW_FEED_BACKOFF_CAP must be at least REVIEW_FEED_BACKOFF_FIRST")
+    batch = config["REVIEW_FEED_BATCH"]
+    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 1000:
+        raise ConfigError(f"REVIEW_FEED_BATCH must be a whole number from 1 to 1000, not {batch!r}")
+
+
+def feed_codes(config: Any) -> review_feed.FeedCodes:
+    """The code tables and time zone the platform's bodies are built with (checked at start)."""
+    return review_feed.FeedCodes(
+        levels=review_feed.level_codes(config["REVIEW_FEED_LEVEL_CODES"]),
+        channels=review_feed.channel_codes(config["REVIEW_FEED_CHANNEL_CODES"]),
+        timezone=config["REVIEW_FEED_TIMEZONE"],
+    )
 
 
 def login_policies(config: Any) -> tuple[logins.ThrottlePolicy, logins.ThrottlePolicy]:

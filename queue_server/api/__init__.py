@@ -453,6 +453,11 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import ratings
 
     ratings.add_routes(bp)
+
+    # the 好差评 feed's outbox, for managers and administrators
+    from queue_server.api import feed
+
+    feed.add_routes(bp)
     return bp
 
 

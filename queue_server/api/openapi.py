@@ -753,6 +753,56 @@ def openapi_document() -> dict[str, Any]:
             errors=(403, 404, 422),
         ),
     }
+    feed_hall = {
+        "name": "hall",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 40},
+        "description": "Hall code (an administrator of every hall; others see their own hall's only)",
+    }
+    feed_who = "manager, admin (their own hall's records; an administrator of every hall, every hall's)"
+    paths["/api/v1/feed"] = {
+        "parameters": [feed_hall],
+        "get": _op(
+            "The 好差评 feed: whether it is configured, records by state, the oldest pending, the last delivery "
+            "and the last failed attempt",
+            who=feed_who,
+            answer="FeedStatus",
+            errors=(403, 404, 422),
+        ),
+    }
+    paths["/api/v1/feed/dead-letters"] = {
+        "parameters": [
+            feed_hall,
+            {
+                "name": "before",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
+                "description": "Letters older than this id: the `next_before` of the previous page",
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+            },
+        ],
+        "get": _op(
+            "Records the platform refused for good (4xx but 408 and 429), newest first, with its last answer "
+            "and the body it refused",
+            who=feed_who,
+            answer="DeadLetters",
+            errors=(403, 404, 422),
+        ),
+    }
+    paths["/api/v1/feed/dead-letters/{letter_id}/retry"] = {
+        "parameters": [{"name": "letter_id", "in": "path", "required": True, "schema": IDENTIFIER}],
+        "post": _op(
+            "Send a dead letter again: pending, due now, its backoff started afresh (recorded in the audit log)",
+            who=feed_who + "; another hall's letter answers 404",
+            answer="FeedRecord",
+            errors=(*READS_BODY, 403, 404, 409),
+            write=True,
+        ),
+    }
     for command in COMMANDS.values():
         if not command.window_scoped:
             continue

@@ -22,6 +22,7 @@ from queue_server.domain.lifecycle import Channel, VisitEnd, WindowStatus
 from queue_server.domain.logins import Refusal
 from queue_server.domain.printing import REPORTED, JobState
 from queue_server.domain.ratings import MAX_REASON_LENGTH, MAX_REASONS, MAX_TEXT, RatingChannel, RatingLevel
+from queue_server.domain.review_feed import OutboxState
 from queue_server.domain.screens import MAX_NOTICE, SCREEN_KINDS
 from queue_server.domain.search import DEFAULT_LIMIT, MAX_LIMIT
 from queue_server.domain.tickets import Outcome, PriorityClass, TicketStatus
@@ -860,6 +861,80 @@ RESPONSES: dict[str, Schema] = {
     "Who": WHO,
     "User": USER,
     "Users": _obj({"users": {"type": "array", "items": ref("User")}}),
+    "FeedStatus": _obj(
+        {
+            "sender": _obj(
+                {
+                    "configured": {**BOOLEAN, "description": "false: REVIEW_FEED_URL unset, records wait here"},
+                    "url": {**OPTIONAL_STRING, "description": "The platform's address, without credentials or query"},
+                    "running": {**BOOLEAN, "description": "This server process's sender loop is running"},
+                    "paused_until": {
+                        **OPTIONAL_INSTANT,
+                        "description": "After a failed post this process's sender waits until then (backoff)",
+                    },
+                }
+            ),
+            "hall": {**OPTIONAL_STRING, "description": "The hall counted; null: every hall"},
+            "counts": _obj({state: COUNT for state in ("pending", "delivered", "dead")}),
+            "oldest_pending": _nullable(
+                _obj(
+                    {
+                        "id": INTEGER,
+                        "key": STRING,
+                        "created_at": INSTANT,
+                        "attempts": COUNT,
+                        "next_attempt_at": INSTANT,
+                        "last_error": OPTIONAL_STRING,
+                        "waiting_seconds": {**COUNT, "description": "Since it was queued"},
+                    }
+                )
+            ),
+            "last_success": _nullable(
+                _obj({"id": INTEGER, "key": STRING, "delivered_at": INSTANT, "last_status": INTEGER})
+            ),
+            "last_error": _nullable(
+                _obj(
+                    {
+                        "id": INTEGER,
+                        "key": STRING,
+                        "state": _enum(OutboxState),
+                        "failed_at": INSTANT,
+                        "last_status": {**OPTIONAL_INTEGER, "description": "null: no answer (timeout, refused, reset)"},
+                        "last_error": OPTIONAL_STRING,
+                        "last_answer": {**OPTIONAL_STRING, "description": "The platform's answer, truncated"},
+                    }
+                )
+            ),
+        }
+    ),
+    "FeedRecord": _obj(
+        {
+            "id": INTEGER,
+            "key": {**STRING, "description": "The record's idempotency id, sent as Idempotency-Key"},
+            "hall": STRING,
+            "kind": {**STRING, "description": "`rating`"},
+            "state": _enum(OutboxState),
+            "attempts": COUNT,
+            "next_attempt_at": INSTANT,
+            "last_attempt_at": OPTIONAL_INSTANT,
+            "last_status": OPTIONAL_INTEGER,
+            "last_error": OPTIONAL_STRING,
+            "last_answer": {**OPTIONAL_STRING, "description": "The platform's last answer, truncated"},
+            "failed_at": OPTIONAL_INSTANT,
+            "created_at": INSTANT,
+            "delivered_at": OPTIONAL_INSTANT,
+            "body": {"type": "object", "description": "The JSON body posted (docs/review-feed.md)"},
+        }
+    ),
+    "DeadLetters": _obj(
+        {
+            "dead_letters": {"type": "array", "items": ref("FeedRecord"), "description": "Newest first"},
+            "next_before": {
+                **OPTIONAL_INTEGER,
+                "description": "Ask again with before=this for the next (older) page; null: no more",
+            },
+        }
+    ),
     "AuditEntry": AUDIT_ENTRY,
     "AuditPage": _obj(
         {

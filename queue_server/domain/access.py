@@ -60,6 +60,8 @@ class Permission(StrEnum):
     FOLLOW_TICKET = "follow_ticket"  # a citizen's phone: its own ticket's progress, its hall's citizen stream
     RATE_SERVICE = "rate_service"  # 好差评: the window's review pad, or the ticket's own phone; never staff
     VIEW_RATINGS = "view_ratings"  # the hall's ratings, filtered
+    VIEW_FEED = "view_feed"  # the 好差评 feed's outbox: counts, the last success and error, the dead letters
+    RETRY_FEED = "retry_feed"  # send a dead letter again
 
 
 Actor = Role | DeviceKind | Citizen
@@ -100,6 +102,9 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     # national rule (国办发〔2019〕51号): the citizen rates; staff may invite, never rate
     Permission.RATE_SERVICE: frozenset({DeviceKind.REVIEW_PAD, Citizen.TICKET}),
     Permission.VIEW_RATINGS: frozenset({Role.MANAGER, Role.ADMIN}),
+    # managers answer for the 好差评 figures; administrators run the link to the platform
+    Permission.VIEW_FEED: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.RETRY_FEED: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 

@@ -2,9 +2,10 @@
 
 Kept are the actions of administrators and managers, and of the operator's command line
 that does their work: changes to accounts and device tokens, hall files, window releases,
-calls out of turn, screen settings and the notice, and sweeps by hand. A clerk's call of
-a chosen number is kept too, whoever makes it: it passes over citizens who came first;
-so is a clerk covering a window not their own (顶岗).
+calls out of turn, screen settings and the notice, sweeps by hand, and dead letters of
+the 好差评 feed sent again. A clerk's call of a chosen number is kept too, whoever makes
+it: it passes over citizens who came first; so is a clerk covering a window not their
+own (顶岗).
 
 An entry is written in the same transaction as its action (by the use cases, `accounts`
 and `auth`, so that the API, the socket and the command line all record alike): the log
@@ -41,6 +42,7 @@ class AuditAction(StrEnum):
     SCREEN_CONFIGURED = "screen_configured"
     NOTICE_SET = "notice_set"
     DAY_SWEPT = "day_swept"  # a sweep by hand (the timer's own rollover is not an action of anyone's)
+    FEED_RETRIED = "feed_retried"  # a dead letter of the 好差评 feed sent again
 
 
 # Who the operator's command line is in the log: whoever holds the instance folder.

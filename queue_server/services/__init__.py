@@ -17,6 +17,7 @@ from queue_server.services.audit import AuditUseCases
 from queue_server.services.base import Event, Hall
 from queue_server.services.catalogue import CatalogueUseCases
 from queue_server.services.counter import CounterUseCases
+from queue_server.services.feed import FeedUseCases
 from queue_server.services.finding import FindingUseCases
 from queue_server.services.halls import HallUseCases
 from queue_server.services.phone import PhoneUseCases
@@ -52,5 +53,6 @@ class Services(
     PhoneUseCases,
     CounterUseCases,
     RatingUseCases,
+    FeedUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""

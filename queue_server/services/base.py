@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from queue_server import storage
-from queue_server.domain import audit, clock, estimate, printing, privacy
+from queue_server.domain import audit, clock, estimate, printing, privacy, review_feed
 from queue_server.domain.access import Permission, Principal, require_any
 from queue_server.domain.errors import NotFound
 from queue_server.domain.events import EventType
@@ -118,6 +118,7 @@ class ServicesBase:
         idempotency_days: int = 2,
         print_job_max_age: float = printing.DEFAULT_MAX_AGE,
         public_base_url: Callable[[], str] | None = None,
+        feed_codes: review_feed.FeedCodes | None = None,
     ) -> None:
         self.store = store
         self._id_secret = id_secret
@@ -127,6 +128,8 @@ class ServicesBase:
         # address phones reach the server at, for the QR code (the app asks the request)
         self.print_job_max_age = print_job_max_age
         self.public_base_url: Callable[[], str] = public_base_url or (lambda: "http://localhost")
+        # the 好差评 feed (services/feed.py): the code tables a record's body is built with
+        self.feed_codes = feed_codes or review_feed.FeedCodes()
         self._halls: dict[str, Hall] = {}
 
     # ---- halls -------------------------------------------------------------------------
@@ -192,6 +195,9 @@ class ServicesBase:
 
     def _close_pad_invitation(self, tx: Tx, window: int, reason: InvitationClosing) -> None:
         raise NotImplementedError  # RatingUseCases
+
+    def _feed_rating(self, db: sqlite_utils.Database, record: Mapping[str, Any], at: str) -> int:
+        raise NotImplementedError  # FeedUseCases
 
     def _record(
         self,

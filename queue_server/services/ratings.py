@@ -321,6 +321,8 @@ class RatingUseCases(ServicesBase):
         if invitation is not None and invitation.open:
             self._close_pad_invitation(tx, invitation.window, InvitationClosing.RATED)
         record = rating_record(db, rating_id)
+        # to the 好差评 platform: its outbox row commits with the rating, or neither does
+        self._feed_rating(db, record, tx.at)
         self._record(
             tx,
             EventType.RATING_RECORDED,

@@ -4,14 +4,25 @@ plain functions over a connection: `halls` (halls, the event log, idempotency ke
 `tickets` (tickets, numbers, the line, visits), `windows` (windows, attendance),
 `people` (users and devices), `sessions` (sign-ins: sessions, failed attempts, the
 credential-change counter), `audit` (the append-only log of administrators' and
-managers' actions), `appointments` (预约 pushed by the booking platform) and
-`print_jobs` (print jobs, the printers serving stations) and `ratings` (好差评 ratings
-and the review pads' invitations). `lock.py` keeps a second
-server process off the file unless the servers share a message queue."""
+managers' actions), `appointments` (预约 pushed by the booking platform), `print_jobs`
+(print jobs, the printers serving stations), `ratings` (好差评 ratings and the review
+pads' invitations) and `outbox` (records waiting for the 好差评 platform). `lock.py`
+keeps a second server process off the file unless the servers share a message queue."""
 
 from __future__ import annotations
 
-from queue_server.storage import appointments, audit, halls, people, print_jobs, ratings, sessions, tickets, windows
+from queue_server.storage import (
+    appointments,
+    audit,
+    halls,
+    outbox,
+    people,
+    print_jobs,
+    ratings,
+    sessions,
+    tickets,
+    windows,
+)
 from queue_server.storage.lock import DatabaseInUse
 from queue_server.storage.sql import Row
 from queue_server.storage.store import Storage
@@ -23,6 +34,7 @@ __all__ = [
     "appointments",
     "audit",
     "halls",
+    "outbox",
     "people",
     "print_jobs",
     "ratings",

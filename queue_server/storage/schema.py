@@ -466,6 +466,43 @@ MIGRATIONS: Sequence[str] = (
     CREATE INDEX rating_invitations_open ON rating_invitations(closes_at) WHERE closed_at IS NULL;
     CREATE INDEX rating_invitations_unrated ON rating_invitations(finished_at) WHERE rating_id IS NULL;
     """,
+    # 11: the outbox feeding the external 好差评 platform (docs/review-feed.md). A row is
+    # written in the transaction of what it reports (a rating), under that record's
+    # idempotency id (`key`, never reused), with the platform's body built then and never
+    # changed. It stays `pending` until the platform answers 2xx (`delivered`) or refuses
+    # it for good (`dead`, with the answer); a sender claims due rows for a short lease
+    # (`claimed_by`, `claimed_until`) so that of several server processes one sends each.
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        hall TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_until TEXT,
+        last_attempt_at TEXT,
+        last_status INTEGER,
+        last_error TEXT,
+        last_answer TEXT,
+        failed_at TEXT,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT,
+        CHECK ((state = 'delivered') = (delivered_at IS NOT NULL))
+    );
+    CREATE INDEX outbox_due ON outbox(next_attempt_at, id) WHERE state = 'pending';
+    CREATE INDEX outbox_by_state ON outbox(hall, state);
+    CREATE INDEX outbox_dead ON outbox(hall, id) WHERE state = 'dead';
+    CREATE INDEX outbox_delivered ON outbox(delivered_at) WHERE delivered_at IS NOT NULL;
+    CREATE INDEX outbox_failures ON outbox(failed_at) WHERE failed_at IS NOT NULL;
+    CREATE TRIGGER outbox_payload_fixed BEFORE UPDATE OF key, payload, hall, kind ON outbox
+        WHEN NEW.key IS NOT OLD.key OR NEW.payload IS NOT OLD.payload
+          OR NEW.hall IS NOT OLD.hall OR NEW.kind IS NOT OLD.kind
+        BEGIN SELECT RAISE(ABORT, 'an outbox row sends what was written: its key and body never change'); END;
+    """,
 )
 
 # Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),

@@ -5,6 +5,7 @@ nobody's rating becomes the system's 基本满意 after the hall's days (docs/ra
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -274,6 +275,30 @@ def test_unrated_tickets_get_the_system_default_after_seven_days(app, staff, clo
     clock.now += timedelta(minutes=2)
     assert not [e for e in jobs.tick() if e.type == "rating_recorded"], "one rating per ticket"
     check_rules(services)
+
+
+def test_every_rating_goes_to_the_feeds_outbox_with_it_and_a_refusal_leaves_nothing(
+    app, staff, device, clock, services
+):  # type: ignore[no-untyped-def]
+    guide, clerk = staff
+    by_nobody, by_phone, by_pad = (serve(guide, clerk, 1, clock) for _ in range(3))
+    pad = device("review_pad")
+    pad.post("/halls/demo/ratings", {"ticket_ref": by_nobody["ref"], "level": "satisfied"}, status=409)  # closed
+    pad.post("/halls/demo/ratings", {"ticket_ref": by_pad["ref"], "level": "very_satisfied"}, status=201)
+    phone = Api(app.test_client())
+    phone.post(f"/t/{by_phone['ref']}/rating", {"level": "very_dissatisfied", "text": "等太久"}, status=201)
+    phone.post(f"/t/{by_phone['ref']}/rating", {"level": "satisfied"}, status=409)
+    clock.now += timedelta(days=7, minutes=1)
+    app.extensions["hall_queue"]["jobs"].tick()  # the system's 基本满意 for the third
+    with app.extensions["hall_queue"]["store"].read() as db:
+        queued = {row["key"]: json.loads(row["payload"]) for row in db.query("SELECT key, payload FROM outbox")}
+        records = {r["key"]: r for r in (rating_record(db, row["id"]) for row in db.query("SELECT id FROM ratings"))}
+    assert set(queued) == set(records) and len(queued) == 3  # one row per rating, under its key
+    by_ticket = {body["ticket_ref"]: body for body in queued.values()}
+    # the provincial codes by default: 5 = 非常满意 … 1 = 非常不满意
+    assert [by_ticket[t["ref"]]["level"] for t in (by_pad, by_phone, by_nobody)] == [5, 1, 3]
+    assert by_ticket[by_phone["ref"]]["text"] == "等太久" and by_ticket[by_nobody["ref"]]["system_default"] is True
+    assert all(body["wait_seconds"] == 180 and body["handling_seconds"] == 300 for body in queued.values())
 
 
 @pytest.mark.parametrize(

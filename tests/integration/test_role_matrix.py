@@ -156,6 +156,11 @@ ROUTES: dict[str, May] = {
     # an administrator of one hall lists and reads its own hall's
     f"GET {API}/users": may("admin", of_hall=False),
     f"GET {API}/audit": may("admin", of_hall=False),
+    # the 好差评 feed's outbox: a manager or an administrator of one hall sees its own
+    # hall's records; a letter of another hall answers as one that does not exist (404)
+    f"GET {API}/feed": may("manager", "admin", of_hall=False),
+    f"GET {API}/feed/dead-letters": may("manager", "admin", of_hall=False),
+    f"POST {API}/feed/dead-letters/<uint:letter_id>/retry": may("manager", "admin", of_hall=False),
     # acting on clerk2, of the demo hall
     f"POST {API}/users/<uint:user_id>/disable": may("admin"),
     f"POST {API}/users/<uint:user_id>/enable": may("admin"),
@@ -352,6 +357,7 @@ def _day(app: Flask) -> dict[str, Any]:
         "device_id": screen,
         "window": 14,
         "user_id": users["clerk2"],
+        "letter_id": 1,  # none: the callers let in are told so (404), the others refused first
         "filename": "screens.css",
         "reference": BOOKING["reference"],
         "users": users,

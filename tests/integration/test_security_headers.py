@@ -28,6 +28,7 @@ ARGUMENTS = {
     "ticket_id": 1,
     "device_id": 1,
     "user_id": 1,
+    "letter_id": 1,
     "seq": 1,
     "action": "call-next",
     "filename": "screens.css",
