@@ -434,6 +434,10 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import ratings
 
     ratings.add_routes(bp)
+    # 差评整改 and the 好差评 figures
+    from queue_server.api import review_cases
+
+    review_cases.add_routes(bp)
     return bp
 
 

@@ -59,7 +59,8 @@ class Permission(StrEnum):
     REPRINT_TICKET = "reprint_ticket"
     FOLLOW_TICKET = "follow_ticket"  # a citizen's phone: its own ticket's progress, its hall's citizen stream
     RATE_SERVICE = "rate_service"  # 好差评: the window's review pad, or the ticket's own phone; never staff
-    VIEW_RATINGS = "view_ratings"  # the hall's ratings, filtered
+    VIEW_RATINGS = "view_ratings"  # the hall's ratings, filtered; its 差评整改 cases and 好差评 figures
+    HANDLE_REVIEW_CASES = "handle_review_cases"  # 差评整改: record contact, reply, callback, appeal; close
 
 
 Actor = Role | DeviceKind | Citizen
@@ -100,6 +101,8 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     # national rule (国办发〔2019〕51号): the citizen rates; staff may invite, never rate
     Permission.RATE_SERVICE: frozenset({DeviceKind.REVIEW_PAD, Citizen.TICKET}),
     Permission.VIEW_RATINGS: frozenset({Role.MANAGER, Role.ADMIN}),
+    # the hall's managers answer for the 好差评 figures: they follow each 差评 up
+    Permission.HANDLE_REVIEW_CASES: frozenset({Role.MANAGER}),
 }
 
 

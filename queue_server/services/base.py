@@ -193,6 +193,9 @@ class ServicesBase:
     def _close_pad_invitation(self, tx: Tx, window: int, reason: InvitationClosing) -> None:
         raise NotImplementedError  # RatingUseCases
 
+    def _open_review_case(self, tx: Tx, rating: dict[str, Any]) -> None:
+        raise NotImplementedError  # ReviewCaseUseCases
+
     def _record(
         self,
         tx: Tx,

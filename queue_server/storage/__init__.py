@@ -6,12 +6,23 @@ plain functions over a connection: `halls` (halls, the event log, idempotency ke
 credential-change counter), `audit` (the append-only log of administrators' and
 managers' actions), `appointments` (预约 pushed by the booking platform) and
 `print_jobs` (print jobs, the printers serving stations) and `ratings` (好差评 ratings
-and the review pads' invitations). `lock.py` keeps a second
+and the review pads' invitations) and `review_cases` (差评整改). `lock.py` keeps a second
 server process off the file unless the servers share a message queue."""
 
 from __future__ import annotations
 
-from queue_server.storage import appointments, audit, halls, people, print_jobs, ratings, sessions, tickets, windows
+from queue_server.storage import (
+    appointments,
+    audit,
+    halls,
+    people,
+    print_jobs,
+    ratings,
+    review_cases,
+    sessions,
+    tickets,
+    windows,
+)
 from queue_server.storage.lock import DatabaseInUse
 from queue_server.storage.sql import Row
 from queue_server.storage.store import Storage
@@ -26,6 +37,7 @@ __all__ = [
     "people",
     "print_jobs",
     "ratings",
+    "review_cases",
     "sessions",
     "tickets",
     "windows",
