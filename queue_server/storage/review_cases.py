@@ -147,3 +147,26 @@ def figure_rows(db: sqlite_utils.Database, hall_id: int, day_from: str, day_to: 
             [hall_id, day_from, day_to],
         )
     )
+
+
+def citizen_bad_ratings(db: sqlite_utils.Database, hall_id: int) -> list[int]:
+    """The ids of the hall's 差评 given by citizens (the cross-record rules')."""
+    rows = db.query(
+        """SELECT id FROM ratings WHERE hall_id = ? AND channel IN ('pad', 'phone')
+           AND level IN ('dissatisfied', 'very_dissatisfied') ORDER BY id""",
+        [hall_id],
+    )
+    return [row["id"] for row in rows]
+
+
+def of_hall_or_ratings(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
+    """The hall's cases, and any case (of whichever hall) of one of its ratings, with the
+    rating's hall."""
+    return list(
+        db.query(
+            """SELECT c.id, c.hall_id, c.rating_id, r.hall_id AS rating_hall_id
+               FROM review_cases c JOIN ratings r ON r.id = c.rating_id
+               WHERE c.hall_id = ? OR r.hall_id = ? ORDER BY c.id""",
+            [hall_id, hall_id],
+        )
+    )

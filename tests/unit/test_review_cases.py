@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from queue_server.cli import demo_hall_toml
+from queue_server.domain import invariants
 from queue_server.domain import review_cases as rc
 from queue_server.domain.errors import HallConfigError, InvalidInput
 from queue_server.domain.hall import Calendar, parse_hall
@@ -327,3 +328,44 @@ def test_counts_follow_the_definitions() -> None:
     assert figures["good_rate"]["rate"] == round(2 / 6, 4)
     assert Counts().figures()["good_rate"] == {"numerator": 0, "denominator": 0, "rate": None}
     assert counts.appeals_upheld == 1
+
+
+# ---- the cross-record rule ----------------------------------------------------------------
+
+
+def _state(bad: list[int], cases: list[invariants.ReviewCaseRef]) -> invariants.HallState:
+    spec = parse_hall(tomllib.loads(demo_hall_toml(always_open=False)))
+    return invariants.HallState(
+        hall_id=1,
+        open_day="2026-11-27",
+        spec=spec,
+        tickets=[],
+        windows=[],
+        visits=[],
+        citizen_bad_ratings=bad,
+        review_cases=cases,
+    )
+
+
+def _broken(state: invariants.HallState) -> list[str]:
+    return [
+        v.detail for v in invariants.violations(state) if v.rule == "a_citizens_bad_rating_has_one_case_of_its_hall"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bad", "cases", "words"),
+    [
+        ([7], [], "has 0 cases"),
+        ([7], [invariants.ReviewCaseRef(1, 1, 7, 1), invariants.ReviewCaseRef(2, 1, 7, 1)], "has 2 cases"),
+        ([], [invariants.ReviewCaseRef(1, 1, 8, 1)], "no citizen's 差评"),
+        ([7], [invariants.ReviewCaseRef(1, 2, 7, 1)], "of hall 1"),
+    ],
+    ids=["a 差评 without its case", "two cases", "a case of a 好评", "a case of another hall"],
+)
+def test_every_citizens_bad_rating_has_exactly_one_case_of_its_hall(
+    bad: list[int], cases: list[invariants.ReviewCaseRef], words: str
+) -> None:
+    assert _broken(_state([7], [invariants.ReviewCaseRef(1, 1, 7, 1)])) == []
+    broken = _broken(_state(bad, cases))
+    assert broken and words in broken[0], broken
