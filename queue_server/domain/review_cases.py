@@ -353,8 +353,10 @@ class Counts:
     appeals_upheld: int = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        """One finished ticket: `level`, `channel` (None: unrated), and its case's
-        `case_id`, `replied_at`, `fix`, `confirmed_at`, `satisfied`, `appeal_state`."""
+        """The definition, one finished ticket at a time: its rating's `level` and `channel`
+        (None: unrated), its case's `case_id`, `replied_at`, `fix`, `confirmed_at`,
+        `satisfied`, `appeal_state`. The store counts the same in SQL
+        (`storage.review_cases.figure_counts`); a test holds the two together."""
         self.finished += 1
         level, channel = row.get("level"), row.get("channel")
         if level is not None:
@@ -374,6 +376,16 @@ class Counts:
         if fixed and row.get("confirmed_at") is not None:
             self.fixes_confirmed += 1
             self.fixes_satisfied += bool(row.get("satisfied"))
+
+    @classmethod
+    def of_row(cls, row: dict[str, Any]) -> Counts:
+        """Counts already counted (by the store), one per field."""
+        return cls(**{name: int(row[name]) for name in cls.__dataclass_fields__})
+
+    def __iadd__(self, other: Counts) -> Counts:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
 
     def figures(self) -> dict[str, dict[str, Any]]:
         """Each figure as its numerator, denominator and rate (None over nothing)."""

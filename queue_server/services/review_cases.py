@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import sqlite_utils
+
 from queue_server import storage
 from queue_server.domain import clock, review_cases
 from queue_server.domain.access import Permission, Principal
@@ -143,7 +145,7 @@ class ReviewCaseUseCases(ServicesBase):
             tx,
             EventType.REVIEW_CASE_OPENED,
             {"case": _brief(tx.hall, row, stored, tx.now)},
-            ticket_id=rating_ticket_id(row),
+            ticket_id=row["ticket_id"],
             window=row["window"],
         )
 
@@ -171,7 +173,7 @@ class ReviewCaseUseCases(ServicesBase):
                 tx,
                 EventType.REVIEW_CASE_UPDATED,
                 {"case": brief, "action": action.value},
-                ticket_id=rating_ticket_id(row),
+                ticket_id=row["ticket_id"],
                 window=row["window"],
             )
             view = _view(tx.hall, row, case, tx.now)
@@ -272,7 +274,7 @@ class ReviewCaseUseCases(ServicesBase):
             {"note": note},
         )
 
-    def _history(self, db: Any, hall: Hall, case: ReviewCase) -> list[dict[str, Any]]:
+    def _history(self, db: sqlite_utils.Database, hall: Hall, case: ReviewCase) -> list[dict[str, Any]]:
         """Who did what to the case, and when: its opening, then the audit log's entries."""
         opened: dict[str, Any] = {"at": clock.iso(case.opened_at), "action": "open", "by": None, "by_name": None}
         opened["detail"] = {}
@@ -339,17 +341,16 @@ class ReviewCaseUseCases(ServicesBase):
             raise InvalidInput(f"统计区间最长 {MAX_FIGURE_DAYS} 天", field="to")
         with self.store.read() as db:
             hall = self._hall_for(db, hall_code, principal, Permission.VIEW_RATINGS)
-            rows = storage.review_cases.figure_rows(db, hall.id, day_from.isoformat(), day_to.isoformat())
+            rows = storage.review_cases.figure_counts(
+                db, hall.id, day_from.isoformat(), day_to.isoformat(), by.value if by else None
+            )
         total = Counts()
         groups: dict[Any, tuple[str, Counts]] = {}
         for row in rows:
-            total.add(row)
-            if by is None:
-                continue
-            key, label = _group(hall, by, row)
-            if key not in groups:
-                groups[key] = (label, Counts())
-            groups[key][1].add(row)
+            counts = Counts.of_row(row)
+            total += counts
+            if by is not None:
+                groups[row["key"]] = (_label(hall, by, row), counts)
         return {
             "hall": hall.spec.code,
             "from": day_from.isoformat(),
@@ -363,27 +364,24 @@ class ReviewCaseUseCases(ServicesBase):
         }
 
 
-def rating_ticket_id(row: dict[str, Any]) -> int:
-    return int(row["ticket_id"])
-
-
 def _next_due(view: dict[str, Any]) -> str | None:
     pending = [d["due"] for d in view["deadlines"].values() if d["due"] is not None and d["done_at"] is None]
     return min(pending) if pending and view["state"] != "closed" else None
 
 
-def _group(hall: Hall, by: Breakdown, row: dict[str, Any]) -> tuple[Any, str]:
+def _label(hall: Hall, by: Breakdown, row: dict[str, Any]) -> str:
+    key = row["key"]
     if by is Breakdown.QUEUE:
-        return row["queue"], hall.queue_name(row["queue"])
+        return hall.queue_name(key)
     if by is Breakdown.WINDOW:
-        spec = hall.windows.get(row["window"])
-        return row["window"], spec.name if spec is not None else f"{row['window']}号窗口"
+        spec = hall.windows.get(key)
+        return spec.name if spec is not None else f"{key}号窗口"
     if by is Breakdown.CLERK:
-        if row["clerk_id"] is None:
-            return None, "（无办理人）"
+        if key is None:
+            return "（无办理人）"
         number = f"（{row['staff_number']}）" if row["staff_number"] else ""
-        return row["clerk_id"], f"{row['clerk_name']}{number}"
-    return row["service_day"], row["service_day"]
+        return f"{row['clerk_name']}{number}"
+    return str(key)
 
 
 def _sort_key(key: Any) -> tuple[int, str]:

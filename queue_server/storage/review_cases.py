@@ -170,3 +170,46 @@ def of_hall_or_ratings(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
             [hall_id, hall_id],
         )
     )
+
+
+_GROUPS = {
+    None: "NULL",
+    "queue": "t.queue",
+    "window": "t.window",
+    "clerk": "t.clerk_id",
+    "day": "t.service_day",
+}
+_LIVE_CASE = "c.id IS NOT NULL AND coalesce(c.appeal_state, '') != 'upheld'"
+_FIXED = f"{_LIVE_CASE} AND c.replied_at IS NOT NULL AND c.fix IS NOT NULL"
+
+
+def figure_counts(db: sqlite_utils.Database, hall_id: int, day_from: str, day_to: str, by: str | None) -> list[Row]:
+    """What `domain.review_cases.Counts.add` counts over `figure_rows`, counted by SQLite
+    (a month of a big hall is 100,000 tickets: a Python loop would hold the server's
+    event loop for most of a second), one row per group of `by` (`key`; one row, key
+    None, without `by`), with the clerk's staff number and name for `clerk`."""
+    key = _GROUPS[by]
+    return list(
+        db.query(
+            f"""SELECT {key} AS key, max(u.staff_number) AS staff_number, max(u.display_name) AS clerk_name,
+                       count(*) AS finished,
+                       count(r.id) AS rated,
+                       coalesce(sum(r.channel IN ('pad', 'phone')), 0) AS citizen_rated,
+                       coalesce(sum(r.level IN ('very_satisfied', 'satisfied')), 0) AS good,
+                       coalesce(sum(r.level IN ('dissatisfied', 'very_dissatisfied')), 0) AS bad,
+                       coalesce(sum({_LIVE_CASE}), 0) AS cases,
+                       coalesce(sum(c.appeal_state = 'upheld'), 0) AS appeals_upheld,
+                       coalesce(sum({_LIVE_CASE} AND c.replied_at IS NOT NULL), 0) AS replied,
+                       coalesce(sum({_FIXED}), 0) AS fixed,
+                       coalesce(sum({_FIXED} AND c.confirmed_at IS NOT NULL), 0) AS fixes_confirmed,
+                       coalesce(sum({_FIXED} AND c.confirmed_at IS NOT NULL AND c.satisfied = 1), 0) AS fixes_satisfied
+                FROM tickets t
+                LEFT JOIN ratings r ON r.ticket_id = t.id
+                LEFT JOIN review_cases c ON c.rating_id = r.id
+                LEFT JOIN users u ON u.id = t.clerk_id
+                WHERE t.hall_id = ? AND t.status = 'done' AND t.window IS NOT NULL
+                  AND t.service_day >= ? AND t.service_day <= ?
+                GROUP BY {key}""",
+            [hall_id, day_from, day_to],
+        )
+    )

@@ -13,10 +13,12 @@ import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
+from queue_server import storage
 from queue_server.api.openapi import openapi_document
 from queue_server.cli import demo_hall_toml
 from queue_server.domain import invariants
 from queue_server.domain.access import OPERATOR
+from queue_server.domain.review_cases import Counts
 from queue_server.services import Services
 from tests.conftest import Api, Clock
 from tests.integration.test_ratings import ack, received, serve, socket
@@ -332,6 +334,17 @@ def test_the_figures_count_from_a_known_set_of_tickets_and_ratings(app, staff, l
         "fix_satisfaction_rate": (0, 0),
     }
     assert by_window[2]["figures"]["fix_satisfaction_rate"]["rate"] is None
+
+    # the store's SQL counts what the domain's definition counts, ticket by ticket
+    with app.extensions["hall_queue"]["store"].read() as db:
+        hall_id = db.execute("SELECT id FROM halls WHERE code = 'demo'").fetchone()[0]
+        rows = storage.review_cases.figure_rows(db, hall_id, "2026-11-27", "2026-11-27")
+    defined: dict[int, Counts] = {}
+    for row in rows:
+        defined.setdefault(row["window"], Counts()).add(row)
+    assert {key: counts.as_dict() for key, counts in defined.items()} == {
+        g["key"]: {"counts": g["counts"], "figures": g["figures"]} for g in figures["groups"]
+    }
 
     by_clerk = manager.get("/halls/demo/review-figures?from=2026-11-27&to=2026-11-27&by=clerk")["groups"]
     assert [(g["label"], g["counts"]["finished"], g["counts"]["bad"]) for g in by_clerk] == [
