@@ -458,6 +458,11 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import feed
 
     feed.add_routes(bp)
+
+    # 差评整改 and the 好差评 figures
+    from queue_server.api import review_cases
+
+    review_cases.add_routes(bp)
     return bp
 
 

@@ -853,6 +853,9 @@ def openapi_document() -> dict[str, Any]:
             errors=(*HALL_READ, 422),
         ),
     }
+    from queue_server.api import review_schemas  # its operations use this module's helpers
+
+    paths.update(review_schemas.review_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -865,5 +868,8 @@ def openapi_document() -> dict[str, Any]:
         },
         "security": READ_SECURITY,
         "paths": paths,
-        "components": {"schemas": schemas.RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {
+            "schemas": {**schemas.RESPONSES, **review_schemas.RESPONSES},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }

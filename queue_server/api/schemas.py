@@ -22,6 +22,7 @@ from queue_server.domain.lifecycle import Channel, VisitEnd, WindowStatus
 from queue_server.domain.logins import Refusal
 from queue_server.domain.printing import REPORTED, JobState
 from queue_server.domain.ratings import MAX_REASON_LENGTH, MAX_REASONS, MAX_TEXT, RatingChannel, RatingLevel
+from queue_server.domain.review_cases import CaseAction
 from queue_server.domain.review_feed import OutboxState
 from queue_server.domain.screens import MAX_NOTICE, SCREEN_KINDS
 from queue_server.domain.search import DEFAULT_LIMIT, MAX_LIMIT
@@ -389,6 +390,8 @@ EVENT_MEMBERS: dict[EventType, Schema] = {
     EventType.NOTICE_CHANGED: {"notice": STRING},
     EventType.DAY_STARTED: {"previous_day": DAY, "expired_tickets": COUNT, "closed_windows": COUNT},
     EventType.RATING_RECORDED: {"rating": ref("Rating"), "window": ref("WindowBrief")},
+    EventType.REVIEW_CASE_OPENED: {"case": ref("ReviewCaseBrief")},
+    EventType.REVIEW_CASE_UPDATED: {"case": ref("ReviewCaseBrief"), "action": _enum(CaseAction)},
 }
 
 # Members that only staff receive (domain.privacy): present for them, absent for devices.
@@ -400,7 +403,8 @@ EVENT: Schema = {
     "common five depend on `type` (docs/socket-events.md). Public devices get the public part only "
     "(docs/privacy.md): tickets without `id`, windows without `ticket_id` and, unless the hall shows "
     "them, without the clerk's name, no person's free-text `reason` (null instead), no `outcome` or "
-    "`handling_seconds`, and nothing of `rating_recorded` (staff only: a `sequence_advanced` stub instead)",
+    "`handling_seconds`, and nothing of `rating_recorded`, `review_case_opened` or `review_case_updated` "
+    "(staff only: a `sequence_advanced` stub instead)",
     "required": ["hall", "seq", "type", "at", "service_day"],
     "properties": {
         "hall": STRING,

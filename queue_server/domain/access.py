@@ -59,9 +59,10 @@ class Permission(StrEnum):
     REPRINT_TICKET = "reprint_ticket"
     FOLLOW_TICKET = "follow_ticket"  # a citizen's phone: its own ticket's progress, its hall's citizen stream
     RATE_SERVICE = "rate_service"  # 好差评: the window's review pad, or the ticket's own phone; never staff
-    VIEW_RATINGS = "view_ratings"  # the hall's ratings, filtered
+    VIEW_RATINGS = "view_ratings"  # the hall's ratings, filtered; its 差评整改 cases and 好差评 figures
     VIEW_FEED = "view_feed"  # the 好差评 feed's outbox: counts, the last success and error, the dead letters
     RETRY_FEED = "retry_feed"  # send a dead letter again
+    HANDLE_REVIEW_CASES = "handle_review_cases"  # 差评整改: record contact, reply, callback, appeal; close
 
 
 Actor = Role | DeviceKind | Citizen
@@ -105,6 +106,8 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     # managers answer for the 好差评 figures; administrators run the link to the platform
     Permission.VIEW_FEED: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.RETRY_FEED: frozenset({Role.MANAGER, Role.ADMIN}),
+    # the hall's managers answer for the 好差评 figures: they follow each 差评 up
+    Permission.HANDLE_REVIEW_CASES: frozenset({Role.MANAGER}),
 }
 
 

@@ -41,6 +41,12 @@ class AuditAction(StrEnum):
     WINDOW_COVERED = "window_covered"  # a clerk opened a window not their own (顶岗)
     SCREEN_CONFIGURED = "screen_configured"
     NOTICE_SET = "notice_set"
+    REVIEW_CASE_CONTACTED = "review_case_contacted"  # 差评整改: the citizen was contacted
+    REVIEW_CASE_REPLIED = "review_case_replied"  # the fix (if any) and the reply
+    REVIEW_CASE_CONFIRMED = "review_case_confirmed"  # the callback: the citizen's satisfaction with the fix
+    REVIEW_CASE_APPEALED = "review_case_appealed"  # 申诉 filed
+    REVIEW_CASE_APPEAL_DECIDED = "review_case_appeal_decided"
+    REVIEW_CASE_CLOSED = "review_case_closed"
     DAY_SWEPT = "day_swept"  # a sweep by hand (the timer's own rollover is not an action of anyone's)
     FEED_RETRIED = "feed_retried"  # a dead letter of the 好差评 feed sent again
 

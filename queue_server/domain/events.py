@@ -32,6 +32,8 @@ class EventType(StrEnum):
     NOTICE_CHANGED = "notice_changed"
     DAY_STARTED = "day_started"
     RATING_RECORDED = "rating_recorded"  # a 好差评 rating was given (staff only: domain.privacy)
+    REVIEW_CASE_OPENED = "review_case_opened"  # a 差评 opened a 差评整改 case (staff only)
+    REVIEW_CASE_UPDATED = "review_case_updated"  # a manager recorded a step of one (staff only)
 
     @classmethod
     def all(cls) -> list[str]:

@@ -31,6 +31,7 @@ from queue_server.domain.ratings import (
     RatingLevel,
     RatingSettings,
 )
+from queue_server.domain.review_cases import DEADLINES, MAX_DAYS, DayKind, Period, ReviewCaseSettings
 from ticket_printer.ticket import MAX_TEXT_LENGTH, MAX_TIPS
 
 MAX_SPECIALISED_AREAS = 6  # Zhengzhou 2024 plan: at most six specialised service areas
@@ -60,6 +61,7 @@ _KEYS: dict[str, frozenset[str]] = {
             "appointments",
             "tips",
             "ratings",
+            "review_cases",
         }
     ),
     "hall.hours": frozenset(WEEKDAYS),
@@ -67,6 +69,8 @@ _KEYS: dict[str, frozenset[str]] = {
     "hall.appointments": frozenset({"checkin_before", "checkin_after", "place", "late"}),
     "hall.ratings": frozenset({"pad_timeout_seconds", "default_after_days", "reasons"}),
     "hall.ratings.reasons": frozenset(level.value for level in RatingLevel),
+    "hall.review_cases": frozenset(DEADLINES),
+    "hall.review_cases.period": frozenset({"days", "kind"}),
     "zones": frozenset({"code", "name"}),
     "queues": frozenset(
         {"code", "prefix", "name", "kind", "daily_cap", "issuing_hours", "avg_service_minutes", "no_show", "priority"}
@@ -223,6 +227,7 @@ class HallSpec:
     show_clerk_names: bool = False
     tips: tuple[str, ...] = ()  # lines of advice printed at the foot of every ticket
     ratings: RatingSettings = field(default_factory=RatingSettings)  # [hall.ratings]: the review pad and 好差评
+    review_cases: ReviewCaseSettings = field(default_factory=ReviewCaseSettings)  # [hall.review_cases]: 差评整改
     _queue_by_code: dict[str, QueueSpec] = field(default_factory=dict, compare=False, repr=False)
     _window_by_number: dict[int, WindowSpec] = field(default_factory=dict, compare=False, repr=False)
 
@@ -302,6 +307,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
     appointments = _appointments(hall, at_hall.field("appointments"))
     tips = _tips(hall.get("tips", []), at_hall.field("tips"))
     ratings = _ratings(hall, at_hall.field("ratings"))
+    review_cases = _review_cases(hall, at_hall.field("review_cases"))
 
     at_zones = _section("zones")
     zones = []
@@ -378,6 +384,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
         appointments=appointments,
         tips=tips,
         ratings=ratings,
+        review_cases=review_cases,
     )
 
 
@@ -591,6 +598,36 @@ def _ratings(hall: Mapping[str, Any], at: _At) -> RatingSettings:
         if level.value in given:
             reasons[level] = _reason_list(given[level.value], at_reasons.field(level.value))
     return RatingSettings(pad_timeout_seconds=timeout, default_after_days=days, reasons=reasons)
+
+
+def _review_cases(hall: Mapping[str, Any], at: _At) -> ReviewCaseSettings:
+    """`[hall.review_cases]`: each deadline an inline table `{ days = 1, kind = "working" }`
+    (`kind` "working" or "natural", "working" when left out); a deadline not named keeps
+    its default."""
+    table = _table(hall, at, required=False)
+    _known_keys(table, "hall.review_cases", at, what="整改时限")
+    default = ReviewCaseSettings()
+    periods = {
+        name: _period(table[name], at.field(name)) if name in table else getattr(default, name) for name in DEADLINES
+    }
+    return ReviewCaseSettings(**periods)
+
+
+def _period(value: Any, at: _At) -> Period:
+    example = '请写成 { days = 1, kind = "working" }（kind 为 working 工作日或 natural 自然日）'
+    if not isinstance(value, dict):
+        raise at.error(example)
+    _known_keys(value, "hall.review_cases.period", at)
+    kind_text = _str(value, at.field("kind"), default=DayKind.WORKING.value)
+    if kind_text not in {k.value for k in DayKind}:
+        raise at.field("kind").error("只能是 working（工作日）或 natural（自然日）")
+    kind = DayKind(kind_text)
+    days = _int(value, at.field("days"))
+    if not 1 <= days <= MAX_DAYS[kind]:
+        raise at.field("days").error(
+            f"{'工作日' if kind is DayKind.WORKING else '自然日'}天数须在 1 到 {MAX_DAYS[kind]} 之间"
+        )
+    return Period(days=days, kind=kind)
 
 
 def _reason_list(value: Any, at: _At) -> tuple[str, ...]:

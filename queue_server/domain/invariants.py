@@ -37,6 +37,16 @@ class Rating:
 
 
 @dataclass(frozen=True)
+class ReviewCaseRef:
+    """A 差评整改 case, with the hall of the rating it follows up."""
+
+    id: int
+    hall_id: int
+    rating_id: int
+    rating_hall_id: int
+
+
+@dataclass(frozen=True)
 class HallState:
     hall_id: int
     open_day: str
@@ -47,6 +57,8 @@ class HallState:
     appointments: Sequence[Appointment] = ()
     ratings: Sequence[Rating] = ()  # the hall's ratings, and any rating of one of its tickets
     invitations: Sequence[Invitation] = ()  # every review pad invitation of the hall
+    citizen_bad_ratings: Sequence[int] = ()  # the ids of the hall's 差评 given by citizens (pad, phone)
+    review_cases: Sequence[ReviewCaseRef] = ()  # the hall's cases, and any case of one of its ratings
 
 
 @dataclass(frozen=True)
@@ -262,6 +274,22 @@ def _an_open_invitation_is_of_a_finished_unrated_ticket_of_its_window(
     return found
 
 
+def _a_citizens_bad_rating_has_one_case_of_its_hall(state: HallState, tickets: Mapping[int, Ticket]) -> list[str]:
+    """差评整改: every 差评 a citizen gave opened exactly one case, and a case follows up
+    nothing else (docs/review-cases.md)."""
+    bad = set(state.citizen_bad_ratings)
+    counts = Counter(c.rating_id for c in state.review_cases)
+    found = [f"rating {rating} (a citizen's 差评) has {counts[rating]} cases" for rating in bad if counts[rating] != 1]
+    for case in state.review_cases:
+        if case.hall_id != state.hall_id or case.rating_hall_id != state.hall_id:
+            found.append(
+                f"case {case.id} (hall {case.hall_id}) follows rating {case.rating_id} of hall {case.rating_hall_id}"
+            )
+        elif case.rating_id not in bad:
+            found.append(f"case {case.id} follows rating {case.rating_id}, which is no citizen's 差评")
+    return found
+
+
 _RULES = (
     _window_holds_an_open_ticket_of_its_hall,
     _a_called_or_served_ticket_is_held_by_its_window,
@@ -282,4 +310,5 @@ _RULES = (
     _one_rating_per_ticket,
     _a_rating_is_of_a_finished_ticket_of_its_hall,
     _an_open_invitation_is_of_a_finished_unrated_ticket_of_its_window,
+    _a_citizens_bad_rating_has_one_case_of_its_hall,
 )

@@ -23,12 +23,14 @@ from queue_server.services.halls import HallUseCases
 from queue_server.services.phone import PhoneUseCases
 from queue_server.services.printing import PrintJobNotice
 from queue_server.services.ratings import PadNotice, RatingQuery, RatingUseCases, rating_record
+from queue_server.services.review_cases import CaseQuery, ReviewCaseUseCases
 from queue_server.services.screens import ScreenUseCases
 from queue_server.services.tickets import IssueRequest, TicketUseCases
 from queue_server.services.windows import WindowUseCases
 
 __all__ = [
     "BookingRequest",
+    "CaseQuery",
     "Event",
     "EventType",
     "Hall",
@@ -54,5 +56,6 @@ class Services(
     CounterUseCases,
     RatingUseCases,
     FeedUseCases,
+    ReviewCaseUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""

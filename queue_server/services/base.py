@@ -199,6 +199,9 @@ class ServicesBase:
     def _feed_rating(self, db: sqlite_utils.Database, record: Mapping[str, Any], at: str) -> int:
         raise NotImplementedError  # FeedUseCases
 
+    def _open_review_case(self, tx: Tx, rating: dict[str, Any]) -> None:
+        raise NotImplementedError  # ReviewCaseUseCases
+
     def _record(
         self,
         tx: Tx,

@@ -259,6 +259,11 @@ class HallUseCases(DayUseCases):
                     for r in storage.ratings.of_hall_or_tickets(db, hall.id)
                 ],
                 invitations=storage.ratings.invitations_of_hall(db, hall.id),
+                citizen_bad_ratings=storage.review_cases.citizen_bad_ratings(db, hall.id),
+                review_cases=[
+                    invariants.ReviewCaseRef(r["id"], r["hall_id"], r["rating_id"], r["rating_hall_id"])
+                    for r in storage.review_cases.of_hall_or_ratings(db, hall.id)
+                ],
             )
 
 

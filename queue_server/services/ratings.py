@@ -330,6 +330,8 @@ class RatingUseCases(ServicesBase):
             ticket_id=ticket.id,
             window=ticket.window,
         )
+        if choice.level.negative and channel is not RatingChannel.SYSTEM_DEFAULT:
+            self._open_review_case(tx, record)  # 差评整改, in the rating's own transaction
         return record
 
     # ---- reading ---------------------------------------------------------------------

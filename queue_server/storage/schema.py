@@ -503,6 +503,46 @@ MIGRATIONS: Sequence[str] = (
           OR NEW.hall IS NOT OLD.hall OR NEW.kind IS NOT OLD.kind
         BEGIN SELECT RAISE(ABORT, 'an outbox row sends what was written: its key and body never change'); END;
     """,
+    # 12: 差评整改. Every 差评 a citizen gives opens one case (`rating_id` UNIQUE) in the
+    # rating's transaction, with its deadlines as they were computed then (the callback's
+    # when the reply came); the managers' records fill in, in order, and `state` follows
+    # them. Who recorded what and when is the audit log's (actions `review_case_*`, target
+    # the case id), read back per case through `audit_log_by_target`.
+    """
+    CREATE TABLE review_cases (
+        id INTEGER PRIMARY KEY,
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        rating_id INTEGER NOT NULL UNIQUE REFERENCES ratings(id),
+        opened_at TEXT NOT NULL,
+        contact_due TEXT NOT NULL,
+        fix_due TEXT NOT NULL,
+        confirm_due TEXT,
+        state TEXT NOT NULL CHECK (state IN ('open', 'contacted', 'replied', 'confirmed', 'closed')),
+        contacted_at TEXT,
+        contact_note TEXT,
+        replied_at TEXT,
+        reply TEXT,
+        fix TEXT,
+        confirmed_at TEXT,
+        satisfied INTEGER CHECK (satisfied IN (0, 1)),
+        appeal_state TEXT CHECK (appeal_state IN ('pending', 'upheld', 'rejected')),
+        appealed_at TEXT,
+        appeal_reason TEXT,
+        appeal_decided_at TEXT,
+        appeal_note TEXT,
+        closed_at TEXT,
+        close_note TEXT,
+        CHECK ((state = 'closed') = (closed_at IS NOT NULL)),
+        CHECK ((replied_at IS NULL) = (confirm_due IS NULL)),
+        CHECK ((confirmed_at IS NULL) = (satisfied IS NULL)),
+        CHECK ((appeal_state IS NULL) = (appealed_at IS NULL))
+    );
+    CREATE INDEX review_cases_of_hall ON review_cases(hall_id, opened_at);
+    CREATE INDEX review_cases_open ON review_cases(hall_id, state) WHERE state != 'closed';
+    CREATE TRIGGER review_cases_no_delete BEFORE DELETE ON review_cases
+        BEGIN SELECT RAISE(ABORT, 'a review case is never removed'); END;
+    CREATE INDEX audit_log_by_target ON audit_log(hall, target, id);
+    """,
 )
 
 # Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),

@@ -90,7 +90,9 @@ def test_every_event_the_hall_logs_matches_its_schema(login, device, clock) -> N
     resumed = clerk.post(w(14, "resume-ticket"), {"ticket_number": suspended})
     clerk.post(w(14, "finish-service"), {"outcome": "consulted"})
     phone = Api(guide.client.application.test_client())  # the citizen rates on their phone
-    phone.post(f"/t/{resumed['ticket_ref']}/rating", {"level": "basic"}, status=201)
+    phone.post(f"/t/{resumed['ticket_ref']}/rating", {"level": "dissatisfied"}, status=201)
+    [case] = manager.get("/halls/demo/review-cases")["cases"]  # a 差评 opens a case (docs/review-cases.md)
+    manager.post(f"/halls/demo/review-cases/{case['id']}/contact", {"note": "已电话联系"})
     clerk.post(w(14, "pause-window"), {"reason": "午休"})
     clerk.post(w(14, "resume-window"))
     clerk.post(w(14, "call-next"))

@@ -115,6 +115,15 @@ WINDOW_BODIES: dict[str, dict[str, Any]] = {
 }
 
 API = "/api/v1"
+# a 差评整改 step: each with a body that would do
+CASE_BODIES: dict[str, dict[str, Any]] = {
+    "contact": {"note": "已电话联系"},
+    "reply": {"reply": "已答复", "fix": "已整改"},
+    "confirm": {"satisfied": True},
+    "appeal": {"reason": "恶意差评"},
+    "appeal-decision": {"upheld": False},
+    "close": {},
+}
 # booked for the day by _day(); the routes that name an appointment name this one
 BOOKING = {"reference": "YY-ROLES", "service_day": "2026-11-23", "slot_start": "10:00", "slot_end": "10:30"}
 WINDOW_ACTION = f"POST {API}/halls/<hall>/windows/<uint:window>/<action>"
@@ -172,6 +181,12 @@ ROUTES: dict[str, May] = {
     # (national rule: 403); managers and administrators read
     f"POST {API}/halls/<hall>/ratings": may("review_pad"),
     f"GET {API}/halls/<hall>/ratings": may("manager", "admin"),
+    # 差评整改: managers and administrators read the cases and the figures, the hall's
+    # managers act (no case 1 in this day: 404 for those let in)
+    f"GET {API}/halls/<hall>/review-cases": may("manager", "admin"),
+    f"GET {API}/halls/<hall>/review-cases/<uint:case_id>": may("manager", "admin"),
+    f"GET {API}/halls/<hall>/review-figures": may("manager", "admin"),
+    **{f"POST {API}/halls/<hall>/review-cases/<uint:case_id>/{step}": may("manager") for step in CASE_BODIES},
     # the phone's reference is the credential, as for its progress; a staff session is refused
     f"POST {API}/t/<ref>/rating": May(frozenset({"anonymous", "citizen", *KINDS}), of_hall=False),
     # the screens' pages and their files hold no data: the token opens the data later
@@ -219,8 +234,12 @@ BODIES: dict[str, Any] = {
     f"POST {API}/halls/<hall>/ratings": {"ticket_ref": "0" * 32, "level": "satisfied"},
     f"POST {API}/t/<ref>/rating": {"level": "satisfied"},
     **{f"{WINDOW_ACTION}:{name}": body for name, body in WINDOW_BODIES.items()},
+    **{f"POST {API}/halls/<hall>/review-cases/<uint:case_id>/{step}": body for step, body in CASE_BODIES.items()},
 }
-QUERIES = {f"GET {API}/halls/<hall>/events": "?since=0"}
+QUERIES = {
+    f"GET {API}/halls/<hall>/events": "?since=0",
+    f"GET {API}/halls/<hall>/review-figures": "?from=2026-11-23&to=2026-11-23",
+}
 
 # event -> who may; window commands at window 14, as over HTTP.
 SOCKET_EVENTS: dict[str, May] = {
@@ -358,6 +377,7 @@ def _day(app: Flask) -> dict[str, Any]:
         "window": 14,
         "user_id": users["clerk2"],
         "letter_id": 1,  # none: the callers let in are told so (404), the others refused first
+        "case_id": 1,
         "filename": "screens.css",
         "reference": BOOKING["reference"],
         "users": users,
