@@ -20,6 +20,7 @@ from queue_server.accounts import Accounts
 from queue_server.api import Identifier, create_blueprint, register_error_handlers
 from queue_server.domain import clock
 from queue_server.jobs import Jobs
+from queue_server.offload import offloader
 from queue_server.passwords import Passwords
 from queue_server.phone import Phone, public_base_url
 from queue_server.realtime import Realtime, wire
@@ -67,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         print_job_max_age=app.config["PRINT_JOB_MAX_AGE"],
         public_base_url=lambda: public_base_url(app.config),
         feed_codes=config.feed_codes(app.config),
+        offload=offloader(app.config["ASYNC_MODE"]),
     )
     passwords = Passwords(
         app.config["ASYNC_MODE"],

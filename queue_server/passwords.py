@@ -5,10 +5,10 @@ request and every websocket of the worker runs on one hub thread, so a hash comp
 there stops all of them: a few clients sending wrong passwords in a loop used to push
 `/health` from 3.5 ms to 471 ms and could outlast the screens' ping timeout. Here the
 hash runs in a real OS thread (`eventlet.tpool`, gevent's thread pool); scrypt releases
-the GIL, so the hub goes on meanwhile. At most `threads` hashes run at once (default: the
-machine's CPUs less one, for the hub), the rest wait their turn without using a CPU,
-which also bounds scrypt's memory (32 MiB a hash). The hashing threads run at a lower
-CPU priority (nice +10) than the hub, for machines with no core to spare.
+the GIL, so the hub goes on meanwhile (`offload.py`, at a lower CPU priority than the
+hub). At most `threads` hashes run at once (default: the machine's CPUs less one, for
+the hub), the rest wait their turn without using a CPU, which also bounds scrypt's
+memory (32 MiB a hash).
 
 The async mode is the server's ASYNC_MODE setting, passed in: never detected. Under
 `threading` (the command line, in-process tests) a hash is a plain call.
@@ -18,9 +18,7 @@ way back for contrast.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -28,9 +26,9 @@ from typing import Any, TypeVar
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from queue_server.domain.errors import InvalidInput
+from queue_server.offload import offloader
 
 MIN_PASSWORD_LENGTH = 8
-HASH_THREAD_NICE = 10  # a hashing thread's CPU weight is about a tenth of the hub's
 T = TypeVar("T")
 
 
@@ -45,22 +43,17 @@ class Passwords:
         self.threads = threads or default_threads()
         self._dummy_hash: str | None = None
         self._turns: Any
-        self._offload: Callable[..., Any]
+        self._offload = offloader(async_mode)
         if async_mode == "eventlet":
-            from eventlet import semaphore, tpool
+            from eventlet import semaphore
 
             self._turns = semaphore.Semaphore(self.threads)
-            self._offload = tpool.execute
         elif async_mode == "gevent":
             import gevent.lock
 
             self._turns = gevent.lock.Semaphore(self.threads)
-            self._offload = _gevent_offload
-        elif async_mode == "threading":
-            self._turns = threading.BoundedSemaphore(self.threads)
-            self._offload = _call
         else:
-            raise ValueError(f"unknown async mode {async_mode!r}")
+            self._turns = threading.BoundedSemaphore(self.threads)
 
     def hash(self, password: str) -> str:
         """A new hash of `password`, which must be long enough."""
@@ -86,31 +79,4 @@ class Passwords:
         if self.on_hub:
             return function(*args)
         with self._turns:
-            if self._offload is _call:
-                return function(*args)
-            return self._offload(_yielding, function, *args)  # type: ignore[no-any-return]
-
-
-def _call(function: Callable[..., T], *args: Any) -> T:
-    return function(*args)
-
-
-_pool_thread = threading.local()
-
-
-def _yielding(function: Callable[..., T], *args: Any) -> T:
-    """Run in a pool thread at a lower CPU priority, so that where the machine has no
-    core to spare the hub thread gets the CPU first and a hash waits: a sign-in takes a
-    little longer, calls and screens do not."""
-    if not getattr(_pool_thread, "lowered", False):
-        _pool_thread.lowered = True
-        if sys.platform == "linux":  # the nice value is per thread on Linux only
-            with contextlib.suppress(OSError):  # not allowed here: the usual priority, then
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICE)
-    return function(*args)
-
-
-def _gevent_offload(function: Callable[..., T], *args: Any) -> T:
-    import gevent
-
-    return gevent.get_hub().threadpool.apply(function, args)  # type: ignore[no-any-return]
+            return self._offload(function, *args)  # type: ignore[no-any-return]

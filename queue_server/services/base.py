@@ -31,6 +31,7 @@ from queue_server.domain.lifecycle import Step, Ticket, VisitChange
 from queue_server.domain.privacy import Audience
 from queue_server.domain.ratings import InvitationClosing
 from queue_server.domain.tickets import TicketStatus
+from queue_server.offload import Offload, call
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class ServicesBase:
         print_job_max_age: float = printing.DEFAULT_MAX_AGE,
         public_base_url: Callable[[], str] | None = None,
         feed_codes: review_feed.FeedCodes | None = None,
+        offload: Offload = call,
     ) -> None:
         self.store = store
         self._id_secret = id_secret
@@ -130,6 +132,9 @@ class ServicesBase:
         self.public_base_url: Callable[[], str] = public_base_url or (lambda: "http://localhost")
         # the 好差评 feed (services/feed.py): the code tables a record's body is built with
         self.feed_codes = feed_codes or review_feed.FeedCodes()
+        # a long read (a report over weeks of a hall) runs in a real thread: the hub, and
+        # with it every call and screen, goes on meanwhile (offload.py)
+        self.offload = offload
         self._halls: dict[str, Hall] = {}
 
     # ---- halls -------------------------------------------------------------------------

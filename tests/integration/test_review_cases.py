@@ -364,3 +364,18 @@ def test_the_figures_count_from_a_known_set_of_tickets_and_ratings(app, staff, l
                          ("from=2026-11-28&to=2026-11-27", "to"), ("from=2025-01-01&to=2026-11-27", "to")):  # fmt: skip
         assert manager.get(f"/halls/demo/review-figures?{query}", status=422)["field"] == field
     check_rules(services)
+
+
+def test_the_reports_long_reads_go_through_the_offloader(app: Any, login: Any) -> None:
+    services = app.extensions["hall_queue"]["services"]
+    offloaded: list[str] = []
+
+    def recording(function: Any, *args: Any, **kwargs: Any) -> Any:
+        offloaded.append(function.__name__)
+        return function(*args, **kwargs)
+
+    services.offload = recording
+    manager = login("manager")
+    manager.get("/halls/demo/review-figures?from=2026-11-01&to=2026-11-23&by=window")
+    manager.get("/halls/demo/review-cases")
+    assert offloaded == ["figure_counts", "listed"]
