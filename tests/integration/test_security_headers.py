@@ -29,6 +29,7 @@ ARGUMENTS = {
     "device_id": 1,
     "user_id": 1,
     "letter_id": 1,
+    "case_id": 1,
     "seq": 1,
     "action": "call-next",
     "filename": "screens.css",
