@@ -2,9 +2,9 @@
 whose check-in time ended where late ones are refused, sending on the events that
 another process (the command line) wrote to the log, giving up print jobs that no
 printer's agent took in time, closing review pads' invitations whose time ran out,
-giving the system's 基本满意 to tickets nobody rated within the hall's days (looked for
-once a minute), and closing the open links whose session or device token another
-process ended.
+giving the system's 基本满意 to tickets nobody rated within the hall's days (an index
+of the unrated finished tickets makes that look cheap every round), and closing the open
+links whose session or device token another process ended.
 
 Every server process runs it. All but the last are safe to run in several processes
 at once: a day is closed inside a write transaction that first looks whether it still
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_socketio import SocketIO
 
@@ -31,8 +31,6 @@ from queue_server.realtime import Realtime
 from queue_server.services import Event, Services
 
 log = logging.getLogger(__name__)
-
-DEFAULT_RATINGS_EVERY = timedelta(minutes=1)
 
 
 class Jobs:
@@ -53,7 +51,6 @@ class Jobs:
         self.now = now
         self.interval = interval
         self._started = False
-        self._defaults_looked_at: datetime | None = None
 
     def start(self) -> None:
         if not self._started:
@@ -78,22 +75,11 @@ class Jobs:
         events += self.services.take_relayed_events()
         events += self.services.expire_print_jobs(self.now())
         events += self.services.close_timed_out_invitations(self.now())
-        if self._ratings_due():
-            events += self.services.give_default_ratings(self.now())
+        events += self.services.give_default_ratings(self.now())
         if events:
             self.realtime.publish(events)
         self.close_revoked_links()
         return events
-
-    def _ratings_due(self) -> bool:
-        """Whether to look for tickets due for the system's default rating this round: once
-        a minute is plenty for a rule counted in days (and keeps its query off most rounds)."""
-        now = self.now()
-        last = self._defaults_looked_at
-        if last is not None and last <= now < last + DEFAULT_RATINGS_EVERY:
-            return False
-        self._defaults_looked_at = now
-        return True
 
     def close_revoked_links(self) -> int:
         """When the credential-change counter moved (or on the first round), re-check

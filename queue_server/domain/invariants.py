@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from queue_server.domain.appointments import Appointment, AppointmentStatus
 from queue_server.domain.hall import HallSpec
 from queue_server.domain.lifecycle import Ticket, Window, WindowStatus
+from queue_server.domain.ratings import Invitation
 from queue_server.domain.tickets import TicketStatus
 
 _EPSILON = 1e-6  # seconds: sums of stored floats
@@ -29,6 +30,13 @@ class Visit:
 
 
 @dataclass(frozen=True)
+class Rating:
+    id: int
+    hall_id: int
+    ticket_id: int
+
+
+@dataclass(frozen=True)
 class HallState:
     hall_id: int
     open_day: str
@@ -37,6 +45,8 @@ class HallState:
     windows: Sequence[Window]
     visits: Sequence[Visit]
     appointments: Sequence[Appointment] = ()
+    ratings: Sequence[Rating] = ()  # the hall's ratings, and any rating of one of its tickets
+    invitations: Sequence[Invitation] = ()  # every review pad invitation of the hall
 
 
 @dataclass(frozen=True)
@@ -217,6 +227,41 @@ def _no_appointment_is_booked_for_a_closed_day(state: HallState, tickets: Mappin
     ]
 
 
+def _one_rating_per_ticket(state: HallState, tickets: Mapping[int, Ticket]) -> list[str]:
+    counts = Counter(r.ticket_id for r in state.ratings)
+    return [f"ticket {ticket} has {n} ratings" for ticket, n in counts.items() if n > 1]
+
+
+def _a_rating_is_of_a_finished_ticket_of_its_hall(state: HallState, tickets: Mapping[int, Ticket]) -> list[str]:
+    found = []
+    for r in state.ratings:
+        t = tickets.get(r.ticket_id)
+        if t is None or r.hall_id != state.hall_id:
+            found.append(f"rating {r.id} (hall {r.hall_id}) is of ticket {r.ticket_id}, not a ticket of this hall")
+        elif t.status is not TicketStatus.DONE:
+            found.append(f"rating {r.id} is of {t.number}, which is {t.status.value}")
+    return found
+
+
+def _an_open_invitation_is_of_a_finished_unrated_ticket_of_its_window(
+    state: HallState, tickets: Mapping[int, Ticket]
+) -> list[str]:
+    rated = {r.ticket_id for r in state.ratings}
+    open_at = Counter(i.window for i in state.invitations if i.open)
+    found = [f"window {window} has {n} open rating invitations" for window, n in open_at.items() if n > 1]
+    for i in state.invitations:
+        if not i.open:
+            continue
+        t = tickets.get(i.ticket_id)
+        if t is None:
+            found.append(f"window {i.window} invites a rating of ticket {i.ticket_id}, not a ticket of this hall")
+        elif t.status is not TicketStatus.DONE or t.window != i.window:
+            found.append(f"window {i.window} invites a rating of {t.number}, {t.status.value} at window {t.window}")
+        elif t.id in rated:
+            found.append(f"window {i.window} still invites a rating of {t.number}, which is rated")
+    return found
+
+
 _RULES = (
     _window_holds_an_open_ticket_of_its_hall,
     _a_called_or_served_ticket_is_held_by_its_window,
@@ -234,4 +279,7 @@ _RULES = (
     _a_checked_in_appointment_holds_its_own_ticket,
     _a_ticket_of_an_appointment_is_its_only_one,
     _no_appointment_is_booked_for_a_closed_day,
+    _one_rating_per_ticket,
+    _a_rating_is_of_a_finished_ticket_of_its_hall,
+    _an_open_invitation_is_of_a_finished_unrated_ticket_of_its_window,
 )

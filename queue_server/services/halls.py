@@ -255,6 +255,11 @@ class HallUseCases(DayUseCases):
                 windows=storage.windows.all_of(db, hall.id),
                 visits=visits,
                 appointments=storage.appointments.of_hall(db, hall.id),
+                ratings=[
+                    invariants.Rating(id=r["id"], hall_id=r["hall_id"], ticket_id=r["ticket_id"])
+                    for r in storage.ratings.of_hall_or_tickets(db, hall.id)
+                ],
+                invitations=storage.ratings.invitations_of_hall(db, hall.id),
             )
 
 

@@ -42,8 +42,16 @@ def of_ticket(db: sqlite_utils.Database, ticket_id: int) -> Row | None:
     return one(db, "SELECT * FROM ratings WHERE ticket_id = ?", [ticket_id])
 
 
-def of_hall(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
-    return list(db.query("SELECT * FROM ratings WHERE hall_id = ? ORDER BY id", [hall_id]))
+def of_hall_or_tickets(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
+    """The hall's ratings, and any rating (of whichever hall) of one of its tickets."""
+    return list(
+        db.query(
+            """SELECT * FROM ratings WHERE hall_id = ?
+               UNION SELECT * FROM ratings WHERE ticket_id IN (SELECT id FROM tickets WHERE hall_id = ?)
+               ORDER BY id""",
+            [hall_id, hall_id],
+        )
+    )
 
 
 def listed(

@@ -138,3 +138,20 @@ def test_demo_sets_up_everything_and_prints_how_to_use_it(tmp_path: Path) -> Non
     assert re.search(r"http://127\.0\.0\.1:8765/screens/window#token=hqd_[\w-]+", out)
     code, again = run(instance, "demo", "--no-serve")
     assert code == 0 and "hqd_" not in again  # rerunning keeps accounts and devices
+
+
+def test_an_operator_sets_and_clears_a_staff_number(app) -> None:  # type: ignore[no-untyped-def]
+    """`queue-server user set-staff-number`: the 工号 review pads show and ratings carry."""
+    instance = Path(app.instance_path)
+    app.extensions["hall_queue"]["store"].close()  # the command line takes the database
+    (instance / "secret_key").write_text(app.config["SECRET_KEY"])  # the test app's is in its config
+    code, out = run(instance, "user", "set-staff-number", "clerk1", "GH-0042")
+    assert code == 0 and "GH-0042" in out, out
+    code, out = run(instance, "user", "list")
+    assert code == 0
+    code, out = run(instance, "user", "set-staff-number", "clerk1", "x\x01")
+    assert code != 0 and "staff_number" in out, out
+    code, out = run(instance, "user", "set-staff-number", "clerk1")
+    assert code == 0 and "(none)" in out
+    code, out = run(instance, "audit", "--action", "user_staff_number_set")
+    assert code == 0 and out.count("clerk1") == 2, out

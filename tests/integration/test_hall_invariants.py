@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,9 @@ from hypothesis.stateful import (
 from queue_server import auth
 from queue_server.app import create_app
 from queue_server.domain import invariants
-from queue_server.domain.access import Principal, Role
+from queue_server.domain.access import Citizen, Principal, Role
 from queue_server.domain.errors import DomainError
+from queue_server.domain.ratings import RatingLevel
 from queue_server.domain.tickets import Outcome, PriorityClass
 from queue_server.services import IssueRequest, Services
 from tests.conftest import MONDAY_10AM_SHANGHAI, PASSWORD, TEST_CONFIG, Clock
@@ -316,6 +318,7 @@ class HallMachine(RuleBasedStateMachine):
         "sweep",
         "restart",
         "timer_rolls_days",
+        *("rate",) * 3,
     )
 
     AT_A_WINDOW = frozenset(
@@ -567,10 +570,10 @@ class HallMachine(RuleBasedStateMachine):
         number = self.window(data)
         trial = self.model.rolled(self.now)
         refusals: set[str] = set()
-        if number not in trial.windows:
-            refusals = {"not_found"}
-        elif by != "manager":
+        if by != "manager":  # who asks comes before which windows exist (domain.access.require)
             refusals = {"forbidden"}
+        elif number not in trial.windows:
+            refusals = {"not_found"}
         else:
             window = trial.windows[number]
             if window.status == CLOSED and window.ticket is None:
@@ -618,6 +621,7 @@ class HallMachine(RuleBasedStateMachine):
                     counts = chosen.priority and trial.rules.cap(chosen.queue) > 0
                     trial.streaks[key] = trial.streaks.get(key, 0) + 1 if counts else 0
                 trial.call_here(chosen, number, clerk)
+                trial.invited.pop(number, None)  # the window's next call closes its pad's rating
         check_call = self.check_call(number)
 
         def check(view: dict[str, Any]) -> None:
@@ -653,6 +657,7 @@ class HallMachine(RuleBasedStateMachine):
             refusals = {"not_found"} if ticket is None else trial.callable_by_number(ticket, number)
             if ticket is not None and not refusals:
                 trial.call_here(ticket, number, clerk)
+                trial.invited.pop(number, None)
         self.attempt(
             f"{clerk} calls {ticket_number} at window {number}",
             trial,
@@ -729,6 +734,7 @@ class HallMachine(RuleBasedStateMachine):
             else:
                 ticket.status = hm.DONE
                 trial.windows[number].ticket = None
+                trial.finished_here(ticket, number, self.now)
         self.attempt(
             f"{clerk} finishes at window {number} ({outcome}, items {items})",
             trial,
@@ -837,6 +843,7 @@ class HallMachine(RuleBasedStateMachine):
             if not refusals:
                 ticket.status, ticket.window = SERVING, number
                 trial.windows[number].ticket = ticket.id
+                trial.invited.pop(number, None)
         self.attempt(
             f"{clerk} resumes {ticket_number} at window {number}",
             trial,
@@ -845,6 +852,54 @@ class HallMachine(RuleBasedStateMachine):
         )
 
     # ---- the day --------------------------------------------------------------------
+
+    # ---- 好差评 ----------------------------------------------------------------------
+
+    def rate(self, data: st.DataObject) -> None:
+        """Someone rates a ticket: usually one finished lately, by the window-1 review pad
+        or the ticket's phone; now and then a member of staff (never allowed)."""
+        rater = data.draw(st.sampled_from(("pad", "pad", "phone", "phone", "clerk1", "manager")), label="rater")
+        # the review pad of a window that has a rating open, usually; else of any window
+        pads = sorted(self.model.invited) if data.draw(st.integers(0, 3), label="any pad") < 3 else []
+        pad_window = data.draw(st.sampled_from(pads or list(WINDOWS)), label="pad window")
+        pad = self.pad(pad_window)
+        finished = sorted(t for t in self.model.finished_at if t not in self.model.rated)
+        invited = self.model.invited.get(pad_window)
+        if rater == "pad" and invited is not None:  # what the pad shows
+            finished = [invited[0]]
+        if finished and data.draw(st.integers(0, 3), label="any ticket") < 3:
+            ticket_id = data.draw(st.sampled_from(finished), label="ticket")
+        elif self.model.tickets:
+            ticket_id = data.draw(st.sampled_from(sorted(self.model.tickets)), label="ticket")
+        else:
+            return
+        level = data.draw(st.sampled_from(RatingLevel), label="level")
+        trial = self.model.rolled(self.now)
+        ticket = trial.tickets[ticket_id]
+        refusals = trial.rating_refusals(ticket, rater, pad_window, self.now)
+        if not refusals:
+            trial.rate(ticket)
+        with self.app.extensions["hall_queue"]["store"].read() as db:
+            ref = str(db.execute("SELECT ref FROM tickets WHERE id = ?", [ticket_id]).fetchone()[0])
+        if rater == "pad":
+            principal = pad
+        elif rater == "phone":
+            principal = Principal(actor=Citizen.TICKET, name="市民", hall_id=pad.hall_id, ticket_ref=ref)
+        else:
+            principal = self.who(rater)
+        self.attempt(
+            f"{rater} rates {ticket.number} ({ticket.status}) {level.value}",
+            trial,
+            refusals,
+            lambda: self.services.submit_rating(principal, "demo", ref, level, [], None, self.now),
+        )
+
+    def pad(self, number: int) -> Principal:
+        """The review pad bound to window `number`: the template's at window 1; for the
+        others, the principal such a device has (registering more would tie the hall file
+        to more windows, see `hall_model.WINDOWS_WITH_DEVICES`)."""
+        real = self.who("review_pad")
+        return real if real.window == number else replace(real, device_id=None, window=number, name=f"{number}号评价器")
 
     def time_passes(self, data: st.DataObject) -> None:
         """Minutes or hours pass; or the clock goes to a later morning (09:00 + `amount`
@@ -869,6 +924,7 @@ class HallMachine(RuleBasedStateMachine):
         """One round of the server's timer: it closes a day that ended, with nobody
         writing (and publishes the events)."""
         trial = self.model.rolled(self.now)
+        trial.timer_round(self.now)
         self.app.extensions["hall_queue"]["jobs"].tick()
         self.model = trial
 
@@ -959,6 +1015,9 @@ class HallMachine(RuleBasedStateMachine):
             seen_window = (window.status.value, window.clerk_id, window.ticket_id)
             assert seen_window == (mine.status, clerk, mine.ticket), f"window {window.number}: {seen_window} != {mine}"
         self.screens_agree()
+        opened = {i.window: i.ticket_id for i in state.invitations if i.open}
+        assert opened == {n: kept[0] for n, kept in model.invited.items()}, f"pads' open ratings: {opened}"
+        assert {r.ticket_id for r in state.ratings} == model.rated, "the tickets rated differ from the model's"
         numbers = [(t.day, t.number) for t in model.tickets.values()]
         assert len(numbers) == len(set(numbers)), "a number was issued twice on one day"
         assert all(t.status not in OPEN or t.day == model.open_day for t in model.tickets.values())
@@ -1024,9 +1083,10 @@ def machine_template(
         principal = auth.principal_for_username(store, name)
         assert principal is not None
         principals[name] = principal
-    kiosk = auth.device_principal(store, tokens["kiosk"])
-    assert kiosk is not None
-    principals["kiosk"] = kiosk
+    for kind in ("kiosk", "review_pad"):
+        found = auth.device_principal(store, tokens[kind])
+        assert found is not None
+        principals[kind] = found
     store.close()
     return instance, principals
 

@@ -208,6 +208,23 @@ def test_the_phone_rates_its_own_ticket_once_service_has_finished(app, staff, cl
     assert record["channel"] == "phone" and record["reasons"] == ["等候时间"]
 
 
+def test_the_phone_rates_over_its_socket_and_hears_of_ratings_only_as_a_number(app, staff, clock):  # type: ignore[no-untyped-def]
+    guide, clerk = staff
+    ticket = serve(guide, clerk, 1, clock)
+    other = guide.post("/halls/demo/tickets", {"queue": "comprehensive"}, status=201)
+    phone = app.extensions["socketio"].test_client(app, auth={"ticket": ticket["ref"]})
+    onlooker = app.extensions["socketio"].test_client(app, auth={"ticket": other["ref"]})
+    assert ack(phone, "subscribe", {})["ok"] and ack(onlooker, "subscribe", {})["ok"]
+    not_its_own = ack(phone, "submit_rating", {"hall": "demo", "ticket_ref": other["ref"], "level": "satisfied"})
+    assert not_its_own["problem"]["status"] == 403 and not_its_own["problem"]["field"] == "ticket_ref"
+    given = ack(phone, "submit_rating", {"hall": "demo", "level": "very_satisfied", "reasons": ["一次办成"]})
+    assert given["ok"] and given["data"]["channel"] == "phone", given
+    heard = onlooker.get_received()
+    assert "rating_recorded" not in [m["name"] for m in heard]
+    stubs = [m["args"][0] for m in heard if m["name"] == "sequence_advanced"]
+    assert len(stubs) == 1 and set(stubs[0]) == {"hall", "seq"}, heard
+
+
 def test_after_the_pads_timeout_only_the_phone_may_rate(app, staff, device, clock):  # type: ignore[no-untyped-def]
     guide, clerk = staff
     pad_socket = socket(app, app.config["TEST_TOKENS"]["review_pad"])

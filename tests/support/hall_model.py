@@ -39,6 +39,11 @@ OPEN = frozenset({WAITING, CALLED, SERVING, SUSPENDED})
 HELD = frozenset({CALLED, SERVING})
 CLOSED, OPENED, PAUSED = "closed", "open", "paused"
 
+# 好差评 (docs/ratings.md): the review pad shows a finished ticket's rating this long, and
+# a ticket nobody rated gets the system's 基本满意 this long after it finished.
+PAD_TIMEOUT = timedelta(seconds=60)
+DEFAULT_AFTER = timedelta(days=7)
+
 # The template database binds a window screen and a review pad to window 1: a hall file
 # without window 1 is refused even for the next day.
 WINDOWS_WITH_DEVICES = frozenset({1})
@@ -316,6 +321,11 @@ class Model:
     pending: tuple[frozenset[str], str] | None = None  # a hall file for the next day, from that day
     idempotency: dict[str, tuple[tuple[Any, ...], int, datetime]] = field(default_factory=dict)
     last_issued_place: str = ""
+    # 好差评: each window's open pad invitation (ticket id, when opened), when each ticket
+    # finished at a window, and the tickets rated
+    invited: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+    finished_at: dict[int, datetime] = field(default_factory=dict)
+    rated: set[int] = field(default_factory=set)
 
     @classmethod
     def start(cls, now: datetime) -> Model:
@@ -339,6 +349,9 @@ class Model:
             issued=dict(self.issued),
             streaks=dict(self.streaks),
             idempotency=dict(self.idempotency),
+            invited=dict(self.invited),
+            finished_at=dict(self.finished_at),
+            rated=set(self.rated),
         )
 
     # ---- the service day ----------------------------------------------------------
@@ -371,6 +384,41 @@ class Model:
         self.mods = mods
         self.pending = None
         self.windows = {n: self.windows.get(n, Window()) for n in self.rules.windows}
+
+    # ---- 好差评 ----------------------------------------------------------------------
+
+    def finished_here(self, ticket: Ticket, number: int, now: datetime) -> None:
+        """Finishing opens the rating of exactly this ticket on the window's pad."""
+        self.invited[number] = (ticket.id, now)
+        self.finished_at[ticket.id] = now
+
+    def rating_refusals(self, ticket: Ticket | None, rater: str, pad_window: int | None, now: datetime) -> Refusals:
+        """Why `rater` ("pad" of `pad_window`, "phone", or a member of staff) may not rate."""
+        if rater not in ("pad", "phone"):
+            return {"staff_may_not_rate"}
+        if ticket is None:
+            return {"not_found"}
+        if ticket.id in self.rated:
+            return {"already_rated"}
+        if ticket.status != DONE:
+            return {"not_rateable"}
+        if rater == "pad":
+            invited = self.invited.get(pad_window) if pad_window is not None else None
+            if invited is None or invited[0] != ticket.id or now >= invited[1] + PAD_TIMEOUT:
+                return {"not_rateable"}
+        return set()
+
+    def rate(self, ticket: Ticket) -> None:
+        self.rated.add(ticket.id)
+        self.invited = {n: kept for n, kept in self.invited.items() if kept[0] != ticket.id}
+
+    def timer_round(self, now: datetime) -> None:
+        """The timer closes pads' invitations whose time ran out, then gives the system's
+        default to tickets finished `DEFAULT_AFTER` ago and still unrated."""
+        self.invited = {n: kept for n, kept in self.invited.items() if now < kept[1] + PAD_TIMEOUT}
+        for ticket_id, finished in self.finished_at.items():
+            if ticket_id not in self.rated and now >= finished + DEFAULT_AFTER:
+                self.rate(self.tickets[ticket_id])
 
     # ---- looking things up ----------------------------------------------------------
 

@@ -140,14 +140,15 @@ def test_no_more_pass_than_the_burst_and_the_refill_allow(gaps: list[int]) -> No
 CITIZEN = Principal(actor=Citizen.TICKET, name="市民", hall_id=1, ticket_ref=REF)
 
 
-def test_a_citizen_is_public_and_may_only_follow_its_ticket_in_its_own_hall() -> None:
+def test_a_citizen_is_public_and_may_only_follow_and_rate_its_ticket_in_its_own_hall() -> None:
     assert audience_of(CITIZEN) is Audience.PUBLIC
     assert not CITIZEN.is_staff and not CITIZEN.is_device
-    assert require(CITIZEN, Permission.FOLLOW_TICKET, 1) is CITIZEN
-    with pytest.raises(AccessForbidden):
-        require(CITIZEN, Permission.FOLLOW_TICKET, 2)
+    for own in (Permission.FOLLOW_TICKET, Permission.RATE_SERVICE):
+        assert require(CITIZEN, own, 1) is CITIZEN
+        with pytest.raises(AccessForbidden):
+            require(CITIZEN, own, 2)
     for permission in Permission:
-        if permission is not Permission.FOLLOW_TICKET:
+        if permission not in (Permission.FOLLOW_TICKET, Permission.RATE_SERVICE):
             with pytest.raises(AccessForbidden):
                 require(CITIZEN, permission, 1)
     assert require(OPERATOR, Permission.FOLLOW_TICKET, 1) is OPERATOR

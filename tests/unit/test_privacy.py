@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 
 from queue_server.domain.access import OPERATOR, DeviceKind, Principal, Role
-from queue_server.domain.privacy import Audience, audience_of, concerns, event_for, public_event, snapshot_for
+from queue_server.domain.privacy import (
+    Audience,
+    audience_of,
+    citizen_event,
+    concerns,
+    event_for,
+    public_event,
+    snapshot_for,
+)
 
 TICKET = {
     "id": 7,
@@ -107,3 +115,11 @@ def test_an_event_at_a_window_concerns_its_zone_and_itself_and_others_everyone()
     assert concerns(at_window) and concerns(at_window, zone="1f") and concerns(at_window, window=3)
     assert not concerns(at_window, zone="2f") and not concerns(at_window, window=4)
     assert concerns({**COMMON, "type": "ticket_issued"}, window=4)
+
+
+def test_a_rating_is_the_staffs_alone() -> None:
+    """`rating_recorded` goes whole to staff, and nothing of it to devices or phones."""
+    payload = {"hall": "demo", "seq": 9, "type": "rating_recorded", "at": "…", "rating": {"level": "dissatisfied"}}
+    assert event_for(payload, Audience.STAFF, show_clerk_names=True) == payload
+    assert event_for(payload, Audience.PUBLIC, show_clerk_names=True) is None
+    assert citizen_event(payload) is None
