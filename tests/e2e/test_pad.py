@@ -171,6 +171,7 @@ def test_the_window_that_finished_gets_the_rating_on_its_pad_and_the_citizen_rat
     ticket = finished_ticket(server, guide, clerk)
     expect(pad.by_testid("rating")).to_be_visible(timeout=MS)
     expect(pad.by_testid("ticket-number")).to_have_text(ticket["number"])
+    expect(pad.by_testid("served-by")).to_have_text("为您服务：测试clerk1（工号 CLERK1）")
     expect(pad.by_testid("level")).to_have_count(5)
     expect(pad.by_testid("levels")).to_contain_text("非常满意满意基本满意不满意非常不满意")
     assert pad.diagnostics("hq.level") is None, "nothing starts chosen"
@@ -277,6 +278,8 @@ def test_after_the_pads_time_runs_out_the_phone_still_rates(
         ticket = finished_ticket(server, guide, clerk)
         expect(pad.by_testid("ticket-number")).to_have_text(ticket["number"], timeout=MS)
         assert pad.diagnostics("hq.secondsLeft") <= 10
+        pad.wait_until("hq.secondsLeft !== null && hq.secondsLeft < 9")  # the pad counts down by itself
+        expect(pad.by_testid("countdown")).not_to_have_text("10 秒后结束")
         pad.page.locator('[data-level="dissatisfied"]').tap()  # chosen, never sent: the time runs out
         expect(pad.by_testid("ended")).to_be_visible(timeout=3 * MS)
         expect(pad.by_testid("ended-title")).to_have_text(f"{ticket['number']} 号在评价器上的评价已结束")

@@ -90,6 +90,12 @@ function drawRating() {
   const flow = pad.flow;
   if (flow.state !== "rating") return;
   $("ticket-number").textContent = flow.invitation.ticket.number;
+  // whom the citizen rates: the clerk who finished the ticket, as the invitation names them
+  const clerk = flow.invitation.clerk;
+  const key = clerk?.staff_number ? "served_by_number" : "served_by";
+  const servedBy = clerk?.name ? t(key, { name: clerk.name, n: clerk.staff_number }) : "";
+  $("served-by").textContent = servedBy;
+  $("served-by").hidden = !servedBy;
   drawLevels();
   $("details").hidden = flow.level === null;
   const offered = flow.offered;
