@@ -319,6 +319,24 @@ def test_after_the_pads_time_runs_out_the_phone_still_rates(
     assert server_errors(server) == []
 
 
+def test_a_phone_whose_ticket_the_pad_rated_meanwhile_is_told_and_shows_that_rating(
+    server: LiveServer,
+    open_phone: Callable[[LiveServer, str], Any],
+    clerk_at_window: tuple[requests.Session, requests.Session],
+) -> None:
+    guide, clerk = clerk_at_window
+    ticket = finished_ticket(server, guide, clerk)
+    phone = open_phone(server, ticket["ref"])
+    expect(phone.by_testid("rating-form")).to_be_visible(timeout=MS)
+    phone.page.locator('[data-testid="rating-form"] [data-level="satisfied"]').tap()
+    pad = {"Authorization": f"Bearer {server.tokens['review_pad']}"}
+    body = {"ticket_ref": ticket["ref"], "level": "very_satisfied"}
+    check(requests.post(server.api(f"/halls/{HALL}/ratings"), json=body, headers=pad, timeout=TIMEOUT), 201)
+    phone.by_testid("rating-submit").tap()
+    expect(phone.by_testid("rating-given")).to_have_text("已评价：非常满意", timeout=MS)  # the pad's, read again
+    expect(phone.by_testid("rating-form")).to_be_hidden()
+
+
 def test_idle_the_pad_follows_who_opens_its_window(server: LiveServer, open_page: OpenPage, sign_in: SignIn) -> None:
     clerk1, clerk2 = sign_in(server, "clerk1"), sign_in(server, "clerk2")
     pad = open_pad(open_page, server, server.tokens["review_pad"], SIZES[0])
