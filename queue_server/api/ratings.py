@@ -64,7 +64,7 @@ def add_routes(bp: Blueprint) -> None:
         inputs.only(args, LIST_FIELDS)
         day_from, day_to = inputs.day(args, "from"), inputs.day(args, "to")
         if day_from is not None and day_to is not None and day_from > day_to:
-            raise ratings_error("from 不能晚于 to", "to")
+            raise InvalidInput("from 不能晚于 to：请给出从哪天到哪天", field="to")
         cursor = inputs.text(args, "cursor", max_length=200)
         query = RatingQuery(
             day_from=day_from.isoformat() if day_from else None,
@@ -87,9 +87,5 @@ def _choices(args: dict[str, Any], key: str, options: type[RatingLevel] | type[R
             chosen.append(options(value).value)
         except ValueError:
             allowed = ", ".join(o.value for o in options)
-            raise ratings_error(f"字段 {key} 只能是：{allowed}", key) from None
+            raise InvalidInput(f"字段 {key} 只能是：{allowed}", field=key) from None
     return chosen
-
-
-def ratings_error(detail: str, field: str) -> InvalidInput:
-    return InvalidInput(detail, field=field)
