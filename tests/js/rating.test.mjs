@@ -205,6 +205,18 @@ describe("the review pad's flow", () => {
     assert.equal(flow.state, "rating", "the thanks' timer went with it");
   });
 
+  test("an answer for the ticket before a new invitation does not touch the new one", () => {
+    flow.invite(INVITATION);
+    flow.choose("satisfied");
+    const body = flow.body();
+    flow.invite(NEXT); // the window finished the next ticket before the answer came
+    flow.answered({ ok: true, data: { level: "satisfied" } }, body.ticket_ref);
+    assert.equal(flow.state, "rating");
+    assert.equal(flow.ref, "r-a002");
+    assert.equal(flow.sending, false);
+    assert.equal(flow.given, null);
+  });
+
   test("refusals: already rated and closed end it; network, busy and text keep the choice to try again", () => {
     flow.invite(INVITATION);
     flow.choose("dissatisfied");

@@ -120,8 +120,11 @@ export class PadFlow {
     return body;
   }
 
-  /** The server's answer to the body sent: thanks, or what the refusal means. */
-  answered(answer) {
+  /** The server's answer to the body sent for ticket `ref`: thanks, or what the refusal
+   * means. An answer for a ticket no longer shown (a new invitation came meanwhile) is
+   * dropped. */
+  answered(answer, ref = this.ref) {
+    if (ref !== this.ref) return;
     this.sending = false;
     if (this.state !== "rating") return;
     if (answer?.ok) {

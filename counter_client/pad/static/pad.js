@@ -189,7 +189,7 @@ async function submit() {
   if (!body) return;
   diagnostics.submits += 1;
   const answer = await pad.api.post(`/halls/${encodeURIComponent(pad.hall)}/ratings`, body);
-  pad.flow.answered(answer);
+  pad.flow.answered(answer, body.ticket_ref);
 }
 
 function buildLevels() {
