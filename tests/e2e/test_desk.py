@@ -13,6 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from queue_server.pages import PAGES
 from tests.e2e.helpers import TIMEOUT, all_events, check, issue
 from tests.e2e.pages import Page
 from tests.e2e.screens import overflowing
@@ -284,8 +285,9 @@ def test_the_sign_in_page_says_why_and_goes_only_to_this_server(
 ) -> None:
     page = open_page(server, (1366, 768))
     page.goto("/")
-    expect(page.by_testid("page-row")).to_have_count(5)
+    expect(page.by_testid("page-row")).to_have_count(len(PAGES))
     expect(page.by_testid("pages")).to_contain_text("导办台")
+    expect(page.by_testid("pages")).to_contain_text("评价器")
     page.screenshot("landing-1366x768")
 
     page.goto("/login?next=//elsewhere.example/desk")
