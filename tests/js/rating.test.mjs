@@ -102,6 +102,9 @@ describe("refusals and the countdown", () => {
     assert.equal(secondsLeft(INVITATION.closes_at, closes), 0);
     assert.equal(secondsLeft(INVITATION.closes_at, closes + 5000), 0);
     assert.equal(secondsLeft("not a time", closes), 0);
+    // a server clock estimated a little behind never shows more than the server gave
+    assert.equal(secondsLeft(INVITATION.closes_at, closes - 60400), 61);
+    assert.equal(secondsLeft(INVITATION.closes_at, closes - 60400, 60), 60);
   });
 });
 

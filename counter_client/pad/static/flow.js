@@ -3,11 +3,13 @@
 
 import { LEVELS, levelsOffered, MAX_TEXT, ratingBody, refusalKey, toggleReason } from "./rating.js";
 
-/** Whole seconds left until `closesAt` (an ISO instant) at server time `nowMs`; 0 once past. */
-export function secondsLeft(closesAt, nowMs) {
+/** Whole seconds left until `closesAt` (an ISO instant) at server time `nowMs`; 0 once past,
+ * at most `most` (the invitation's `timeout_seconds`: the server's time is an estimate, off
+ * by up to half a round trip, and the pad never shows more than the server gave). */
+export function secondsLeft(closesAt, nowMs, most = Infinity) {
   const end = Date.parse(closesAt ?? "");
   if (Number.isNaN(end)) return 0;
-  return Math.max(0, Math.ceil((end - nowMs) / 1000));
+  return Math.min(most, Math.max(0, Math.ceil((end - nowMs) / 1000)));
 }
 
 /**

@@ -135,7 +135,8 @@ function drawCountdown() {
     diagnostics.secondsLeft = null;
     return;
   }
-  const left = secondsLeft(flow.invitation.closes_at, pad.link.serverNow());
+  const { closes_at: closesAt, timeout_seconds: most } = flow.invitation;
+  const left = secondsLeft(closesAt, pad.link.serverNow(), most ?? Infinity);
   diagnostics.secondsLeft = left;
   $("countdown").textContent = t("countdown", { n: left });
   $("countdown").classList.toggle("soon", left <= 10);
