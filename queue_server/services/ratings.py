@@ -30,7 +30,7 @@ from queue_server.domain.access import OPERATOR, Citizen, DeviceKind, Forbidden,
 from queue_server.domain.errors import InvalidInput, NotFound
 from queue_server.domain.events import EventType
 from queue_server.domain.lifecycle import Ticket
-from queue_server.domain.ratings import InvitationClosing, RatingChannel, RatingInput, RatingLevel
+from queue_server.domain.ratings import Invitation, InvitationClosing, RatingChannel, RatingInput, RatingLevel
 from queue_server.services.base import Event, Hall, ServicesBase, Tx
 
 log = logging.getLogger(__name__)
@@ -124,15 +124,7 @@ class RatingUseCases(ServicesBase):
         invitation = storage.ratings.invite(
             tx.db, tx.hall.id, ticket.id, window, tx.now, ratings.closes_at(tx.now, settings)
         )
-        clerk = storage.people.user_by_id(tx.db, ticket.clerk_id) if ticket.clerk_id is not None else None
-        data = {
-            **self._pad_view(tx.db, tx.hall, ticket, window),
-            "clerk": {"name": clerk["display_name"], "staff_number": clerk["staff_number"]} if clerk else None,
-            "opened_at": clock.iso(invitation.opened_at),
-            "closes_at": clock.iso(invitation.closes_at),
-            "timeout_seconds": settings.pad_timeout_seconds,
-            "levels": settings.levels(),
-        }
+        data = self._invitation_view(tx.db, tx.hall, ticket, invitation)
         tx.events.append(PadNotice(tx.hall.spec.code, 0, RATING_REQUESTED, tx.at, data, window=window))
 
     def _close_pad_invitation(self, tx: Tx, window: int, reason: InvitationClosing) -> None:
@@ -150,16 +142,26 @@ class RatingUseCases(ServicesBase):
         data = {"window": self._pad_window(hall, window), "ticket": brief, "reason": reason.value}
         return PadNotice(hall.spec.code, 0, RATING_CLOSED, at, data, window=window)
 
-    def _pad_view(self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket, window: int) -> dict[str, Any]:
-        """What a pad shows of the ticket it invites a rating for: never the ID data."""
+    def _invitation_view(
+        self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket, invitation: Invitation
+    ) -> dict[str, Any]:
+        """What `rating_requested` tells the pad: the ticket (never its ID data), the
+        window, the clerk who finished it, the time it has, the levels and their reasons."""
+        clerk = storage.people.user_by_id(db, ticket.clerk_id) if ticket.clerk_id is not None else None
+        settings = hall.spec.ratings
         return {
-            "window": self._pad_window(hall, window),
+            "window": self._pad_window(hall, invitation.window),
             "ticket": {
                 "ref": ticket.ref,
                 "number": ticket.number,
                 "queue": ticket.queue,
                 "queue_name": hall.queue_name(ticket.queue),
             },
+            "clerk": {"name": clerk["display_name"], "staff_number": clerk["staff_number"]} if clerk else None,
+            "opened_at": clock.iso(invitation.opened_at),
+            "closes_at": clock.iso(invitation.closes_at),
+            "timeout_seconds": settings.pad_timeout_seconds,
+            "levels": settings.levels(),
         }
 
     @staticmethod
@@ -179,19 +181,8 @@ class RatingUseCases(ServicesBase):
                 return None
             ticket = storage.tickets.load(db, invitation.ticket_id)
             assert ticket is not None
-            clerk = storage.people.user_by_id(db, ticket.clerk_id) if ticket.clerk_id is not None else None
-            settings = hall.spec.ratings
-            return {
-                "hall": hall.spec.code,
-                "type": RATING_REQUESTED,
-                "at": clock.iso(invitation.opened_at),
-                **self._pad_view(db, hall, ticket, invitation.window),
-                "clerk": {"name": clerk["display_name"], "staff_number": clerk["staff_number"]} if clerk else None,
-                "opened_at": clock.iso(invitation.opened_at),
-                "closes_at": clock.iso(invitation.closes_at),
-                "timeout_seconds": settings.pad_timeout_seconds,
-                "levels": settings.levels(),
-            }
+            view = self._invitation_view(db, hall, ticket, invitation)
+        return {"hall": hall.spec.code, "type": RATING_REQUESTED, "at": clock.iso(invitation.opened_at), **view}
 
     def close_timed_out_invitations(self, now: datetime) -> list[Event]:
         """The timer's work: every pad invitation whose time ran out closes (the ticket

@@ -316,7 +316,13 @@ def test_the_managers_list_filters_and_pages(app, staff, login, clock):  # type:
     )
     assert manager.get("/halls/demo/ratings?from=2026-11-24")["ratings"] == []
     assert len(manager.get("/halls/demo/ratings?from=2026-11-23&to=2026-11-23")["ratings"]) == 3
-    for query, field in (("level=meh", "level"), ("window=99", "window"), ("cursor=xyz", "cursor"), ("day=1", "day")):
+    for query, field in (
+        ("level=meh", "level"),
+        ("window=99", "window"),
+        ("cursor=xyz", "cursor"),
+        ("day=1", "day"),
+        ("from=2026-11-24&to=2026-11-23", "to"),
+    ):
         assert manager.get(f"/halls/demo/ratings?{query}", status=422)["field"] == field
     schema = jsonschema_rs.validator_for({"$ref": "#/components/schemas/RatingsPage", **openapi_document()})
     errors = [f"{e.instance_path}: {e.message}" for e in schema.iter_errors(first)]
