@@ -12,6 +12,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import counter_client.pad
 import counter_client.pages
 import signage
 import ticket_printer.pages
@@ -150,8 +151,9 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
 def register_routes(app: Flask) -> None:
     """Every HTTP route: the API under /api/v1, the screens' pages under /screens, the
-    landing and sign-in pages, the desk and the kiosk, the citizen's phone page under
-    /t, and the clerk's console (apart from the app, so that the role matrix test can list them as it collects)."""
+    landing and sign-in pages, the desk and the kiosk, the citizen's phone page under /t,
+    the clerk's console and the review pad (apart from the app, so that the role matrix
+    test can list them as it collects)."""
     app.url_map.converters["uint"] = Identifier
     app.register_blueprint(create_blueprint(), url_prefix="/api/v1")
     app.register_blueprint(signage.create_blueprint(), url_prefix="/screens")
@@ -159,6 +161,7 @@ def register_routes(app: Flask) -> None:
     app.register_blueprint(ticket_printer.pages.create_blueprint())  # /desk and /kiosk
     app.register_blueprint(phone_page.create_blueprint(), url_prefix="/t")
     app.register_blueprint(counter_client.pages.create_blueprint())  # /counter: the clerk's console
+    app.register_blueprint(counter_client.pad.create_blueprint())  # /pad: the review pad (评价器)
 
 
 def presence_store(settings: Any) -> PresenceStore:

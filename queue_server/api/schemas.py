@@ -193,6 +193,11 @@ WINDOW = _obj(
         "zone": STRING,
         "status": _enum(WindowStatus),
         "clerk": {**OPTIONAL_STRING, "description": "The signed-in clerk's name; null while closed"},
+        "clerk_number": {
+            **OPTIONAL_STRING,
+            "description": "The signed-in clerk's staff number (工号); null while closed. Public devices get "
+            "it, like the name, only where the hall file shows clerks' names",
+        },
         "ticket": {**OPTIONAL_STRING, "description": "The number of the ticket in its hands"},
         "ticket_id": {**OPTIONAL_INTEGER, "description": "Staff only"},
         "ticket_ref": _nullable(TICKET_REF),
@@ -236,6 +241,37 @@ PROGRESS = _obj(
         "issued_at": INSTANT,
         "called_at": OPTIONAL_INSTANT,
         "finished_at": OPTIONAL_INSTANT,
+        "rating": {
+            **_nullable(
+                _obj(
+                    {
+                        "given": _nullable(
+                            _obj(
+                                {
+                                    "level": _enum(RatingLevel),
+                                    "label": {**STRING, "description": "非常满意 … 非常不满意"},
+                                    "channel": _enum(RatingChannel),
+                                    "rated_at": INSTANT,
+                                }
+                            )
+                        ),
+                        "levels": {
+                            "type": "array",
+                            "items": _obj(
+                                {
+                                    "level": _enum(RatingLevel),
+                                    "label": STRING,
+                                    "reasons": {"type": "array", "items": STRING},
+                                }
+                            ),
+                            "description": "The five levels best first with the hall file's reasons; empty once rated",
+                        },
+                    }
+                )
+            ),
+            "description": "好差评, once service finished (null before): the rating given (whoever gave it, level "
+            "and channel only), else the levels the phone may rate with (`POST /api/v1/t/{ref}/rating`)",
+        },
         "seq": {**COUNT, "description": "The hall's last event when this was read: every event up to it is in it"},
     },
     optional=_WAITING_ONLY,
@@ -293,6 +329,7 @@ SNAPSHOT = _obj(
                     "zone": STRING,
                     "status": _enum(WindowStatus),
                     "clerk": OPTIONAL_STRING,
+                    "clerk_number": OPTIONAL_STRING,
                     "ticket": OPTIONAL_STRING,
                     "ticket_status": _nullable(_enum(TicketStatus)),
                     "queues": {"type": "array", "items": STRING},

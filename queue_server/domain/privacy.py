@@ -11,7 +11,7 @@ what it may see, so that a field added later stays with the staff until someone 
 otherwise:
 
 - tickets by their random public reference (`ref`), never by their counting `id`;
-- no clerk's name, unless the hall file says `show_clerk_names = true`;
+- no clerk's name or staff number (工号), unless the hall file says `show_clerk_names = true`;
 - no free text a person typed (the reasons given for a suspension, transfer, cancellation,
   pause or release): only the reasons the server itself gives (`end_of_day`, `window_closed`);
 - no outcome or handling time of a service, and never anything of a citizen's identity
@@ -107,6 +107,7 @@ PROGRESS_VIEW = frozenset(
         "issued_at",
         "called_at",
         "finished_at",
+        "rating",
         "seq",
     }
 )
@@ -129,7 +130,7 @@ def staff_only(payload: dict[str, Any]) -> bool:
 SYSTEM_REASONS = frozenset({"end_of_day", "window_closed"})
 PUBLIC_TICKET = frozenset({"ref", "number", "queue", "queue_name", "status", "priority"})
 PUBLIC_WINDOW = frozenset(
-    {"number", "name", "zone", "status", "clerk", "ticket", "ticket_ref", "ticket_status", "queues"}
+    {"number", "name", "zone", "status", "clerk", "clerk_number", "ticket", "ticket_ref", "ticket_status", "queues"}
 )
 # The members of a hall event a public device receives (docs/socket-events.md).
 PUBLIC_EVENT = frozenset(
@@ -179,8 +180,10 @@ def public_ticket(brief: dict[str, Any]) -> dict[str, Any]:
 
 def public_window(window: dict[str, Any], *, show_clerk_names: bool) -> dict[str, Any]:
     shown = {key: value for key, value in window.items() if key in PUBLIC_WINDOW}
-    if "clerk" in shown and not show_clerk_names:
-        shown["clerk"] = None
+    if not show_clerk_names:  # the clerk's staff number (工号) goes with the name: both, or neither
+        for key in ("clerk", "clerk_number"):
+            if key in shown:
+                shown[key] = None
     return shown
 
 

@@ -329,6 +329,7 @@ class ServicesBase:
             "zone": row["zone"],
             "status": row["status"],
             "clerk": row["clerk_name"] if row["status"] != "closed" else None,
+            "clerk_number": row["clerk_staff_number"] if row["status"] != "closed" else None,
             "ticket": row["ticket_number"],
             "ticket_id": row["ticket_id"],
             "ticket_ref": row["ticket_ref"],

@@ -145,6 +145,7 @@ class HallUseCases(DayUseCases):
                     "zone": w["zone"],
                     "status": w["status"],
                     "clerk": w["clerk_name"] if w["status"] != "closed" else None,
+                    "clerk_number": w["clerk_staff_number"] if w["status"] != "closed" else None,
                     "ticket": w["ticket_number"],
                     "ticket_status": w["ticket_status"],
                     "queues": [s.queue for s in hall.windows[w["number"]].serves]

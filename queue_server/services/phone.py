@@ -21,6 +21,7 @@ from queue_server.domain import clock, privacy
 from queue_server.domain.access import Citizen, Permission, Principal
 from queue_server.domain.lifecycle import Ticket, VisitEnd
 from queue_server.domain.phone import NOT_FOUND_DETAIL, TicketExpired, TicketNotFound, days_between, is_ticket_ref
+from queue_server.domain.ratings import RatingLevel
 from queue_server.domain.tickets import HELD_STATUSES, TicketStatus
 from queue_server.services.base import Hall, ServicesBase
 
@@ -108,6 +109,7 @@ class PhoneUseCases(ServicesBase):
             "issued_at": public["issued_at"],
             "called_at": public["called_at"],
             "finished_at": public["finished_at"],
+            "rating": _rating_of(db, hall, ticket),
             "seq": hall_row["last_seq"],
         }
         if "people_ahead" in public and not past_day:
@@ -131,6 +133,20 @@ class PhoneUseCases(ServicesBase):
             return None
         name: str | None = row["clerk_name"]
         return name
+
+
+def _rating_of(db: sqlite_utils.Database, hall: Hall, ticket: Ticket) -> dict[str, Any] | None:
+    """The 好差评 part of a finished ticket's progress (None before its service finished):
+    the rating it has, whoever gave it (level and channel only: neither the clerk's nor
+    anybody's words), else the levels and reasons the phone may offer."""
+    if ticket.status is not TicketStatus.DONE:
+        return None
+    row = storage.ratings.of_ticket(db, ticket.id)
+    if row is None:
+        return {"given": None, "levels": hall.spec.ratings.levels()}
+    level = RatingLevel(row["level"])
+    given = {"level": level.value, "label": level.label, "channel": row["channel"], "rated_at": row["rated_at"]}
+    return {"given": given, "levels": []}
 
 
 def _named(specs: Any, code: str | None) -> dict[str, str] | None:

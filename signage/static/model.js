@@ -48,7 +48,7 @@ export class HallModel {
     this.hall = { code: null, name: "", timezone: "Asia/Shanghai", notice: "" };
     this.zones = [];
     this.queues = new Map(); // code -> {code, prefix, name, waiting}
-    this.windows = new Map(); // number -> {number, name, zone, status, clerk, ticket, ticket_status, queues}
+    this.windows = new Map(); // number -> {number, name, zone, status, clerk, clerk_number, ticket, ticket_status, queues}
     this.calls = new Map(); // window number -> {number, ticket_ref, window, at, seq, texts, speech, recall}
   }
 
@@ -147,7 +147,7 @@ export class HallModel {
         break;
       default:
         if (WINDOW_EVENTS.has(event.type) && window) {
-          for (const key of ["status", "clerk", "ticket", "ticket_status"]) {
+          for (const key of ["status", "clerk", "clerk_number", "ticket", "ticket_status"]) {
             if (key in event.window) window[key] = event.window[key];
           }
           if (event.window.ticket === null) window.ticket_status = null;
@@ -177,7 +177,7 @@ export class HallModel {
   _applyOfOldDay(event) {
     if (WINDOW_EVENTS.has(event.type) && event.window) {
       const window = this._window(event.window);
-      for (const key of ["status", "clerk"]) if (key in event.window) window[key] = event.window[key];
+      for (const key of ["status", "clerk", "clerk_number"]) if (key in event.window) window[key] = event.window[key];
     }
   }
 
@@ -207,6 +207,7 @@ export class HallModel {
         zone: brief.zone,
         status: "open",
         clerk: null,
+        clerk_number: null,
         ticket: null,
         ticket_status: null,
         queues: [],

@@ -288,6 +288,7 @@ def test_the_sign_in_page_says_why_and_goes_only_to_this_server(
     expect(page.by_testid("page-row")).to_have_count(len(PAGES))
     expect(page.by_testid("pages")).to_contain_text("导办台")
     expect(page.by_testid("pages")).to_contain_text("窗口工作台")
+    expect(page.by_testid("pages")).to_contain_text("评价器")
     page.screenshot("landing-1366x768")
 
     page.goto("/login?next=//elsewhere.example/desk")

@@ -13,12 +13,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 
-from queue_server import config
+from queue_server import auth, config
 from queue_server.api.openapi import openapi_document
 from queue_server.app import create_app
+from queue_server.domain.access import DeviceKind
 from queue_server.domain.privacy import PROGRESS_VIEW
+from queue_server.domain.ratings import DEFAULT_REASONS, RatingLevel
 from queue_server.phone import phone_url_for
-from tests.conftest import TEST_CONFIG, Api
+from tests.conftest import MONDAY_10AM_SHANGHAI, TEST_CONFIG, Api
 
 WAITING_KEYS = PROGRESS_VIEW
 OTHER_KEYS = PROGRESS_VIEW - {"people_ahead", "estimated_wait_minutes"}
@@ -118,6 +120,53 @@ def test_the_progress_follows_the_ticket_through_its_day(client, guide, clerk) -
     done = progress(client, ref)
     assert done["status"] == "done" and done["finished_at"] and done["window"]["number"] == 14
     assert "outcome" not in done and "handling_seconds" not in done
+
+
+def test_a_finished_ticket_offers_its_rating_and_then_shows_it_whoever_rated(client, guide, clerk, device) -> None:  # type: ignore[no-untyped-def]
+    """好差评 on the phone: nothing to rate before service finishes; then the hall file's five
+    levels and their reasons; once rated (here by the phone, there by the window's pad), the
+    level and the channel, and no words of anybody's."""
+    ref = issue(guide)["ref"]
+    assert progress(client, ref)["rating"] is None
+    clerk.post("/halls/demo/windows/14/call-next")
+    clerk.post("/halls/demo/windows/14/start-service")
+    assert progress(client, ref)["rating"] is None, "not before service has finished"
+    clerk.post("/halls/demo/windows/14/finish-service", {"outcome": "accepted"})
+    offered = progress(client, ref)["rating"]
+    assert offered["given"] is None
+    assert [level["level"] for level in offered["levels"]] == [level.value for level in RatingLevel]
+    assert offered["levels"][4]["reasons"] == list(DEFAULT_REASONS[RatingLevel.VERY_DISSATISFIED])
+    Api(client).post(f"/t/{ref}/rating", {"level": "satisfied", "reasons": ["指引清楚"], "text": "谢谢"}, status=201)
+    rated = progress(client, ref)["rating"]
+    assert rated["levels"] == [] and rated["given"] == {
+        "level": "satisfied",
+        "label": "满意",
+        "channel": "phone",
+        "rated_at": rated["given"]["rated_at"],
+    }
+    assert "谢谢" not in repr(rated) and "指引清楚" not in repr(rated)
+
+    # a ticket the window's own pad rated shows as rated too
+    other = issue(guide)["ref"]
+    clerk.post("/halls/demo/windows/14/call-next")
+    clerk.post("/halls/demo/windows/14/start-service")
+    clerk.post("/halls/demo/windows/14/finish-service", {"outcome": "accepted"})
+    pad = Api(client, token=pad_token(client.application, window=14))
+    pad.post("/halls/demo/ratings", {"ticket_ref": other, "level": "very_satisfied"}, status=201)
+    assert progress(client, other)["rating"]["given"]["channel"] == "pad"
+
+
+def pad_token(app: Flask, window: int) -> str:
+    """A review pad registered for `window`, as `queue-server device create` does."""
+    _, token = auth.create_device(
+        app.extensions["hall_queue"]["store"],
+        hall_code="demo",
+        kind=DeviceKind.REVIEW_PAD,
+        name=f"{window}号窗口评价器",
+        window=window,
+        now=MONDAY_10AM_SHANGHAI,
+    )
+    return token
 
 
 def test_a_transferred_ticket_says_where_it_went(client, guide, clerk, login) -> None:  # type: ignore[no-untyped-def]

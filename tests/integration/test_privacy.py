@@ -20,7 +20,7 @@ DEVICES = ("hall_screen", "window_screen", "kiosk", "printer", "review_pad")
 STAFF = ("guide", "clerk1", "manager", "admin")
 # What people typed: none of it may reach a public device.
 FREE_TEXT = ("去复印户口本", "转不动产专窗", "市民不办了", "系统维护暂停", "工作人员临时离岗")
-CLERK_NAMES = ("测试clerk1", "测试clerk2")
+CLERK_NAMES = ("测试clerk1", "测试clerk2", "CLERK1", "CLERK2")  # their names and staff numbers (工号)
 STAFF_ONLY_KEYS = ("ticket_id", "outcome", "handling_seconds", "log", "visits")
 
 
@@ -118,12 +118,13 @@ def test_public_devices_get_public_fields_live_in_catch_up_over_http_and_in_snap
 def test_the_window_screen_sees_its_clerk_only_where_the_hall_shows_names(app: Flask, login, services) -> None:  # type: ignore[no-untyped-def]
     login("clerk1").post(w(1, "open-window"))
     shown = ack(screen(app, "window_screen"), "subscribe", {})["data"]["snapshot"]["windows"]
-    assert [(x["number"], x["clerk"]) for x in shown] == [(1, "测试clerk1")]
+    assert [(x["number"], x["clerk"], x["clerk_number"]) for x in shown] == [(1, "测试clerk1", "CLERK1")]
     hide_clerk_names(services)
-    hidden = ack(screen(app, "window_screen"), "subscribe", {})["data"]["snapshot"]["windows"]
-    assert [(x["number"], x["clerk"]) for x in hidden] == [(1, None)]
+    for kind in ("window_screen", "review_pad"):  # the staff number (工号) goes with the name
+        hidden = ack(screen(app, kind), "subscribe", {})["data"]["snapshot"]["windows"]
+        assert [(x["number"], x["clerk"], x["clerk_number"]) for x in hidden] == [(1, None, None)], kind
     manager_view = ack(signed_in(app, "manager"), "subscribe", {"hall": "demo"})["data"]["snapshot"]["windows"]
-    assert {x["number"]: x["clerk"] for x in manager_view}[1] == "测试clerk1"
+    assert {x["number"]: (x["clerk"], x["clerk_number"]) for x in manager_view}[1] == ("测试clerk1", "CLERK1")
     page = screen(app, "window_screen")
     ack(page, "subscribe", {})
     login("clerk1").post(w(1, "pause-window"))

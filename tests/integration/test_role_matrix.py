@@ -198,6 +198,9 @@ ROUTES: dict[str, May] = {
     "GET /pages/static/<path:filename>": ANYONE,
     "GET /kiosk": ANYONE,
     "GET /ticket-printer/static/<path:filename>": ANYONE,
+    # the review pad's page holds no data either: its device token opens its window's ratings
+    "GET /pad": ANYONE,
+    "GET /pad/static/<path:filename>": ANYONE,
     # a page (STAFF_PAGES): the desk of the hall of whoever signed in
     "GET /desk": may("guide", "manager", of_hall=False),
     # a page (STAFF_PAGES): the clerk's console

@@ -155,9 +155,10 @@ def test_a_citizen_is_public_and_may_only_follow_and_rate_its_ticket_in_its_own_
 
 
 def test_the_progress_view_holds_nothing_a_public_device_may_not_see() -> None:
-    """Its own words (past_day, recalled …) aside, the progress is the public ticket's part:
-    never the counting id, the appointment, the outcome or the handling time."""
-    own_words = {"past_day", "clerk", "recalled", "transferred", "requeued", "seq"}
+    """Its own words (past_day, recalled …, and the rating's level and channel once served)
+    aside, the progress is the public ticket's part: never the counting id, the appointment,
+    the outcome or the handling time."""
+    own_words = {"past_day", "clerk", "recalled", "transferred", "requeued", "rating", "seq"}
     assert PROGRESS_VIEW - own_words <= PUBLIC_TICKET_VIEW
     assert not PROGRESS_VIEW & {"id", "ref", "appointment", "outcome", "handling_seconds", "log", "visits", "channel"}
 

@@ -1,12 +1,17 @@
 // The citizen's phone page (docs/phone.md): reads the ticket's reference from its own
 // address, shows the ticket's progress from GET …/api/v1/t/{ref}, then follows it live
-// (follow.js) until it is settled. Every address is relative to where the page was
-// served, so that a gateway may serve the hall under a path of its own.
+// (follow.js) until it is settled; once its service finished, the rating (rate.js). Every
+// address is relative to where the page was served, so that a gateway may serve the hall
+// under a path of its own.
+//
+// The live link (follow.js and the socket client, about 48 KB) is loaded only for a ticket
+// not yet settled, and the rating (rate.js, about 13 KB) only once service finished: the
+// page stays under 100 KB whichever state it opens in.
 
-import { io } from "../../screens/static/vendor/socket.io.esm.min.js";
-import { TicketFollower } from "./follow.js";
 import { LANGUAGES, pickLanguage, t } from "./i18n.js";
 import { describe, describeProblem, isSettled } from "./progress.js";
+
+const RETRY_IMPORT_MS = 5000; // a script that did not load (network): tried again
 
 const LANGUAGE_KEY = "hallQueue.phoneLanguage";
 const RETRY_FIRST_MS = 2000; // the first load failed (network, server error): 2 s, 4 s … 30 s
@@ -83,7 +88,21 @@ function retryLoad() {
   page.retryMs = Math.min(page.retryMs * 2, RETRY_MAX_MS);
 }
 
-function follow() {
+async function follow() {
+  if (page.follower || page.following || isSettled(page.view)) return;
+  page.following = true;
+  let io, TicketFollower;
+  try {
+    [{ io }, { TicketFollower }] = await Promise.all([
+      import("../../screens/static/vendor/socket.io.esm.min.js"),
+      import("./follow.js"),
+    ]);
+  } catch {
+    setTimeout(follow, RETRY_IMPORT_MS);
+    return;
+  } finally {
+    page.following = false;
+  }
   if (page.follower || isSettled(page.view)) return;
   page.follower = new TicketFollower(
     page.ref,
@@ -165,14 +184,14 @@ function render() {
     byId("estimated-wait").textContent = shown.figures?.wait ?? "";
     text("day-note", shown.dayNote);
     text("tips", shown.tips);
-    // the 好差评 review link goes here once the review issue adds it (docs/phone.md)
-    byId("review").hidden = true;
+    drawRating(view.rating, language);
     text("updated", page.updatedAt ? t(language, "updated", { time: clockTime(page.updatedAt) }) : "");
     title = `${view.number} · ${shown.alert ? shown.headline : t(language, "title")}`;
     alertIfNew(view, shown);
   } else if (page.problem) {
     const shown = describeProblem(page.problem, language, page.retryAfter);
     state = shown.state;
+    drawRating(null, language);
     byId("problem-headline").textContent = shown.headline;
     byId("problem-detail").textContent = shown.detail;
     title = shown.headline;
@@ -209,6 +228,32 @@ function alertIfNew(view, shown) {
   page.alertKey = key;
   if (key === null || !navigator.userActivation?.hasBeenActive || typeof navigator.vibrate !== "function") return;
   if (navigator.vibrate(VIBRATION)) diagnostics.vibrations += 1;
+}
+
+/** 好差评 once service has finished (rate.js, loaded then): it posts to
+ * …/api/v1/t/{ref}/rating; told the ticket was rated already (on the pad, say), it reads the
+ * progress again, which shows the rating given. */
+function drawRating(rating, language) {
+  if (page.rating) {
+    page.rating.draw(rating, language);
+    return;
+  }
+  byId("review").hidden = true;
+  if (!rating || page.ratingLoading) return;
+  page.ratingLoading = true;
+  import("./rate.js")
+    .then(({ RatingForm }) => {
+      page.rating = new RatingForm(byId, {
+        url: `${page.base}/api/v1/t/${encodeURIComponent(page.ref)}/rating`,
+        changed: () => render(),
+        rated: () => load(),
+      });
+      render();
+    })
+    .catch(() => setTimeout(render, RETRY_IMPORT_MS))
+    .finally(() => {
+      page.ratingLoading = false;
+    });
 }
 
 // ---- start ------------------------------------------------------------------------------
