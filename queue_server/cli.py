@@ -604,7 +604,12 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
     if tokens:
         lines.append("  device tokens (shown once):")
         lines += [f"    {kind:<14} {token}   {name}" for kind, name, token in tokens]
-        pages = {"hall_screen": "screens/hall", "window_screen": "screens/window", "kiosk": "kiosk", "review_pad": "pad"}
+        pages = {
+            "hall_screen": "screens/hall",
+            "window_screen": "screens/window",
+            "kiosk": "kiosk",
+            "review_pad": "pad",
+        }
         lines.append("  screens, the kiosk and the review pad (open on the device):")
         lines += [f"    {name}: {base}/{pages[kind]}#token={token}" for kind, name, token in tokens if kind in pages]
         lines.append("  printers (run on the PC next to each; docs/printing.md):")
