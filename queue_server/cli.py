@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import sys
 from datetime import date
 from importlib import metadata, resources
@@ -546,7 +547,11 @@ def serve(ctx: Context, host: str, port: int) -> None:
 @click.option("--no-serve", is_flag=True, help="Set up only; do not start the server")
 @pass_context
 def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -> None:
-    """Set up the demo hall with demo accounts and devices, print how to use it, and serve."""
+    """Set up the demo hall with demo accounts and devices, print how to use it, and serve.
+    Each start gives the demo's devices new tokens (the previous ones are revoked), so the
+    addresses printed always open."""
+    if not no_serve:
+        _require_free_port(host, port)  # before anything is written: a second demo changes nothing
     config.ensure_secret(ctx.instance)
     try:
         ctx.services.import_hall(OPERATOR, demo_hall_toml(always_open=not real_hours), clock.utc_now())
@@ -555,7 +560,7 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
     now = clock.utc_now()
     with ctx.store.read() as db:
         existing = {u["username"] for u in storage.people.list_users(db)}
-        known_devices = {d["name"] for d in storage.people.list_devices(db) if not d["revoked_at"]}
+        active_devices = [(d["id"], d["name"]) for d in storage.people.list_devices(db) if not d["revoked_at"]]
     for username, role, name, staff_number in DEMO_USERS:
         if username not in existing:
             auth.create_user(
@@ -578,8 +583,9 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         (DeviceKind.REVIEW_PAD, "demo 1号窗口评价器", 1, None),
         (DeviceKind.BOOKING_PLATFORM, "demo 预约平台", None, None),
     ):
-        if name in known_devices:
-            continue  # tokens are shown once only; revoke and rerun to get new ones
+        for device_id, known in active_devices:
+            if known == name:  # a token is shown once only: the demo's devices get new ones
+                auth.revoke_device(ctx.store, device_id, now)
         _, token = auth.create_device(
             ctx.store, hall_code=DEMO_HALL, kind=kind, name=name, window=window, now=now, station=station
         )
@@ -602,7 +608,7 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         '    then POST /api/v1/halls/demo/tickets {"item": "id-card"} with the returned csrf_token as X-CSRF-Token',
     ]
     if tokens:
-        lines.append("  device tokens (shown once):")
+        lines.append("  device tokens (new on every start of the demo; the previous ones are revoked):")
         lines += [f"    {kind:<14} {token}   {name}" for kind, name, token in tokens]
         pages = {
             "hall_screen": "screens/hall",
@@ -623,6 +629,22 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         # the demo is plain http://: a Secure cookie would never come back from the browser
         os.environ.setdefault("QUEUE_SESSION_COOKIE_SECURE", "false")
         _exec_gunicorn(host, port)
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Refuse to start on a port something already listens on, saying so in Chinese (the
+    demo's users) with the way out, before the database is touched."""
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+    try:
+        probe.bind((host, port))
+    except OSError as error:
+        raise click.ClickException(
+            f"端口 {port} 已被占用（{error.strerror}），可能已有一个 demo 在运行：请先停止它，"
+            f"或换一个端口，例如 make demo PORT={port + 1}（queue-server demo --port {port + 1}）"
+        ) from None
+    finally:
+        probe.close()
 
 
 def _exec_gunicorn(host: str, port: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -136,8 +137,25 @@ def test_demo_sets_up_everything_and_prints_how_to_use_it(tmp_path: Path) -> Non
     assert re.search(r"booking_platform +hqd_[\w-]+ +demo 预约平台", out)
     assert re.search(r"http://127\.0\.0\.1:8765/screens/hall#token=hqd_[\w-]+", out)
     assert re.search(r"http://127\.0\.0\.1:8765/screens/window#token=hqd_[\w-]+", out)
-    code, again = run(instance, "demo", "--no-serve")
-    assert code == 0 and "hqd_" not in again  # rerunning keeps accounts and devices
+    code, again = run(instance, "demo", "--no-serve", "--port", "8765")
+    assert code == 0, again
+    # every start prints addresses that open: the demo's devices get new tokens, the old ones
+    # are revoked (a token is shown once only)
+    first, second = set(re.findall(r"hqd_[\w-]+", out)), set(re.findall(r"hqd_[\w-]+", again))
+    assert len(second) == 7 and not first & second
+    code, listed = run(instance, "device", "list")
+    assert code == 0 and listed.count("demo 一楼综合屏") == 2, listed  # the first one revoked, kept on record
+
+
+def test_a_demo_on_a_port_in_use_says_so_in_chinese_before_touching_the_database(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out = run(instance, "demo", "--port", str(port))
+    assert code != 0 and f"端口 {port} 已被占用" in out and f"PORT={port + 1}" in out, out
+    assert not (instance / "hall-queue.sqlite3").exists() and not (instance / "secret_key").exists()
 
 
 def test_an_operator_sets_and_clears_a_staff_number(app) -> None:  # type: ignore[no-untyped-def]
