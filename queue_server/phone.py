@@ -17,8 +17,10 @@ Refused: 429 `lookups_throttled` with `retry_after`, and the HTTP answer's Retry
 The counts live in this process's memory: with several server processes each counts its
 own (a limit of the proxy in front, nginx's `limit_req`, is the one to add for a shared one).
 
-`phone_url_for(ref)` is the page's address as phones reach it: `PUBLIC_BASE_URL`, else the
-address the current request came to. Printed tickets and the kiosk take it from here.
+`public_base_url(settings)` is where phones reach the server: `PUBLIC_BASE_URL`, else the
+address the current request came to. Printed tickets build their QR code on it
+(services/printing.py), the kiosk page carries it for its on-screen QR code, and
+`phone_url_for(ref)` is a ticket's page on it.
 """
 
 from __future__ import annotations
@@ -137,6 +139,5 @@ def public_base_url(settings: Any) -> str:
 
 def phone_url_for(ref: str) -> str:
     """The citizen's page of ticket `ref`, as its QR code holds it: `domain.phone.phone_url`
-    on `public_base_url`. The one place printed tickets, the desk's preview and the kiosk
-    take it from."""
+    on `public_base_url`, while answering a request."""
     return phone.phone_url(public_base_url(current_app.config), ref)
