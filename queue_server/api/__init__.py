@@ -463,6 +463,11 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import review_cases
 
     review_cases.add_routes(bp)
+
+    # staffing advice (Erlang C), for managers and administrators
+    from queue_server.api import staffing
+
+    staffing.add_routes(bp)
     return bp
 
 

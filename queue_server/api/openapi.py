@@ -856,6 +856,9 @@ def openapi_document() -> dict[str, Any]:
     from queue_server.api import review_schemas  # its operations use this module's helpers
 
     paths.update(review_schemas.review_paths())
+    from queue_server.api import staffing
+
+    paths.update(staffing.staffing_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -869,7 +872,7 @@ def openapi_document() -> dict[str, Any]:
         "security": READ_SECURITY,
         "paths": paths,
         "components": {
-            "schemas": {**schemas.RESPONSES, **review_schemas.RESPONSES},
+            "schemas": {**schemas.RESPONSES, **review_schemas.RESPONSES, **staffing.RESPONSES},
             "securitySchemes": SECURITY_SCHEMES,
         },
     }

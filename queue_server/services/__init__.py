@@ -25,6 +25,7 @@ from queue_server.services.printing import PrintJobNotice
 from queue_server.services.ratings import PadNotice, RatingQuery, RatingUseCases, rating_record
 from queue_server.services.review_cases import CaseQuery, ReviewCaseUseCases
 from queue_server.services.screens import ScreenUseCases
+from queue_server.services.staffing import StaffingUseCases
 from queue_server.services.tickets import IssueRequest, TicketUseCases
 from queue_server.services.windows import WindowUseCases
 
@@ -57,5 +58,6 @@ class Services(
     RatingUseCases,
     FeedUseCases,
     ReviewCaseUseCases,
+    StaffingUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""
