@@ -40,9 +40,9 @@ test: setup lint  ## lint, then every test: the screens' JavaScript (Node's own 
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check queue_server signage ticket_printer counter_client tests bench
-	$(BIN)/ruff format --check queue_server signage ticket_printer counter_client tests bench
-	$(BIN)/mypy queue_server ticket_printer counter_client
+	$(BIN)/ruff check queue_server signage ticket_printer counter_client manage_client tests bench
+	$(BIN)/ruff format --check queue_server signage ticket_printer counter_client manage_client tests bench
+	$(BIN)/mypy queue_server ticket_printer counter_client manage_client
 
 bench: setup  ## benchmarks: print figures, assert nothing
 	$(BIN)/python -m bench

@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import counter_client.pad
 import counter_client.pages
+import manage_client.pages
 import signage
 import ticket_printer.pages
 from queue_server import config, pages, storage
@@ -162,6 +163,7 @@ def register_routes(app: Flask) -> None:
     app.register_blueprint(phone_page.create_blueprint(), url_prefix="/t")
     app.register_blueprint(counter_client.pages.create_blueprint())  # /counter: the clerk's console
     app.register_blueprint(counter_client.pad.create_blueprint())  # /pad: the review pad (评价器)
+    app.register_blueprint(manage_client.pages.create_blueprint())  # /manage: the manager's pages
 
 
 def presence_store(settings: Any) -> PresenceStore:
