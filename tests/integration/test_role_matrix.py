@@ -207,6 +207,7 @@ ROUTES: dict[str, May] = {
     # a page (STAFF_PAGES): the clerk's console
     "GET /counter": may("clerk", of_hall=False),
     "GET /counter/static/<path:filename>": ANYONE,
+    "GET /manage/static/<path:filename>": ANYONE,
     # the ticket is looked for in the caller's own hall: another hall's is not found there
     "GET /desk/tickets/<uint:ticket_id>/preview.png": may("guide", "manager", of_hall=False),
     # a citizen's phone: the same page for any reference; the reference is the credential
