@@ -151,6 +151,11 @@ def _rate(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now
     return s.submit_rating(p, hall, ticket_ref, level, reasons or [], text, now)
 
 
+def _acknowledge(s: Services, p: Principal | None, hall: str, args: dict[str, Any], now: datetime) -> Result:
+    alert_id = inputs.integer(args, "alert_id", 1, MAX_ID)
+    return s.acknowledge_alert(p, hall, alert_id, now)  # type: ignore[arg-type]
+
+
 def _ticket_number(args: dict[str, Any]) -> str:
     return inputs.ticket_number(args, "ticket_number")
 
@@ -194,6 +199,13 @@ COMMANDS: dict[str, Command] = {
             "Cancel a waiting, suspended or no-show ticket",
             _cancel,
             frozenset({"ticket_id", "reason"}),
+            window_scoped=False,
+        ),
+        Command(
+            "acknowledge_alert",
+            "A manager acknowledges an alert: who and when are kept; a second acknowledgement answers the first",
+            _acknowledge,
+            frozenset({"alert_id"}),
             window_scoped=False,
         ),
         Command(

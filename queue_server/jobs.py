@@ -3,8 +3,9 @@ whose check-in time ended where late ones are refused, sending on the events tha
 another process (the command line) wrote to the log, giving up print jobs that no
 printer's agent took in time, closing review pads' invitations whose time ran out,
 giving the system's 基本满意 to tickets nobody rated within the hall's days (an index
-of the unrated finished tickets makes that look cheap every round), and closing the open
-links whose session or device token another process ended.
+of the unrated finished tickets makes that look cheap every round), raising and clearing the
+managers' alerts (`services.alerts`: one open alert per hall, kind and subject, held by the
+database), and closing the open links whose session or device token another process ended.
 
 Every server process runs it. All but the last are safe to run in several processes
 at once: a day is closed inside a write transaction that first looks whether it still
@@ -68,7 +69,7 @@ class Jobs:
     def tick(self) -> list[Event]:
         """One round: close ended service days, void appointments past their check-in time
         (where the hall refuses late ones), relay other processes' events, give up print
-        jobs no agent took in time, publish; close the links whose credential was ended
+        jobs no agent took in time, raise and clear alerts, publish; close the links whose credential was ended
         since the last round."""
         events = self.services.roll_days(self.now())
         events += self.services.void_late_appointments(self.now())
@@ -76,6 +77,7 @@ class Jobs:
         events += self.services.expire_print_jobs(self.now())
         events += self.services.close_timed_out_invitations(self.now())
         events += self.services.give_default_ratings(self.now())
+        events += self.services.evaluate_alerts(self.now(), self.realtime.online_devices)
         if events:
             self.realtime.publish(events)
         self.close_revoked_links()

@@ -468,6 +468,11 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import staffing
 
     staffing.add_routes(bp)
+
+    # the managers' alerts
+    from queue_server.api import alerts
+
+    alerts.add_routes(bp)
     return bp
 
 

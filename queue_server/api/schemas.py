@@ -429,6 +429,9 @@ EVENT_MEMBERS: dict[EventType, Schema] = {
     EventType.RATING_RECORDED: {"rating": ref("Rating"), "window": ref("WindowBrief")},
     EventType.REVIEW_CASE_OPENED: {"case": ref("ReviewCaseBrief")},
     EventType.REVIEW_CASE_UPDATED: {"case": ref("ReviewCaseBrief"), "action": _enum(CaseAction)},
+    EventType.ALERT_RAISED: {"alert": ref("Alert")},
+    EventType.ALERT_CLEARED: {"alert": ref("Alert")},
+    EventType.ALERT_ACKNOWLEDGED: {"alert": ref("Alert")},
 }
 
 # Members that only staff receive (domain.privacy): present for them, absent for devices.
@@ -440,7 +443,8 @@ EVENT: Schema = {
     "common five depend on `type` (docs/socket-events.md). Public devices get the public part only "
     "(docs/privacy.md): tickets without `id`, windows without `ticket_id` and, unless the hall shows "
     "them, without the clerk's name, no person's free-text `reason` (null instead), no `outcome` or "
-    "`handling_seconds`, and nothing of `rating_recorded`, `review_case_opened` or `review_case_updated` "
+    "`handling_seconds`, and nothing of `rating_recorded`, `review_case_opened`, `review_case_updated` or the "
+    "alerts (`alert_raised`, `alert_cleared`, `alert_acknowledged`) "
     "(staff only: a `sequence_advanced` stub instead)",
     "required": ["hall", "seq", "type", "at", "service_day"],
     "properties": {

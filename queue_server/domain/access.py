@@ -63,6 +63,8 @@ class Permission(StrEnum):
     VIEW_FEED = "view_feed"  # the 好差评 feed's outbox: counts, the last success and error, the dead letters
     RETRY_FEED = "retry_feed"  # send a dead letter again
     HANDLE_REVIEW_CASES = "handle_review_cases"  # 差评整改: record contact, reply, callback, appeal; close
+    VIEW_ALERTS = "view_alerts"  # the managers' alerts: long waits, many waiting, paused windows, devices offline
+    ACKNOWLEDGE_ALERT = "acknowledge_alert"  # a manager saw an alert (who and when are kept)
 
 
 Actor = Role | DeviceKind | Citizen
@@ -108,6 +110,8 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.RETRY_FEED: frozenset({Role.MANAGER, Role.ADMIN}),
     # the hall's managers answer for the 好差评 figures: they follow each 差评 up
     Permission.HANDLE_REVIEW_CASES: frozenset({Role.MANAGER}),
+    Permission.VIEW_ALERTS: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.ACKNOWLEDGE_ALERT: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 

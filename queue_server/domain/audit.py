@@ -47,6 +47,7 @@ class AuditAction(StrEnum):
     REVIEW_CASE_APPEALED = "review_case_appealed"  # 申诉 filed
     REVIEW_CASE_APPEAL_DECIDED = "review_case_appeal_decided"
     REVIEW_CASE_CLOSED = "review_case_closed"
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"  # a manager acknowledged an alert (target: its id)
     DAY_SWEPT = "day_swept"  # a sweep by hand (the timer's own rollover is not an action of anyone's)
     FEED_RETRIED = "feed_retried"  # a dead letter of the 好差评 feed sent again
 

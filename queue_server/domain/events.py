@@ -34,6 +34,9 @@ class EventType(StrEnum):
     RATING_RECORDED = "rating_recorded"  # a 好差评 rating was given (staff only: domain.privacy)
     REVIEW_CASE_OPENED = "review_case_opened"  # a 差评 opened a 差评整改 case (staff only)
     REVIEW_CASE_UPDATED = "review_case_updated"  # a manager recorded a step of one (staff only)
+    ALERT_RAISED = "alert_raised"  # a threshold of [hall.alerts] was passed (staff only)
+    ALERT_CLEARED = "alert_cleared"  # its condition ended (staff only)
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"  # a manager acknowledged it (staff only)
 
     @classmethod
     def all(cls) -> list[str]:

@@ -22,6 +22,8 @@ from datetime import date, time
 from enum import StrEnum
 from typing import Any
 
+from queue_server.domain import alerts as alert_rules
+from queue_server.domain.alerts import AlertSettings, QueueThresholds
 from queue_server.domain.errors import HallConfigError
 from queue_server.domain.ratings import (
     MAX_AFTER_DAYS,
@@ -62,6 +64,7 @@ _KEYS: dict[str, frozenset[str]] = {
             "tips",
             "ratings",
             "review_cases",
+            "alerts",
         }
     ),
     "hall.hours": frozenset(WEEKDAYS),
@@ -71,6 +74,10 @@ _KEYS: dict[str, frozenset[str]] = {
     "hall.ratings.reasons": frozenset(level.value for level in RatingLevel),
     "hall.review_cases": frozenset(DEADLINES),
     "hall.review_cases.period": frozenset({"days", "kind"}),
+    "hall.alerts": frozenset(
+        {"long_wait_minutes", "many_waiting", "window_paused_minutes", "device_offline_seconds", "queues"}
+    ),
+    "hall.alerts.queue": frozenset({"long_wait_minutes", "many_waiting"}),
     "zones": frozenset({"code", "name"}),
     "queues": frozenset(
         {"code", "prefix", "name", "kind", "daily_cap", "issuing_hours", "avg_service_minutes", "no_show", "priority"}
@@ -228,6 +235,7 @@ class HallSpec:
     tips: tuple[str, ...] = ()  # lines of advice printed at the foot of every ticket
     ratings: RatingSettings = field(default_factory=RatingSettings)  # [hall.ratings]: the review pad and 好差评
     review_cases: ReviewCaseSettings = field(default_factory=ReviewCaseSettings)  # [hall.review_cases]: 差评整改
+    alerts: AlertSettings = field(default_factory=AlertSettings)  # [hall.alerts]: the managers' alert thresholds
     _queue_by_code: dict[str, QueueSpec] = field(default_factory=dict, compare=False, repr=False)
     _window_by_number: dict[int, WindowSpec] = field(default_factory=dict, compare=False, repr=False)
 
@@ -336,6 +344,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
             )
         )
     queue_codes = {q.code for q in queues}
+    alerts = _alerts(hall, at_hall.field("alerts"), queue_codes)
 
     at_items = _section("items")
     items = tuple(
@@ -385,6 +394,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
         tips=tips,
         ratings=ratings,
         review_cases=review_cases,
+        alerts=alerts,
     )
 
 
@@ -611,6 +621,58 @@ def _review_cases(hall: Mapping[str, Any], at: _At) -> ReviewCaseSettings:
         name: _period(table[name], at.field(name)) if name in table else getattr(default, name) for name in DEADLINES
     }
     return ReviewCaseSettings(**periods)
+
+
+def _alerts(hall: Mapping[str, Any], at: _At, queue_codes: set[str]) -> AlertSettings:
+    """`[hall.alerts]`: the hall-wide thresholds, each 0 to turn it off, and under
+    `[hall.alerts.queues.<code>]` a queue's own long-wait and waiting-count thresholds."""
+    table = _table(hall, at, required=False)
+    _known_keys(table, "hall.alerts", at)
+    default = AlertSettings()
+
+    def limit(data: Mapping[str, Any], where: _At, fallback: int, high: int, what: str, low: int = 1) -> int:
+        value = _int(data, where, default=fallback)
+        if value != 0 and not low <= value <= high:
+            raise where.error(f"{what}须在 {low} 到 {high} 之间（0 为不预警）")
+        return value
+
+    minutes, waiting = "分钟数", "人数"
+    long_wait = limit(table, at.field("long_wait_minutes"), default.long_wait_minutes, alert_rules.MAX_MINUTES, minutes)
+    many = limit(table, at.field("many_waiting"), default.many_waiting, alert_rules.MAX_WAITING, waiting)
+    paused = limit(
+        table, at.field("window_paused_minutes"), default.window_paused_minutes, alert_rules.MAX_MINUTES, minutes
+    )
+    offline = limit(
+        table,
+        at.field("device_offline_seconds"),
+        default.device_offline_seconds,
+        alert_rules.MAX_OFFLINE_SECONDS,
+        "秒数",
+        alert_rules.MIN_OFFLINE_SECONDS,
+    )
+    at_queues = at.field("queues")
+    given = _table(table, at_queues, required=False)
+    queues: dict[str, QueueThresholds] = {}
+    for code, entry in given.items():
+        where = at_queues.field(str(code))
+        if code not in queue_codes:
+            raise where.error(f"大厅中没有队列 {code!r}：可用的有 {', '.join(sorted(queue_codes))}")
+        if not isinstance(entry, dict):
+            raise where.error("请写成表，如 { long_wait_minutes = 20, many_waiting = 40 }")
+        _known_keys(entry, "hall.alerts.queue", where)
+        queues[code] = QueueThresholds(
+            long_wait_minutes=limit(
+                entry, where.field("long_wait_minutes"), long_wait, alert_rules.MAX_MINUTES, minutes
+            ),
+            many_waiting=limit(entry, where.field("many_waiting"), many, alert_rules.MAX_WAITING, waiting),
+        )
+    return AlertSettings(
+        long_wait_minutes=long_wait,
+        many_waiting=many,
+        window_paused_minutes=paused,
+        device_offline_seconds=offline,
+        queues=queues,
+    )
 
 
 def _period(value: Any, at: _At) -> Period:

@@ -22,7 +22,8 @@ A window screen or review pad also sees only its own window of the hall (`concer
 
 Some hall events are the staff's alone (`STAFF_ONLY_EVENTS`): a rating (`rating_recorded`)
 says how a citizen judged a clerk, which is no screen's or phone's business; nor are the
-差评整改 cases that follow a 差评 (`review_case_opened`, `review_case_updated`). Public
+差评整改 cases that follow a 差评 (`review_case_opened`, `review_case_updated`), nor the
+managers' alerts (`alert_raised`, `alert_cleared`, `alert_acknowledged`). Public
 devices and phones get nothing of them, only the `sequence_advanced` stub that keeps
 their sequence unbroken. (What a review pad needs of a rating it invites comes to it
 alone, as `rating_requested`: `services.ratings`.)
@@ -119,7 +120,17 @@ def progress_view(view: dict[str, Any]) -> dict[str, Any]:
 
 
 # Hall events no public device or phone receives anything of (but their sequence number).
-STAFF_ONLY_EVENTS = frozenset({"rating_recorded", "review_case_opened", "review_case_updated"})
+STAFF_ONLY_EVENTS = frozenset(
+    {
+        "rating_recorded",
+        "review_case_opened",
+        "review_case_updated",
+        # the managers' alerts (services.alerts): which device is offline, which window idles
+        "alert_raised",
+        "alert_cleared",
+        "alert_acknowledged",
+    }
+)
 
 
 def staff_only(payload: dict[str, Any]) -> bool:

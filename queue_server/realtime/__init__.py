@@ -66,7 +66,11 @@ SCREEN_CONFIGURED = "screen_configured"
 ANNOUNCER_CHANGED = "announcer_changed"
 # ("device", token), ("session", the signed-in session's token) or ("ticket", a ticket's public reference)
 Credential = tuple[str, str]
-SESSION_TOKEN = "session_token"  # the key of the session token in the signed cookie (api.login)
+SESSION_TOKEN = "session_token"
+# devices that count as online from their connect (screens: from their subscribe)
+PRESENT_AT_CONNECT = frozenset(
+    {DeviceKind.KIOSK, DeviceKind.REVIEW_PAD}
+)  # the key of the session token in the signed cookie (api.login)
 
 
 class Realtime(PrinterLinks):
@@ -182,7 +186,22 @@ class Realtime(PrinterLinks):
             join_room(rooms.device_room(principal.device_id))
         if principal.actor is DeviceKind.PRINTER:
             self._printer_connected(principal)
+        elif principal.actor in PRESENT_AT_CONNECT:
+            self._device_connected(principal)
         self._start_rechecking()
+
+    def _device_connected(self, principal: Principal) -> None:
+        """A kiosk or review pad is online while its link lasts (screens join when they
+        subscribe, printers in `_printer_connected`): the managers' alerts watch them all."""
+        assert principal.device_id is not None and principal.hall_id is not None
+        hall = self.services.hall_code(principal.hall_id)
+        self.presence.join(request.sid, principal.device_id, hall, None, self.now())  # type: ignore[attr-defined]
+        self.services.record_seen(principal.device_id, self.now(), None)
+
+    def online_devices(self, device_ids: Iterable[int]) -> set[int]:
+        """Which of these devices are connected now, to any server process (the presence
+        store: this process's memory when it is the only one, else Redis)."""
+        return {device_id for device_id, links in self.presence.links_of(device_ids).items() if links}
 
     def _admit_citizen(self, ref: Any) -> None:
         """A citizen's phone, its ticket's reference as its credential: throttled per

@@ -12,6 +12,7 @@ module each; `Services` is all of them over one store.
 from __future__ import annotations
 
 from queue_server.domain.events import EventType
+from queue_server.services.alerts import AlertUseCases
 from queue_server.services.appointments import AppointmentUseCases, BookingRequest
 from queue_server.services.audit import AuditUseCases
 from queue_server.services.base import Event, Hall
@@ -59,5 +60,6 @@ class Services(
     FeedUseCases,
     ReviewCaseUseCases,
     StaffingUseCases,
+    AlertUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""

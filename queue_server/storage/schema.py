@@ -543,6 +543,31 @@ MIGRATIONS: Sequence[str] = (
         BEGIN SELECT RAISE(ABORT, 'a review case is never removed'); END;
     CREATE INDEX audit_log_by_target ON audit_log(hall, target, id);
     """,
+    # 13: alerts for the managers (domain.alerts). The server's timer raises one when a
+    # threshold of the hall file is passed and clears it (`cleared_at`, never a delete) when
+    # the condition ends; a manager acknowledges it. At most one open alert per (hall,
+    # kind, subject), held by the database: several server processes run the timer, and
+    # each alert is raised once.
+    """
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        hall_id INTEGER NOT NULL REFERENCES halls(id),
+        kind TEXT NOT NULL CHECK (kind IN ('long_wait', 'many_waiting', 'window_paused', 'device_offline')),
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        threshold INTEGER NOT NULL,
+        value INTEGER NOT NULL,
+        raised_at TEXT NOT NULL,
+        cleared_at TEXT,
+        acknowledged_by INTEGER REFERENCES users(id),
+        acknowledged_at TEXT,
+        CHECK ((acknowledged_by IS NULL) = (acknowledged_at IS NULL))
+    );
+    CREATE UNIQUE INDEX alerts_one_open ON alerts(hall_id, kind, subject) WHERE cleared_at IS NULL;
+    CREATE INDEX alerts_of_hall ON alerts(hall_id, raised_at);
+    CREATE TRIGGER alerts_no_delete BEFORE DELETE ON alerts
+        BEGIN SELECT RAISE(ABORT, 'an alert is never removed: it is cleared'); END;
+    """,
 )
 
 # Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),
