@@ -5,8 +5,8 @@ processes run the timer."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 import tomllib
+from datetime import timedelta
 from typing import Any
 
 import pytest

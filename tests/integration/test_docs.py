@@ -94,7 +94,12 @@ def test_every_event_the_hall_logs_matches_its_schema(login, device, clock) -> N
     [case] = manager.get("/halls/demo/review-cases")["cases"]  # a 差评 opens a case (docs/review-cases.md)
     manager.post(f"/halls/demo/review-cases/{case['id']}/contact", {"note": "已电话联系"})
     clerk.post(w(14, "pause-window"), {"reason": "午休"})
+    jobs = guide.client.application.extensions["hall_queue"]["jobs"]
+    clock.now += timedelta(minutes=16)  # past the demo hall's window_paused_minutes: an alert
+    [alert] = [e.data["alert"] for e in jobs.tick() if e.type == "alert_raised"]
+    manager.post(f"/halls/demo/alerts/{alert['id']}/acknowledge")
     clerk.post(w(14, "resume-window"))
+    jobs.tick()  # resumed: the alert clears
     clerk.post(w(14, "call-next"))
     manager.post(w(14, "release-window"), {"reason": "窗口人员离开"})
     guide.post(f"/halls/demo/tickets/{elsewhere['id']}/cancel", {"reason": "不办了"})

@@ -187,6 +187,9 @@ ROUTES: dict[str, May] = {
     f"GET {API}/halls/<hall>/review-cases/<uint:case_id>": may("manager", "admin"),
     f"GET {API}/halls/<hall>/review-figures": may("manager", "admin"),
     f"GET {API}/halls/<hall>/staffing": may("manager", "admin"),
+    # the managers' alerts: no alert 1 in this day: 404 for those let in
+    f"GET {API}/halls/<hall>/alerts": may("manager", "admin"),
+    f"POST {API}/halls/<hall>/alerts/<uint:alert_id>/acknowledge": may("manager", "admin"),
     **{f"POST {API}/halls/<hall>/review-cases/<uint:case_id>/{step}": may("manager") for step in CASE_BODIES},
     # the phone's reference is the credential, as for its progress; a staff session is refused
     f"POST {API}/t/<ref>/rating": May(frozenset({"anonymous", "citizen", *KINDS}), of_hall=False),
@@ -263,6 +266,7 @@ SOCKET_EVENTS: dict[str, May] = {
     "check_in_appointment": may("guide", "manager", "kiosk"),
     # 好差评: the window's pad or the ticket's own phone; never staff (national rule)
     "submit_rating": may("review_pad", "citizen"),
+    "acknowledge_alert": may("manager", "admin"),
     **WINDOW_COMMANDS,
 }
 SOCKET_PAYLOADS: dict[str, dict[str, Any]] = {
@@ -276,6 +280,7 @@ SOCKET_PAYLOADS: dict[str, dict[str, Any]] = {
     "print_result": {"hall": "{hall}", "job": "{job}", "ok": True, "state": "printed"},
     "check_in_appointment": {"hall": "{hall}", "reference": "YY-ROLES"},
     "submit_rating": {"hall": "{hall}", "ticket_ref": "{ref}", "level": "satisfied"},
+    "acknowledge_alert": {"hall": "{hall}", "alert_id": 1},
     **{name: {"hall": "{hall}", "window": 14, **WINDOW_BODIES.get(name, {})} for name in WINDOW_COMMANDS},
 }
 
@@ -383,6 +388,7 @@ def _day(app: Flask) -> dict[str, Any]:
         "user_id": users["clerk2"],
         "letter_id": 1,  # none: the callers let in are told so (404), the others refused first
         "case_id": 1,
+        "alert_id": 1,
         "filename": "screens.css",
         "reference": BOOKING["reference"],
         "users": users,
