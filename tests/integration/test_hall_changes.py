@@ -60,6 +60,7 @@ def test_renaming_a_queue_never_reuses_its_numbers(admin: Api, login, clock: Clo
     guide = login("guide")
     first = guide.post("/halls/demo/tickets", {"queue": "pickup"}, status=201)
     renamed = DEMO.replace('code = "pickup"', 'code = "results"').replace('queue = "pickup"', 'queue = "results"')
+    renamed = renamed.replace("[hall.alerts.queues.pickup]", "[hall.alerts.queues.results]")  # its own thresholds
     refused = put_config(admin, renamed, 409)  # G001 is still waiting in "pickup"
     assert refused["code"] == "hall_change_conflicts"
     assert [c["code"] for c in refused["conflicts"]] == ["queue_has_open_tickets"]
