@@ -196,3 +196,32 @@ def test_a_queue_override_keeps_the_hall_wide_value_it_does_not_name() -> None:
     spec = parse_hall(tomllib.loads(OTHER_HALL.replace("[hall.hours]", f"{table}\n[hall.hours]")))
     assert spec.alerts.for_queue("general").many_waiting == 12
     assert spec.alerts.for_queue("general").long_wait_minutes == 0  # off for this queue
+
+
+def test_with_redis_a_device_connected_to_another_process_counts_as_online(  # type: ignore[no-untyped-def]
+    app, clock, store: Storage, services: Services, redis_url: str
+) -> None:
+    """Two server processes share presence through Redis: the timer of the one a kiosk is
+    not connected to sees it online, and raises its alert only once its link has ended."""
+    from queue_server.realtime.redis_presence import RedisPresence
+
+    limit = thresholds(services).device_offline_seconds
+    here, there = RedisPresence(redis_url, ttl=60), RedisPresence(redis_url, ttl=60)
+    other = Services(Storage(store.path), b"x" * 32)
+    with store.read() as db:
+        kiosk = next(db.query("SELECT id FROM devices WHERE name = 'kiosk'"))["id"]
+    services.record_seen(kiosk, clock.now, None)  # seen before: watched
+
+    def online(ids: Any) -> set[int]:
+        return {device for device, links in there.links_of(ids).items() if links}
+
+    here.join("sid-kiosk", kiosk, "demo", None, clock.now)
+    clock.now += timedelta(seconds=limit * 10)
+    assert other.evaluate_alerts(clock.now, online) == []
+    link, _ = here.leave("sid-kiosk")
+    assert link is not None
+    services.record_seen(kiosk, clock.now, None)  # what the process it was on stores at its disconnect
+    clock.now += timedelta(seconds=limit + 1)
+    [raised] = other.evaluate_alerts(clock.now, online)
+    assert (raised.data["alert"]["kind"], raised.data["alert"]["subject"]) == ("device_offline", str(kiosk))
+    here.close(), there.close()
