@@ -69,8 +69,8 @@ class Jobs:
     def tick(self) -> list[Event]:
         """One round: close ended service days, void appointments past their check-in time
         (where the hall refuses late ones), relay other processes' events, give up print
-        jobs no agent took in time, raise and clear alerts, publish; close the links whose credential was ended
-        since the last round."""
+        jobs no agent took in time, raise and clear the managers' alerts, publish; close the
+        links whose credential was ended since the last round."""
         events = self.services.roll_days(self.now())
         events += self.services.void_late_appointments(self.now())
         events += self.services.take_relayed_events()

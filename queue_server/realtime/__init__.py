@@ -66,11 +66,9 @@ SCREEN_CONFIGURED = "screen_configured"
 ANNOUNCER_CHANGED = "announcer_changed"
 # ("device", token), ("session", the signed-in session's token) or ("ticket", a ticket's public reference)
 Credential = tuple[str, str]
-SESSION_TOKEN = "session_token"
+SESSION_TOKEN = "session_token"  # the key of the session token in the signed cookie (api.login)
 # devices that count as online from their connect (screens: from their subscribe)
-PRESENT_AT_CONNECT = frozenset(
-    {DeviceKind.KIOSK, DeviceKind.REVIEW_PAD}
-)  # the key of the session token in the signed cookie (api.login)
+PRESENT_AT_CONNECT = frozenset({DeviceKind.KIOSK, DeviceKind.REVIEW_PAD})
 
 
 class Realtime(PrinterLinks):

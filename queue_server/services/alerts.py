@@ -74,11 +74,9 @@ class AlertUseCases(ServicesBase):
     def evaluate_alerts(self, now: datetime, online: Online | None = None) -> list[Event]:
         """One round: raise the alerts every hall's state calls for and clear those it no
         longer does. `online`: which devices are connected now (None: none is watched)."""
+        connected = self._connected(online)  # outside any transaction: Redis may be asked
         with self.store.read() as db:
             halls = {row["id"]: self._hall_of_row(row) for row in storage.halls.all_rows(db)}
-            if not halls:
-                return []
-            connected = self._connected(db, online)
             states = self._states(db, halls, connected)
             opened: dict[int, set[tuple[str, str]]] = defaultdict(set)
             for row in storage.alerts.open_alerts(db):
@@ -93,10 +91,13 @@ class AlertUseCases(ServicesBase):
                 events += tx.events
         return events
 
-    def _connected(self, db: sqlite_utils.Database, online: Online | None) -> set[int] | None:
+    def _connected(self, online: Online | None) -> set[int] | None:
+        """Which of the devices seen before are connected now; None: not known this round."""
         if online is None:
             return None
-        return set(online([row["id"] for row in storage.alerts.seen_devices(db)]))
+        with self.store.read() as db:
+            watched = [row["id"] for row in storage.alerts.seen_devices(db)]
+        return set(online(watched)) if watched else set()
 
     def _states(
         self, db: sqlite_utils.Database, halls: dict[int, Hall], connected: set[int] | None
