@@ -468,6 +468,11 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import staffing
 
     staffing.add_routes(bp)
+
+    # creating accounts; the hall's devices: listed, registered, revoked
+    from queue_server.api import admin
+
+    admin.add_routes(bp)
     return bp
 
 

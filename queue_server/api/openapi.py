@@ -859,6 +859,10 @@ def openapi_document() -> dict[str, Any]:
     from queue_server.api import staffing
 
     paths.update(staffing.staffing_paths())
+    from queue_server.api import admin
+
+    for path, operations in admin.admin_paths().items():  # POST /users joins GET /users
+        paths.setdefault(path, {}).update(operations)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -872,7 +876,7 @@ def openapi_document() -> dict[str, Any]:
         "security": READ_SECURITY,
         "paths": paths,
         "components": {
-            "schemas": {**schemas.RESPONSES, **review_schemas.RESPONSES, **staffing.RESPONSES},
+            "schemas": {**schemas.RESPONSES, **review_schemas.RESPONSES, **staffing.RESPONSES, **admin.RESPONSES},
             "securitySchemes": SECURITY_SCHEMES,
         },
     }

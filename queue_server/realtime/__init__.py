@@ -182,6 +182,10 @@ class Realtime(PrinterLinks):
             join_room(rooms.device_room(principal.device_id))
         if principal.actor is DeviceKind.PRINTER:
             self._printer_connected(principal)
+        elif principal.actor in (DeviceKind.KIOSK, DeviceKind.REVIEW_PAD):
+            # online for the managers' device list (screens join when they subscribe)
+            hall = self.services.hall_code(principal.hall_id)  # type: ignore[arg-type]
+            self.presence.join(request.sid, principal.device_id, hall, None, self.now())  # type: ignore[arg-type, attr-defined]
         self._start_rechecking()
 
     def _admit_citizen(self, ref: Any) -> None:
@@ -480,6 +484,17 @@ class Realtime(PrinterLinks):
                     "last_shown_seq": max(shown) or None,
                 }
             )
+        return merged
+
+    def devices(self, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Stored device records (`services.devices`) with whether each is connected now,
+        on any server process; a connected one was last seen now. Revoked ones never are."""
+        now = clock.iso(self.now())
+        online = self.presence.links_of([d["device_id"] for d in listed if d["revoked_at"] is None])
+        merged = []
+        for device in listed:
+            links = online.get(device["device_id"], [])
+            merged.append({**device, "online": bool(links), "last_seen": now if links else device["last_seen"]})
         return merged
 
     def _command_handler(self, command: Command) -> Callable[[Any], dict[str, Any]]:
