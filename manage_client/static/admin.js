@@ -107,7 +107,7 @@ function drawDevices() {
     const stateCell = element("td");
     stateCell.append(badge);
     row.append(stateCell);
-    row.append(element("td", { text: device.revoked_at ? when(device.revoked_at) : when(device.last_seen), testid: "device-last-seen" }));
+    row.append(element("td", { text: when(device.last_seen), testid: "device-last-seen" }));
     row.append(element("td", { text: when(device.created_at) }));
     const actions = element("td", { className: "actions" });
     if (!device.revoked_at) {
