@@ -603,6 +603,7 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         f"  pages:          {base}/  (the list)",
         f"  desk:           {base}/desk?station=desk-1  (sign in as guide; prints on the desk-1 printer)",
         f"  console:        {base}/counter  (sign in as a clerk; open a window, call, finish)",
+        f"  users, devices: {base}/manage/admin  (sign in as admin, or as manager for the hall's devices)",
         f"  log-ins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r.value})" for u, r, _, _ in DEMO_USERS),
         "  Try it:",
         "    curl -s -c /tmp/hq.jar -H 'Content-Type: application/json' "

@@ -139,6 +139,11 @@ def test_the_command_line_and_the_api_refuse_alike(app: Flask, login) -> None:  
     assert code != 0 and api["detail"] in out
     code, out = cli(app, *args, input="long-enough-1\nlong-enough-1\n")
     assert code == 0, out
+    code, out = cli(app, "device", "create", "--hall", "demo", "--kind", "kiosk", "--name", "二号取号机")
+    token = out.split("token: ")[1].split()[0]
+    assert code == 0 and f"open on the device: http://SERVER:8000/kiosk#token={token}" in out
+    listed = {d["name"]: d for d in admin.get("/halls/demo/devices")["devices"]}
+    assert listed["二号取号机"]["kind"] == "kiosk" and listed["二号取号机"]["station"] is None
     actors = {(e["actor"], e["target"]) for e in audit(admin, "user_created")}
     assert ("operator", "zhao") in actors
 
