@@ -38,4 +38,7 @@ def create_blueprint() -> Blueprint:
         static_url_path="/manage/static",
     )
     bp.after_request(protect)
+    from manage_client import admin
+
+    admin.add_routes(bp)  # /manage/admin: users and devices
     return bp

@@ -275,7 +275,39 @@ class Accounts:
         with self.store.read() as db:
             rows = [r for r in storage.people.list_users(db) if who.hall_id is None or r["hall_id"] == who.hall_id]
             locked = storage.sessions.locks(db, USERNAME, [r["username"] for r in rows], clock.iso(now))
-        return [_user_view(r, locked.get(r["username"])) for r in rows]
+            seen = storage.sessions.last_seen_of_users(db, [r["id"] for r in rows])
+        return [_user_view(r, locked.get(r["username"]), seen.get(r["id"])) for r in rows]
+
+    def create_user(
+        self,
+        who: Principal,
+        *,
+        username: str,
+        password: str,
+        role: Role,
+        display_name: str,
+        hall_code: str | None,
+        staff_number: str | None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """A new account (`auth.create_user`, the command line's use case too), its
+        password hashed by this server's `Passwords`: off the event loop."""
+        user_id = auth.create_user(
+            self.store,
+            username=username,
+            password=password,
+            role=role,
+            display_name=display_name,
+            hall_code=hall_code,
+            staff_number=staff_number,
+            now=now,
+            passwords=self.passwords,
+            by=who,
+        )
+        log.info("user %r (%s, hall %s) created by %s", username, role.value, hall_code, who.name)
+        with self.store.read() as db:
+            row = _reloaded(db, user_id)
+        return self._view(row, now)
 
     def disable(self, who: Principal, user: int | str, now: datetime) -> tuple[dict[str, Any], list[str]]:
         """Disable an account and end its sessions; returns the account and the ended
@@ -390,7 +422,9 @@ class Accounts:
         with self.store.read() as db:
             hall = storage.halls.by_id(db, row["hall_id"]) if row["hall_id"] is not None else None
             locked = storage.sessions.locks(db, USERNAME, [row["username"]], clock.iso(now))
-        return _user_view({**row, "hall": hall["code"] if hall else None}, locked.get(row["username"]))
+            seen = storage.sessions.last_seen_of_users(db, [row["id"]])
+        view = {**row, "hall": hall["code"] if hall else None}
+        return _user_view(view, locked.get(row["username"]), seen.get(row["id"]))
 
 
 def _hall_code(db: sqlite_utils.Database, hall_id: int | None) -> str | None:
@@ -418,7 +452,7 @@ def _reloaded(db: sqlite_utils.Database, user_id: int) -> dict[str, Any]:
     return row
 
 
-def _user_view(row: dict[str, Any], locked_until: str | None) -> dict[str, Any]:
+def _user_view(row: dict[str, Any], locked_until: str | None, last_seen: str | None) -> dict[str, Any]:
     return {
         "id": row["id"],
         "username": row["username"],
@@ -428,6 +462,7 @@ def _user_view(row: dict[str, Any], locked_until: str | None) -> dict[str, Any]:
         "staff_number": row["staff_number"],
         "active": bool(row["active"]),
         "locked_until": locked_until,
+        "last_seen": last_seen,  # the last use of any of its sessions
     }
 
 

@@ -22,6 +22,7 @@ from queue_server.app import create_app, resolve_instance_path
 from queue_server.domain import clock
 from queue_server.domain.access import OPERATOR, DeviceKind, Role
 from queue_server.domain.audit import AuditAction
+from queue_server.domain.devices import device_address
 from queue_server.domain.errors import DomainError
 from queue_server.services import Services
 
@@ -173,10 +174,10 @@ def user_create(
     staff_number: str | None,
     password: str,
 ) -> None:
-    """Create a user with a hashed password."""
+    """Create a user with a hashed password (the same use case as POST /api/v1/users)."""
     try:
-        user_id = auth.create_user(
-            ctx.store,
+        user = ctx.accounts.create_user(
+            OPERATOR,
             username=username,
             password=password,
             role=Role(role),
@@ -187,7 +188,7 @@ def user_create(
         )
     except DomainError as error:
         _fail(error)
-    click.echo(f"user {username} created (id {user_id}, role {role})")
+    click.echo(f"user {user['username']} created (id {user['id']}, role {role})")
 
 
 @user.command("list")
@@ -304,28 +305,29 @@ def device() -> None:
 )
 @pass_context
 def device_create(ctx: Context, hall_code: str, kind: str, name: str, window: int | None, station: str | None) -> None:
-    """Register a device and print its token (shown only this once)."""
+    """Register a device and print its token (shown only this once) and the address its
+    page opens with (the same use case as POST /api/v1/halls/{hall}/devices)."""
     try:
-        device_id, token = auth.create_device(
-            ctx.store,
-            hall_code=hall_code,
-            kind=DeviceKind(kind),
-            name=name,
-            window=window,
-            now=clock.utc_now(),
-            station=station,
+        device, token = ctx.services.register_device(
+            OPERATOR, hall_code, kind=DeviceKind(kind), name=name, window=window, station=station, now=clock.utc_now()
         )
     except DomainError as error:
         _fail(error)
-    click.echo(f"device {device_id} ({kind}) token: {token}")
+    click.echo(f"device {device['device_id']} ({kind}) token: {token}")
+    base = ctx.app.config["PUBLIC_BASE_URL"] or "http://SERVER:8000"
+    address = device_address(base, DeviceKind(kind), token)
+    if address is not None:
+        click.echo(f"open on the device: {address}")
 
 
 @device.command("revoke")
 @click.argument("device_id", type=int)
 @pass_context
 def device_revoke(ctx: Context, device_id: int) -> None:
+    """End a device's token (the same use case as POST …/devices/{id}/revoke): its open
+    pages go blank within a round of the running server's timer."""
     try:
-        auth.revoke_device(ctx.store, device_id, clock.utc_now())
+        ctx.services.revoke_device(OPERATOR, device_id, clock.utc_now())
     except DomainError as error:
         _fail(error)
     click.echo(f"device {device_id} revoked")
@@ -601,6 +603,7 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         f"  pages:          {base}/  (the list)",
         f"  desk:           {base}/desk?station=desk-1  (sign in as guide; prints on the desk-1 printer)",
         f"  console:        {base}/counter  (sign in as a clerk; open a window, call, finish)",
+        f"  users, devices: {base}/manage/admin  (sign in as admin, or as manager for the hall's devices)",
         f"  log-ins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r.value})" for u, r, _, _ in DEMO_USERS),
         "  Try it:",
         "    curl -s -c /tmp/hq.jar -H 'Content-Type: application/json' "
@@ -610,14 +613,9 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
     if tokens:
         lines.append("  device tokens (new on every start of the demo; the previous ones are revoked):")
         lines += [f"    {kind:<14} {token}   {name}" for kind, name, token in tokens]
-        pages = {
-            "hall_screen": "screens/hall",
-            "window_screen": "screens/window",
-            "kiosk": "kiosk",
-            "review_pad": "pad",
-        }
         lines.append("  screens, the kiosk and the review pad (open on the device):")
-        lines += [f"    {name}: {base}/{pages[kind]}#token={token}" for kind, name, token in tokens if kind in pages]
+        addresses = [(name, device_address(base, DeviceKind(kind), token)) for kind, name, token in tokens]
+        lines += [f"    {name}: {address}" for name, address in addresses if address is not None]
         lines.append("  printers (run on the PC next to each; docs/printing.md):")
         lines += [
             f"    {name}: TICKET_PRINTER_TOKEN={token} ticket-printer --server {base} --tcp PRINTER-ADDRESS"

@@ -473,6 +473,10 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import alerts
 
     alerts.add_routes(bp)
+    # creating accounts; the hall's devices: listed, registered, revoked
+    from queue_server.api import admin
+
+    admin.add_routes(bp)
     return bp
 
 

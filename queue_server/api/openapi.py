@@ -862,6 +862,10 @@ def openapi_document() -> dict[str, Any]:
     from queue_server.api import alerts
 
     paths.update(alerts.alert_paths())
+    from queue_server.api import admin
+
+    for path, operations in admin.admin_paths().items():  # POST /users joins GET /users
+        paths.setdefault(path, {}).update(operations)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -875,7 +879,13 @@ def openapi_document() -> dict[str, Any]:
         "security": READ_SECURITY,
         "paths": paths,
         "components": {
-            "schemas": {**schemas.RESPONSES, **review_schemas.RESPONSES, **staffing.RESPONSES, **alerts.RESPONSES},
+            "schemas": {
+                **schemas.RESPONSES,
+                **review_schemas.RESPONSES,
+                **staffing.RESPONSES,
+                **alerts.RESPONSES,
+                **admin.RESPONSES,
+            },
             "securitySchemes": SECURITY_SCHEMES,
         },
     }

@@ -557,6 +557,7 @@ USER = _obj(
             **OPTIONAL_INSTANT,
             "description": "Set while the user name is locked after repeated failed sign-ins",
         },
+        "last_seen": {**OPTIONAL_INSTANT, "description": "The last use of any of its sessions; null: none kept"},
     }
 )
 

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     CONFIGURE_SCREENS = "configure_screens"  # the notice and each screen's settings
     VIEW_SCREENS = "view_screens"  # which screens are online, last seen
     MANAGE_USERS = "manage_users"  # disable, enable, unlock accounts; set their password or role
+    MANAGE_DEVICES = "manage_devices"  # list, register and revoke the hall's devices (screens, kiosks, …)
     FIND_TICKETS = "find_tickets"  # the day's tickets by status, queue, number, window
     FIND_BY_ID = "find_by_id"  # a citizen's tickets by ID number (matched by its keyed hash)
     BOOK_APPOINTMENT = "book_appointment"  # push (create) and cancel appointments
@@ -85,6 +86,8 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.CONFIGURE_SCREENS: frozenset({Role.MANAGER}),
     Permission.VIEW_SCREENS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # a hall's manager puts up and takes down its screens, kiosks, printers and pads
+    Permission.MANAGE_DEVICES: frozenset({Role.MANAGER, Role.ADMIN}),
     # staff see the line (a clerk, the queues it serves); devices never list tickets
     Permission.FIND_TICKETS: frozenset({Role.GUIDE, Role.CLERK, Role.MANAGER, Role.ADMIN}),
     # whether a citizen is in the hall is the desk's and the managers' business, not a window's

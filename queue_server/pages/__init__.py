@@ -26,16 +26,72 @@ from queue_server.realtime import SESSION_TOKEN
 # inline script or style, talk only to this server (the websocket of the same host named
 # for browsers that do not count it as 'self'), no framing, no form posted by the
 # browser itself (the sign-in form is sent by its script).
-# Staff pages, their paths and roles, as the landing page lists them.
-PAGES: tuple[dict[str, str], ...] = (
-    {"path": "/desk", "name": "导办台", "who": "导办人员（guide）、大厅管理员（manager）：登录使用"},
-    {"path": "/counter", "name": "窗口工作台", "who": "窗口工作人员（clerk）：登录后开窗、叫号、办结"},
-    {"path": "/kiosk", "name": "自助取号机", "who": "自助取号设备（kiosk）：地址后加 #token=设备令牌"},
-    {"path": "/screens/hall", "name": "综合屏", "who": "综合屏设备（hall_screen）：地址后加 #token=设备令牌"},
-    {"path": "/screens/window", "name": "窗口屏", "who": "窗口屏设备（window_screen）：地址后加 #token=设备令牌"},
-    {"path": "/pad", "name": "评价器", "who": "窗口评价器（review_pad）：地址后加 #token=设备令牌"},
-    {"path": "/login", "name": "工作人员登录", "who": "所有工作人员"},
+# Staff pages, their paths and roles, as the landing page lists them. `roles`: the people
+# who open it signed in (none: a device's page, opened with its token).
+PAGES: tuple[dict[str, Any], ...] = (
+    {
+        "path": "/desk",
+        "name": "导办台",
+        "who": "导办人员（guide）、大厅管理员（manager）：登录使用",
+        "roles": (Role.GUIDE, Role.MANAGER),
+    },
+    {
+        "path": "/counter",
+        "name": "窗口工作台",
+        "who": "窗口工作人员（clerk）：登录后开窗、叫号、办结",
+        "roles": (Role.CLERK,),
+    },
+    {
+        "path": "/manage",
+        "name": "实时看板",
+        "who": "大厅管理员（manager）、系统管理员（admin）：登录使用",
+        "roles": (Role.MANAGER, Role.ADMIN),
+    },
+    {
+        "path": "/manage/staffing",
+        "name": "人员配置建议",
+        "who": "大厅管理员（manager）、系统管理员（admin）：登录使用",
+        "roles": (Role.MANAGER, Role.ADMIN),
+    },
+    {
+        "path": "/manage/reports",
+        "name": "统计报表",
+        "who": "大厅管理员（manager）、系统管理员（admin）：登录使用",
+        "roles": (Role.MANAGER, Role.ADMIN),
+    },
+    {
+        "path": "/manage/admin",
+        "name": "用户与设备管理",
+        "who": "系统管理员（admin）管理账号和设备；大厅管理员（manager）管理本大厅的设备",
+        "roles": (Role.MANAGER, Role.ADMIN),
+    },
+    {"path": "/kiosk", "name": "自助取号机", "who": "自助取号设备（kiosk）：地址后加 #token=设备令牌", "roles": ()},
+    {
+        "path": "/screens/hall",
+        "name": "综合屏",
+        "who": "综合屏设备（hall_screen）：地址后加 #token=设备令牌",
+        "roles": (),
+    },
+    {
+        "path": "/screens/window",
+        "name": "窗口屏",
+        "who": "窗口屏设备（window_screen）：地址后加 #token=设备令牌",
+        "roles": (),
+    },
+    {"path": "/pad", "name": "评价器", "who": "窗口评价器（review_pad）：地址后加 #token=设备令牌", "roles": ()},
+    {"path": "/login", "name": "工作人员登录", "who": "所有工作人员", "roles": tuple(Role)},
 )
+
+
+def pages_for(principal: Principal | None) -> list[dict[str, Any]]:
+    """The landing page's list: for a signed-in person the pages their role opens first,
+    marked `mine` (sign-in last among them: they are signed in), then the others; for
+    anyone else every page, in order, none marked."""
+    if principal is None or not principal.is_staff:
+        return [{**page, "mine": False} for page in PAGES]
+    mine = [{**p, "mine": True} for p in PAGES if principal.actor in p["roles"] and p["path"] != "/login"]
+    rest = [{**p, "mine": False} for p in PAGES if principal.actor not in p["roles"] or p["path"] == "/login"]
+    return mine + rest
 
 
 def protect(response: Response) -> Response:
@@ -92,8 +148,15 @@ def create_blueprint() -> Blueprint:
 
     @bp.get("/")
     def landing() -> str:
-        """What is served here and for whom; no data, no sign-in needed."""
-        return render_template("pages/landing.html", pages=PAGES)
+        """What is served here and for whom; no data, no sign-in needed. Someone signed
+        in sees the pages their role opens first, marked."""
+        principal = signed_in()
+        return render_template(
+            "pages/landing.html",
+            pages=pages_for(principal),
+            who=principal.name if principal is not None and principal.is_staff else None,
+            role=ROLE_NAMES.get(principal.actor) if principal is not None and principal.is_staff else None,  # type: ignore[arg-type]
+        )
 
     @bp.get("/login")
     def login() -> str:

@@ -499,6 +499,17 @@ class Realtime(PrinterLinks):
             )
         return merged
 
+    def devices(self, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Stored device records (`services.devices`) with whether each is connected now,
+        on any server process; a connected one was last seen now. Revoked ones never are."""
+        now = clock.iso(self.now())
+        online = self.presence.links_of([d["device_id"] for d in listed if d["revoked_at"] is None])
+        merged = []
+        for device in listed:
+            links = online.get(device["device_id"], [])
+            merged.append({**device, "online": bool(links), "last_seen": now if links else device["last_seen"]})
+        return merged
+
     def _command_handler(self, command: Command) -> Callable[[Any], dict[str, Any]]:
         def handler(data: Any = _ABSENT) -> dict[str, Any]:
             def run() -> tuple[dict[str, Any], list[Event]]:

@@ -96,6 +96,24 @@ def list_devices(db: sqlite_utils.Database) -> list[Row]:
     )
 
 
+def devices_listed(db: sqlite_utils.Database, hall_id: int, *, include_revoked: bool) -> list[Row]:
+    """The hall's devices for their administration, those in service first, each with
+    what it is bound to and when it was registered, revoked and last seen."""
+    revoked = "" if include_revoked else "AND revoked_at IS NULL"
+    return list(
+        db.query(
+            f"""SELECT id, kind, window, station, name, created_at, revoked_at, last_seen_at FROM devices
+                WHERE hall_id = ? {revoked} ORDER BY revoked_at IS NOT NULL, id""",
+            [hall_id],
+        )
+    )
+
+
+def device_record(db: sqlite_utils.Database, device_id: int) -> Row | None:
+    """A device's record, revoked or not."""
+    return one(db, "SELECT * FROM devices WHERE id = ?", [device_id])
+
+
 def devices_of_hall(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
     """The hall's devices still in service, with the window they are bound to and their settings."""
     return list(

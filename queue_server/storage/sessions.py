@@ -120,3 +120,15 @@ def credentials_changed(db: sqlite_utils.Database) -> int:
     """Move the counter on, inside the transaction that ended sessions or revoked a token."""
     row = db.execute("UPDATE credential_changes SET serial = serial + 1 WHERE id = 1 RETURNING serial").fetchone()
     return int(row[0])
+
+
+def last_seen_of_users(db: sqlite_utils.Database, user_ids: Iterable[int]) -> dict[int, str]:
+    """user id -> when any of its sessions was last used (sessions are kept for
+    `SESSION_PURGE_DAYS` after they began: older use is forgotten)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = db.execute(
+        f"SELECT user_id, max(last_seen_at) FROM sessions WHERE user_id IN ({marks(ids)}) GROUP BY user_id", ids
+    ).fetchall()
+    return {int(user_id): str(seen) for user_id, seen in rows}

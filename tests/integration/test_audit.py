@@ -163,7 +163,7 @@ def test_the_command_line_is_kept_as_the_operator(app: Flask, login: Login, stor
         ("operator", None, "demo", "device_revoked", device_id),
         ("operator", None, "demo", "window_released", "3"),
     ]
-    assert written[3]["detail"] == {"kind": "review_pad", "name": "2号评价器", "window": 2}
+    assert written[3]["detail"] == {"kind": "review_pad", "name": "2号评价器", "window": 2, "station": None}
     assert "hqd_" not in str(written)  # never the token
     assert {row["actor_name"] for row in written} == {OPERATOR.name}
 

@@ -177,6 +177,12 @@ ROUTES: dict[str, May] = {
     f"PUT {API}/users/<uint:user_id>/role": may("admin"),
     f"PUT {API}/users/<uint:user_id>/password": may("admin"),
     f"PUT {API}/users/<uint:user_id>/staff-number": may("admin"),
+    # a clerk of the demo hall: an administrator of every hall (of the town, another hall's: 403)
+    f"POST {API}/users": may("admin"),
+    # the hall's devices: its managers and the administrators; revoking the spare kiosk
+    f"GET {API}/halls/<hall>/devices": may("manager", "admin"),
+    f"POST {API}/halls/<hall>/devices": may("manager", "admin"),
+    f"POST {API}/halls/<hall>/devices/<uint:device_id>/revoke": may("manager", "admin"),
     # 好差评: the review pad rates (E001 is not finished: 409, not refused), staff never
     # (national rule: 403); managers and administrators read
     f"POST {API}/halls/<hall>/ratings": may("review_pad"),
@@ -211,6 +217,8 @@ ROUTES: dict[str, May] = {
     "GET /counter": may("clerk", of_hall=False),
     "GET /counter/static/<path:filename>": ANYONE,
     "GET /manage/static/<path:filename>": ANYONE,
+    # a page (STAFF_PAGES): administration of the hall's devices (and, for administrators, accounts)
+    "GET /manage/admin": may("manager", "admin", of_hall=False),
     # the ticket is looked for in the caller's own hall: another hall's is not found there
     "GET /desk/tickets/<uint:ticket_id>/preview.png": may("guide", "manager", of_hall=False),
     # a citizen's phone: the same page for any reference; the reference is the credential
@@ -222,7 +230,7 @@ ROUTES: dict[str, May] = {
 # Pages for people, not programs: whoever has no staff session (nobody, a device) is sent
 # to the sign-in page, and a signed-in person who may not use it gets a page that says
 # whose it is.
-STAFF_PAGES = frozenset({"GET /desk", "GET /counter"})
+STAFF_PAGES = frozenset({"GET /desk", "GET /counter", "GET /manage/admin"})
 BODIES: dict[str, Any] = {
     f"POST {API}/session": {"username": "guide", "password": PASSWORD},
     f"PUT {API}/halls/<hall>/config": "TOML",
@@ -239,11 +247,21 @@ BODIES: dict[str, Any] = {
     f"PUT {API}/users/<uint:user_id>/role": {"role": "guide"},
     f"PUT {API}/users/<uint:user_id>/password": {"password": "another-pass-2026"},
     f"PUT {API}/users/<uint:user_id>/staff-number": {"staff_number": "GH-0001"},
+    f"POST {API}/users": {
+        "username": "newclerk",
+        "display_name": "新窗口人员",
+        "role": "clerk",
+        "hall": "demo",
+        "password": "new-pass-2026",
+    },
+    f"POST {API}/halls/<hall>/devices": {"kind": "kiosk", "name": "新取号机"},
     f"POST {API}/halls/<hall>/ratings": {"ticket_ref": "0" * 32, "level": "satisfied"},
     f"POST {API}/t/<ref>/rating": {"level": "satisfied"},
     **{f"{WINDOW_ACTION}:{name}": body for name, body in WINDOW_BODIES.items()},
     **{f"POST {API}/halls/<hall>/review-cases/<uint:case_id>/{step}": body for step, body in CASE_BODIES.items()},
 }
+# a route that takes another of the day's values for a name in its path
+SPARE = {f"POST {API}/halls/<hall>/devices/<uint:device_id>/revoke": {"device_id": "spare_device"}}
 QUERIES = {
     f"GET {API}/halls/<hall>/events": "?since=0",
     f"GET {API}/halls/<hall>/review-figures": "?from=2026-11-23&to=2026-11-23",
@@ -378,12 +396,21 @@ def _day(app: Flask) -> dict[str, Any]:
         ref = next(db.query("SELECT ref FROM tickets WHERE id = ?", [ticket]))["ref"]
         screen = next(db.query("SELECT id FROM devices WHERE name = 'hall_screen'"))["id"]
         users = {row["username"]: row["id"] for row in db.query("SELECT id, username FROM users")}
+    spare, _ = auth.create_device(  # to revoke: the callers' own devices stay
+        app.extensions["hall_queue"]["store"],
+        hall_code="demo",
+        kind=DeviceKind.KIOSK,
+        name="spare",
+        window=None,
+        now=MONDAY_10AM_SHANGHAI,
+    )
     return {
         "hall": "demo",
         "ticket_id": ticket,
         "job": job,
         "seq": call,
         "device_id": screen,
+        "spare_device": spare,
         "window": 14,
         "user_id": users["clerk2"],
         "letter_id": 1,  # none: the callers let in are told so (404), the others refused first
@@ -399,6 +426,7 @@ def _day(app: Flask) -> dict[str, Any]:
 
 def _url(route: Route, values: dict[str, Any]) -> str:
     path = route.rule
+    values = {**values, **{name: values[other] for name, other in SPARE.get(route.key, {}).items()}}
     for name, value in values.items():
         path = path.replace(f"<{name}>", str(value)).replace(f"<uint:{name}>", str(value))
         path = path.replace(f"<path:{name}>", str(value))
