@@ -62,7 +62,7 @@ def test_advice_counts_todays_arrivals_and_handling_and_says_how_many_windows_ar
     early = manager.get("/halls/demo/staffing")
     validate(early, "StaffingAdvice")
     comprehensive = _queue(early, "comprehensive")
-    assert comprehensive["handling_from_today"] is False and comprehensive["average_handling_minutes"] == 12
+    assert comprehensive["handling_from_recent"] is False and comprehensive["average_handling_minutes"] == 12
     assert comprehensive["issued"] == 2 and comprehensive["finished"] == 2
 
     # then an hour's worth: six more served, and a rush of tickets left waiting
@@ -94,7 +94,7 @@ def test_advice_counts_todays_arrivals_and_handling_and_says_how_many_windows_ar
     assert comprehensive["issuing_hours"] == pytest.approx(hours, abs=1e-4)
     assert comprehensive["arrivals_per_hour"] == pytest.approx(arrivals, abs=1e-4)
     assert comprehensive["average_handling_minutes"] == pytest.approx(handling, abs=1e-4)
-    assert comprehensive["handling_from_today"] is True
+    assert comprehensive["handling_from_recent"] is True
     assert comprehensive["windows_open"] == open_now
     demand = staffing.Demand(arrivals, handling)
     needed = staffing.windows_needed(demand, 2, 0.95)
