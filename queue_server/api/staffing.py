@@ -61,6 +61,7 @@ RESPONSES: dict[str, Schema] = {
             "hall": STRING,
             "service_day": DAY,
             "now": INSTANT,
+            "timezone": {**STRING, "description": "The hall's IANA time zone: the hours are its local hours"},
             "target_minutes": _NUMBER,
             "service_level": {"type": "number", "minimum": MIN_LEVEL, "maximum": MAX_LEVEL},
             "hall_target": _obj(

@@ -33,6 +33,7 @@ PAGES: tuple[dict[str, str], ...] = (
     {"path": "/kiosk", "name": "自助取号机", "who": "自助取号设备（kiosk）：地址后加 #token=设备令牌"},
     {"path": "/screens/hall", "name": "综合屏", "who": "综合屏设备（hall_screen）：地址后加 #token=设备令牌"},
     {"path": "/screens/window", "name": "窗口屏", "who": "窗口屏设备（window_screen）：地址后加 #token=设备令牌"},
+    {"path": "/manage/staffing", "name": "排班建议", "who": "大厅管理员（manager）、系统管理员（admin）：登录使用"},
     {"path": "/pad", "name": "评价器", "who": "窗口评价器（review_pad）：地址后加 #token=设备令牌"},
     {"path": "/login", "name": "工作人员登录", "who": "所有工作人员"},
 )

@@ -26,6 +26,7 @@ from queue_server.services.base import ServicesBase
 MIN_HANDLING_MINUTES = 1 / 60  # visits finished in no time at all still take a second
 RECENT_DAYS = 7  # handling time: the visits finished on the last seven service days, today included
 MIN_FINISHED = 3  # fewer finished: the configured average (the rule of domain.estimate)
+ALWAYS_OPEN_HOURS = 8  # an always-open hall never closes: the hour in progress and the seven after it
 
 
 def _hour_of(minute: str, zone: zoneinfo.ZoneInfo) -> int:
@@ -73,10 +74,10 @@ def _issuing_today(queue: QueueSpec, spec: HallSpec, moment: datetime) -> tuple[
 
 
 def _hours_ahead(spec: HallSpec, moment: datetime) -> list[int]:
-    """The local hours from the one in progress to the hall's closing today (to midnight
-    for an always-open hall)."""
+    """The local hours from the one in progress to the hall's closing today (for an
+    always-open hall, ALWAYS_OPEN_HOURS of them, to midnight at the latest)."""
     if spec.always_open:
-        return list(range(moment.hour, 24))
+        return list(range(moment.hour, min(24, moment.hour + ALWAYS_OPEN_HOURS)))
     opening = clock.opening_hours(spec, moment.date())
     return [hour for hour in range(moment.hour, 24) if staffing_plan.overlap_hours(opening, hour) > 0]
 
@@ -182,6 +183,7 @@ class StaffingUseCases(ServicesBase):
             "hall": spec.code,
             "service_day": day_text,
             "now": clock.iso(now),
+            "timezone": spec.timezone,
             "target_minutes": target,
             "service_level": level,
             "hall_target": {"target_minutes": settings.target_minutes, "service_level": settings.service_level},
