@@ -238,7 +238,9 @@ class HallSpec:
     tips: tuple[str, ...] = ()  # lines of advice printed at the foot of every ticket
     ratings: RatingSettings = field(default_factory=RatingSettings)  # [hall.ratings]: the review pad and 好差评
     review_cases: ReviewCaseSettings = field(default_factory=ReviewCaseSettings)  # [hall.review_cases]: 差评整改
-    staffing: StaffingSettings = StaffingSettings()  # [hall.staffing]: the staffing advice's target
+    staffing: StaffingSettings = field(
+        default_factory=StaffingSettings
+    )  # [hall.staffing]: the staffing advice's target
     _queue_by_code: dict[str, QueueSpec] = field(default_factory=dict, compare=False, repr=False)
     _window_by_number: dict[int, WindowSpec] = field(default_factory=dict, compare=False, repr=False)
 

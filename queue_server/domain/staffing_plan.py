@@ -93,9 +93,7 @@ def forecast(
     weight = min(1.0, so_far / whole_day)
     pace = today / so_far if so_far > 0 else None
     factor = (1 - weight) + weight * (pace if pace is not None else 1.0)
-    rates = {
-        hour: mean[hour] * factor / issuing[hour] if issuing.get(hour, 0) > 0 else 0.0 for hour in HOURS
-    }
+    rates = {hour: mean[hour] * factor / issuing[hour] if issuing.get(hour, 0) > 0 else 0.0 for hour in HOURS}
     return Forecast(rates, history_days, whole_day, so_far, today, weight, pace)
 
 

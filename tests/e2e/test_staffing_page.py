@@ -22,9 +22,7 @@ OPEN = (("clerk1", 1), ("clerk2", 6), ("clerk3", 5))  # comprehensive; pickup th
 
 
 @pytest.fixture
-def windows_open(
-    server: LiveServer, sign_in: Callable[[LiveServer, str], requests.Session]
-) -> Iterator[None]:
+def windows_open(server: LiveServer, sign_in: Callable[[LiveServer, str], requests.Session]) -> Iterator[None]:
     clerks = [(sign_in(server, name), window) for name, window in OPEN]
     for session, window in clerks:
         window_do(server, session, window, "open-window")
