@@ -1,5 +1,8 @@
 """Staffing advice (`GET …/staffing`, docs/staffing.md) over a real SQLite file and the
-test clock: the arrivals and handling it reads equal what the test counts itself."""
+test clock: the arrivals and handling it reads equal what the test counts itself; the
+forecast from tickets written on past weekdays equals the documented blend computed here
+from the tickets the test issued; the moves name the window and its clerk and keep to
+the hall file's `serves`; the weeks of history are read through an index, off the hub."""
 
 from __future__ import annotations
 
@@ -302,3 +305,17 @@ def test_a_window_that_may_serve_a_short_queue_is_moved_there_and_a_specialised_
             "text": "把 6 号窗口（测试clerk2）从 出件发证 调到 综合受理",
         }
     ], "12 and 13 are spare too, but their file lets them serve social insurance only"
+
+
+def test_the_weeks_of_history_are_read_through_the_offloader(app: Flask, login, friday) -> None:  # type: ignore[no-untyped-def]
+    """Under eventlet that runs the read in a real thread: calls and screens go on."""
+    services = app.extensions["hall_queue"]["services"]
+    offloaded: list[str] = []
+
+    def recording(function, *args, **kwargs):  # type: ignore[no-untyped-def]
+        offloaded.append(function.__name__)
+        return function(*args, **kwargs)
+
+    services.offload = recording
+    login("manager").get("/halls/demo/staffing")
+    assert offloaded == ["_arrivals"]
