@@ -41,4 +41,7 @@ def create_blueprint() -> Blueprint:
     from manage_client import admin
 
     admin.add_routes(bp)  # /manage/admin: users and devices
+    from manage_client import staffing  # each page's module adds its routes
+
+    staffing.add_routes(bp)
     return bp

@@ -34,6 +34,14 @@ from queue_server.domain.ratings import (
     RatingSettings,
 )
 from queue_server.domain.review_cases import DEADLINES, MAX_DAYS, DayKind, Period, ReviewCaseSettings
+from queue_server.domain.staffing import (
+    MAX_HISTORY_WEEKS,
+    MAX_LEVEL,
+    MAX_TARGET_MINUTES,
+    MIN_LEVEL,
+    MIN_OCCUPANCY,
+    StaffingSettings,
+)
 from ticket_printer.ticket import MAX_TEXT_LENGTH, MAX_TIPS
 
 MAX_SPECIALISED_AREAS = 6  # Zhengzhou 2024 plan: at most six specialised service areas
@@ -65,6 +73,7 @@ _KEYS: dict[str, frozenset[str]] = {
             "ratings",
             "review_cases",
             "alerts",
+            "staffing",
         }
     ),
     "hall.hours": frozenset(WEEKDAYS),
@@ -78,6 +87,7 @@ _KEYS: dict[str, frozenset[str]] = {
         {"long_wait_minutes", "many_waiting", "window_paused_minutes", "device_offline_seconds", "queues"}
     ),
     "hall.alerts.queue": frozenset({"long_wait_minutes", "many_waiting"}),
+    "hall.staffing": frozenset({"target_minutes", "service_level", "max_occupancy", "history_weeks"}),
     "zones": frozenset({"code", "name"}),
     "queues": frozenset(
         {"code", "prefix", "name", "kind", "daily_cap", "issuing_hours", "avg_service_minutes", "no_show", "priority"}
@@ -236,6 +246,9 @@ class HallSpec:
     ratings: RatingSettings = field(default_factory=RatingSettings)  # [hall.ratings]: the review pad and 好差评
     review_cases: ReviewCaseSettings = field(default_factory=ReviewCaseSettings)  # [hall.review_cases]: 差评整改
     alerts: AlertSettings = field(default_factory=AlertSettings)  # [hall.alerts]: the managers' alert thresholds
+    staffing: StaffingSettings = field(
+        default_factory=StaffingSettings
+    )  # [hall.staffing]: the staffing advice's target
     _queue_by_code: dict[str, QueueSpec] = field(default_factory=dict, compare=False, repr=False)
     _window_by_number: dict[int, WindowSpec] = field(default_factory=dict, compare=False, repr=False)
 
@@ -316,6 +329,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
     tips = _tips(hall.get("tips", []), at_hall.field("tips"))
     ratings = _ratings(hall, at_hall.field("ratings"))
     review_cases = _review_cases(hall, at_hall.field("review_cases"))
+    staffing = _staffing(hall, at_hall.field("staffing"))
 
     at_zones = _section("zones")
     zones = []
@@ -395,6 +409,7 @@ def parse_hall(data: Mapping[str, Any]) -> HallSpec:
         ratings=ratings,
         review_cases=review_cases,
         alerts=alerts,
+        staffing=staffing,
     )
 
 
@@ -673,6 +688,29 @@ def _alerts(hall: Mapping[str, Any], at: _At, queue_codes: set[str]) -> AlertSet
         device_offline_seconds=offline,
         queues=queues,
     )
+
+
+def _staffing(hall: Mapping[str, Any], at: _At) -> StaffingSettings:
+    """`[hall.staffing]`: the staffing advice's target (docs/staffing.md); a key left out
+    keeps its default."""
+    table = _table(hall, at, required=False)
+    _known_keys(table, "hall.staffing", at)
+    default = StaffingSettings()
+    ranges = {
+        "target_minutes": (0.0, MAX_TARGET_MINUTES, "目标等候分钟数"),
+        "service_level": (MIN_LEVEL, MAX_LEVEL, "达标比例（如 0.8 即 80 %）"),
+        "max_occupancy": (MIN_OCCUPANCY, 1.0, "窗口最高繁忙度"),
+    }
+    numbers: dict[str, float] = {}
+    for name, (low, high, what) in ranges.items():
+        value = table.get(name, getattr(default, name))
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
+            raise at.field(name).error(f"{what}须是 {low:g} 到 {high:g} 之间的数")
+        numbers[name] = float(value)
+    weeks = _int(table, at.field("history_weeks"), default=default.history_weeks)
+    if not 1 <= weeks <= MAX_HISTORY_WEEKS:
+        raise at.field("history_weeks").error(f"参考往周同日的周数须在 1 到 {MAX_HISTORY_WEEKS} 之间")
+    return StaffingSettings(history_weeks=weeks, **numbers)
 
 
 def _period(value: Any, at: _At) -> Period:

@@ -163,3 +163,22 @@ def advise(
         speed if math.isfinite(speed) else None,
         occupancy(demand, windows),
     )
+
+
+# ---- the hall's own target (`[hall.staffing]` in the hall file) -----------------------
+
+MAX_TARGET_MINUTES = 480.0  # a working day
+MIN_LEVEL, MAX_LEVEL = 0.01, 0.99  # 100 % is never reached while anyone arrives
+MIN_OCCUPANCY = 0.5
+MAX_HISTORY_WEEKS = 12
+
+
+@dataclass(frozen=True)
+class StaffingSettings:
+    """The hall's target (a request may override the first two), the busiest the windows
+    may be kept, and how many past weeks of the same weekday the forecast reads."""
+
+    target_minutes: float = 15.0
+    service_level: float = 0.8
+    max_occupancy: float = 1.0
+    history_weeks: int = 6

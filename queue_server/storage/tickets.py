@@ -404,3 +404,30 @@ def search(
         [*params, limit],
     )
     return [(from_row(r), (int(r["sort_group"]), str(r["sort_key"]), int(r["id"]))) for r in rows]
+
+
+def arrivals_by_minute(db: sqlite_utils.Database, hall_id: int, days: Sequence[str]) -> list[Row]:
+    """Tickets first issued per origin queue, service day and UTC minute (`issued_at`'s
+    first 16 characters) on service days `days`: the staffing forecast's history
+    (through the index `tickets_by_day` on hall and day; a minute suits every zone offset)."""
+    if not days:
+        return []
+    return list(
+        db.query(
+            f"""SELECT origin_queue, service_day, substr(issued_at, 1, 16) AS minute, count(*) AS issued
+                FROM tickets WHERE hall_id = ? AND service_day IN ({marks(days)})
+                GROUP BY origin_queue, service_day, minute""",
+            [hall_id, *days],
+        )
+    )
+
+
+def handling_between(db: sqlite_utils.Database, hall_id: int, first_day: str, last_day: str) -> dict[str, Row]:
+    """Per queue: visits finished and their handling seconds on service days `first_day`
+    to `last_day` (the per-queue day figures: a row per queue and day)."""
+    rows = db.query(
+        """SELECT queue, sum(served) AS served, sum(handling_seconds) AS handling_seconds FROM queue_days
+           WHERE hall_id = ? AND service_day BETWEEN ? AND ? GROUP BY queue""",
+        [hall_id, first_day, last_day],
+    )
+    return {r["queue"]: r for r in rows}

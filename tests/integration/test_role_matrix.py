@@ -219,6 +219,8 @@ ROUTES: dict[str, May] = {
     "GET /manage/static/<path:filename>": ANYONE,
     # a page (STAFF_PAGES): administration of the hall's devices (and, for administrators, accounts)
     "GET /manage/admin": may("manager", "admin", of_hall=False),
+    # a page (STAFF_PAGES): staffing advice, for the hall of whoever signed in
+    "GET /manage/staffing": may("manager", "admin", of_hall=False),
     # the ticket is looked for in the caller's own hall: another hall's is not found there
     "GET /desk/tickets/<uint:ticket_id>/preview.png": may("guide", "manager", of_hall=False),
     # a citizen's phone: the same page for any reference; the reference is the credential
@@ -230,7 +232,7 @@ ROUTES: dict[str, May] = {
 # Pages for people, not programs: whoever has no staff session (nobody, a device) is sent
 # to the sign-in page, and a signed-in person who may not use it gets a page that says
 # whose it is.
-STAFF_PAGES = frozenset({"GET /desk", "GET /counter", "GET /manage/admin"})
+STAFF_PAGES = frozenset({"GET /desk", "GET /counter", "GET /manage/admin", "GET /manage/staffing"})
 BODIES: dict[str, Any] = {
     f"POST {API}/session": {"username": "guide", "password": PASSWORD},
     f"PUT {API}/halls/<hall>/config": "TOML",

@@ -11,6 +11,7 @@ import pytest
 from queue_server.cli import demo_hall_toml
 from queue_server.domain.errors import HallConfigError
 from queue_server.domain.hall import QueueKind, parse_hall
+from queue_server.domain.staffing import StaffingSettings
 
 
 @pytest.fixture
@@ -85,6 +86,11 @@ _DELETE = object()
         ("queues/0/no_show", {"policy": "forgive"}, "queues[0].no_show.policy", "requeue"),
         ("hall/show_clerk_names", "yes", "hall.show_clerk_names", "true 或 false"),
         ("hall/show_clerk_name", True, "hall.show_clerk_name", "show_clerk_names"),
+        ("hall/staffing", {"service_level": 1}, "hall.staffing.service_level", "0.01 到 0.99"),
+        ("hall/staffing", {"target_minutes": -1}, "hall.staffing.target_minutes", "0 到 480"),
+        ("hall/staffing", {"max_occupancy": 0.3}, "hall.staffing.max_occupancy", "0.5 到 1"),
+        ("hall/staffing", {"history_weeks": 0}, "hall.staffing.history_weeks", "1 到 12"),
+        ("hall/staffing", {"target": 15}, "hall.staffing.target", "target_minutes"),
     ],
     ids=lambda v: v if isinstance(v, str) and "/" in v else None,
 )
@@ -120,3 +126,10 @@ def test_clerk_names_are_hidden_from_public_devices_unless_the_hall_file_shows_t
     data = copy.deepcopy(demo)
     del data["hall"]["show_clerk_names"]
     assert parse_hall(data).show_clerk_names is False
+
+
+def test_the_staffing_target_is_the_hall_files_or_the_default(demo: dict[str, Any]) -> None:
+    assert parse_hall(demo).staffing == StaffingSettings()
+    data = copy.deepcopy(demo)
+    data["hall"]["staffing"] = {"target_minutes": 10, "service_level": 0.9, "max_occupancy": 0.85, "history_weeks": 8}
+    assert parse_hall(data).staffing == StaffingSettings(10, 0.9, 0.85, 8)
