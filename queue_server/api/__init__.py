@@ -468,6 +468,11 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import staffing
 
     staffing.add_routes(bp)
+
+    # reports (per day or month; JSON or CSV), for managers and administrators
+    from queue_server.api import reports
+
+    reports.add_routes(bp)
     return bp
 
 

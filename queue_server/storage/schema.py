@@ -543,6 +543,16 @@ MIGRATIONS: Sequence[str] = (
         BEGIN SELECT RAISE(ABORT, 'a review case is never removed'); END;
     CREATE INDEX audit_log_by_target ON audit_log(hall, target, id);
     """,
+    # 13: reports (docs/reports.md). A month of a big hall is read by service day
+    # (`tickets_by_day`, there), its visits by ticket (`visits_by_ticket`, there), its
+    # clerks' sign-ins by time and the windows' own steps and transfers by time: partial,
+    # so that the calls' and issues' events, most of the log, pay nothing for it.
+    """
+    CREATE INDEX attendance_by_time ON attendance(hall_id, opened_at);
+    CREATE INDEX events_for_reports ON events(hall_id, at)
+        WHERE type IN ('window_opened', 'window_paused', 'window_resumed', 'window_closed', 'window_released',
+                       'ticket_transferred');
+    """,
 )
 
 # Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),

@@ -187,6 +187,7 @@ ROUTES: dict[str, May] = {
     f"GET {API}/halls/<hall>/review-cases/<uint:case_id>": may("manager", "admin"),
     f"GET {API}/halls/<hall>/review-figures": may("manager", "admin"),
     f"GET {API}/halls/<hall>/staffing": may("manager", "admin"),
+    f"GET {API}/halls/<hall>/reports/<kind>": may("manager", "admin"),
     **{f"POST {API}/halls/<hall>/review-cases/<uint:case_id>/{step}": may("manager") for step in CASE_BODIES},
     # the phone's reference is the credential, as for its progress; a staff session is refused
     f"POST {API}/t/<ref>/rating": May(frozenset({"anonymous", "citizen", *KINDS}), of_hall=False),
@@ -208,6 +209,8 @@ ROUTES: dict[str, May] = {
     "GET /counter": may("clerk", of_hall=False),
     "GET /counter/static/<path:filename>": ANYONE,
     "GET /manage/static/<path:filename>": ANYONE,
+    # a page (STAFF_PAGES): the reports, of the hall of whoever signed in (an administrator picks one)
+    "GET /manage/reports": may("manager", "admin", of_hall=False),
     # the ticket is looked for in the caller's own hall: another hall's is not found there
     "GET /desk/tickets/<uint:ticket_id>/preview.png": may("guide", "manager", of_hall=False),
     # a citizen's phone: the same page for any reference; the reference is the credential
@@ -220,6 +223,7 @@ ROUTES: dict[str, May] = {
 # to the sign-in page, and a signed-in person who may not use it gets a page that says
 # whose it is.
 STAFF_PAGES = frozenset({"GET /desk", "GET /counter"})
+STAFF_PAGES |= {"GET /manage/reports"}
 BODIES: dict[str, Any] = {
     f"POST {API}/session": {"username": "guide", "password": PASSWORD},
     f"PUT {API}/halls/<hall>/config": "TOML",
@@ -244,6 +248,7 @@ BODIES: dict[str, Any] = {
 QUERIES = {
     f"GET {API}/halls/<hall>/events": "?since=0",
     f"GET {API}/halls/<hall>/review-figures": "?from=2026-11-23&to=2026-11-23",
+    f"GET {API}/halls/<hall>/reports/<kind>": "?month=2026-11",
 }
 
 # event -> who may; window commands at window 14, as over HTTP.
@@ -383,6 +388,7 @@ def _day(app: Flask) -> dict[str, Any]:
         "user_id": users["clerk2"],
         "letter_id": 1,  # none: the callers let in are told so (404), the others refused first
         "case_id": 1,
+        "kind": "clerk-review",
         "filename": "screens.css",
         "reference": BOOKING["reference"],
         "users": users,
