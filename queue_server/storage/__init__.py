@@ -7,8 +7,8 @@ credential-change counter), `audit` (the append-only log of administrators' and
 managers' actions), `appointments` (预约 pushed by the booking platform), `print_jobs`
 (print jobs, the printers serving stations), `ratings` (好差评 ratings and the review
 pads' invitations), `review_cases` (差评整改), `reports` (the reports' reads) and
-`outbox` (records waiting for the 好差评 platform). `lock.py` keeps a second server process off the file unless the servers
-share a message queue."""
+`outbox` (records waiting for the 好差评 platform). `lock.py` keeps a second server
+process off the file unless the servers share a message queue."""
 
 from __future__ import annotations
 
