@@ -8,7 +8,10 @@ times and outcomes, their stays at windows (visits), their issue, call, finish a
 transfer events, ratings for half of the served with their 差评 cases, each clerk's
 sign-ins per day and two pauses a day with reasons. Then W clerks (one thread per window)
 call-next, start and finish on an open schedule of `--rate` calls a second
-(bench.call_latency's clerks); the figure is each call-next's HTTP response time.
+(bench.call_latency's clerks); the figure is each call-next's HTTP response time. Beside
+it a child process polls `/health` every 10 ms (the hub probe of `bench.probes`), and the
+worker's hub thread's wait for a CPU is read from /proc, to tell the server from the
+machine.
 
 Three phases of `--calls` calls each:
 1. quiet: no reports;
@@ -40,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from bench import probes
 from bench.call_latency import issue_tickets, open_windows, run_clerks
 from bench.common import (
     QUEUES,
@@ -54,6 +58,7 @@ from bench.common import (
 )
 from tests.support.live import HALL
 
+HEALTH_PAUSE = 0.01  # the hub probe: GET /health, then this long, from a process of its own
 KINDS = ("queues", "items", "windows", "clerks", "attendance", "clerk-review")
 LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
 LEVEL_WEIGHTS = (60, 30, 6, 3, 1)
@@ -318,12 +323,20 @@ def _run(args: argparse.Namespace, bench: BenchServer, problems: list[str]) -> t
 
     def phase(name: str, reporting: bool) -> None:
         nonlocal failures
-        before_cpu = cpu_seconds(worker)
+        poller = probes.Child(probes.poll_health, bench.server.port, worker, HEALTH_PAUSE, args.time_limit + 60)
+        poller.receive(30)  # ready
+        before_cpu, before_wait = cpu_seconds(worker), probes.run_queue_seconds(worker)
         if reporting:
             loop.start()
         clerks = run_clerks([bench], sessions, args.calls, args.rate, args.time_limit)
         if reporting:
             loop.stop()
+        waited = probes.run_queue_seconds(worker) - before_wait
+        poller.pipe.send(("stop",))
+        _, samples, health_errors = poller.receive(60)
+        poller.close()
+        failures += sum(health_errors.values())
+        health = [seconds for _, seconds, _ in samples]
         answers = [call.answered - call.sent for call in clerks.calls]
         failures += sum(clerks.failures.values()) + (1 if clerks.timed_out else 0)
         phases.append(
@@ -335,6 +348,9 @@ def _run(args: argparse.Namespace, bench: BenchServer, problems: list[str]) -> t
                 "max": max(answers) if answers else float("nan"),
                 "cpu": (cpu_seconds(worker) - before_cpu) / clerks.wall if clerks.wall else 0.0,
                 "reports": sum(len(v) for v in loop.times.values()) if reporting else 0,
+                "health_p99": percentile(health, 99),
+                "health_max": max(health) if health else float("nan"),
+                "hub_waited": waited / clerks.wall if clerks.wall else 0.0,
                 "failures": dict(clerks.failures),
             }
         )
@@ -389,22 +405,41 @@ def _run(args: argparse.Namespace, bench: BenchServer, problems: list[str]) -> t
             seeded_line,
             "",
             table(
-                ["phase", "calls", "call-next p50 ms", "p99 ms", "max ms", "p99 / quiet", "worker CPU", "reports"], rows
+                [
+                    "phase",
+                    "calls",
+                    "call-next p50 ms",
+                    "p99 ms",
+                    "max ms",
+                    "p99 / quiet",
+                    "/health p99 ms",
+                    "/health max ms",
+                    "hub waiting for a CPU",
+                    "worker CPU",
+                    "reports",
+                ],
+                rows,
             ),
             "",
             table(["report (month)", "alone ms", "while calling: runs", "p50 ms"], report_rows),
             "",
             f"call-next p99: quiet {ms(baseline)} ms (mean of both), with reports {ms(loaded)} ms, ratio {ratio:.2f} "
             f"(target at most 1.10)",
+            "/health: a child process asks GET /api/v1/health (no session, no database) every 10 ms: slow answers "
+            "mean the worker's hub was not running. hub waiting for a CPU: the share of the phase the worker's main "
+            "(hub) thread was ready to run but had no core (/proc schedstat): the machine, not the server.",
             f"worker RSS after: {rss_mib(worker):.1f} MiB; failed requests {failures}; server log error lines "
             f"{len(problems)}",
             *loop.failures[:5],
         ]
     )
     summary: list[list[object]] = [
-        ["quiet p99", f"{ms(baseline)} ms"],
-        ["with monthly reports p99", f"{ms(loaded)} ms"],
-        ["ratio", f"{ratio:.2f}"],
+        ["call-next, quiet", "-", f"p99 {ms(baseline)} ms"],
+        [
+            "call-next, monthly reports looping",
+            f"{phases[1]['reports']} reports",
+            f"p99 {ms(loaded)} ms ({ratio:.2f}x)",
+        ],
     ]
     return text, ok, summary
 
