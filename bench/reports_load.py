@@ -372,6 +372,9 @@ def _run(args: argparse.Namespace, bench: BenchServer, problems: list[str]) -> t
             ms(p["p99"]),
             ms(p["max"]),
             f"{p['p99'] / baseline:.2f}x",
+            ms(p["health_p99"]),
+            ms(p["health_max"]),
+            f"{p['hub_waited']:.0%}",
             f"{p['cpu']:.0%}",
             p["reports"],
         ]

@@ -54,8 +54,8 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, float) and value == value:
-        return f"{value:g}" if abs(value) < 1e15 else value
+    if isinstance(value, float):
+        return f"{value:.10g}"  # 11880.0 → 11880, 0.9231 as it is; never 1.2e+04
     return value
 
 
