@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import call_latency, cli_write, issue_rate, login_stall, print_jobs, review_feed
+from bench import call_latency, cli_write, issue_rate, login_stall, print_jobs, reports_load, review_feed
 from bench.common import stop_cleanly_on_signals, table
 
 BENCHMARKS = (
@@ -16,6 +16,7 @@ BENCHMARKS = (
     ("login_stall", login_stall),
     ("print_jobs", print_jobs),
     ("review_feed", review_feed),
+    ("reports_load", reports_load),
 )
 
 

@@ -44,4 +44,7 @@ def create_blueprint() -> Blueprint:
     from manage_client import staffing  # each page's module adds its routes
 
     staffing.add_routes(bp)
+    from manage_client import reports
+
+    reports.add_routes(bp)
     return bp

@@ -477,6 +477,10 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import admin
 
     admin.add_routes(bp)
+    # reports (per day or month; JSON or CSV), for managers and administrators
+    from queue_server.api import reports
+
+    reports.add_routes(bp)
     return bp
 
 

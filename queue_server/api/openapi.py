@@ -866,6 +866,9 @@ def openapi_document() -> dict[str, Any]:
 
     for path, operations in admin.admin_paths().items():  # POST /users joins GET /users
         paths.setdefault(path, {}).update(operations)
+    from queue_server.api import reports
+
+    paths.update(reports.report_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -885,6 +888,7 @@ def openapi_document() -> dict[str, Any]:
                 **staffing.RESPONSES,
                 **alerts.RESPONSES,
                 **admin.RESPONSES,
+                **reports.RESPONSES,
             },
             "securitySchemes": SECURITY_SCHEMES,
         },

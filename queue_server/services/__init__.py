@@ -25,6 +25,7 @@ from queue_server.services.halls import HallUseCases
 from queue_server.services.phone import PhoneUseCases
 from queue_server.services.printing import PrintJobNotice
 from queue_server.services.ratings import PadNotice, RatingQuery, RatingUseCases, rating_record
+from queue_server.services.reports import ReportUseCases
 from queue_server.services.review_cases import CaseQuery, ReviewCaseUseCases
 from queue_server.services.screens import ScreenUseCases
 from queue_server.services.staffing import StaffingUseCases
@@ -63,5 +64,6 @@ class Services(
     StaffingUseCases,
     AlertUseCases,
     DeviceUseCases,
+    ReportUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""

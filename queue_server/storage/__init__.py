@@ -6,9 +6,9 @@ plain functions over a connection: `halls` (halls, the event log, idempotency ke
 credential-change counter), `audit` (the append-only log of administrators' and
 managers' actions), `appointments` (预约 pushed by the booking platform), `print_jobs`
 (print jobs, the printers serving stations), `ratings` (好差评 ratings and the review
-pads' invitations), `review_cases` (差评整改) `outbox` (records waiting for the 好差评
-platform) and `alerts` (the managers' alerts). `lock.py` keeps a second server process off the file unless the servers
-share a message queue."""
+pads' invitations), `review_cases` (差评整改), `reports` (the reports' reads),
+`outbox` (records waiting for the 好差评 platform) and `alerts` (the managers' alerts). `lock.py` keeps a second server
+process off the file unless the servers share a message queue."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from queue_server.storage import (
     people,
     print_jobs,
     ratings,
+    reports,
     review_cases,
     sessions,
     tickets,
@@ -42,6 +43,7 @@ __all__ = [
     "people",
     "print_jobs",
     "ratings",
+    "reports",
     "review_cases",
     "sessions",
     "tickets",

@@ -178,7 +178,9 @@ _GROUPS = {
     "window": "t.window",
     "clerk": "t.clerk_id",
     "day": "t.service_day",
+    "item": "j.value",  # a ticket of several items counts under each (reports: docs/reports.md)
 }
+_JOINS = {"item": "LEFT JOIN json_each(t.items) j"}
 _LIVE_CASE = "c.id IS NOT NULL AND coalesce(c.appeal_state, '') != 'upheld'"
 _FIXED = f"{_LIVE_CASE} AND c.replied_at IS NOT NULL AND c.fix IS NOT NULL"
 
@@ -207,6 +209,7 @@ def figure_counts(db: sqlite_utils.Database, hall_id: int, day_from: str, day_to
                 LEFT JOIN ratings r ON r.ticket_id = t.id
                 LEFT JOIN review_cases c ON c.rating_id = r.id
                 LEFT JOIN users u ON u.id = t.clerk_id
+                {_JOINS.get(by or "", "")}
                 WHERE t.hall_id = ? AND t.status = 'done' AND t.window IS NOT NULL
                   AND t.service_day >= ? AND t.service_day <= ?
                 GROUP BY {key}""",

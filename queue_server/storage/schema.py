@@ -568,6 +568,17 @@ MIGRATIONS: Sequence[str] = (
     CREATE TRIGGER alerts_no_delete BEFORE DELETE ON alerts
         BEGIN SELECT RAISE(ABORT, 'an alert is never removed: it is cleared'); END;
     """,
+    # 14: reports (docs/reports.md). A month of a big hall is read by service day
+    # (`tickets_by_day`, there), its visits by ticket (`visits_by_ticket`, there), its
+    # clerks' sign-ins by time and the windows' own steps and the transfers by time:
+    # partial, so that the calls' and issues' events, most of the log, pay nothing for them
+    # (a query uses one when its WHERE has the index's own terms: `storage.reports`).
+    """
+    CREATE INDEX attendance_by_time ON attendance(hall_id, opened_at);
+    CREATE INDEX events_window_steps ON events(hall_id, at)
+        WHERE type IN ('window_opened', 'window_paused', 'window_resumed', 'window_closed', 'window_released');
+    CREATE INDEX events_transfers ON events(hall_id, at) WHERE type = 'ticket_transferred';
+    """,
 )
 
 # Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),

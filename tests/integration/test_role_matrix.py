@@ -196,6 +196,7 @@ ROUTES: dict[str, May] = {
     # the managers' alerts: no alert 1 in this day: 404 for those let in
     f"GET {API}/halls/<hall>/alerts": may("manager", "admin"),
     f"POST {API}/halls/<hall>/alerts/<uint:alert_id>/acknowledge": may("manager", "admin"),
+    f"GET {API}/halls/<hall>/reports/<kind>": may("manager", "admin"),
     **{f"POST {API}/halls/<hall>/review-cases/<uint:case_id>/{step}": may("manager") for step in CASE_BODIES},
     # the phone's reference is the credential, as for its progress; a staff session is refused
     f"POST {API}/t/<ref>/rating": May(frozenset({"anonymous", "citizen", *KINDS}), of_hall=False),
@@ -221,6 +222,8 @@ ROUTES: dict[str, May] = {
     "GET /manage/admin": may("manager", "admin", of_hall=False),
     # a page (STAFF_PAGES): staffing advice, for the hall of whoever signed in
     "GET /manage/staffing": may("manager", "admin", of_hall=False),
+    # a page (STAFF_PAGES): the reports, of the hall of whoever signed in (an administrator picks one)
+    "GET /manage/reports": may("manager", "admin", of_hall=False),
     # the ticket is looked for in the caller's own hall: another hall's is not found there
     "GET /desk/tickets/<uint:ticket_id>/preview.png": may("guide", "manager", of_hall=False),
     # a citizen's phone: the same page for any reference; the reference is the credential
@@ -232,7 +235,9 @@ ROUTES: dict[str, May] = {
 # Pages for people, not programs: whoever has no staff session (nobody, a device) is sent
 # to the sign-in page, and a signed-in person who may not use it gets a page that says
 # whose it is.
-STAFF_PAGES = frozenset({"GET /desk", "GET /counter", "GET /manage/admin", "GET /manage/staffing"})
+STAFF_PAGES = frozenset(
+    {"GET /desk", "GET /counter", "GET /manage/admin", "GET /manage/staffing", "GET /manage/reports"}
+)
 BODIES: dict[str, Any] = {
     f"POST {API}/session": {"username": "guide", "password": PASSWORD},
     f"PUT {API}/halls/<hall>/config": "TOML",
@@ -267,6 +272,7 @@ SPARE = {f"POST {API}/halls/<hall>/devices/<uint:device_id>/revoke": {"device_id
 QUERIES = {
     f"GET {API}/halls/<hall>/events": "?since=0",
     f"GET {API}/halls/<hall>/review-figures": "?from=2026-11-23&to=2026-11-23",
+    f"GET {API}/halls/<hall>/reports/<kind>": "?month=2026-11",
 }
 
 # event -> who may; window commands at window 14, as over HTTP.
@@ -418,6 +424,7 @@ def _day(app: Flask) -> dict[str, Any]:
         "letter_id": 1,  # none: the callers let in are told so (404), the others refused first
         "case_id": 1,
         "alert_id": 1,
+        "kind": "clerk-review",
         "filename": "screens.css",
         "reference": BOOKING["reference"],
         "users": users,
