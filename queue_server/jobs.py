@@ -3,7 +3,8 @@ whose check-in time ended where late ones are refused, sending on the events tha
 another process (the command line) wrote to the log, giving up print jobs that no
 printer's agent took in time, closing review pads' invitations whose time ran out,
 giving the system's 基本满意 to tickets nobody rated within the hall's days (an index
-of the unrated finished tickets makes that look cheap every round), and closing the open
+of the unrated finished tickets makes that look cheap every round), pushing the wait
+figures that time passing changed (once a minute: `Realtime.refresh_waits`), and closing the open
 links whose session or device token another process ended.
 
 Every server process runs it. All but the last are safe to run in several processes
@@ -78,6 +79,7 @@ class Jobs:
         events += self.services.give_default_ratings(self.now())
         if events:
             self.realtime.publish(events)
+        self.realtime.refresh_waits()
         self.close_revoked_links()
         return events
 

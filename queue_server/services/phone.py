@@ -82,7 +82,7 @@ class PhoneUseCases(ServicesBase):
     def _progress(
         self, db: sqlite_utils.Database, hall: Hall, hall_row: dict[str, Any], ticket: Ticket, now: datetime
     ) -> dict[str, Any]:
-        public = privacy.public_ticket_view(self._ticket_view(db, hall, ticket))
+        public = privacy.public_ticket_view(self._ticket_view(db, hall, ticket, now))
         past_day = ticket.service_day < self._today(hall, hall_row, now)
         status = ticket.status
         visits = storage.tickets.visits_of(db, ticket.id)
