@@ -138,7 +138,7 @@ def predict(
         probe = WaitingTicket(-1, queue, False, LAST_PLACE)
         linked = [t for t in tickets if t.queue in linked_queues or t.target_window in linked_windows]
         shown = [w for w in window_list if w.number in linked_windows]
-        played = _play(linked + [probe], shown, handling, now, streaks or {}, caps or {}, hours, settings, probe.id)
+        played = _play([*linked, probe], shown, handling, now, streaks or {}, caps or {}, hours, settings, probe.id)
         new[queue] = played[probe.id]
     return HallPredictions(tickets=found, new_ticket=new)
 
@@ -269,7 +269,7 @@ def _minutes(handling: Mapping[str, float], queue: str) -> float:
 
 def whole_minutes(prediction: Prediction) -> int:
     """What a citizen is told: the expected minutes, rounded to the nearest whole one."""
-    return int(math.floor(prediction.minutes + 0.5))
+    return math.floor(prediction.minutes + 0.5)
 
 
 def average_handling_minutes(served_today: int, handling_seconds_today: float, configured_minutes: float) -> float:
