@@ -126,7 +126,13 @@ class Day:
     """One simulated day of the hall, driven through the services."""
 
     def __init__(
-        self, services: Services, clock: Clock, guide: Principal, windows: list[WindowPlan], rng: random.Random, day: int
+        self,
+        services: Services,
+        clock: Clock,
+        guide: Principal,
+        windows: list[WindowPlan],
+        rng: random.Random,
+        day: int,
     ) -> None:
         self.services, self.clock, self.guide, self.windows, self.rng = services, clock, guide, windows, rng
         self.start = FIRST_DAY + timedelta(days=day) - SHANGHAI  # local midnight in UTC
@@ -232,7 +238,9 @@ class Day:
 
     def _act(self, plan: WindowPlan, name: str, *args: Any) -> dict[str, Any] | None:
         try:
-            answer: dict[str, Any] = getattr(self.services, name)(plan.clerk, HALL, plan.number, *args, self.clock.now)[0]
+            answer: dict[str, Any] = getattr(self.services, name)(plan.clerk, HALL, plan.number, *args, self.clock.now)[
+                0
+            ]
             return answer
         except DomainError:
             return None
