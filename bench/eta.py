@@ -53,7 +53,6 @@ from typing import Any
 from queue_server import auth, storage
 from queue_server.app import create_app
 from queue_server.cli import demo_hall_toml
-from queue_server.domain import clock as hall_clock
 from queue_server.domain import estimate
 from queue_server.domain.access import OPERATOR, Principal, Role
 from queue_server.domain.errors import DomainError
