@@ -422,6 +422,7 @@ def run_seed(seed: int, days: int) -> dict[str, Any]:
         "refused": refused,
         "mean_wait": statistics.fmean(actual[r.ticket_id] for r in measured),
     }
+    result["records"] = [(r, actual[r.ticket_id]) for r in measured]
     for name in ("ours", "naive", "old"):
         result[name] = errors([(getattr(r, name), actual[r.ticket_id]) for r in measured])
         result[f"{name}_priority"] = errors([(getattr(r, name), actual[r.ticket_id]) for r in priority])

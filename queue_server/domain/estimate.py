@@ -51,6 +51,8 @@ class Settings:
     prior_services: float = 5.0  # weight of the configured average, in services
     recent_services: int = 20  # how many of the day's last calls the handling time reads
     least_remaining_share: float = 0.25  # a long-running service still has this much to go
+    arrivals_horizon_minutes: float = 180.0  # expected arrivals are played this far ahead
+    arrivals_window_minutes: float = 60.0  # the recent arrival rate is read over this long
 
 
 DEFAULT_SETTINGS = Settings()
@@ -65,6 +67,7 @@ class WaitingTicket:
     priority: bool
     place: str  # sortable: its place in line
     target_window: int | None = None  # sent to that window (转窗口)
+    arrives_at: datetime | None = None  # an expected ticket not yet issued (`Arrivals`); None: waiting now
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,17 @@ class WindowNow:
     since: datetime | None = None  # when it took that status (a paused window's pause began)
     busy_queue: str | None = None  # the queue of the ticket it holds (called, serving)
     busy_since: datetime | None = None  # when it called that ticket
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """A queue's tickets still to come, as the play expects them: `per_minute` at an even
+    pace (the last hour's rate), every so often a priority one (`priority_share`, today's),
+    until `until` (the end of its issuing hours now; None: the play's horizon)."""
+
+    per_minute: float
+    priority_share: float = 0.0
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,7 @@ def predict(
     caps: Mapping[str, int] | None = None,
     hours: Sequence[tuple[datetime, datetime]] | None = None,
     new_ticket_queues: Iterable[str] = (),
+    arrivals: Mapping[str, Arrivals] | None = None,
     settings: Settings = DEFAULT_SETTINGS,
 ) -> HallPredictions:
     """Every waiting ticket's expected wait, and a ticket taken now in each of
@@ -126,21 +141,48 @@ def predict(
     `handling`: minutes per call of each queue (`handling_minutes`; a queue missing from it
     counts 10); `streaks`, `caps`: each queue's priority calls in a row and its cap, as
     routing reads them; `hours`: the day's opening hours as instants, None for a hall open
-    at any hour. Pure: the same hall gives the same figures."""
+    at any hour; `arrivals`: each queue's tickets still to come (none by default). A
+    priority ticket still to come goes ahead of the ordinary ones already waiting, and an
+    ordinary one of a window's first-rank queue ahead of its second-rank queue, as they
+    will in the hall. Pure: the same hall gives the same figures."""
     tickets = list(waiting)
     window_list = list(windows)
-    found = _play(tickets, window_list, handling, now, streaks or {}, caps or {}, hours, settings)
+    coming = _expected(arrivals or {}, now, settings)
+    found = _play([*tickets, *coming], window_list, handling, now, streaks or {}, caps or {}, hours, settings)
     new: dict[str, Prediction] = {}
     for queue in dict.fromkeys(new_ticket_queues):
         # a play of its own for each (two probes would compete for a window serving both),
         # over the windows linked to the queue and their tickets only, ending once it is called
         linked_windows, linked_queues = _linked(queue, window_list)
         probe = WaitingTicket(-1, queue, False, LAST_PLACE)
-        linked = [t for t in tickets if t.queue in linked_queues or t.target_window in linked_windows]
+        linked = [t for t in [*tickets, *coming] if t.queue in linked_queues or t.target_window in linked_windows]
         shown = [w for w in window_list if w.number in linked_windows]
         played = _play([*linked, probe], shown, handling, now, streaks or {}, caps or {}, hours, settings, probe.id)
         new[queue] = played[probe.id]
     return HallPredictions(tickets=found, new_ticket=new)
+
+
+def _expected(arrivals: Mapping[str, Arrivals], now: datetime, settings: Settings) -> list[WaitingTicket]:
+    """The tickets still to come, evenly paced, each behind every ticket now waiting in
+    its line (ids from -1000 down; they are played, never reported)."""
+    coming: list[WaitingTicket] = []
+    horizon = now + timedelta(minutes=settings.arrivals_horizon_minutes)
+    for queue, expected in sorted(arrivals.items()):
+        if expected.per_minute <= 0:
+            continue
+        until = min(expected.until, horizon) if expected.until is not None else horizon
+        k, priority_so_far = 1, 0
+        while True:
+            moment = now + timedelta(minutes=k / expected.per_minute)
+            if moment >= until or k > 1000:
+                break
+            priority = math.floor(k * expected.priority_share + 0.5) > priority_so_far
+            priority_so_far += priority
+            coming.append(
+                WaitingTicket(-1000 - len(coming), queue, priority, f"{LAST_PLACE}{k:06d}", None, arrives_at=moment)
+            )
+            k += 1
+    return coming
 
 
 def _linked(queue: str, windows: list[WindowNow]) -> tuple[set[int], set[str]]:
@@ -176,26 +218,40 @@ def _play(
     lines: dict[tuple[str, bool, int | None], deque[WaitingTicket]] = {}
     for ticket in sorted(tickets, key=lambda t: (t.place, t.id)):
         lines.setdefault((ticket.queue, ticket.priority, ticket.target_window), deque()).append(ticket)
-    servers = _servers(tickets, windows, handling, now, hours, settings)
+    real = [t for t in tickets if t.arrives_at is None]
+    servers = _servers(real, windows, handling, now, hours, settings)
     heapq.heapify(servers)
     streak = dict(streaks)
     called_from_line: dict[tuple[str, int | None], int] = {}
     found: dict[int, Prediction] = {}
-    while servers and len(found) < len(tickets):
+    while servers and len(found) < len(real):
         server = heapq.heappop(servers)
         start = _within_hours(server.free_at, hours)
+        mine = [
+            (key, line)
+            for key, line in lines.items()
+            if line and (key[2] == server.number or (key[2] is None and key[0] in server.ranks))
+        ]
         candidates = [
             routing.Candidate(line[0].id, queue, priority, line[0].place, targeted=target == server.number)
-            for (queue, priority, target), line in lines.items()
-            if line and (target == server.number or (target is None and queue in server.ranks))
+            for (queue, priority, target), line in mine
+            if line[0].arrives_at is None or line[0].arrives_at <= start
         ]
         chosen = routing.choose_next(candidates, server.ranks, streak, caps)
         if chosen is None:
-            continue  # nothing left this window would call: it drops out of the play
+            coming = [line[0].arrives_at for _, line in mine if line[0].arrives_at is not None]
+            if coming:  # idle until the next ticket it would take comes
+                server.free_at = min(coming)
+                heapq.heappush(servers, server)
+            continue  # else nothing left this window would call: it drops out of the play
         target = server.number if chosen.targeted else None
         ticket = lines[(chosen.queue, chosen.priority, target)].popleft()
         if not chosen.targeted:
             streak[chosen.queue] = routing.next_streak(chosen, streak.get(chosen.queue, 0), caps)
+        server.free_at = start + timedelta(minutes=_minutes(handling, ticket.queue))
+        heapq.heappush(servers, server)
+        if ticket.arrives_at is not None:
+            continue  # expected, not issued: it takes the window's time, nobody's place
         own_line = (ticket.queue, None) if target is None else ("", target)
         found[ticket.id] = Prediction(
             minutes=max((start - now).total_seconds() / 60, 0.0), ahead=called_from_line.get(own_line, 0)
@@ -203,9 +259,7 @@ def _play(
         called_from_line[own_line] = called_from_line.get(own_line, 0) + 1
         if ticket.id == stop_at:
             return found
-        server.free_at = start + timedelta(minutes=_minutes(handling, ticket.queue))
-        heapq.heappush(servers, server)
-    for ticket in tickets:  # none of its windows would ever call it: as far off as the last call
+    for ticket in real:  # none of its windows would ever call it: as far off as the last call
         if ticket.id not in found:
             last = max((p.minutes for p in found.values()), default=0.0)
             found[ticket.id] = Prediction(minutes=last + _minutes(handling, ticket.queue), ahead=0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
@@ -48,6 +48,7 @@ def hall_predictions(
     days = storage.tickets.queue_days(db, hall.id, day)
     streaks = {code: row["priority_streak"] for code, row in days.items()}
     caps = {q.code: q.priority_max_in_row for q in spec.queues}
+    arrivals = expected_arrivals(db, hall, day, now, settings)
     return estimate.predict(
         waiting,
         [w for w in windows if w is not None],
@@ -57,8 +58,37 @@ def hall_predictions(
         caps=caps,
         hours=opening_instants(hall, day),
         new_ticket_queues=new_ticket_queues,
+        arrivals=arrivals,
         settings=settings,
     )
+
+
+def expected_arrivals(
+    db: sqlite_utils.Database, hall: Hall, day: str, now: datetime, settings: estimate.Settings
+) -> dict[str, estimate.Arrivals]:
+    """Each queue issuing now: its tickets still to come at the rate of the last
+    `arrivals_window_minutes` of its issuing hours (at least a quarter of an hour read),
+    with today's share of priority tickets, until its issuing hours end."""
+    spec = hall.spec
+    moment = clock.local(now, spec)
+    since = now - timedelta(minutes=settings.arrivals_window_minutes)
+    issued = storage.tickets.issues_since(db, hall.id, day, clock.iso(since))
+    found: dict[str, estimate.Arrivals] = {}
+    for queue in spec.queues:
+        recent, _, today, today_priority = issued.get(queue.code, (0, 0, 0, 0))
+        if not recent or not clock.is_issuing(queue, spec, now):
+            continue
+        if spec.always_open:
+            read, until = settings.arrivals_window_minutes, None
+        else:
+            ranges = [r for r in clock.issuing_hours(queue, spec, moment.date()) if r.contains(moment.time())]
+            if not ranges:
+                continue
+            started = datetime.combine(moment.date(), ranges[0].start, tzinfo=moment.tzinfo)
+            until = datetime.combine(moment.date(), ranges[0].end, tzinfo=moment.tzinfo)
+            read = min(settings.arrivals_window_minutes, max((now - started).total_seconds() / 60, 15.0))
+        found[queue.code] = estimate.Arrivals(recent / read, today_priority / today if today else 0.0, until)
+    return found
 
 
 def opening_instants(hall: Hall, day: str) -> list[tuple[datetime, datetime]] | None:

@@ -455,3 +455,16 @@ def held_by_windows(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
             [hall_id],
         )
     )
+
+
+def issues_since(db: sqlite_utils.Database, hall_id: int, day: str, since: str) -> dict[str, tuple[int, int, int, int]]:
+    """Per queue, tickets issued on `day`: (since `since`, of them priority, all day,
+    of them priority); by the queue they were issued to."""
+    rows = db.execute(
+        """SELECT origin_queue, count(*) FILTER (WHERE issued_at >= ?),
+                  count(*) FILTER (WHERE issued_at >= ? AND priority IS NOT NULL),
+                  count(*), count(*) FILTER (WHERE priority IS NOT NULL)
+           FROM tickets WHERE hall_id = ? AND service_day = ? GROUP BY origin_queue""",
+        [since, since, hall_id, day],
+    ).fetchall()
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
