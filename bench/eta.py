@@ -12,8 +12,8 @@ integration tests use (`CLOCK`) moved from one simulated moment to the next:
   the hall file's `avg_service_minutes` per queue and per day (as in a real hall);
 - clerks: open their window a few minutes after the hour, call as soon as idle (half a
   minute to react), close at 12:00 and 17:00 once their citizen is done, reopen after
-  lunch, take a 5-20 minute pause about every two and a half hours, and some days one
-  is absent all morning;
+  lunch, take a 5-20 minute pause about every two and a half hours; on half the days one
+  window stays closed all morning, on three days in ten one stays closed all day;
 - citizens: 6 % never come (marked no-show after two minutes), 4 % of comprehensive
   tickets are transferred to pickup after their service.
 
@@ -162,11 +162,14 @@ class Day:
             for moment in self._arrivals(volume):
                 priority = self.rng.random() < PRIORITY_SHARE
                 self.later(moment, lambda q=queue, p=priority: self._arrive(q, p))
-        absent = self.rng.choice(self.windows) if self.rng.random() < 0.5 else None
+        morning_off = self.rng.choice(self.windows) if self.rng.random() < 0.5 else None
+        day_off = self.rng.choice(self.windows) if self.rng.random() < 0.3 else None
         for plan in self.windows:
             plan.state, plan.ticket, plan.close_due, plan.pause_due = "closed", None, False, False
             plan.pauses = sorted(self.at(self.rng.uniform(9.2, 16.5)) for _ in range(self._poisson(7 / 2.5)))
-            if plan is not absent:
+            if plan is day_off:
+                continue
+            if plan is not morning_off:
                 self.later(self.at(9 + self.rng.uniform(0, 10) / 60), lambda w=plan: self._open(w))
             self.later(self.at(13 + self.rng.uniform(0, 10) / 60), lambda w=plan: self._open(w))
             for end in (12, 17):

@@ -51,6 +51,7 @@ class Settings:
     prior_services: float = 5.0  # weight of the configured average, in services
     recent_services: int = 20  # how many of the day's last calls the handling time reads
     least_remaining_share: float = 0.25  # a long-running service still has this much to go
+    opening_grace_minutes: float = 15.0  # closed windows still count this long into a session
     arrivals_horizon_minutes: float = 180.0  # expected arrivals are played this far ahead
     arrivals_window_minutes: float = 60.0  # the recent arrival rate is read over this long
 
@@ -292,18 +293,38 @@ def _servers(
             continue
         counted.add(window.number)
         servers.append(_Server(free_at, len(servers), window.number, window.ranks))
-    # lines no counted window serves (before opening, at lunch): the windows configured
-    # for them, from the next opening hour, serving only those lines
+    # lines no open or paused window serves (before opening, at lunch): the windows
+    # configured for them, from now or the next opening hour, serving only those lines
     covered = {queue for server in servers for queue in server.ranks}
     uncovered = {t.queue for t in tickets if t.target_window is None and t.queue not in covered}
     stranded = {t.target_window for t in tickets if t.target_window is not None and t.target_window not in counted}
+    session = _session_start(now, hours, settings)
     for window in windows:
         if window.number in counted:
             continue
         ranks = {queue: rank for queue, rank in window.ranks.items() if queue in uncovered}
         if ranks or window.number in stranded:
             servers.append(_Server(_within_hours(now, hours), len(servers), window.number, ranks))
+        elif session is not None:  # other closed windows: expected at the next session
+            servers.append(_Server(session, len(servers), window.number, window.ranks))
     return servers
+
+
+def _session_start(
+    now: datetime, hours: Sequence[tuple[datetime, datetime]] | None, settings: Settings
+) -> datetime | None:
+    """When a closed window is expected to open: at the start of the next session of the
+    hall's hours (after lunch, say), or now in the first `opening_grace_minutes` of one,
+    when clerks are still arriving; None when no session is to start (or no hours)."""
+    if hours is None:
+        return None
+    grace = timedelta(minutes=settings.opening_grace_minutes)
+    for start, end in sorted(hours):
+        if now < start:
+            return start
+        if now < min(start + grace, end):
+            return now
+    return None
 
 
 def _within_hours(moment: datetime, hours: Sequence[tuple[datetime, datetime]] | None) -> datetime:

@@ -84,6 +84,23 @@ def test_closed_windows_count_only_when_no_window_serves_the_line() -> None:
     assert minutes(line, [window(1), window(2, "closed")]) == {1: 0.0, 2: 10.0, 3: 20.0}
 
 
+def test_closed_windows_are_expected_at_the_start_of_a_session() -> None:
+    """Clerks still arriving in the first minutes of a session count; a window still
+    closed later in it counts from the next session (after lunch)."""
+    line = [ticket(n) for n in range(1, 4)]
+    windows = [window(1), window(2, "closed")]
+    just_opened = [
+        (NOW - timedelta(minutes=5), NOW + timedelta(hours=2)),
+        (NOW + timedelta(hours=3), NOW + timedelta(hours=7)),
+    ]
+    assert minutes(line, windows, hours=just_opened) == {1: 0.0, 2: 0.0, 3: 10.0}
+    later = [
+        (NOW - timedelta(minutes=30), NOW + timedelta(minutes=15)),
+        (NOW + timedelta(hours=1), NOW + timedelta(hours=5)),
+    ]
+    assert minutes(line, windows, hours=later) == {1: 0.0, 2: 10.0, 3: 60.0}  # 3: window 2 after lunch
+
+
 def test_a_window_takes_its_first_rank_queue_first() -> None:
     shared = window(1, a=2, b=1)
     assert minutes([ticket(1, "a"), ticket(2, "b"), ticket(3, "b")], [shared]) == {2: 0.0, 3: 5.0, 1: 10.0}
