@@ -59,7 +59,8 @@ SUBSCRIBE = "subscribe"
 MARK_SHOWN = "mark_shown"
 READ_PROGRESS = "read_progress"  # a citizen's phone: its own ticket's progress, afresh
 WAIT_ESTIMATED = "wait_estimated"  # to one ticket's phones: its new wait figures (docs/estimates.md)
-QUEUE_WAITS_ESTIMATED = "queue_waits_estimated"  # to the hall's rooms: each queue's wait for a ticket taken now
+QUEUE_WAITS_ESTIMATED = "queue_waits_estimated"  # to desks and kiosks: each queue's wait for a ticket taken now
+ISSUING_ACTORS = ("guide", "manager", "admin", "kiosk")  # whose pages show each queue's wait (role rooms)
 # Every event a client may send: each gets a handler (`Realtime.__init__`), and the role
 # matrix test walks them all.
 CLIENT_EVENTS: tuple[str, ...] = (SUBSCRIBE, MARK_SHOWN, READ_PROGRESS, *COMMANDS, *PRINTING_EVENTS)
@@ -154,9 +155,10 @@ class Realtime(PrinterLinks):
     def push_waits(self, halls: Iterable[str]) -> None:
         """After a write (or as time passes: `refresh_waits`), each waiting ticket's new
         wait figures to its own phones (`wait_estimated`, never to another's), and each
-        queue's figure for a ticket taken now to the hall's scope rooms
-        (`queue_waits_estimated`): only the figures that changed (docs/estimates.md). A
-        failure here is logged and never keeps events from going out."""
+        queue's figure for a ticket taken now (`queue_waits_estimated`) to those who issue
+        tickets (guides, managers, administrators, kiosks: their role rooms); only the
+        figures that changed (docs/estimates.md). A failure here is logged and never keeps
+        events from going out."""
         for hall_code in sorted(halls):
             try:
                 pushes = self.services.wait_pushes(hall_code, self.now())
@@ -166,13 +168,7 @@ class Realtime(PrinterLinks):
             for ticket in pushes.tickets:
                 self.socketio.emit(WAIT_ESTIMATED, ticket.payload, to=rooms.ticket_room(hall_code, ticket.ref))
             if pushes.queues is not None:
-                hall = self.services.cached_hall(hall_code)
-                zones, windows = (hall.zone_codes, tuple(hall.windows)) if hall else ((), ())
-                to = [
-                    room
-                    for audience in rooms.AUDIENCES
-                    for room in rooms.for_event({"hall": hall_code}, zones, windows, audience)
-                ]
+                to = [rooms.role_room(hall_code, actor) for actor in ISSUING_ACTORS]
                 self.socketio.emit(QUEUE_WAITS_ESTIMATED, pushes.queues, to=to)
 
     def refresh_waits(self) -> None:

@@ -1,5 +1,5 @@
 """Wait figures pushed as the hall changes (docs/estimates.md): each ticket's own to its
-phone, each queue's for a ticket taken now to the kiosks and screens."""
+phone, each queue's for a ticket taken now to the kiosks and desks."""
 
 from __future__ import annotations
 
@@ -30,8 +30,11 @@ def test_a_phone_gets_its_new_estimate_when_a_window_opens_and_only_its_own(app:
     tickets = [guide.post("/halls/demo/tickets", {"queue": "household"}, status=201) for _ in range(4)]
     assert [t["estimated_wait_minutes"] for t in tickets] == [0, 10, 20, 30]  # one window, 10 minutes each
     mine, other = phone(app, tickets[3]["ref"]), phone(app, tickets[2]["ref"])
+    kiosk = app.extensions["socketio"].test_client(app, auth={"token": app.config["TEST_TOKENS"]["kiosk"]})
+    assert kiosk.emit("subscribe", {}, callback=True)["ok"]
+    kiosk.get_received()
     screen = app.extensions["socketio"].test_client(app, auth={"token": app.config["TEST_TOKENS"]["hall_screen"]})
-    assert screen.emit("subscribe", {"hall": "demo"}, callback=True)["ok"]
+    assert screen.emit("subscribe", {}, callback=True)["ok"]
     screen.get_received()
 
     # window 15 (跨省通办) serves household at rank 2 and nothing of its own waits
@@ -45,9 +48,11 @@ def test_a_phone_gets_its_new_estimate_when_a_window_opens_and_only_its_own(app:
     # what the phone reads afresh agrees with what was pushed
     progress = mine.emit("read_progress", {}, callback=True)["data"]
     assert progress["estimated_wait_minutes"] == 10 and progress["people_ahead"] == 3
-    # the hall's screens and kiosks get each queue's figure for a ticket taken now, no ticket's
-    [queues] = pushed(screen, "queue_waits_estimated")
+    # the kiosks (and desks) get each queue's figure for a ticket taken now, no ticket's;
+    # the screens, which show none, get nothing of it
+    [queues] = pushed(kiosk, "queue_waits_estimated")
     assert queues["queues"]["household"] == 20 and set(queues) == {"hall", "service_day", "queues", "at"}
+    assert pushed(screen, "queue_waits_estimated") == []
 
 
 def test_the_figures_move_as_time_passes_without_any_write(app: Flask, login: Any, clock: Any) -> None:
