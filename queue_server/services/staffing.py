@@ -2,8 +2,8 @@
 
 For each queue of the hall, from today so far: arrivals per hour (the tickets first issued
 to the queue today over the hours it has been issuing today), the average handling time
-(today's finished visits; the queue's configured average until three have finished, as
-the citizens' estimates do: `domain.estimate`), the windows serving it that are open now,
+(today's finished visits; the queue's configured average until three have finished:
+`domain.estimate.average_handling_minutes`), the windows serving it that are open now,
 and the windows Erlang C (`domain.staffing`) says it needs for the target. Read only.
 """
 
