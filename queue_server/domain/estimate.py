@@ -12,9 +12,13 @@ server runs it after each write and pushes the figures that changed (docs/estima
   done (the queue's handling time less what has passed, never less than a quarter of it:
   a service that runs long is not about to end). A paused one comes back after the
   hall's usual pause (`Settings.usual_pause_minutes`) from when it paused, or now if that
-  is past. A closed one counts only when no window serving a ticket's line is open or
-  paused (before opening, at lunch): then the windows the hall file gives that line
-  count, from the next opening hour, so an early ticket still gets an honest figure.
+  is past. A closed one is expected at the next session of the hall's hours (from now in
+  a session's first `opening_grace_minutes`, while clerks arrive); and where no open or
+  paused window serves a ticket's line, the windows the hall file gives that line count
+  from now (or the next opening hour), so an early ticket still gets an honest figure.
+- **Tickets still to come** (`Arrivals`): each issuing queue's at its recent pace, behind
+  everyone waiting; an expected priority ticket still goes ahead of ordinary ones, and an
+  expected ticket of a window's first-rank queue still takes it from its second-rank one.
 - **Hours.** Given the day's opening hours, no window starts a ticket outside them: one
   that comes free at 11:55 with the hall closing at 12:00 for lunch takes its next ticket
   at 13:00. After the last hour, the estimate plays on as if the hall stayed open (what is
