@@ -5,7 +5,9 @@ printer's agent took in time, closing review pads' invitations whose time ran ou
 giving the system's 基本满意 to tickets nobody rated within the hall's days (an index
 of the unrated finished tickets makes that look cheap every round), raising and clearing the
 managers' alerts (`services.alerts`: one open alert per hall, kind and subject, held by the
-database), and closing the open links whose session or device token another process ended.
+database), pushing the wait figures that time passing changed (once a minute:
+`Realtime.refresh_waits`), and closing the open links whose session or device token another
+process ended.
 
 Every server process runs it. All but the last are safe to run in several processes
 at once: a day is closed inside a write transaction that first looks whether it still
@@ -80,6 +82,7 @@ class Jobs:
         events += self.services.evaluate_alerts(self.now(), self.realtime.online_devices)
         if events:
             self.realtime.publish(events)
+        self.realtime.refresh_waits()
         self.close_revoked_links()
         return events
 

@@ -80,7 +80,7 @@ def create_blueprint() -> Blueprint:
         if paper is None:
             raise InvalidInput("paper 只能是 58 或 80", field="paper")
         services = _ext()["services"]
-        ticket = services.printed_ticket(principal, services.hall_code(principal.hall_id), ticket_id)
+        ticket = services.printed_ticket(principal, services.hall_code(principal.hall_id), ticket_id, _ext()["now"]())
         response = Response(render_preview_png(ticket, paper), mimetype="image/png")
         response.headers["Cache-Control"] = "private, no-store"
         return response

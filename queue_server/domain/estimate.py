@@ -1,22 +1,366 @@
-"""How long a citizen should expect to wait, from figures the server keeps."""
+"""How long a citizen should expect to wait: the hall's next hours, played forward.
+
+`predict` takes the hall as it stands — every waiting ticket, every window with its queue
+ranks and state, each queue's handling time from recent services — and plays the calls
+forward the way `domain.routing` makes them: each time a window comes free it takes what
+`routing.choose_next` would give it (tickets sent to it, then its best-rank queue, priority
+tickets within their queue's cap, then the longest wait). A ticket's estimate is the
+moment it comes up, less now. One pass covers every waiting ticket of the hall, so the
+server runs it after each write and pushes the figures that changed (docs/estimates.md).
+
+- **Windows.** An open window comes free now, or when the ticket it holds is expected to be
+  done (the queue's handling time less what has passed, never less than a quarter of it:
+  a service that runs long is not about to end). A paused one comes back after the
+  hall's usual pause (`Settings.usual_pause_minutes`) from when it paused, or now if that
+  is past. A closed one is expected at the next session of the hall's hours (from now in
+  a session's first `opening_grace_minutes`, while clerks arrive); and where no open or
+  paused window serves a ticket's line, the windows the hall file gives that line count
+  from now (or the next opening hour), so an early ticket still gets an honest figure.
+- **Tickets still to come** (`Arrivals`): each issuing queue's at its recent pace, behind
+  everyone waiting; an expected priority ticket still goes ahead of ordinary ones, and an
+  expected ticket of a window's first-rank queue still takes it from its second-rank one.
+- **Hours.** Given the day's opening hours, no window starts a ticket outside them: one
+  that comes free at 11:55 with the hall closing at 12:00 for lunch takes its next ticket
+  at 13:00. After the last hour, the estimate plays on as if the hall stayed open (what is
+  left is served late or swept at the day's end).
+- **Handling time** per queue (`handling_minutes`): the mean time a window spends per
+  call (call to the end of the visit: service, no-shows and transfers alike) over the
+  last few of the day, shrunk toward the hall file's `avg_service_minutes` with the
+  weight of a few services, so three quick ones do not make five people a minute.
+
+`naive_wait_minutes` is the old rule (people ahead × configured average ÷ open windows),
+kept as the baseline `bench/eta.py` measures against; `average_handling_minutes` is the
+day's plain average staffing advice reads.
+"""
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from queue_server.domain import routing
+
+LAST_PLACE = "\U0010ffff"  # sorts after every place: a ticket taken now queues behind all
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The predictor's few constants (docs/estimates.md says why each is what it is)."""
+
+    usual_pause_minutes: float = 10.0  # a paused window is back this long after it paused
+    prior_services: float = 5.0  # weight of the configured average, in services
+    recent_services: int = 20  # how many of the day's last calls the handling time reads
+    least_remaining_share: float = 0.25  # a long-running service still has this much to go
+    opening_grace_minutes: float = 15.0  # closed windows still count this long into a session
+    arrivals_horizon_minutes: float = 180.0  # expected arrivals are played this far ahead
+    arrivals_window_minutes: float = 60.0  # the recent arrival rate is read over this long
+
+
+DEFAULT_SETTINGS = Settings()
+
+
+@dataclass(frozen=True)
+class WaitingTicket:
+    """A ticket in line, as routing sees it."""
+
+    id: int
+    queue: str
+    priority: bool
+    place: str  # sortable: its place in line
+    target_window: int | None = None  # sent to that window (转窗口)
+    arrives_at: datetime | None = None  # an expected ticket not yet issued (`Arrivals`); None: waiting now
+
+
+@dataclass(frozen=True)
+class WindowNow:
+    """A window of the hall file with its state now."""
+
+    number: int
+    ranks: Mapping[str, int]  # queue -> rank (1 first)
+    status: str  # "open" | "paused" | "closed" (lifecycle.WindowStatus)
+    since: datetime | None = None  # when it took that status (a paused window's pause began)
+    busy_queue: str | None = None  # the queue of the ticket it holds (called, serving)
+    busy_since: datetime | None = None  # when it called that ticket
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """A queue's tickets still to come, as the play expects them: `per_minute` at an even
+    pace (the last hour's rate), every so often a priority one (`priority_share`, today's),
+    until `until` (the end of its issuing hours now; None: the play's horizon)."""
+
+    per_minute: float
+    priority_share: float = 0.0
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    minutes: float  # from now until the ticket is expected to be called
+    ahead: int  # tickets of its own line expected to be called before it
+
+
+@dataclass(frozen=True)
+class HallPredictions:
+    tickets: dict[int, Prediction]  # every waiting ticket, by id
+    new_ticket: dict[str, Prediction]  # per queue asked for: an ordinary ticket taken now
+
+
+@dataclass(order=True)
+class _Server:
+    free_at: datetime
+    order: int
+    number: int = field(compare=False)
+    ranks: Mapping[str, int] = field(compare=False)
+
+
+def handling_minutes(recent: Sequence[float], configured: float, settings: Settings = DEFAULT_SETTINGS) -> float:
+    """A queue's expected minutes per call: the mean of `recent` (the day's last calls'
+    minutes, newest first; only the first `recent_services` count) shrunk toward
+    `configured` as if it had been seen `prior_services` times."""
+    used = [max(m, 0.0) for m in recent[: settings.recent_services]]
+    weight = settings.prior_services
+    return (weight * configured + sum(used)) / (weight + len(used)) if used or weight > 0 else configured
+
+
+def predict(
+    waiting: Iterable[WaitingTicket],
+    windows: Iterable[WindowNow],
+    handling: Mapping[str, float],
+    now: datetime,
+    *,
+    streaks: Mapping[str, int] | None = None,
+    caps: Mapping[str, int] | None = None,
+    hours: Sequence[tuple[datetime, datetime]] | None = None,
+    new_ticket_queues: Iterable[str] = (),
+    arrivals: Mapping[str, Arrivals] | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> HallPredictions:
+    """Every waiting ticket's expected wait, and a ticket taken now in each of
+    `new_ticket_queues` (played separately, so it changes nobody else's figure).
+
+    `handling`: minutes per call of each queue (`handling_minutes`; a queue missing from it
+    counts 10); `streaks`, `caps`: each queue's priority calls in a row and its cap, as
+    routing reads them; `hours`: the day's opening hours as instants, None for a hall open
+    at any hour; `arrivals`: each queue's tickets still to come (none by default). A
+    priority ticket still to come goes ahead of the ordinary ones already waiting, and an
+    ordinary one of a window's first-rank queue ahead of its second-rank queue, as they
+    will in the hall. Pure: the same hall gives the same figures."""
+    tickets = list(waiting)
+    window_list = list(windows)
+    coming = _expected(arrivals or {}, now, settings)
+    found = _play([*tickets, *coming], window_list, handling, now, streaks or {}, caps or {}, hours, settings)
+    new: dict[str, Prediction] = {}
+    for queue in dict.fromkeys(new_ticket_queues):
+        # a play of its own for each (two probes would compete for a window serving both),
+        # over the windows linked to the queue and their tickets only, ending once it is called
+        linked_windows, linked_queues = _linked(queue, window_list)
+        probe = WaitingTicket(-1, queue, False, LAST_PLACE)
+        linked = [t for t in [*tickets, *coming] if t.queue in linked_queues or t.target_window in linked_windows]
+        shown = [w for w in window_list if w.number in linked_windows]
+        played = _play([*linked, probe], shown, handling, now, streaks or {}, caps or {}, hours, settings, probe.id)
+        new[queue] = played[probe.id]
+    return HallPredictions(tickets=found, new_ticket=new)
+
+
+def _expected(arrivals: Mapping[str, Arrivals], now: datetime, settings: Settings) -> list[WaitingTicket]:
+    """The tickets still to come, evenly paced, each behind every ticket now waiting in
+    its line (ids from -1000 down; they are played, never reported)."""
+    coming: list[WaitingTicket] = []
+    horizon = now + timedelta(minutes=settings.arrivals_horizon_minutes)
+    for queue, expected in sorted(arrivals.items()):
+        if expected.per_minute <= 0:
+            continue
+        until = min(expected.until, horizon) if expected.until is not None else horizon
+        k, priority_so_far = 1, 0
+        while True:
+            moment = now + timedelta(minutes=k / expected.per_minute)
+            if moment >= until or k > 1000:
+                break
+            priority = math.floor(k * expected.priority_share + 0.5) > priority_so_far
+            priority_so_far += priority
+            coming.append(
+                WaitingTicket(-1000 - len(coming), queue, priority, f"{LAST_PLACE}{k:06d}", None, arrives_at=moment)
+            )
+            k += 1
+    return coming
+
+
+def _linked(queue: str, windows: list[WindowNow]) -> tuple[set[int], set[str]]:
+    """The windows and queues that can reach `queue`'s line: those serving it, the other
+    queues they serve, the windows serving those, and so on."""
+    queues, numbers = {queue}, set[int]()
+    grew = True
+    while grew:
+        grew = False
+        for window in windows:
+            if window.number not in numbers and queues.intersection(window.ranks):
+                numbers.add(window.number)
+                queues.update(window.ranks)
+                grew = True
+    return numbers, queues
+
+
+def _play(
+    tickets: list[WaitingTicket],
+    windows: list[WindowNow],
+    handling: Mapping[str, float],
+    now: datetime,
+    streaks: Mapping[str, int],
+    caps: Mapping[str, int],
+    hours: Sequence[tuple[datetime, datetime]] | None,
+    settings: Settings,
+    stop_at: int | None = None,
+) -> dict[int, Prediction]:
+    """Play the calls forward; every ticket's prediction (with `stop_at`: until that one
+    is called, and at least it)."""
+    if not tickets:
+        return {}
+    lines: dict[tuple[str, bool, int | None], deque[WaitingTicket]] = {}
+    for ticket in sorted(tickets, key=lambda t: (t.place, t.id)):
+        lines.setdefault((ticket.queue, ticket.priority, ticket.target_window), deque()).append(ticket)
+    real = [t for t in tickets if t.arrives_at is None]
+    servers = _servers(real, windows, handling, now, hours, settings)
+    heapq.heapify(servers)
+    streak = dict(streaks)
+    called_from_line: dict[tuple[str, int | None], int] = {}
+    found: dict[int, Prediction] = {}
+    while servers and len(found) < len(real):
+        server = heapq.heappop(servers)
+        start = _within_hours(server.free_at, hours)
+        mine = [
+            (key, line)
+            for key, line in lines.items()
+            if line and (key[2] == server.number or (key[2] is None and key[0] in server.ranks))
+        ]
+        candidates = [
+            routing.Candidate(line[0].id, queue, priority, line[0].place, targeted=target == server.number)
+            for (queue, priority, target), line in mine
+            if line[0].arrives_at is None or line[0].arrives_at <= start
+        ]
+        chosen = routing.choose_next(candidates, server.ranks, streak, caps)
+        if chosen is None:
+            coming = [line[0].arrives_at for _, line in mine if line[0].arrives_at is not None]
+            if coming:  # idle until the next ticket it would take comes
+                server.free_at = min(coming)
+                heapq.heappush(servers, server)
+            continue  # else nothing left this window would call: it drops out of the play
+        target = server.number if chosen.targeted else None
+        ticket = lines[(chosen.queue, chosen.priority, target)].popleft()
+        if not chosen.targeted:
+            streak[chosen.queue] = routing.next_streak(chosen, streak.get(chosen.queue, 0), caps)
+        server.free_at = start + timedelta(minutes=_minutes(handling, ticket.queue))
+        heapq.heappush(servers, server)
+        if ticket.arrives_at is not None:
+            continue  # expected, not issued: it takes the window's time, nobody's place
+        own_line = (ticket.queue, None) if target is None else ("", target)
+        found[ticket.id] = Prediction(
+            minutes=max((start - now).total_seconds() / 60, 0.0), ahead=called_from_line.get(own_line, 0)
+        )
+        called_from_line[own_line] = called_from_line.get(own_line, 0) + 1
+        if ticket.id == stop_at:
+            return found
+    for ticket in real:  # none of its windows would ever call it: as far off as the last call
+        if ticket.id not in found:
+            last = max((p.minutes for p in found.values()), default=0.0)
+            found[ticket.id] = Prediction(minutes=last + _minutes(handling, ticket.queue), ahead=0)
+    return found
+
+
+def _servers(
+    tickets: list[WaitingTicket],
+    windows: list[WindowNow],
+    handling: Mapping[str, float],
+    now: datetime,
+    hours: Sequence[tuple[datetime, datetime]] | None,
+    settings: Settings,
+) -> list[_Server]:
+    """The windows that will call, each with when it comes free."""
+    servers: list[_Server] = []
+    counted: set[int] = set()
+    for window in windows:
+        if window.status == "open":
+            free_at = now
+            if window.busy_queue is not None:
+                expected = _minutes(handling, window.busy_queue)
+                elapsed = (now - (window.busy_since or now)).total_seconds() / 60
+                remaining = max(expected - elapsed, expected * settings.least_remaining_share)
+                free_at = now + timedelta(minutes=remaining)
+        elif window.status == "paused":
+            back = (window.since or now) + timedelta(minutes=settings.usual_pause_minutes)
+            free_at = max(back, now)
+        else:
+            continue
+        counted.add(window.number)
+        servers.append(_Server(free_at, len(servers), window.number, window.ranks))
+    # lines no open or paused window serves (before opening, at lunch): the windows
+    # configured for them, from now or the next opening hour, serving only those lines
+    covered = {queue for server in servers for queue in server.ranks}
+    uncovered = {t.queue for t in tickets if t.target_window is None and t.queue not in covered}
+    stranded = {t.target_window for t in tickets if t.target_window is not None and t.target_window not in counted}
+    session = _session_start(now, hours, settings)
+    for window in windows:
+        if window.number in counted:
+            continue
+        ranks = {queue: rank for queue, rank in window.ranks.items() if queue in uncovered}
+        if ranks or window.number in stranded:
+            servers.append(_Server(_within_hours(now, hours), len(servers), window.number, ranks))
+        elif session is not None:  # other closed windows: expected at the next session
+            servers.append(_Server(session, len(servers), window.number, window.ranks))
+    return servers
+
+
+def _session_start(
+    now: datetime, hours: Sequence[tuple[datetime, datetime]] | None, settings: Settings
+) -> datetime | None:
+    """When a closed window is expected to open: at the start of the next session of the
+    hall's hours (after lunch, say), or now in the first `opening_grace_minutes` of one,
+    when clerks are still arriving; None when no session is to start (or no hours)."""
+    if hours is None:
+        return None
+    grace = timedelta(minutes=settings.opening_grace_minutes)
+    for start, end in sorted(hours):
+        if now < start:
+            return start
+        if now < min(start + grace, end):
+            return now
+    return None
+
+
+def _within_hours(moment: datetime, hours: Sequence[tuple[datetime, datetime]] | None) -> datetime:
+    """The first instant from `moment` at which the hall is open (`moment` itself after
+    its last hour, or for a hall without hours)."""
+    if hours is None:
+        return moment
+    for start, end in sorted(hours):
+        if moment < end:
+            return max(moment, start)
+    return moment
+
+
+def _minutes(handling: Mapping[str, float], queue: str) -> float:
+    return handling.get(queue, 10.0)
+
+
+def whole_minutes(prediction: Prediction) -> int:
+    """What a citizen is told: the expected minutes, rounded to the nearest whole one."""
+    return math.floor(prediction.minutes + 0.5)
 
 
 def average_handling_minutes(served_today: int, handling_seconds_today: float, configured_minutes: float) -> float:
-    """Today's average once a few tickets are done; the hall's configured figure before."""
+    """Today's plain average once a few tickets are done; the hall's configured figure
+    before (staffing advice's handling time: `services.staffing`)."""
     if served_today < 3:
         return configured_minutes
     return handling_seconds_today / served_today / 60
 
 
-def estimate_wait_minutes(people_ahead: int, avg_minutes: float, windows_open: int, windows_total: int) -> int:
-    """Whole minutes until this ticket is likely called.
-
-    Counts open windows serving the queue; before any opens, the configured ones, so an
-    early-morning ticket still gets an honest figure rather than zero or infinity.
-    """
+def naive_wait_minutes(people_ahead: int, avg_minutes: float, windows_open: int, windows_total: int) -> int:
+    """The old rule, the baseline `bench/eta.py` measures against: people ahead ×
+    average ÷ open windows serving the queue (the configured ones before any opens)."""
     windows = windows_open if windows_open > 0 else max(windows_total, 1)
     return math.ceil(people_ahead * avg_minutes / windows)

@@ -58,6 +58,9 @@ def _payload(data: Any) -> dict[str, Any]:
 SUBSCRIBE = "subscribe"
 MARK_SHOWN = "mark_shown"
 READ_PROGRESS = "read_progress"  # a citizen's phone: its own ticket's progress, afresh
+WAIT_ESTIMATED = "wait_estimated"  # to one ticket's phones: its new wait figures (docs/estimates.md)
+QUEUE_WAITS_ESTIMATED = "queue_waits_estimated"  # to desks and kiosks: each queue's wait for a ticket taken now
+ISSUING_ACTORS = ("guide", "manager", "admin", "kiosk")  # whose pages show each queue's wait (role rooms)
 # Every event a client may send: each gets a handler (`Realtime.__init__`), and the role
 # matrix test walks them all.
 CLIENT_EVENTS: tuple[str, ...] = (SUBSCRIBE, MARK_SHOWN, READ_PROGRESS, *COMMANDS, *PRINTING_EVENTS)
@@ -97,6 +100,7 @@ class Realtime(PrinterLinks):
         self._rechecking = False
         self._closed = False
         self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
+        self._waits_refreshed_at: datetime | None = None  # the timer's last round of wait figures
         # this process's memory, or Redis shared by every server process (MESSAGE_QUEUE)
         self.presence: PresenceStore = presence_store or presence.Presence()
         socketio.on_event("connect", self._on_connect)
@@ -148,6 +152,36 @@ class Realtime(PrinterLinks):
                 self.socketio.emit(event.type, citizen, to=rooms.citizen_room(event.hall))
             if elsewhere:
                 self.socketio.emit(SEQUENCE_ADVANCED, stub, to=elsewhere)
+        self.push_waits({event.hall for event in events if isinstance(event, Event)})
+
+    def push_waits(self, halls: Iterable[str]) -> None:
+        """After a write (or as time passes: `refresh_waits`), each waiting ticket's new
+        wait figures to its own phones (`wait_estimated`, never to another's), and each
+        queue's figure for a ticket taken now (`queue_waits_estimated`) to those who issue
+        tickets (guides, managers, administrators, kiosks: their role rooms); only the
+        figures that changed (docs/estimates.md). A failure here is logged and never keeps
+        events from going out."""
+        for hall_code in sorted(halls):
+            try:
+                pushes = self.services.wait_pushes(hall_code, self.now())
+            except Exception:  # the events went out; the figures come with the next write or round
+                log.exception("wait figures of hall %s not pushed", hall_code)
+                continue
+            for ticket in pushes.tickets:
+                self.socketio.emit(WAIT_ESTIMATED, ticket.payload, to=rooms.ticket_room(hall_code, ticket.ref))
+            if pushes.queues is not None:
+                to = [rooms.role_room(hall_code, actor) for actor in ISSUING_ACTORS]
+                self.socketio.emit(QUEUE_WAITS_ESTIMATED, pushes.queues, to=to)
+
+    def refresh_waits(self) -> None:
+        """The timer's round: time passing moves the figures too (a service running
+        long, the lunch break coming), so every hall's are played again at most once a
+        minute and the changed ones pushed."""
+        now = self.now()
+        if self._waits_refreshed_at is not None and (now - self._waits_refreshed_at).total_seconds() < 60:
+            return
+        self._waits_refreshed_at = now
+        self.push_waits(self.services.hall_codes())
 
     def _publish_pad_notice(self, notice: PadNotice) -> None:
         """A rating opened or closed at a window: to that window's review pads only."""
@@ -413,6 +447,8 @@ class Realtime(PrinterLinks):
         # join first, then read: an event committed in between is one the progress
         # already reflects (its seq is at most the ack's) or one that arrives after
         join_room(rooms.citizen_room(hall_code))
+        assert principal.ticket_ref is not None  # a citizen follows one ticket
+        join_room(rooms.ticket_room(hall_code, principal.ticket_ref))  # its own wait figures
         now = self.now()
         progress = self.phone.progress_of(principal, now)
         return {

@@ -15,7 +15,8 @@ window invites (`rating_requested`, `rating_closed`) goes there and nowhere else
 
 Citizens' phones join `hall:{hall}:citizen` only: every event of the hall, shaped for them
 (`privacy.citizen_event`: no ticket's reference), so a phone can tell when something
-touched its line and ask for its ticket's progress.
+touched its line and ask for its ticket's progress; and `hall:{hall}:ticket:{ref}`, its own
+ticket's room, where its new wait figures come (`wait_estimated`, docs/estimates.md).
 
 So an event is encoded once per audience, never once per client: `publish` emits the
 staff payload to the staff rooms it concerns and the public payload to the public ones,
@@ -68,6 +69,12 @@ def window_room(hall: str, number: int, audience: Audience) -> str:
 
 def citizen_room(hall: str) -> str:
     return f"hall:{hall}:citizen"
+
+
+def ticket_room(hall: str, ref: str) -> str:
+    """One ticket's phones: its own wait figures (`wait_estimated`) go there and nowhere
+    else. Room names stay on the server (and its message queue); no client sees them."""
+    return f"hall:{hall}:ticket:{ref}"
 
 
 def pad_room(hall: str, window: int) -> str:

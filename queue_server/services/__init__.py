@@ -30,6 +30,7 @@ from queue_server.services.review_cases import CaseQuery, ReviewCaseUseCases
 from queue_server.services.screens import ScreenUseCases
 from queue_server.services.staffing import StaffingUseCases
 from queue_server.services.tickets import IssueRequest, TicketUseCases
+from queue_server.services.waits import WaitPushes, WaitUseCases
 from queue_server.services.windows import WindowUseCases
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "PrintJobNotice",
     "RatingQuery",
     "Services",
+    "WaitPushes",
     "rating_record",
 ]
 
@@ -65,5 +67,6 @@ class Services(
     AlertUseCases,
     DeviceUseCases,
     ReportUseCases,
+    WaitUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""

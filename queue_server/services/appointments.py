@@ -129,7 +129,7 @@ class AppointmentUseCases(TicketUseCases):
             if appointment.status is AppointmentStatus.CHECKED_IN and appointment.ticket_id is not None:
                 ticket = self._load_ticket(db, hall, appointment.ticket_id)
                 if ticket.status in ACTIVE_STATUSES:
-                    answer = self._ticket_answer(db, hall, ticket, principal)
+                    answer = self._ticket_answer(db, hall, ticket, principal, now)
                     job = self._latest_print_job(db, ticket.id)
                     return {**answer, "print_job": job, "replayed": True}, tx.events
                 appointments.require_open(appointment, ticket_number=ticket.number)
@@ -151,7 +151,7 @@ class AppointmentUseCases(TicketUseCases):
                 announce={"appointment": {"id": appointment.id, "late": decision.late}},
             )
             storage.appointments.save(db, appointments.checked_in(appointment, ticket.id, late=decision.late, now=now))
-            view = self._ticket_view(db, hall, ticket)
+            view = self._ticket_view(db, hall, ticket, now)
             job = self._print_job_for_issue(tx, ticket, view, station)
             return {**self._shaped_for(view, principal), "print_job": job}, tx.events
 

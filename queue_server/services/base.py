@@ -25,6 +25,7 @@ from queue_server import storage
 from queue_server.domain import audit, clock, estimate, printing, privacy, review_feed
 from queue_server.domain.access import Permission, Principal, require_any
 from queue_server.domain.errors import NotFound
+from queue_server.domain.estimate import HallPredictions
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import HallSpec, QueueSpec, WindowSpec, parse_hall
 from queue_server.domain.lifecycle import Step, Ticket, VisitChange
@@ -32,6 +33,7 @@ from queue_server.domain.privacy import Audience
 from queue_server.domain.ratings import InvitationClosing
 from queue_server.domain.tickets import TicketStatus
 from queue_server.offload import Offload, call
+from queue_server.services.estimates import hall_predictions
 
 log = logging.getLogger(__name__)
 
@@ -357,17 +359,28 @@ class ServicesBase:
         return ticket
 
     def _ticket_answer(
-        self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket, principal: Principal | None
+        self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket, principal: Principal | None, now: datetime
     ) -> dict[str, Any]:
         """A ticket as `principal` may see it: whole for staff, its public part for a device."""
-        return self._shaped_for(self._ticket_view(db, hall, ticket), principal)
+        return self._shaped_for(self._ticket_view(db, hall, ticket, now), principal)
 
     @staticmethod
     def _shaped_for(view: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
         """A ticket's view (`_ticket_view`) as `principal` may see it."""
         return view if privacy.audience_of(principal) is Audience.STAFF else privacy.public_ticket_view(view)
 
-    def _ticket_view(self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket) -> dict[str, Any]:
+    def _ticket_view(
+        self,
+        db: sqlite_utils.Database,
+        hall: Hall,
+        ticket: Ticket,
+        now: datetime,
+        predictions: HallPredictions | None = None,
+    ) -> dict[str, Any]:
+        """A ticket whole, as staff see it. While it waits: `people_ahead`, the tickets of
+        its line expected to be called before it (priority ones included), and
+        `estimated_wait_minutes`, from the hall's predictions as of `now`
+        (`services.estimates`; pass `predictions` when viewing many tickets at once)."""
         view: dict[str, Any] = {
             "id": ticket.id,
             "ref": ticket.ref,
@@ -394,16 +407,11 @@ class ServicesBase:
             "hall": {"code": hall.spec.code, "name": hall.spec.name},
         }
         if ticket.status is TicketStatus.WAITING and hall.spec.has_queue(ticket.queue):
-            queue = hall.spec.queue(ticket.queue)
-            ahead = storage.tickets.people_ahead(db, ticket)
-            stats = storage.tickets.queue_day(db, hall.id, queue.code, ticket.service_day)
-            avg = estimate.average_handling_minutes(
-                stats["served"], stats["handling_seconds"], queue.avg_service_minutes
-            )
-            serving = [ticket.target_window] if ticket.target_window else hall.windows_serving(queue.code)
-            open_count = storage.windows.open_among(db, hall.id, serving)
-            view["people_ahead"] = ahead
-            view["estimated_wait_minutes"] = estimate.estimate_wait_minutes(ahead, avg, open_count, len(serving))
+            if predictions is None or ticket.id not in predictions.tickets:
+                predictions = hall_predictions(db, hall, ticket.service_day, now)
+            predicted = predictions.tickets[ticket.id]
+            view["people_ahead"] = predicted.ahead
+            view["estimated_wait_minutes"] = estimate.whole_minutes(predicted)
         return view
 
 

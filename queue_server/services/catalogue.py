@@ -4,9 +4,10 @@ Every item, bundle (一件事) and queue of the hall with its pinyin initials an
 pinyin (`domain.search_keys`, computed here on the server so that every page searches
 alike), and each queue as a citizen would find it now: waiting, issued today against its
 cap, issuing or not and when, the day's average handling time and the windows that
-serve it, and the estimated wait for a ticket taken now. The pages keep the figures live
-from the hall's events (`waiting`, window states) and compute the estimate the same way
-(`domain.estimate`).
+serve it, and the estimated wait for a ticket taken now, from the hall's predictions
+(`services.estimates`, docs/estimates.md). The pages keep the counts live from the hall's
+events (`waiting`, window states) and the estimate from `queue_waits_estimated`, which
+the server pushes when a figure changes: the pages compute no estimate of their own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from queue_server.domain.access import Permission, Principal
 from queue_server.domain.search_keys import search_keys
 from queue_server.domain.tickets import PriorityClass
 from queue_server.services.base import ServicesBase
+from queue_server.services.estimates import hall_predictions
 
 
 def _keys(name: str) -> dict[str, str]:
@@ -40,6 +42,7 @@ class CatalogueUseCases(ServicesBase):
             figures = storage.tickets.queue_days(db, hall.id, day)
             open_windows = {w["number"] for w in storage.windows.views(db, hall.id) if w["status"] == "open"}
             seq = row["last_seq"]
+            predicted = hall_predictions(db, hall, day, now, new_ticket_queues=[q.code for q in spec.queues])
         local_day = clock.local(now, spec).date()
         queues = []
         for queue in spec.queues:
@@ -66,7 +69,7 @@ class CatalogueUseCases(ServicesBase):
                     "average_handling_minutes": round(average, 2),
                     "windows": serving,
                     "windows_open": opened,
-                    "estimated_wait_minutes": estimate.estimate_wait_minutes(ahead, average, opened, len(serving)),
+                    "estimated_wait_minutes": estimate.whole_minutes(predicted.new_ticket[queue.code]),
                 }
             )
         return {

@@ -136,7 +136,7 @@ class CounterUseCases(ServicesBase):
     def _console_ticket(self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket, now: datetime) -> dict[str, Any]:
         """The ticket in hand: its view, how long it waited before its first call, and
         the windows it passed before this one (with how each stay ended)."""
-        view = self._ticket_view(db, hall, ticket)
+        view = self._ticket_view(db, hall, ticket, now)
         first_call = ticket.first_called_at or now
         visits = storage.tickets.visits_of(db, ticket.id)
         names = {w.number: w.name for w in hall.spec.windows}

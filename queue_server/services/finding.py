@@ -13,6 +13,7 @@ from queue_server.domain.access import Permission, Principal, require
 from queue_server.domain.identity import id_digest
 from queue_server.domain.search import Cursor, TicketSearch
 from queue_server.services.base import ServicesBase
+from queue_server.services.estimates import hall_predictions
 
 
 class FindingUseCases(ServicesBase):
@@ -50,8 +51,10 @@ class FindingUseCases(ServicesBase):
             )
             page = found[: query.limit]
             more = len(found) > query.limit
+            # one play of the hall for the whole page (services.estimates)
+            predictions = hall_predictions(db, hall, day, now)
             return {
                 "service_day": day,
-                "tickets": [self._ticket_view(db, hall, ticket) for ticket, _ in page],
+                "tickets": [self._ticket_view(db, hall, ticket, now, predictions) for ticket, _ in page],
                 "next_cursor": Cursor(*page[-1][1]).encode() if more else None,
             }

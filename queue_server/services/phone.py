@@ -19,16 +19,23 @@ import sqlite_utils
 from queue_server import storage
 from queue_server.domain import clock, privacy
 from queue_server.domain.access import Citizen, Permission, Principal
+from queue_server.domain.estimate import HallPredictions
 from queue_server.domain.lifecycle import Ticket, VisitEnd
 from queue_server.domain.phone import NOT_FOUND_DETAIL, TicketExpired, TicketNotFound, days_between, is_ticket_ref
 from queue_server.domain.ratings import RatingLevel
 from queue_server.domain.tickets import HELD_STATUSES, TicketStatus
 from queue_server.services.base import Hall, ServicesBase
+from queue_server.services.estimates import hall_predictions
 
 CITIZEN_NAME = "市民"
 
 
 class PhoneUseCases(ServicesBase):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # per hall: the last predictions a phone's read played, and what they were played for
+        self._phone_predictions: dict[int, tuple[tuple[Any, ...], HallPredictions]] = {}
+
     def citizen_principal(self, ref: str, now: datetime, keep_days: int) -> Principal | None:
         """Who a phone holding `ref` is: a citizen of the ticket's hall, following that
         ticket; None when `ref` names no ticket still shown."""
@@ -82,7 +89,10 @@ class PhoneUseCases(ServicesBase):
     def _progress(
         self, db: sqlite_utils.Database, hall: Hall, hall_row: dict[str, Any], ticket: Ticket, now: datetime
     ) -> dict[str, Any]:
-        public = privacy.public_ticket_view(self._ticket_view(db, hall, ticket))
+        predictions = (
+            self._shared_predictions(db, hall, hall_row, ticket, now) if ticket.status is TicketStatus.WAITING else None
+        )
+        public = privacy.public_ticket_view(self._ticket_view(db, hall, ticket, now, predictions))
         past_day = ticket.service_day < self._today(hall, hall_row, now)
         status = ticket.status
         visits = storage.tickets.visits_of(db, ticket.id)
@@ -116,6 +126,21 @@ class PhoneUseCases(ServicesBase):
             view["people_ahead"] = public["people_ahead"]
             view["estimated_wait_minutes"] = public["estimated_wait_minutes"]
         return privacy.progress_view(view)
+
+    def _shared_predictions(
+        self, db: sqlite_utils.Database, hall: Hall, hall_row: dict[str, Any], ticket: Ticket, now: datetime
+    ) -> HallPredictions:
+        """The hall's predictions as of its last event, shared by the phones that read
+        within the same half minute: an event makes every phone of its line read at once,
+        and one play serves them all. Read-only transactions only (committed state: the
+        hall's `last_seq` names it)."""
+        key = (hall.id, hall.revision, hall_row["last_seq"], ticket.service_day, int(now.timestamp() // 30))
+        cached = self._phone_predictions.get(hall.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        predictions = hall_predictions(db, hall, ticket.service_day, now)
+        self._phone_predictions[hall.id] = (key, predictions)
+        return predictions
 
     def _window_named(self, db: sqlite_utils.Database, hall: Hall, number: int | None) -> dict[str, Any] | None:
         if number is None:

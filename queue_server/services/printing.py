@@ -139,7 +139,7 @@ class PrintUseCases(ServicesBase):
             if latest is not None:
                 payload = json.loads(latest["payload"])
             else:
-                payload = self._payload(tx.hall, ticket, self._ticket_view(tx.db, tx.hall, ticket))
+                payload = self._payload(tx.hall, ticket, self._ticket_view(tx.db, tx.hall, ticket, now))
                 if payload is None:
                     raise InvalidTransition(f"票 {ticket.number} 无法打印：详见服务器日志")
             view = self._new_job(tx, ticket, printer, payload, reprint_of=latest["id"] if latest else None)
@@ -147,7 +147,9 @@ class PrintUseCases(ServicesBase):
 
     # ---- what staff see ------------------------------------------------------------
 
-    def printed_ticket(self, principal: Principal | None, hall_code: str, ticket_id: int) -> PrintedTicket:
+    def printed_ticket(
+        self, principal: Principal | None, hall_code: str, ticket_id: int, now: datetime
+    ) -> PrintedTicket:
         """The ticket as it printed: its latest job's paper, reprints included; a ticket
         never printed, as it would print now (the same `_payload`). The desk's preview."""
         with self.store.read() as db:
@@ -157,7 +159,7 @@ class PrintUseCases(ServicesBase):
             payload = (
                 json.loads(latest["payload"])
                 if latest
-                else self._payload(hall, ticket, self._ticket_view(db, hall, ticket))
+                else self._payload(hall, ticket, self._ticket_view(db, hall, ticket, now))
             )
         if payload is None:
             raise InvalidTransition(f"票 {ticket.number} 无法打印：详见服务器日志")

@@ -84,12 +84,12 @@ class TicketUseCases(PrintUseCases):
                     if previous["fingerprint"] != fingerprint:
                         raise IdempotencyMismatch("同一个 Idempotency-Key 已用于另一张取号请求：请为新请求生成新的键")
                     ticket = self._load_ticket(db, hall, previous["ticket_id"])
-                    answer = self._ticket_answer(db, hall, ticket, principal)
+                    answer = self._ticket_answer(db, hall, ticket, principal, now)
                     return {**answer, "print_job": self._latest_print_job(db, ticket.id), "replayed": True}, tx.events
             ticket = self._issue(tx, request, digest)
             if idempotency_key is not None:
                 storage.halls.remember_idempotency(db, hall.id, idempotency_key, fingerprint, ticket.id, tx.at)
-            view = self._ticket_view(db, hall, ticket)
+            view = self._ticket_view(db, hall, ticket, now)
             job = self._print_job_for_issue(tx, ticket, view, request.station)
             return {**self._shaped_for(view, principal), "print_job": job}, tx.events
 
@@ -155,7 +155,7 @@ class TicketUseCases(PrintUseCases):
         with self.store.read() as db:
             hall = self._hall_for(db, hall_code, principal, Permission.READ_TICKET)
             ticket = self._load_ticket(db, hall, ticket_id)
-            view = self._ticket_view(db, hall, ticket)
+            view = self._ticket_view(db, hall, ticket, now)
             if principal is not None and principal.actor in (Role.MANAGER, Role.ADMIN):
                 view["log"] = storage.halls.ticket_events(db, ticket_id)
                 view["visits"] = storage.tickets.visits_of(db, ticket_id)
@@ -169,7 +169,7 @@ class TicketUseCases(PrintUseCases):
             step = lifecycle.cancel(ticket, now=now)
             self._apply(tx, step, reason=reason)
             assert step.ticket is not None
-            return self._ticket_view(tx.db, tx.hall, step.ticket), tx.events
+            return self._ticket_view(tx.db, tx.hall, step.ticket, now), tx.events
 
     @staticmethod
     def _target(hall: Hall, request: IssueRequest) -> tuple[QueueSpec, tuple[str, ...]]:

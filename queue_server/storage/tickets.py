@@ -431,3 +431,67 @@ def handling_between(db: sqlite_utils.Database, hall_id: int, first_day: str, la
         [hall_id, first_day, last_day],
     )
     return {r["queue"]: r for r in rows}
+
+
+# ---- what the wait predictor reads (services/estimates.py) --------------------------
+
+
+def waiting_lines(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
+    """Every waiting ticket of the hall as routing sees it, in line order."""
+    return list(
+        db.query(
+            """SELECT id, ref, number, service_day, queue, priority IS NOT NULL AS priority, place, target_window
+               FROM tickets
+               WHERE hall_id = ? AND status = 'waiting' ORDER BY place, id""",
+            [hall_id],
+        )
+    )
+
+
+def recent_call_minutes(db: sqlite_utils.Database, hall_id: int, day: str, per_queue: int) -> dict[str, list[float]]:
+    """Per queue, the minutes windows spent on each of the day's last `per_queue` calls
+    (from the call, or a resumed service's start, to the visit's end: served, no-show,
+    transferred or suspended alike), newest first."""
+    rows = db.execute(
+        """SELECT queue, minutes FROM (
+             SELECT t.queue AS queue,
+                    (julianday(v.ended_at) - julianday(coalesce(v.called_at, v.started_at))) * 1440 AS minutes,
+                    row_number() OVER (PARTITION BY t.queue ORDER BY v.ended_at DESC, v.id DESC) AS n
+             FROM tickets t JOIN visits v ON v.ticket_id = t.id
+             WHERE t.hall_id = ? AND t.service_day = ? AND v.ended_at IS NOT NULL
+               AND v.ending IN ('finished', 'no_show', 'transferred', 'suspended')
+               AND coalesce(v.called_at, v.started_at) IS NOT NULL)
+           WHERE n <= ? ORDER BY queue, n""",
+        [hall_id, day, per_queue],
+    ).fetchall()
+    found: dict[str, list[float]] = {}
+    for queue, minutes in rows:
+        found.setdefault(queue, []).append(float(minutes))
+    return found
+
+
+def held_by_windows(db: sqlite_utils.Database, hall_id: int) -> list[Row]:
+    """Each window with its state, since when, and the ticket it holds (its queue and
+    when it was called there)."""
+    return list(
+        db.query(
+            """SELECT w.number, w.status, w.updated_at, t.queue AS busy_queue,
+                      coalesce(t.called_at, t.started_at) AS busy_since
+               FROM windows w LEFT JOIN tickets t ON t.id = w.ticket_id
+               WHERE w.hall_id = ? ORDER BY w.number""",
+            [hall_id],
+        )
+    )
+
+
+def issues_since(db: sqlite_utils.Database, hall_id: int, day: str, since: str) -> dict[str, tuple[int, int, int, int]]:
+    """Per queue, tickets issued on `day`: (since `since`, of them priority, all day,
+    of them priority); by the queue they were issued to."""
+    rows = db.execute(
+        """SELECT origin_queue, count(*) FILTER (WHERE issued_at >= ?),
+                  count(*) FILTER (WHERE issued_at >= ? AND priority IS NOT NULL),
+                  count(*), count(*) FILTER (WHERE priority IS NOT NULL)
+           FROM tickets WHERE hall_id = ? AND service_day = ? GROUP BY origin_queue""",
+        [since, since, hall_id, day],
+    ).fetchall()
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}

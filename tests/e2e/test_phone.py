@@ -3,6 +3,7 @@ a device pixel ratio of 2), against the live server (docs/phone.md):
 
 - a waiting ticket's page shows the people ahead; the clerk's calls move it on live, to
   "请到 9 号窗口办理" and then "办理完毕", with no reload;
+- a second window opening: the estimate the server pushes (`wait_estimated`) shows, shorter;
 - the page, its scripts and its style sheet weigh under 100 KB, the figure printed;
 - a reference that names no ticket shows a clear message;
 - the page speaks zh-TW to a Traditional Chinese browser and English at a touch;
@@ -152,7 +153,8 @@ def test_the_page_follows_a_ticket_from_waiting_to_its_call_and_done_without_a_r
     expect(phone.by("number")).to_have_text(mine["number"])
     expect(phone.by("headline")).to_have_text("等候中")
     expect(phone.by("people-ahead")).to_have_text("1 人")
-    expect(phone.by("estimated-wait")).to_have_text("约 10 分钟")  # 20 min, two windows serve it
+    # windows 9 and 10 serve it, both closed: both count as opening now, so it is called at once
+    expect(phone.by("estimated-wait")).to_have_text("即将叫号")
     expect(phone.by("queue")).to_have_text("不动产登记")
     expect(phone.by("subject")).to_have_text("事项：不动产转移登记（二手房过户）")
     expect(phone.by("hall-name")).to_have_text("示范区政务服务中心")
@@ -188,6 +190,33 @@ def test_the_page_follows_a_ticket_from_waiting_to_its_call_and_done_without_a_r
     assert phone.navigations == 1 and phone.diagnostics("loads") == 1, "the page reloaded"
     received = "\n".join(phone.frames)
     assert first["ref"] not in received and mine["ref"] not in received, "a ticket's reference went to a phone"
+    phone.check_clean()
+
+
+def test_the_estimate_the_server_pushes_shows_without_a_read_when_a_window_opens(
+    server: LiveServer, phones: Callable[..., PhonePage], sign_in: SignIn
+) -> None:
+    guide, first, second = sign_in(server, "guide"), sign_in(server, "clerk1"), sign_in(server, "clerk2")
+    window_do(server, first, WINDOW, "open-window")
+    tickets = [issue(server, guide, item="property-transfer") for _ in range(3)]
+    phone = phones(server, tickets[2]["ref"], SIZES[0])
+    expect(phone.by("people-ahead")).to_have_text("2 人")
+    phone.page.wait_for_function("() => window.hallQueue.link === 'online'")
+    alone = phone.by("estimated-wait").text_content()
+    assert alone.startswith("约 ")  # two ahead of it at one window
+
+    window_do(server, second, 10, "open-window")  # a second window: it comes up sooner
+    phone.page.wait_for_function("() => window.hallQueue.waits >= 1")  # pushed: wait_estimated
+    expect(phone.by("estimated-wait")).not_to_have_text(alone)
+    shorter = int(phone.by("estimated-wait").text_content().split()[1])
+    assert shorter < int(alone.split()[1])
+    phone.shoot("waiting-sooner")
+    assert "wait_estimated" in "\n".join(phone.frames)
+    assert not any(t["ref"] in "\n".join(phone.frames) for t in tickets), "a ticket's reference went to a phone"
+    for ticket in tickets:
+        cancel(server, guide, ticket)
+    window_do(server, first, WINDOW, "close-window")
+    window_do(server, second, 10, "close-window")
     phone.check_clean()
 
 

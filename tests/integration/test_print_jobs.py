@@ -111,7 +111,7 @@ def test_a_ticket_issued_at_a_desk_gets_its_print_job_with_what_the_paper_says(
         "priority_label": "绿色通道",
         "language": "zh-CN",
     }
-    assert printed["ticket"]["people_ahead"] == 1
+    assert printed["ticket"]["people_ahead"] == 0  # a priority ticket: called before B001
     [stored] = rows(store)
     assert (stored["ticket_id"], stored["state"]) == (ticket["id"], "queued")
 

@@ -12,7 +12,7 @@ import { FakeClock } from "./clock.mjs";
 
 import { safeNext, retryAfterSeconds } from "../../queue_server/pages/static/session.js";
 import { entriesOf, normalise, search, target } from "../../ticket_printer/static/catalogue.js";
-import { estimateWaitMinutes, liveFigures } from "../../ticket_printer/static/estimate.js";
+import { applyQueueWaits, liveFigures } from "../../ticket_printer/static/estimate.js";
 import { IssueKeys, randomKey } from "../../ticket_printer/static/idempotency.js";
 import { checkDigit, checkIdNumber } from "../../ticket_printer/static/idnumber.js";
 import { IdleTimer, idleSeconds } from "../../ticket_printer/static/idle.js";
@@ -186,15 +186,36 @@ describe("one Idempotency-Key per ticket meant", () => {
 });
 
 describe("the estimate", () => {
-  test("as the server computes it: open windows, else the configured ones", () => {
-    assert.equal(estimateWaitMinutes(3, 10, 0, 2), 15);
-    assert.equal(estimateWaitMinutes(3, 10, 1, 2), 30);
-    assert.equal(estimateWaitMinutes(0, 10, 1, 2), 0);
-    assert.equal(estimateWaitMinutes(1, 0.1 * 3, 1, 1), 1); // 0.30000000000000004 rounds up to 1, not 2
-    assert.equal(estimateWaitMinutes(5, 12, 0, 0), 60);
+  const catalogue = () => ({
+    hall: { code: "demo" },
+    service_day: "2026-11-23",
+    queues: [
+      { code: "household", estimated_wait_minutes: 10 },
+      { code: "pickup", estimated_wait_minutes: 3 },
+    ],
   });
 
-  test("live figures come from the hall model where it has them", () => {
+  test("the server's pushed figures replace the catalogue's, and say when one changed", () => {
+    const shown = catalogue();
+    const pushed = { hall: "demo", service_day: "2026-11-23", queues: { household: 25, pickup: 3 } };
+    assert.equal(applyQueueWaits(shown, pushed), true);
+    assert.deepEqual(
+      shown.queues.map((q) => q.estimated_wait_minutes),
+      [25, 3],
+    );
+    assert.equal(applyQueueWaits(shown, pushed), false); // the same again changes nothing
+  });
+
+  test("figures of another hall, another day, or not whole minutes are ignored", () => {
+    const shown = catalogue();
+    assert.equal(applyQueueWaits(shown, { hall: "town", service_day: "2026-11-23", queues: { household: 1 } }), false);
+    assert.equal(applyQueueWaits(shown, { hall: "demo", service_day: "2026-11-22", queues: { household: 1 } }), false);
+    assert.equal(applyQueueWaits(shown, { hall: "demo", service_day: "2026-11-23", queues: { household: 1.5 } }), false);
+    assert.equal(applyQueueWaits(shown, null), false);
+    assert.equal(shown.queues[0].estimated_wait_minutes, 10);
+  });
+
+  test("live figures: counts from the hall model where it has them, the estimate from the server", () => {
     const queue = {
       code: "household",
       waiting: 0,
@@ -203,7 +224,7 @@ describe("the estimate", () => {
       issuing: true,
       windows: [14, 15],
       windows_open: 0,
-      average_handling_minutes: 10,
+      estimated_wait_minutes: 17,
     };
     const model = {
       loaded: true,
@@ -219,7 +240,7 @@ describe("the estimate", () => {
       remaining: 0,
       full: true,
       issuing: true,
-      estimatedWaitMinutes: 40,
+      estimatedWaitMinutes: 17,
     });
     assert.equal(liveFigures(queue, null).waiting, 0);
   });

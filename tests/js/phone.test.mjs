@@ -17,6 +17,7 @@ import {
   describeProblem,
   isSettled,
   mineOf,
+  withWait,
 } from "../../ticket_printer/phone/static/progress.js";
 
 /** Lets the promise callbacks queued so far run (the refresher chains a few). */
@@ -327,6 +328,26 @@ describe("one read per burst", () => {
   });
 });
 
+describe("pushed wait figures", () => {
+  const figures = { hall: "demo", number: "E002", service_day: "2026-11-23", people_ahead: 1, estimated_wait_minutes: 8 };
+
+  test("replace the waiting ticket's people ahead and minutes, nothing else", () => {
+    const view = withWait(WAITING, figures);
+    assert.deepEqual(view, { ...WAITING, people_ahead: 1, estimated_wait_minutes: 8 });
+    assert.equal(WAITING.people_ahead, 3); // the view shown is not changed in place
+  });
+
+  for (const [what, view, pushed] of [
+    ["another ticket's", WAITING, { ...figures, number: "E003" }],
+    ["another day's", WAITING, { ...figures, service_day: "2026-11-22" }],
+    ["a called ticket's", CALLED, figures],
+    ["not whole minutes", WAITING, { ...figures, estimated_wait_minutes: 2.5 }],
+    ["nothing shown yet", null, figures],
+  ]) {
+    test(`are ignored: ${what}`, () => assert.equal(withWait(view, pushed), null));
+  }
+});
+
 /** What the follower sees of socket.io-client: handlers, acks with a timeout, onAny. */
 class FakeSocket {
   constructor(url, options) {
@@ -411,11 +432,12 @@ describe("the live link", () => {
 
   beforeEach(() => {
     clock = new FakeClock();
-    record = { progress: [], states: [], problems: [] };
+    record = { progress: [], states: [], problems: [], waits: [] };
     follower = new TicketFollower(
       "AbCdEfGhIjKlMnOpQrSt_-",
       {
         progress: (view) => record.progress.push(view.seq),
+        wait: (figures) => record.waits.push(figures.estimated_wait_minutes),
         state: (state) => record.states.push(state),
         problem: (problem) => record.problems.push(problem),
       },
@@ -429,6 +451,16 @@ describe("the live link", () => {
         timers: clock,
       },
     );
+  });
+
+  test("its own wait figures are handed on as they come, with no read and no effect on the sequence", () => {
+    socket.open();
+    socket.named("subscribe")[0].answer({ seq: 10, progress: WAITING });
+    socket.deliver("wait_estimated", { hall: "demo", number: "E002", service_day: day, people_ahead: 2, estimated_wait_minutes: 12 });
+    clock.tick(REFRESH_DELAY_MS * 2);
+    assert.deepEqual(record.waits, [12]);
+    assert.equal(socket.named("read_progress").length, 0);
+    assert.equal(follower.tracker.lastSeq, 10);
   });
 
   test("it connects with the ticket's reference as its only credential, on the page's path", () => {

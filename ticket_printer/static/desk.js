@@ -13,6 +13,7 @@ import { Api, currentSession } from "/pages/static/session.js";
 import { element } from "/screens/static/dom.js";
 import { ScreenLink } from "/screens/static/link.js";
 import { entriesOf, search, target } from "./catalogue.js";
+import { applyQueueWaits } from "./estimate.js";
 import { checkIdNumber } from "./idnumber.js";
 import { deskKey, keyName } from "./keys.js";
 import { problemKey, worthRetrying } from "./problems.js";
@@ -380,6 +381,9 @@ function connect() {
     { hall: page.hall },
   );
   page.link.socket.on("print_job_updated", jobUpdated);
+  page.link.socket.on("queue_waits_estimated", (pushed) => {
+    if (applyQueueWaits(page.catalogue, pushed)) drawAll();
+  });
 }
 
 // ---- start ---------------------------------------------------------------------------

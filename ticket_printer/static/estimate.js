@@ -1,18 +1,28 @@
-// How long a ticket taken now would wait, by the server's own rule
-// (queue_server/domain/estimate.py), kept live from the hall's events: the waiting count
-// and the windows open come from the page's HallModel, the day's average handling time
-// from the catalogue.
+// How long a ticket taken now would wait: the server's figure, never one computed here.
+// The catalogue carries each queue's `estimated_wait_minutes` from the hall's predictions
+// (queue_server/services/estimates.py, docs/estimates.md), and the server pushes
+// `queue_waits_estimated` whenever a figure changes (a call, a window opening, time
+// passing): `applyQueueWaits` keeps the catalogue's figures current. The waiting count
+// and the windows open come live from the page's HallModel.
 
-/** Whole minutes: people ahead × average minutes ÷ open windows serving the queue (the
- * configured ones before any opens, so an early ticket still gets an honest figure). */
-export function estimateWaitMinutes(peopleAhead, averageMinutes, windowsOpen, windowsTotal) {
-  const windows = windowsOpen > 0 ? windowsOpen : Math.max(windowsTotal, 1);
-  // the server rounds up with Python's math.ceil; round first so that 2.0000000001 stays 2
-  return Math.ceil(Number(((peopleAhead * averageMinutes) / windows).toFixed(9)));
+/** Take the server's new figures into the catalogue's queues; true when one changed.
+ * Figures of another hall or another service day are ignored. */
+export function applyQueueWaits(catalogue, pushed) {
+  if (!catalogue || !pushed || typeof pushed.queues !== "object" || pushed.queues === null) return false;
+  if (pushed.hall !== catalogue.hall?.code || pushed.service_day !== catalogue.service_day) return false;
+  let changed = false;
+  for (const queue of catalogue.queues) {
+    const minutes = pushed.queues[queue.code];
+    if (Number.isInteger(minutes) && minutes >= 0 && minutes !== queue.estimated_wait_minutes) {
+      queue.estimated_wait_minutes = minutes;
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 /** A catalogue queue's figures now: the model's waiting count and open windows where it
- * has them (live), the catalogue's where it has not. */
+ * has them (live), the catalogue's where it has not; the server's estimate. */
 export function liveFigures(queue, model) {
   const live = model?.loaded ? model.queues.get(queue.code) : null;
   const waiting = live ? live.waiting : queue.waiting;
@@ -27,6 +37,6 @@ export function liveFigures(queue, model) {
     remaining,
     full: remaining === 0,
     issuing: queue.issuing,
-    estimatedWaitMinutes: estimateWaitMinutes(waiting, queue.average_handling_minutes, windowsOpen, queue.windows.length),
+    estimatedWaitMinutes: queue.estimated_wait_minutes,
   };
 }

@@ -15,7 +15,7 @@ import { element } from "/screens/static/dom.js";
 import { deviceToken, ScreenLink } from "/screens/static/link.js";
 import { HallModel } from "/screens/static/model.js";
 import { target } from "./catalogue.js";
-import { liveFigures } from "./estimate.js";
+import { applyQueueWaits, liveFigures } from "./estimate.js";
 import { IssueKeys } from "./idempotency.js";
 import { checkIdNumber } from "./idnumber.js";
 import { IdleTimer, idleSeconds } from "./idle.js";
@@ -478,6 +478,9 @@ async function start() {
   });
 
   kiosk.link.socket.on("print_job_updated", jobUpdated);
+  kiosk.link.socket.on("queue_waits_estimated", (pushed) => {
+    if (applyQueueWaits(kiosk.catalogue, pushed) && kiosk.screen !== "ticket") draw();
+  });
 
   for (const button of document.querySelectorAll("[data-lang]")) {
     button.addEventListener("click", () => {

@@ -17,7 +17,8 @@ export const REFRESH_DELAY_MS = 250; // a burst of events within this costs one 
 
 export class TicketFollower {
   /**
-   * handlers: progress(view) a progress to draw; state(state, detail) with state
+   * handlers: progress(view) a progress to draw; wait(figures) its ticket's new wait
+   * figures (`wait_estimated`); state(state, detail) with state
    * "connecting" | "online" | "offline" | "refused"; problem(problem) a refusal of a read.
    * options: connect(url, options) (the vendored `io`; tests pass a fake), url (default:
    * this page's origin), path (the Socket.IO path, default "/socket.io"), timers, delayMs.
@@ -66,6 +67,9 @@ export class TicketFollower {
     this.socket.onAny((name, payload) => {
       if (this.tracker.receive(payload)) this.refresher.request();
     });
+    // its own ticket's new wait figures, pushed when the hall's play changes them (no seq:
+    // not a hall event, so the tracker above passes it by)
+    this.socket.on("wait_estimated", (figures) => this.handlers.wait?.(figures));
   }
 
   /** Stop following: the ticket is settled (done, cancelled, of a past day). */

@@ -9,7 +9,7 @@
 // page stays under 100 KB whichever state it opens in.
 
 import { LANGUAGES, pickLanguage, t } from "./i18n.js";
-import { describe, describeProblem, isSettled } from "./progress.js";
+import { describe, describeProblem, isSettled, withWait } from "./progress.js";
 
 const RETRY_IMPORT_MS = 5000; // a script that did not load (network): tried again
 
@@ -36,7 +36,7 @@ const page = {
   updatedAt: null,
 };
 // What the end-to-end tests read (tests/e2e/test_phone.py); nothing of the page depends on it.
-const diagnostics = { state: "loading", view: null, link: "connecting", loads: 0, progresses: 0, vibrations: 0 };
+const diagnostics = { state: "loading", view: null, link: "connecting", loads: 0, progresses: 0, waits: 0, vibrations: 0 };
 window.hallQueue = diagnostics;
 
 function saved() {
@@ -108,6 +108,14 @@ async function follow() {
     page.ref,
     {
       progress: show,
+      wait: (figures) => {
+        const view = withWait(page.view, figures);
+        if (!view) return;
+        page.view = view;
+        page.updatedAt = new Date();
+        diagnostics.waits += 1;
+        render();
+      },
       state: (state, detail) => {
         page.link = state;
         page.linkDetail = detail ?? "";

@@ -161,6 +161,16 @@ export function concerns(event, mine) {
   return false;
 }
 
+/** The progress `view` with the new wait figures the server pushed for its ticket
+ * (`wait_estimated`: people ahead, minutes; docs/estimates.md), or null when they do not
+ * apply: not this ticket, not its day, or it no longer waits. */
+export function withWait(view, figures) {
+  if (!view || !figures || view.status !== "waiting" || view.past_day) return null;
+  if (figures.number !== view.number || figures.service_day !== view.service_day) return null;
+  if (!Number.isInteger(figures.people_ahead) || !Number.isInteger(figures.estimated_wait_minutes)) return null;
+  return { ...view, people_ahead: figures.people_ahead, estimated_wait_minutes: figures.estimated_wait_minutes };
+}
+
 /** The parts of a progress that `concerns` compares events with. */
 export function mineOf(view) {
   return {

@@ -1,0 +1,231 @@
+"""The wait predictor (domain/estimate.py, docs/estimates.md): the hall's calls played
+forward the way routing makes them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from queue_server.domain.estimate import (
+    DEFAULT_SETTINGS,
+    Prediction,
+    WaitingTicket,
+    WindowNow,
+    handling_minutes,
+    predict,
+    whole_minutes,
+)
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+CAPS = {"a": 2, "b": 2}
+
+
+def ticket(n: int, queue: str = "a", priority: bool = False, target: int | None = None) -> WaitingTicket:
+    return WaitingTicket(n, queue, priority, f"{n:06d}", target)
+
+
+def window(number: int, status: str = "open", **ranks: int) -> WindowNow:
+    return WindowNow(number, ranks or {"a": 1}, status, since=NOW)
+
+
+def minutes(tickets: list[WaitingTicket], windows: list[WindowNow], **more: object) -> dict[int, float]:
+    handling = more.pop("handling", {"a": 10.0, "b": 5.0})
+    found = predict(tickets, windows, handling, NOW, caps=CAPS, **more)  # type: ignore[arg-type]
+    return {n: p.minutes for n, p in found.tickets.items()}
+
+
+# ---- the two cases the issue names --------------------------------------------------------
+
+
+def test_a_pregnant_citizen_behind_five_is_told_she_is_next() -> None:
+    """Issue 10: told 5 ahead / 30 minutes, she was called first."""
+    line = [ticket(n) for n in range(1, 6)] + [ticket(6, priority=True)]
+    found = predict(line, [window(1)], {"a": 6.0}, NOW, caps=CAPS).tickets
+    assert found[6] == Prediction(minutes=0.0, ahead=0)
+    assert found[1] == Prediction(minutes=6.0, ahead=1)  # the first ordinary one now goes second
+
+
+def test_three_quick_services_do_not_make_five_people_a_minute() -> None:
+    """Issue 10: after three finished tickets of a minute each, five people ahead were
+    estimated at 1 minute; the configured 12 still weighs as five services."""
+    handling = handling_minutes([1.0, 1.0, 1.0], configured=12)
+    assert handling == pytest.approx((5 * 12 + 3) / 8)
+    found = predict([ticket(n) for n in range(1, 7)], [window(1)], {"a": handling}, NOW).tickets
+    assert found[6].ahead == 5 and found[6].minutes == pytest.approx(5 * handling)
+    assert whole_minutes(found[6]) >= 39
+
+
+def test_the_handling_time_follows_the_day_once_many_are_done() -> None:
+    assert handling_minutes([], 12) == 12
+    assert handling_minutes([4.0] * 200, 12) == pytest.approx((5 * 12 + 20 * 4) / 25)  # the last 20 only
+
+
+# ---- windows, ranks, hours -----------------------------------------------------------------
+
+
+def test_a_busy_window_comes_free_when_its_service_should_end() -> None:
+    busy = WindowNow(1, {"a": 1}, "open", since=NOW, busy_queue="a", busy_since=NOW - timedelta(minutes=4))
+    assert minutes([ticket(1)], [busy]) == {1: 6.0}
+    running_long = WindowNow(1, {"a": 1}, "open", since=NOW, busy_queue="a", busy_since=NOW - timedelta(minutes=30))
+    assert minutes([ticket(1)], [running_long]) == {1: 10 * DEFAULT_SETTINGS.least_remaining_share}
+
+
+def test_a_paused_window_counts_from_the_end_of_a_usual_pause() -> None:
+    paused = WindowNow(1, {"a": 1}, "paused", since=NOW - timedelta(minutes=4))
+    assert minutes([ticket(1)], [paused]) == {1: DEFAULT_SETTINGS.usual_pause_minutes - 4}
+
+
+def test_closed_windows_count_only_when_no_window_serves_the_line() -> None:
+    line = [ticket(n) for n in range(1, 4)]
+    assert minutes(line, [window(1, "closed"), window(2, "closed")]) == {1: 0.0, 2: 0.0, 3: 10.0}
+    assert minutes(line, [window(1), window(2, "closed")]) == {1: 0.0, 2: 10.0, 3: 20.0}
+
+
+def test_closed_windows_are_expected_at_the_start_of_a_session() -> None:
+    """Clerks still arriving in the first minutes of a session count; a window still
+    closed later in it counts from the next session (after lunch)."""
+    line = [ticket(n) for n in range(1, 4)]
+    windows = [window(1), window(2, "closed")]
+    just_opened = [
+        (NOW - timedelta(minutes=5), NOW + timedelta(hours=2)),
+        (NOW + timedelta(hours=3), NOW + timedelta(hours=7)),
+    ]
+    assert minutes(line, windows, hours=just_opened) == {1: 0.0, 2: 0.0, 3: 10.0}
+    later = [
+        (NOW - timedelta(minutes=30), NOW + timedelta(minutes=15)),
+        (NOW + timedelta(hours=1), NOW + timedelta(hours=5)),
+    ]
+    assert minutes(line, windows, hours=later) == {1: 0.0, 2: 10.0, 3: 60.0}  # 3: window 2 after lunch
+
+
+def test_a_window_takes_its_first_rank_queue_first() -> None:
+    shared = window(1, a=2, b=1)
+    assert minutes([ticket(1, "a"), ticket(2, "b"), ticket(3, "b")], [shared]) == {2: 0.0, 3: 5.0, 1: 10.0}
+
+
+def test_a_ticket_sent_to_a_window_goes_there_first() -> None:
+    found = minutes([ticket(1), ticket(2, target=2)], [window(1), window(2, b=1)])
+    assert found == {1: 0.0, 2: 0.0}
+
+
+def test_no_window_starts_a_ticket_over_lunch() -> None:
+    lunch = [
+        (NOW - timedelta(hours=1), NOW + timedelta(minutes=15)),
+        (NOW + timedelta(hours=3), NOW + timedelta(hours=7)),
+    ]
+    found = minutes([ticket(n) for n in range(1, 4)], [window(1)], hours=lunch)
+    assert found == {1: 0.0, 2: 10.0, 3: 180.0}
+
+
+def test_a_ticket_taken_now_queues_behind_everyone_and_moves_nobody() -> None:
+    line = [ticket(1), ticket(2, priority=True)]
+    alone = predict(line, [window(1)], {"a": 10.0}, NOW, caps=CAPS)
+    asked = predict(line, [window(1)], {"a": 10.0}, NOW, caps=CAPS, new_ticket_queues=["a", "b"])
+    assert asked.tickets == alone.tickets
+    assert asked.new_ticket["a"] == Prediction(minutes=20.0, ahead=2)
+    # no window at all serves b: a figure all the same, one service from now
+    assert asked.new_ticket["b"].minutes == 10.0
+
+
+# ---- properties ----------------------------------------------------------------------------
+
+QUEUES = ("a", "b")
+tickets_strategy = st.lists(st.tuples(st.sampled_from(QUEUES), st.booleans()), min_size=1, max_size=25).map(
+    lambda drawn: [WaitingTicket(n + 1, q, p, f"{n:06d}") for n, (q, p) in enumerate(drawn)]
+)
+windows_strategy = st.lists(
+    st.tuples(
+        st.sampled_from(["open", "paused", "closed"]),
+        st.dictionaries(st.sampled_from(QUEUES), st.integers(1, 2), min_size=1),
+        st.integers(0, 20),
+    ),
+    min_size=1,
+    max_size=5,
+).map(
+    lambda drawn: [
+        WindowNow(n + 1, ranks, status, since=NOW - timedelta(minutes=ago))
+        for n, (status, ranks, ago) in enumerate(drawn)
+    ]
+)
+handling_strategy = st.fixed_dictionaries({q: st.floats(1, 30) for q in QUEUES})
+caps_strategy = st.fixed_dictionaries({q: st.integers(0, 3) for q in QUEUES})
+
+
+def serving_every_queue(windows: list[WindowNow]) -> list[WindowNow]:
+    """The drawn windows plus one open window at rank 1 of every queue, so that no line
+    falls back to the configured (closed) windows."""
+    return [*windows, WindowNow(99, dict.fromkeys(QUEUES, 1), "open", since=NOW)]
+
+
+# Windows that each serve one queue. Where windows share queues at ranks, one more window
+# can make someone wait longer — routing's own anomaly, which the hall would live too: a
+# window that takes a priority ticket of queue b earlier moves b's streak, and a ticket
+# of a is then held back (Hypothesis finds such cases in a few draws). So the two
+# properties below are claimed for dedicated windows, where they hold.
+dedicated_windows = st.lists(
+    st.tuples(st.sampled_from(["open", "paused", "closed"]), st.sampled_from(QUEUES), st.integers(0, 20)),
+    min_size=1,
+    max_size=5,
+).map(
+    lambda drawn: (
+        [
+            WindowNow(n + 1, {queue: 1}, status, since=NOW - timedelta(minutes=ago))
+            for n, (status, queue, ago) in enumerate(drawn)
+        ]
+        + [WindowNow(90 + i, {queue: 1}, "open", since=NOW) for i, queue in enumerate(QUEUES)]
+    )
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tickets_strategy, dedicated_windows, handling_strategy, caps_strategy, st.sampled_from(QUEUES))
+def test_opening_a_window_never_makes_anyone_wait_longer(tickets, windows, handling, caps, queue) -> None:  # type: ignore[no-untyped-def]
+    before = predict(tickets, windows, handling, NOW, caps=caps).tickets
+    after = predict(tickets, [*windows, WindowNow(50, {queue: 1}, "open")], handling, NOW, caps=caps).tickets
+    for n, prediction in after.items():
+        assert prediction.minutes <= before[n].minutes + 1e-9, (n, prediction, before[n])
+
+
+@settings(max_examples=150, deadline=None)
+@given(tickets_strategy, dedicated_windows, handling_strategy, caps_strategy, st.data())
+def test_pausing_a_window_never_makes_anyone_wait_less(tickets, windows, handling, caps, data) -> None:  # type: ignore[no-untyped-def]
+    which = data.draw(st.sampled_from(range(len(windows))))
+    paused = [
+        WindowNow(w.number, w.ranks, "paused", since=NOW) if i == which and w.status == "open" else w
+        for i, w in enumerate(windows)
+    ]
+    before = predict(tickets, windows, handling, NOW, caps=caps).tickets
+    after = predict(tickets, paused, handling, NOW, caps=caps).tickets
+    for n, prediction in after.items():
+        assert prediction.minutes >= before[n].minutes - 1e-9
+
+
+@settings(max_examples=150, deadline=None)
+@given(tickets_strategy, windows_strategy, handling_strategy, caps_strategy)
+def test_the_first_priority_ticket_of_a_queue_is_told_no_later_than_its_ordinary_ones(
+    tickets, windows, handling, caps
+) -> None:  # type: ignore[no-untyped-def]
+    found = predict(tickets, serving_every_queue(windows), handling, NOW, caps=caps).tickets
+    for queue in QUEUES:
+        if caps[queue] == 0:
+            continue  # priority is off in this queue: everyone is ordinary
+        first = next((t for t in tickets if t.queue == queue and t.priority), None)
+        if first is None:
+            continue
+        for other in tickets:
+            if other.queue == queue and not other.priority:
+                assert found[first.id].minutes <= found[other.id].minutes + 1e-9
+
+
+@settings(max_examples=100, deadline=None)
+@given(tickets_strategy, windows_strategy, handling_strategy, caps_strategy)
+def test_every_waiting_ticket_gets_a_figure_and_the_line_keeps_its_order(tickets, windows, handling, caps) -> None:  # type: ignore[no-untyped-def]
+    found = predict(tickets, windows, handling, NOW, caps=caps).tickets
+    assert set(found) == {t.id for t in tickets}
+    for queue in QUEUES:
+        for priority in (False, True):
+            line = [found[t.id].minutes for t in tickets if t.queue == queue and t.priority == priority]
+            assert line == sorted(line)  # within one line, first come, first called
