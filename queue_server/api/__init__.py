@@ -468,6 +468,11 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import staffing
 
     staffing.add_routes(bp)
+
+    # the managers' live dashboard
+    from queue_server.api import dashboard
+
+    dashboard.add_routes(bp)
     return bp
 
 

@@ -859,6 +859,9 @@ def openapi_document() -> dict[str, Any]:
     from queue_server.api import staffing
 
     paths.update(staffing.staffing_paths())
+    from queue_server.api import dashboard
+
+    paths.update(dashboard.dashboard_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -872,7 +875,7 @@ def openapi_document() -> dict[str, Any]:
         "security": READ_SECURITY,
         "paths": paths,
         "components": {
-            "schemas": {**schemas.RESPONSES, **review_schemas.RESPONSES, **staffing.RESPONSES},
+            "schemas": {**schemas.RESPONSES, **review_schemas.RESPONSES, **staffing.RESPONSES, **dashboard.RESPONSES},
             "securitySchemes": SECURITY_SCHEMES,
         },
     }

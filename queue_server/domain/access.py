@@ -63,6 +63,7 @@ class Permission(StrEnum):
     VIEW_FEED = "view_feed"  # the 好差评 feed's outbox: counts, the last success and error, the dead letters
     RETRY_FEED = "retry_feed"  # send a dead letter again
     HANDLE_REVIEW_CASES = "handle_review_cases"  # 差评整改: record contact, reply, callback, appeal; close
+    VIEW_DASHBOARD = "view_dashboard"  # the live dashboard's figures: queues, windows, devices, 好差评 today
 
 
 Actor = Role | DeviceKind | Citizen
@@ -108,6 +109,8 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.RETRY_FEED: frozenset({Role.MANAGER, Role.ADMIN}),
     # the hall's managers answer for the 好差评 figures: they follow each 差评 up
     Permission.HANDLE_REVIEW_CASES: frozenset({Role.MANAGER}),
+    # managers watch the hall all day; administrators may look
+    Permission.VIEW_DASHBOARD: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 

@@ -17,6 +17,7 @@ from queue_server.services.audit import AuditUseCases
 from queue_server.services.base import Event, Hall
 from queue_server.services.catalogue import CatalogueUseCases
 from queue_server.services.counter import CounterUseCases
+from queue_server.services.dashboard import DashboardUseCases
 from queue_server.services.feed import FeedUseCases
 from queue_server.services.finding import FindingUseCases
 from queue_server.services.halls import HallUseCases
@@ -59,5 +60,6 @@ class Services(
     FeedUseCases,
     ReviewCaseUseCases,
     StaffingUseCases,
+    DashboardUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""

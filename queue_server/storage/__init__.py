@@ -6,15 +6,16 @@ plain functions over a connection: `halls` (halls, the event log, idempotency ke
 credential-change counter), `audit` (the append-only log of administrators' and
 managers' actions), `appointments` (预约 pushed by the booking platform), `print_jobs`
 (print jobs, the printers serving stations), `ratings` (好差评 ratings and the review
-pads' invitations), `review_cases` (差评整改) and `outbox` (records waiting for the 好差评
-platform). `lock.py` keeps a second server process off the file unless the servers
-share a message queue."""
+pads' invitations), `review_cases` (差评整改), `dashboard` (the managers' live figures)
+and `outbox` (records waiting for the 好差评 platform). `lock.py` keeps a second server
+process off the file unless the servers share a message queue."""
 
 from __future__ import annotations
 
 from queue_server.storage import (
     appointments,
     audit,
+    dashboard,
     halls,
     outbox,
     people,
@@ -35,6 +36,7 @@ __all__ = [
     "Storage",
     "appointments",
     "audit",
+    "dashboard",
     "halls",
     "outbox",
     "people",

@@ -16,7 +16,14 @@ from queue_server.commands import COMMANDS
 from queue_server.domain.events import SEQUENCE_ADVANCED, EventType
 from queue_server.domain.printing import PRINT_JOB, PRINT_JOB_UPDATED
 from queue_server.domain.privacy import STAFF_ONLY_EVENTS
-from queue_server.realtime import ANNOUNCER_CHANGED, MARK_SHOWN, READ_PROGRESS, SCREEN_CONFIGURED, SUBSCRIBE
+from queue_server.realtime import (
+    ANNOUNCER_CHANGED,
+    DEVICE_PRESENCE,
+    MARK_SHOWN,
+    READ_PROGRESS,
+    SCREEN_CONFIGURED,
+    SUBSCRIBE,
+)
 from queue_server.realtime.printing import PRINTING_EVENTS
 from queue_server.services.ratings import PAD_EVENTS
 from tests.conftest import Api
@@ -56,7 +63,15 @@ def test_every_socket_event_is_documented_and_nothing_else(app: Flask) -> None:
     documented = set(re.findall(r"^\| `(\w+)` \|", text, flags=re.MULTILINE))
     handled = set(app.extensions["socketio"].server.handlers["/"]) - {"connect", "disconnect", "*"}
     assert handled == {SUBSCRIBE, MARK_SHOWN, READ_PROGRESS, *COMMANDS, *PRINTING_EVENTS}
-    to_clients = {SCREEN_CONFIGURED, ANNOUNCER_CHANGED, SEQUENCE_ADVANCED, PRINT_JOB, PRINT_JOB_UPDATED, *PAD_EVENTS}
+    to_clients = {
+        SCREEN_CONFIGURED,
+        ANNOUNCER_CHANGED,
+        DEVICE_PRESENCE,
+        SEQUENCE_ADVANCED,
+        PRINT_JOB,
+        PRINT_JOB_UPDATED,
+        *PAD_EVENTS,
+    }
     assert documented == handled | set(EventType.all()) | to_clients
 
 

@@ -187,6 +187,7 @@ ROUTES: dict[str, May] = {
     f"GET {API}/halls/<hall>/review-cases/<uint:case_id>": may("manager", "admin"),
     f"GET {API}/halls/<hall>/review-figures": may("manager", "admin"),
     f"GET {API}/halls/<hall>/staffing": may("manager", "admin"),
+    f"GET {API}/halls/<hall>/dashboard": may("manager", "admin"),
     **{f"POST {API}/halls/<hall>/review-cases/<uint:case_id>/{step}": may("manager") for step in CASE_BODIES},
     # the phone's reference is the credential, as for its progress; a staff session is refused
     f"POST {API}/t/<ref>/rating": May(frozenset({"anonymous", "citizen", *KINDS}), of_hall=False),
