@@ -38,4 +38,7 @@ def create_blueprint() -> Blueprint:
         static_url_path="/manage/static",
     )
     bp.after_request(protect)
+    from manage_client import dashboard  # its module imports `manager_page` from here
+
+    dashboard.add_routes(bp)
     return bp

@@ -206,6 +206,13 @@ export function figuresOf(state) {
   };
 }
 
+/** How many tickets wait in a queue's line now. */
+export function waitingCount(state, code) {
+  let count = 0;
+  for (const ticket of state.waiting.values()) count += ticket.queue === code ? 1 : 0;
+  return count;
+}
+
 /** The age of a queue's oldest waiting ticket in ms at `now` (ms), or null when none waits. */
 export function oldestWaitMs(state, code, now) {
   let oldest = null;

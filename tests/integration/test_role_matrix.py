@@ -209,6 +209,8 @@ ROUTES: dict[str, May] = {
     "GET /counter": may("clerk", of_hall=False),
     "GET /counter/static/<path:filename>": ANYONE,
     "GET /manage/static/<path:filename>": ANYONE,
+    # a page (STAFF_PAGES): the managers' live dashboard, of the hall of whoever signed in
+    "GET /manage": may("manager", "admin", of_hall=False),
     # the ticket is looked for in the caller's own hall: another hall's is not found there
     "GET /desk/tickets/<uint:ticket_id>/preview.png": may("guide", "manager", of_hall=False),
     # a citizen's phone: the same page for any reference; the reference is the credential
@@ -220,7 +222,7 @@ ROUTES: dict[str, May] = {
 # Pages for people, not programs: whoever has no staff session (nobody, a device) is sent
 # to the sign-in page, and a signed-in person who may not use it gets a page that says
 # whose it is.
-STAFF_PAGES = frozenset({"GET /desk", "GET /counter"})
+STAFF_PAGES = frozenset({"GET /desk", "GET /counter", "GET /manage"})
 BODIES: dict[str, Any] = {
     f"POST {API}/session": {"username": "guide", "password": PASSWORD},
     f"PUT {API}/halls/<hall>/config": "TOML",
