@@ -40,8 +40,8 @@ export class HourChart {
     }
     this.plot?.destroy();
     this.labels = labels.join("|");
-    const bars = uPlot.paths.bars({ size: [0.4, 40], align: 0 });
-    const barsRight = uPlot.paths.bars({ size: [0.4, 40], align: 1 });
+    const left = uPlot.paths.bars({ size: [0.38, 36], align: -1 });
+    const right = uPlot.paths.bars({ size: [0.38, 36], align: 1 });
     this.plot = new uPlot(
       {
         width,
@@ -55,8 +55,8 @@ export class HourChart {
         ],
         series: [
           { label: "" },
-          { label: labels[0], stroke: "#0b4ea2", fill: "rgba(11, 78, 162, 0.75)", paths: barsRight, points: { show: false } },
-          { label: labels[1], stroke: "#1f7a3a", fill: "rgba(31, 122, 58, 0.75)", paths: bars, points: { show: false } },
+          { label: labels[0], stroke: "#0b4ea2", fill: "rgba(11, 78, 162, 0.75)", paths: left, points: { show: false } },
+          { label: labels[1], stroke: "#1f7a3a", fill: "rgba(31, 122, 58, 0.75)", paths: right, points: { show: false } },
         ],
       },
       data,

@@ -134,25 +134,28 @@ function drawChart() {
 }
 
 function drawWindows() {
-  const body = $("windows").querySelector("tbody");
-  body.replaceChildren();
+  const grid = $("windows");
+  grid.replaceChildren();
   for (const window of page.state.windows) {
-    const row = element("tr", `state-${window.state}`, null, `window-${window.number}`);
-    row.dataset.state = window.state;
-    row.append(element("td", "window-name", window.name));
-    row.append(element("td", "window-state", t(`state_${window.state}`), "state"));
-    row.append(element("td", null, window.clerk ? `${window.clerk}${window.clerk_number ? `（${window.clerk_number}）` : ""}` : t("none"), "clerk"));
-    row.append(element("td", "window-ticket", window.ticket ?? t("none"), "ticket"));
-    row.append(element("td", null, window.since ? duration(now() - Date.parse(window.since)) : t("none"), "since"));
-    const actions = element("td");
+    const tile = element("article", `window-tile state-${window.state}`, null, `window-${window.number}`);
+    tile.dataset.state = window.state;
+    const head = element("header", "window-head");
+    head.append(element("span", "window-name", window.name), element("span", "window-state", t(`state_${window.state}`), "state"));
+    const ticket = element("strong", "window-ticket", window.ticket ?? t("none"), "ticket");
+    const since = element("span", "window-since", window.since ? duration(now() - Date.parse(window.since)) : "", "since");
+    const clerk = window.clerk ? `${window.clerk}${window.clerk_number ? `（${window.clerk_number}）` : ""}` : t("none");
+    const foot = element("footer", "window-foot");
+    foot.append(element("span", "window-clerk", clerk, "clerk"));
     if (window.status !== "closed") {
       const release = element("button", "quiet", t("release"), "release");
       release.type = "button";
       release.addEventListener("click", () => askRelease(window));
-      actions.append(release);
+      foot.append(release);
     }
-    row.append(actions);
-    body.append(row);
+    const middle = element("div", "window-middle");
+    middle.append(ticket, since);
+    tile.append(head, middle, foot);
+    grid.append(tile);
   }
 }
 
