@@ -1,5 +1,6 @@
 """The managers' live dashboard (/manage) in real Chromium against a live server: it
-follows tickets issued and called without a reload; a second dashboard opened mid-day
+follows tickets issued and called without a reload, and reads afresh after a network
+blink; a second dashboard opened mid-day
 draws the same figures as the one open since morning, and both equal the API's snapshot;
 the manager's actions (release a window, cancel a ticket, the notice, a screen's settings)
 work after a confirmation and a wrong one is refused with a readable message.
@@ -92,10 +93,26 @@ def test_it_follows_the_hall_live_and_a_dashboard_opened_later_draws_the_same(  
     assert morning.diagnostics("hq.figures()") == midday.diagnostics("hq.figures()") == _api_figures(server, manager)
     morning.screenshot("dashboard-1920x1080")
 
+    # a network blink: back online, it reads afresh and holds what happened meanwhile
+    morning.page.context.set_offline(True)
+    morning.wait_until("hq.link === 'offline'")
+    meanwhile = issue(server, guide, queue="comprehensive")
+    morning.page.context.set_offline(False)
+    morning.wait_until("hq.reads === 2 && hq.loaded && hq.link === 'online'")
+    assert meanwhile["id"] in [
+        t["id"] for q in morning.diagnostics("hq.figures()")["queues"] for t in q["waiting_tickets"]
+    ]
+    assert morning.diagnostics("hq.figures()") == _api_figures(server, manager)
+
     small = _open(open_page, server, (1366, 768))
-    small.wait_until(f"hq.seq === {seq}")
+    small.wait_until(f"hq.seq === {morning.diagnostics('hq.seq')}")
     assert small.page.evaluate(STEADY_FIGURES) == morning.page.evaluate(STEADY_FIGURES)
     small.screenshot("dashboard-1366x768")
+    small.page.get_by_role("button", name="English").click()
+    expect(small.page.locator('h1 [data-i18n="title"]')).to_have_text("Hall dashboard")
+    expect(small.by_testid("window-1").get_by_test_id("state")).to_have_text("Idle")
+    small.page.get_by_role("button", name="繁體").click()
+    expect(small.by_testid("queue-comprehensive")).to_contain_text("等候人數")
 
 
 def _confirm(page: Page, reason: str | None = None) -> None:
