@@ -1,8 +1,9 @@
 """The managers' live dashboard (/manage) in real Chromium against a live server: it
 follows tickets issued and called without a reload, and reads afresh after a network
 blink; a second dashboard opened mid-day draws the same figures as the one open since
-morning, and both equal the API's snapshot; the manager's actions (release a window, cancel a ticket, the notice, a screen's settings)
-work after a confirmation and a wrong one is refused with a readable message.
+morning, and both equal the API's snapshot; the manager's actions (release a window,
+cancel a ticket, the notice, a screen's settings) work after a confirmation and a wrong
+one is refused with a readable message.
 Screenshots in build/screenshots/dashboard-*.png (1920×1080 and 1366×768)."""
 
 from __future__ import annotations

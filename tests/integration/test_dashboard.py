@@ -71,19 +71,21 @@ def replay(snapshot: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, 
 
 
 def test_the_figures_are_the_tickets_the_test_made_and_the_reducer_reaches_them_from_any_start(  # type: ignore[no-untyped-def]
-    login, clock: Clock
+    login, device, clock: Clock
 ):
     manager, guide, clerk1, clerk2 = (login(u) for u in ("manager", "guide", "clerk1", "clerk2"))
     morning = manager.get("/halls/demo/dashboard")
     validate(morning, "Dashboard")
     assert _queue(morning, "comprehensive")["issued"] == 0
 
+    refs: dict[str, str] = {}  # ticket number -> its reference
     issued: dict[str, datetime] = {}  # ticket number -> when the test issued it
     called: dict[str, datetime] = {}  # ticket number -> its first call
 
     def issue(queue: str = "comprehensive") -> dict[str, Any]:
         ticket = guide.post("/halls/demo/tickets", {"queue": queue}, status=201)
         issued[ticket["number"]] = clock.now
+        refs[ticket["number"]] = ticket["ref"]
         clock.now += timedelta(minutes=1)
         return ticket  # type: ignore[no-any-return]
 
@@ -103,6 +105,10 @@ def test_the_figures_are_the_tickets_the_test_made_and_the_reducer_reaches_them_
     clock.now += timedelta(minutes=5)
     clerk1.post("/halls/demo/windows/1/finish-service", {"outcome": "accepted"})
     finished_at = clock.now
+    # the citizen rates it 非常不满意 on the window's pad: a 差评, and its case opens
+    device("review_pad").post(
+        "/halls/demo/ratings", {"ticket_ref": refs[first], "level": "very_dissatisfied"}, status=201
+    )
     clock.now += timedelta(minutes=2)
     second = call(1, clerk1)
     clerk1.post("/halls/demo/windows/1/recall")
@@ -149,7 +155,8 @@ def test_the_figures_are_the_tickets_the_test_made_and_the_reducer_reaches_them_
     assert two["clerk"] == "测试clerk2" and two["clerk_number"] == "CLERK2"
     assert (_window(evening, 3)["state"], _window(evening, 3)["since"]) == ("closed", None)
     assert _window(midday, 1)["state"] == "idle" and _window(midday, 1)["since"] == _iso(idle_since)
-    assert evening["ratings"]["finished"] == 1 and evening["ratings"]["rated"] == 0
+    assert evening["ratings"] == {"finished": 1, "rated": 1, "citizen_rated": 1, "good": 0, "bad": 1}
+    assert [case["ticket_number"] for case in evening["cases"]] == [first]
 
     # the page's reducer: from the morning with every event, or from mid-day with the rest
     day_events = manager.get(f"/halls/demo/events?since={morning['seq']}")["events"]
