@@ -275,7 +275,9 @@ function connect() {
         drawHeader();
       },
       needsSnapshot() {
-        return true; // every (re)subscribe: the figures are read afresh below
+        // once figures are drawn a reconnect catches up by `since` (no hall snapshot):
+        // the figures are read afresh below all the same, and the missed events held
+        return page.state === null;
       },
       subscribed() {
         readFigures();
