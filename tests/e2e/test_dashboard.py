@@ -111,6 +111,7 @@ def test_it_follows_the_hall_live_and_a_dashboard_opened_later_draws_the_same(  
     small.page.get_by_role("button", name="English").click()
     expect(small.page.locator('h1 [data-i18n="title"]')).to_have_text("Hall dashboard")
     expect(small.by_testid("window-1").get_by_test_id("state")).to_have_text("Idle")
+    small.screenshot("dashboard-en-1366x768")
     small.page.get_by_role("button", name="繁體").click()
     expect(small.by_testid("queue-comprehensive")).to_contain_text("等候人數")
 
