@@ -6,12 +6,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 NPM ?= npm
 NODE ?= node
-# Browser libraries for the screens, the desk and the kiosk: pinned in package-lock.json,
+# Browser libraries for the screens, the desk, the kiosk and the dashboard: pinned in package-lock.json,
 # copied next to the pages (git-ignored); no build step, no CDN.
 VENDOR := signage/static/vendor
 SOCKET_IO := node_modules/socket.io-client/dist/socket.io.esm.min.js
 PRINTER_VENDOR := ticket_printer/static/vendor
 QRCODE := node_modules/qrcode-generator/dist/qrcode.mjs
+MANAGE_VENDOR := manage_client/static/vendor
+UPLOT := node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css
 
 .PHONY: setup demo test lint bench clean
 
@@ -30,7 +32,12 @@ $(PRINTER_VENDOR)/qrcode.mjs: package.json package-lock.json $(VENDOR)/socket.io
 	mkdir -p $(PRINTER_VENDOR)
 	cp $(QRCODE) $(PRINTER_VENDOR)/
 
-setup: $(BIN)/.installed $(VENDOR)/socket.io.esm.min.js $(PRINTER_VENDOR)/qrcode.mjs
+# the dashboard's chart (uPlot); npm ci ran for the socket.io rule (same package-lock.json)
+$(MANAGE_VENDOR)/uPlot.esm.js: package.json package-lock.json $(VENDOR)/socket.io.esm.min.js
+	mkdir -p $(MANAGE_VENDOR)
+	cp $(UPLOT) $(MANAGE_VENDOR)/
+
+setup: $(BIN)/.installed $(VENDOR)/socket.io.esm.min.js $(PRINTER_VENDOR)/qrcode.mjs $(MANAGE_VENDOR)/uPlot.esm.js
 
 demo: setup  ## set up the demo hall and serve it (gunicorn, eventlet worker)
 	$(BIN)/queue-server demo --host $(HOST) --port $(PORT)
@@ -48,4 +55,4 @@ bench: setup  ## benchmarks: print figures, assert nothing
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR) $(PRINTER_VENDOR) build
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR) $(PRINTER_VENDOR) $(MANAGE_VENDOR) build

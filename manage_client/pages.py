@@ -47,4 +47,7 @@ def create_blueprint() -> Blueprint:
     from manage_client import reports
 
     reports.add_routes(bp)
+    from manage_client import dashboard  # its module imports `manager_page` from here
+
+    dashboard.add_routes(bp)
     return bp

@@ -481,6 +481,10 @@ def create_blueprint() -> Blueprint:
     from queue_server.api import reports
 
     reports.add_routes(bp)
+    # the managers' live dashboard
+    from queue_server.api import dashboard
+
+    dashboard.add_routes(bp)
     return bp
 
 

@@ -869,6 +869,9 @@ def openapi_document() -> dict[str, Any]:
     from queue_server.api import reports
 
     paths.update(reports.report_paths())
+    from queue_server.api import dashboard
+
+    paths.update(dashboard.dashboard_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -889,6 +892,7 @@ def openapi_document() -> dict[str, Any]:
                 **alerts.RESPONSES,
                 **admin.RESPONSES,
                 **reports.RESPONSES,
+                **dashboard.RESPONSES,
             },
             "securitySchemes": SECURITY_SCHEMES,
         },

@@ -180,10 +180,13 @@ TICKET_BRIEF = _obj(
         "queue_name": STRING,
         "status": _enum(TicketStatus),
         "priority": {"type": "boolean", "description": "Whether it is a priority ticket; never the class"},
+        "issued_at": INSTANT,
+        "first_called_at": {**_nullable(INSTANT), "description": "The end of its wait in line; null: never called"},
     },
-    optional=("id",),
+    optional=("id", "issued_at", "first_called_at"),
     description="What a screen may show of a ticket: never the ID digest, the priority class or the "
-    "appointment; `id` for staff only",
+    "appointment; `id`, `issued_at` and `first_called_at` for staff only (the managers' dashboard counts "
+    "waits from them)",
 )
 
 WINDOW = _obj(

@@ -66,6 +66,7 @@ class Permission(StrEnum):
     HANDLE_REVIEW_CASES = "handle_review_cases"  # 差评整改: record contact, reply, callback, appeal; close
     VIEW_ALERTS = "view_alerts"  # the managers' alerts: long waits, many waiting, paused windows, devices offline
     ACKNOWLEDGE_ALERT = "acknowledge_alert"  # a manager saw an alert (who and when are kept)
+    VIEW_DASHBOARD = "view_dashboard"  # the live dashboard's figures: queues, windows, devices, 好差评 today
 
 
 Actor = Role | DeviceKind | Citizen
@@ -115,6 +116,8 @@ MATRIX: dict[Permission, frozenset[Actor]] = {
     Permission.HANDLE_REVIEW_CASES: frozenset({Role.MANAGER}),
     Permission.VIEW_ALERTS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.ACKNOWLEDGE_ALERT: frozenset({Role.MANAGER, Role.ADMIN}),
+    # managers watch the hall all day; administrators may look
+    Permission.VIEW_DASHBOARD: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 

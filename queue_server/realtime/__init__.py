@@ -67,6 +67,8 @@ CLIENT_EVENTS: tuple[str, ...] = (SUBSCRIBE, MARK_SHOWN, READ_PROGRESS, *COMMAND
 # control events: to one connection, no sequence number, not replayed (docs/signage.md)
 SCREEN_CONFIGURED = "screen_configured"
 ANNOUNCER_CHANGED = "announcer_changed"
+# to a hall's managers and administrators: one of its devices came online or went offline
+DEVICE_PRESENCE = "device_presence"
 # ("device", token), ("session", the signed-in session's token) or ("ticket", a ticket's public reference)
 Credential = tuple[str, str]
 SESSION_TOKEN = "session_token"  # the key of the session token in the signed cookie (api.login)
@@ -220,6 +222,9 @@ class Realtime(PrinterLinks):
             self._printer_connected(principal)
         elif principal.actor in PRESENT_AT_CONNECT:
             self._device_connected(principal)
+        if principal.device_id is not None and principal.actor not in SCREEN_KINDS and principal.hall_id is not None:
+            # the managers' dashboards learn it is online (a screen: when it subscribes)
+            self._device_presence(self.services.hall_code(principal.hall_id), principal.device_id)
         self._start_rechecking()
 
     def _device_connected(self, principal: Principal) -> None:
@@ -291,6 +296,7 @@ class Realtime(PrinterLinks):
         self._tell_announcers(changes)
         if link is not None:
             self.services.record_seen(link.device_id, self.now(), link.last_shown_seq)
+            self._device_presence(link.hall, link.device_id)
 
     def _keep_presence(self) -> None:
         """Shared presence only: this process's heartbeat, and the links of processes
@@ -317,6 +323,8 @@ class Realtime(PrinterLinks):
                 self.services.record_seen(link.device_id, seen_at or link.last_seen, link.last_shown_seq)
             except Exception:
                 log.exception("could not store when screen %s was last seen", link.device_id)
+            if not self._closed:
+                self._device_presence(link.hall, link.device_id)
 
     def close(self) -> None:
         """This process stops: its screens leave the shared presence at once, and the
@@ -502,6 +510,7 @@ class Realtime(PrinterLinks):
         sid = request.sid  # type: ignore[attr-defined]
         announcer, changes = self.presence.join(sid, screen["device_id"], scope.hall, group, now)
         self._tell_announcers(changes)
+        self._device_presence(scope.hall, screen["device_id"])
         return {**screen, "announcer": announcer, "speech_available": self.speech_available()}
 
     def _tell_announcers(self, changes: list[Change]) -> None:
@@ -514,6 +523,31 @@ class Realtime(PrinterLinks):
         its settings; the page subscribes again and so moves to its new zone and announce
         group."""
         self.socketio.emit(SCREEN_CONFIGURED, {"settings": settings}, to=rooms.device_room(device_id))
+
+    def _device_presence(self, hall: str, device_id: int) -> None:
+        """Tell the hall's managers and administrators (their dashboards) whether the device
+        is connected now to any server process, and since when it was last seen."""
+        try:
+            online = bool(self.presence.links_of([device_id]).get(device_id))
+            payload = {"hall": hall, "device": {"id": device_id, "online": online, "last_seen": clock.iso(self.now())}}
+            rooms_to = [rooms.role_room(hall, "manager"), rooms.role_room(hall, "admin")]
+            self.socketio.emit(DEVICE_PRESENCE, payload, to=rooms_to)
+        except Exception:  # a dashboard's figure must never break a device's link
+            log.exception("could not tell the dashboards about device %s", device_id)
+
+    def device_presence(self, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Stored device records (`id`, `last_seen`) with whether each is connected now, on
+        any server process (a connected device was last seen now)."""
+        now = clock.iso(self.now())
+        online = self.presence.links_of([device["id"] for device in listed])
+        return [
+            {
+                **device,
+                "online": bool(online.get(device["id"])),
+                "last_seen": now if online.get(device["id"]) else device["last_seen"],
+            }
+            for device in listed
+        ]
 
     def screens(self, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Stored screen records with who is online now (on any server process)."""

@@ -1,4 +1,8 @@
-"""Which screens are connected, when each was last seen, and which one speaks per zone.
+"""Which devices are connected, when each was last seen, and which screen speaks per zone.
+
+Screens join when they subscribe (with their announce group); kiosks, printers, review
+pads and the booking platform when they connect, with no group (they never speak), so
+that the managers' dashboard sees every device online on any server process.
 
 `PresenceStore` is what the socket door needs; there are two, chosen from the
 `MESSAGE_QUEUE` setting, never by probing:

@@ -18,6 +18,7 @@ from queue_server.services.audit import AuditUseCases
 from queue_server.services.base import Event, Hall
 from queue_server.services.catalogue import CatalogueUseCases
 from queue_server.services.counter import CounterUseCases
+from queue_server.services.dashboard import DashboardUseCases
 from queue_server.services.devices import DeviceUseCases
 from queue_server.services.feed import FeedUseCases
 from queue_server.services.finding import FindingUseCases
@@ -68,5 +69,6 @@ class Services(
     DeviceUseCases,
     ReportUseCases,
     WaitUseCases,
+    DashboardUseCases,
 ):
     """Every use case over one store. Holds only caches that the store can rebuild."""

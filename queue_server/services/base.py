@@ -350,6 +350,9 @@ class ServicesBase:
             "queue_name": hall.queue_name(ticket.queue),
             "status": ticket.status.value,
             "priority": ticket.priority is not None,
+            # staff only (domain.privacy): the managers' dashboard counts waits from these
+            "issued_at": clock.iso(ticket.issued_at),
+            "first_called_at": _iso(ticket.first_called_at),
         }
 
     def _load_ticket(self, db: sqlite_utils.Database, hall: Hall, ticket_id: int) -> Ticket:

@@ -6,8 +6,9 @@ plain functions over a connection: `halls` (halls, the event log, idempotency ke
 credential-change counter), `audit` (the append-only log of administrators' and
 managers' actions), `appointments` (预约 pushed by the booking platform), `print_jobs`
 (print jobs, the printers serving stations), `ratings` (好差评 ratings and the review
-pads' invitations), `review_cases` (差评整改), `reports` (the reports' reads),
-`outbox` (records waiting for the 好差评 platform) and `alerts` (the managers' alerts). `lock.py` keeps a second server
+pads' invitations), `review_cases` (差评整改), `reports` (the reports' reads), `dashboard`
+(the managers' live figures), `outbox` (records waiting for the 好差评 platform) and `alerts`
+(the managers' alerts). `lock.py` keeps a second server
 process off the file unless the servers share a message queue."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from queue_server.storage import (
     alerts,
     appointments,
     audit,
+    dashboard,
     halls,
     outbox,
     people,
@@ -38,6 +40,7 @@ __all__ = [
     "alerts",
     "appointments",
     "audit",
+    "dashboard",
     "halls",
     "outbox",
     "people",

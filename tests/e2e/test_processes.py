@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from queue_server.cli import demo_hall_toml
-from tests.e2e.helpers import TIMEOUT, Screen, issue, numbered, serve_and_finish, server_errors, window_do
+from tests.e2e.helpers import TIMEOUT, Screen, check, issue, numbered, serve_and_finish, server_errors, window_do
 from tests.e2e.screens import (
     BRISK_VOICE,
     ScreenPage,
@@ -119,7 +119,8 @@ def test_two_servers_on_redis_are_one_hall_to_every_screen(
     """Hall screens on both servers: a call made through either server reaches every
     screen exactly once; one screen speaks for the whole hall across both (the one
     connected first) and the manager sees both screens online on either server. When
-    the speaker's screen goes, the other one, on the other server, is told it speaks
+    the speaker's screen goes (a kiosk's presence reaches the managers' dashboards on
+    either server too), the other one, on the other server, is told it speaks
     now; the screen that went comes back on the other server and catches up with the
     calls it missed; a manager's change reaches a screen on the other server."""
     first, second = servers
@@ -148,6 +149,18 @@ def test_two_servers_on_redis_are_one_hall_to_every_screen(
         listed = screen_devices(server, manager if server is second else sign_in(first, "manager"))
         assert (listed["hall_screen"]["online"], listed["hall_screen"]["announcer"]) == (True, True)
         assert (listed["hall_screen_2"]["online"], listed["hall_screen_2"]["announcer"]) == (True, False)
+
+    # the managers' dashboard: a kiosk on the first server is online in the second's
+    # figures, and its going reaches a manager's socket on the second server
+    dashboard = connect(second, cookies=manager)
+    dashboard.subscribe()
+    kiosk = connect(first, token=first.tokens["kiosk"])
+    figures = check(manager.get(second.api("/halls/demo/dashboard"), timeout=TIMEOUT), 200)
+    devices = {device["name"]: device for device in figures["devices"]}
+    assert devices["kiosk"]["online"] and devices["hall_screen_2"]["online"] and devices["hall_screen"]["online"]
+    kiosk.client.disconnect()
+    went = dashboard.wait_for("device_presence", lambda p: not p["device"]["online"])
+    assert went["device"]["id"] == devices["kiosk"]["id"]
 
     # the speaker's screen goes: the voice moves to the other server's screen at once
     seen_up_to = called_seqs(speaker)[-1]

@@ -18,6 +18,7 @@ from queue_server.domain.printing import PRINT_JOB, PRINT_JOB_UPDATED
 from queue_server.domain.privacy import STAFF_ONLY_EVENTS
 from queue_server.realtime import (
     ANNOUNCER_CHANGED,
+    DEVICE_PRESENCE,
     MARK_SHOWN,
     QUEUE_WAITS_ESTIMATED,
     READ_PROGRESS,
@@ -65,7 +66,7 @@ def test_every_socket_event_is_documented_and_nothing_else(app: Flask) -> None:
     handled = set(app.extensions["socketio"].server.handlers["/"]) - {"connect", "disconnect", "*"}
     assert handled == {SUBSCRIBE, MARK_SHOWN, READ_PROGRESS, *COMMANDS, *PRINTING_EVENTS}
     to_clients = {SCREEN_CONFIGURED, ANNOUNCER_CHANGED, SEQUENCE_ADVANCED, PRINT_JOB, PRINT_JOB_UPDATED, *PAD_EVENTS}
-    to_clients |= {WAIT_ESTIMATED, QUEUE_WAITS_ESTIMATED}
+    to_clients |= {WAIT_ESTIMATED, QUEUE_WAITS_ESTIMATED, DEVICE_PRESENCE}
     assert documented == handled | set(EventType.all()) | to_clients
 
 

@@ -197,6 +197,7 @@ ROUTES: dict[str, May] = {
     f"GET {API}/halls/<hall>/alerts": may("manager", "admin"),
     f"POST {API}/halls/<hall>/alerts/<uint:alert_id>/acknowledge": may("manager", "admin"),
     f"GET {API}/halls/<hall>/reports/<kind>": may("manager", "admin"),
+    f"GET {API}/halls/<hall>/dashboard": may("manager", "admin"),
     **{f"POST {API}/halls/<hall>/review-cases/<uint:case_id>/{step}": may("manager") for step in CASE_BODIES},
     # the phone's reference is the credential, as for its progress; a staff session is refused
     f"POST {API}/t/<ref>/rating": May(frozenset({"anonymous", "citizen", *KINDS}), of_hall=False),
@@ -224,6 +225,8 @@ ROUTES: dict[str, May] = {
     "GET /manage/staffing": may("manager", "admin", of_hall=False),
     # a page (STAFF_PAGES): the reports, of the hall of whoever signed in (an administrator picks one)
     "GET /manage/reports": may("manager", "admin", of_hall=False),
+    # a page (STAFF_PAGES): the managers' live dashboard, of the hall of whoever signed in
+    "GET /manage": may("manager", "admin", of_hall=False),
     # the ticket is looked for in the caller's own hall: another hall's is not found there
     "GET /desk/tickets/<uint:ticket_id>/preview.png": may("guide", "manager", of_hall=False),
     # a citizen's phone: the same page for any reference; the reference is the credential
@@ -236,7 +239,7 @@ ROUTES: dict[str, May] = {
 # to the sign-in page, and a signed-in person who may not use it gets a page that says
 # whose it is.
 STAFF_PAGES = frozenset(
-    {"GET /desk", "GET /counter", "GET /manage/admin", "GET /manage/staffing", "GET /manage/reports"}
+    {"GET /desk", "GET /counter", "GET /manage", "GET /manage/admin", "GET /manage/staffing", "GET /manage/reports"}
 )
 BODIES: dict[str, Any] = {
     f"POST {API}/session": {"username": "guide", "password": PASSWORD},
