@@ -9,6 +9,7 @@ import { Translator } from "/pages/static/i18n.js";
 import { Api, currentSession, signInAddress } from "/pages/static/session.js";
 import { element } from "/screens/static/dom.js";
 import { ScreenLink } from "/screens/static/link.js";
+import { ALERT_EVENTS, ALERT_WORDS, alertState, applyAlertEvent, describeAlert, openAlerts } from "./alerts.js";
 import { HourChart } from "./dashboard-chart.js";
 import { applyEvent, applyPresence, devicesByKind, figuresOf, HOURS, loadFigures, oldestWaitMs, waitingCount } from "./dashboard-figures.js";
 import { DASHBOARD_WORDS } from "./dashboard-words.js";
@@ -28,6 +29,8 @@ const page = {
   screens: [],
   chart: null,
   confirming: null, // {run, reason}
+  alerts: [], // open alerts and today's cleared ones (alerts.js), kept from alert events
+  alertsHeld: null, // alert events that came while the list was being read
 };
 
 // what the browser tests read
@@ -40,6 +43,9 @@ const diagnostics = {
   },
   figures() {
     return page.state ? figuresOf(page.state) : null;
+  },
+  alerts() {
+    return page.alerts.map((alert) => ({ id: alert.id, kind: alert.kind, subject: alert.subject, state: alertState(alert) }));
   },
   link: "connecting",
   reads: 0,
@@ -224,8 +230,72 @@ function drawAll() {
   drawDevices();
   drawRatings();
   drawChart();
+  drawAlerts();
   const notice = $("notice-input");
   if (document.activeElement !== notice && !notice.dataset.edited) notice.value = page.state.notice ?? "";
+}
+
+// ---- alerts (alerts.js: the list kept from alert events, worded per language) ------------
+
+function alertNames() {
+  const state = page.state;
+  return {
+    queues: Object.fromEntries(state.queues.map((queue) => [queue.code, queue.name])),
+    windows: Object.fromEntries(state.windows.map((window) => [String(window.number), window.name])),
+    devices: Object.fromEntries(state.devices.map((device) => [String(device.id), device.name])),
+  };
+}
+
+function drawAlerts() {
+  const list = $("alerts");
+  list.replaceChildren();
+  const alertWords = ALERT_WORDS[words.current] ?? ALERT_WORDS["zh-CN"];
+  const names = alertNames();
+  const shown = [...openAlerts(page.alerts), ...page.alerts.filter((alert) => alertState(alert) === "cleared")];
+  $("alerts-none").hidden = openAlerts(page.alerts).length > 0;
+  for (const alert of shown) {
+    const told = describeAlert(alert, alertWords, names);
+    const item = element("li", `alert-item ${told.state}`, null, `alert-${alert.id}`);
+    item.dataset.state = told.state;
+    const head = element("div", "alert-head");
+    head.append(element("strong", "alert-title", told.title), element("span", "alert-time", clockText(alert.raised_at)));
+    item.append(head, element("p", "alert-text", told.text, "alert-text"));
+    const foot = element("div", "alert-foot");
+    const when = alert.acknowledged_at ? ` ${clockText(alert.acknowledged_at)}` : "";
+    foot.append(element("span", "alert-state", `${told.stateText}${when}`, "alert-state"));
+    if (told.state === "open") {
+      const button = element("button", "primary", t("acknowledge"), "acknowledge");
+      button.type = "button";
+      button.addEventListener("click", () => acknowledge(alert));
+      foot.append(button);
+    }
+    item.append(foot);
+    list.append(item);
+  }
+}
+
+// The alerts are read with the figures; their events after that keep the list.
+async function readAlerts() {
+  page.alertsHeld = [];
+  const answer = await page.api.get(`/halls/${encodeURIComponent(page.hall)}/alerts`);
+  const held = page.alertsHeld;
+  page.alertsHeld = null;
+  if (!answer.ok) return;
+  let alerts = [];
+  for (const alert of answer.data.alerts) alerts = applyAlertEvent(alerts, { type: "alert_raised", alert });
+  for (const event of held) alerts = applyAlertEvent(alerts, event);
+  page.alerts = alerts;
+  if (page.state) drawAlerts();
+}
+
+async function acknowledge(alert) {
+  const answer = await page.api.post(`/halls/${page.hall}/alerts/${alert.id}/acknowledge`, {});
+  if (!answer.ok) {
+    sayProblem(answer);
+    return;
+  }
+  page.alerts = applyAlertEvent(page.alerts, { type: "alert_acknowledged", alert: answer.data.alert ?? answer.data });
+  drawAlerts();
 }
 
 // ---- the figures: one read, then events --------------------------------------------------
@@ -235,6 +305,7 @@ async function readFigures() {
   page.loading = reading;
   page.held = [];
   diagnostics.reads += 1;
+  readAlerts();
   const answer = await page.api.get(`/halls/${encodeURIComponent(page.hall)}/dashboard`);
   if (page.loading !== reading) return; // a later read took over
   if (!answer.ok) {
@@ -256,6 +327,13 @@ async function readFigures() {
 }
 
 function onEvent(event) {
+  if (ALERT_EVENTS.includes(event.type)) {
+    if (page.alertsHeld !== null) page.alertsHeld.push(event);
+    else {
+      page.alerts = applyAlertEvent(page.alerts, event);
+      if (page.state) drawAlerts();
+    }
+  }
   if (page.loading !== null || page.state === null) {
     page.held.push(event);
     return;

@@ -181,3 +181,33 @@ def test_manager_actions_work_after_a_confirmation_and_wrong_ones_say_why(  # ty
     _message(page, "ok")
     screens = check(manager.get(server.api(f"/halls/{HALL}/screens"), timeout=TIMEOUT), 200)["screens"]
     assert next(s for s in screens if s["name"] == "hall_screen")["settings"]["rows"] == 6
+
+
+def test_an_alert_shows_live_is_acknowledged_by_name_and_clears(  # type: ignore[no-untyped-def]
+    server, open_page, sign_in
+):
+    """A queue passes its waiting-count threshold: the alert appears on the dashboard
+    without a reload, a manager acknowledges it (their name shown), and it clears when the
+    queue is short again. The threshold is set just above what waits now, through the hall
+    file, and put back afterwards."""
+    from queue_server.cli import demo_hall_toml
+
+    page = _open(open_page, server)
+    admin, guide, manager = sign_in(server, "admin"), sign_in(server, "guide"), sign_in(server, "manager")
+    waiting = int(page.by_testid("queue-comprehensive").get_by_test_id("waiting").inner_text())
+    hall_file = demo_hall_toml(always_open=True) + f"\n[hall.alerts.queues.comprehensive]\nmany_waiting = {waiting + 1}\n"
+    check(admin.put(server.api(f"/halls/{HALL}/config"), data=hall_file.encode(), timeout=TIMEOUT), 200)
+    try:
+        extra = [issue(server, guide, queue="comprehensive") for _ in range(2)]
+        item = page.by_testid("alerts").locator("li").first
+        expect(item).to_have_attribute("data-state", "open", timeout=TIMEOUT * 1000)
+        expect(item.get_by_test_id("alert-text")).to_contain_text(str(waiting + 2))
+        page.screenshot("dashboard-alert-1920x1080")
+        item.get_by_test_id("acknowledge").click()
+        expect(item).to_have_attribute("data-state", "acknowledged", timeout=TIMEOUT * 1000)
+        expect(item.get_by_test_id("alert-state")).to_contain_text("测试manager")
+        for ticket in extra:
+            check(manager.post(server.api(f"/halls/{HALL}/tickets/{ticket['id']}/cancel"), json={}, timeout=TIMEOUT), 200)
+        expect(item).to_have_attribute("data-state", "cleared", timeout=TIMEOUT * 1000)
+    finally:
+        check(admin.put(server.api(f"/halls/{HALL}/config"), data=demo_hall_toml(always_open=True).encode()), 200)
