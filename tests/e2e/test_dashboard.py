@@ -195,7 +195,9 @@ def test_an_alert_shows_live_is_acknowledged_by_name_and_clears(  # type: ignore
     page = _open(open_page, server)
     admin, guide, manager = sign_in(server, "admin"), sign_in(server, "guide"), sign_in(server, "manager")
     waiting = int(page.by_testid("queue-comprehensive").get_by_test_id("waiting").inner_text())
-    hall_file = demo_hall_toml(always_open=True) + f"\n[hall.alerts.queues.comprehensive]\nmany_waiting = {waiting + 1}\n"
+    hall_file = (
+        demo_hall_toml(always_open=True) + f"\n[hall.alerts.queues.comprehensive]\nmany_waiting = {waiting + 1}\n"
+    )
     check(admin.put(server.api(f"/halls/{HALL}/config"), data=hall_file.encode(), timeout=TIMEOUT), 200)
     try:
         extra = [issue(server, guide, queue="comprehensive") for _ in range(2)]
@@ -207,7 +209,9 @@ def test_an_alert_shows_live_is_acknowledged_by_name_and_clears(  # type: ignore
         expect(item).to_have_attribute("data-state", "acknowledged", timeout=TIMEOUT * 1000)
         expect(item.get_by_test_id("alert-state")).to_contain_text("测试manager")
         for ticket in extra:
-            check(manager.post(server.api(f"/halls/{HALL}/tickets/{ticket['id']}/cancel"), json={}, timeout=TIMEOUT), 200)
+            check(
+                manager.post(server.api(f"/halls/{HALL}/tickets/{ticket['id']}/cancel"), json={}, timeout=TIMEOUT), 200
+            )
         expect(item).to_have_attribute("data-state", "cleared", timeout=TIMEOUT * 1000)
     finally:
         check(admin.put(server.api(f"/halls/{HALL}/config"), data=demo_hall_toml(always_open=True).encode()), 200)
