@@ -1,12 +1,10 @@
 // The administration page's own words in zh-CN (the default), zh-TW and en. Data (hall,
 // device and people's names) and the server's own sentences come as they are.
+import { NAV_WORDS } from "./nav-words.js";
 
 export const WORDS = {
   "zh-CN": {
-    nav_dashboard: "实时看板",
-    nav_staffing: "人员配置",
-    nav_reports: "统计报表",
-    nav_admin: "用户与设备",
+    ...NAV_WORDS["zh-CN"],
     sign_out: "退出登录",
     title: "用户与设备管理",
     hall: "大厅",
@@ -101,10 +99,7 @@ export const WORDS = {
     network: "无法连接服务器：请检查网络后重试",
   },
   "zh-TW": {
-    nav_dashboard: "即時看板",
-    nav_staffing: "人員配置",
-    nav_reports: "統計報表",
-    nav_admin: "使用者與設備",
+    ...NAV_WORDS["zh-TW"],
     sign_out: "登出",
     title: "使用者與設備管理",
     hall: "大廳",
@@ -199,10 +194,7 @@ export const WORDS = {
     network: "無法連線伺服器：請檢查網路後重試",
   },
   en: {
-    nav_dashboard: "Dashboard",
-    nav_staffing: "Staffing",
-    nav_reports: "Reports",
-    nav_admin: "Users and devices",
+    ...NAV_WORDS.en,
     sign_out: "Sign out",
     title: "Users and devices",
     hall: "Hall",

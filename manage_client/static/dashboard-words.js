@@ -1,13 +1,11 @@
 // The dashboard's fixed words in zh-CN (the default), zh-TW and en. Hall, queue, window and
 // clerk names come from the server as they are.
+import { NAV_WORDS } from "./nav-words.js";
 
 export const DASHBOARD_WORDS = {
   "zh-CN": {
+    ...NAV_WORDS["zh-CN"],
     title: "管理看板",
-    nav_dashboard: "看板",
-    nav_staffing: "人员配置",
-    nav_reports: "报表",
-    nav_admin: "系统管理",
     sign_out: "退出",
     loading: "正在读取大厅数据…",
     link_connecting: "连接中",
@@ -94,11 +92,8 @@ export const DASHBOARD_WORDS = {
     none: "—",
   },
   "zh-TW": {
+    ...NAV_WORDS["zh-TW"],
     title: "管理看板",
-    nav_dashboard: "看板",
-    nav_staffing: "人員配置",
-    nav_reports: "報表",
-    nav_admin: "系統管理",
     sign_out: "登出",
     loading: "正在讀取大廳資料…",
     link_connecting: "連線中",
@@ -185,11 +180,8 @@ export const DASHBOARD_WORDS = {
     none: "—",
   },
   en: {
+    ...NAV_WORDS.en,
     title: "Hall dashboard",
-    nav_dashboard: "Dashboard",
-    nav_staffing: "Staffing",
-    nav_reports: "Reports",
-    nav_admin: "Administration",
     sign_out: "Sign out",
     loading: "Reading the hall…",
     link_connecting: "Connecting",

@@ -1,5 +1,6 @@
 // The reports page's words in zh-CN (the default), zh-TW and en, and each column's
 // header by its key (the CSV keeps the server's Chinese headers whatever the language).
+import { NAV_WORDS } from "./nav-words.js";
 
 const COLUMNS_ZH_CN = {
   key: "编码", name: "名称", day: "日期", windows: "窗口",
@@ -15,9 +16,10 @@ const COLUMNS_ZH_CN = {
 
 export const WORDS = {
   "zh-CN": {
+    ...NAV_WORDS["zh-CN"],
     title: "报表", hall: "大厅", kind: "报表", by_day: "按日", by_month: "按月", show: "查询", csv: "下载 CSV",
     print: "打印", period: "统计期间", printed_at: "打印时间", empty: "该期间没有记录",
-    nav_dashboard: "实时看板", nav_staffing: "人力建议", nav_reports: "报表", nav_admin: "系统管理", sign_out: "退出",
+    sign_out: "退出",
     kind_queues: "队列统计", kind_items: "事项统计", kind_windows: "窗口统计", kind_clerks: "人员统计",
     kind_attendance: "日考勤", kind_clerk_review: "月讲评",
     loading: "正在生成报表…", failed: "报表生成失败：{detail}", network: "无法连接服务器，请稍后再试",
@@ -27,9 +29,10 @@ export const WORDS = {
     ...Object.fromEntries(Object.entries(COLUMNS_ZH_CN).map(([key, label]) => [`col_${key}`, label])),
   },
   "zh-TW": {
+    ...NAV_WORDS["zh-TW"],
     title: "報表", hall: "大廳", kind: "報表", by_day: "按日", by_month: "按月", show: "查詢", csv: "下載 CSV",
     print: "列印", period: "統計期間", printed_at: "列印時間", empty: "該期間沒有記錄",
-    nav_dashboard: "即時看板", nav_staffing: "人力建議", nav_reports: "報表", nav_admin: "系統管理", sign_out: "登出",
+    sign_out: "登出",
     kind_queues: "隊列統計", kind_items: "事項統計", kind_windows: "窗口統計", kind_clerks: "人員統計",
     kind_attendance: "日考勤", kind_clerk_review: "月講評",
     loading: "正在產生報表…", failed: "報表產生失敗：{detail}", network: "無法連線伺服器，請稍後再試",
@@ -48,9 +51,10 @@ export const WORDS = {
     col_cases: "差評工單", col_replied: "已回覆", col_fixed: "已整改", col_fixes_satisfied: "整改滿意",
   },
   en: {
+    ...NAV_WORDS.en,
     title: "Reports", hall: "Hall", kind: "Report", by_day: "Day", by_month: "Month", show: "Show",
     csv: "Download CSV", print: "Print", period: "Period", printed_at: "Printed", empty: "Nothing recorded in this period",
-    nav_dashboard: "Dashboard", nav_staffing: "Staffing", nav_reports: "Reports", nav_admin: "Administration",
+    
     sign_out: "Sign out",
     kind_queues: "By queue", kind_items: "By item", kind_windows: "By window", kind_clerks: "By clerk",
     kind_attendance: "Daily attendance", kind_clerk_review: "Clerk review",

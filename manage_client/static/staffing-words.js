@@ -1,13 +1,11 @@
 // The staffing page's own words in zh-CN (the default), zh-TW and English. Queue and
 // window names and clerks' names come from the server as they are.
+import { NAV_WORDS } from "./nav-words.js";
 
 export const WORDS = {
   "zh-CN": {
+    ...NAV_WORDS["zh-CN"],
     title: "排班建议",
-    nav_dashboard: "实时看板",
-    nav_staffing: "排班建议",
-    nav_reports: "统计报表",
-    nav_admin: "系统管理",
     sign_out: "退出",
     loading: "正在读取……",
     no_hall: "没有可查看的大厅",
@@ -56,11 +54,8 @@ export const WORDS = {
     closed_hours: "今日已无营业时段",
   },
   "zh-TW": {
+    ...NAV_WORDS["zh-TW"],
     title: "排班建議",
-    nav_dashboard: "即時看板",
-    nav_staffing: "排班建議",
-    nav_reports: "統計報表",
-    nav_admin: "系統管理",
     sign_out: "登出",
     loading: "正在讀取……",
     no_hall: "沒有可查看的大廳",
@@ -109,11 +104,8 @@ export const WORDS = {
     closed_hours: "今日已無營業時段",
   },
   en: {
+    ...NAV_WORDS.en,
     title: "Staffing advice",
-    nav_dashboard: "Dashboard",
-    nav_staffing: "Staffing",
-    nav_reports: "Reports",
-    nav_admin: "Administration",
     sign_out: "Sign out",
     loading: "Loading…",
     no_hall: "No hall to show",
