@@ -99,7 +99,8 @@ function drawQueues() {
   grid.replaceChildren();
   for (const queue of page.state.queues) {
     const oldest = oldestWaitMs(page.state, queue.code, now());
-    const over = oldest !== null && oldest > queue.wait_threshold_minutes * 60000;
+    const threshold = queue.wait_threshold_minutes; // null: the hall file turned the alert off
+    const over = oldest !== null && threshold !== null && oldest > threshold * 60000;
     const card = element("article", `queue-card${over ? " over" : ""}`, null, `queue-${queue.code}`);
     const head = element("header", "queue-head");
     head.append(element("span", "queue-prefix", queue.prefix), element("span", "queue-name", queue.name));

@@ -49,7 +49,7 @@ RESPONSES: dict[str, Schema] = {
                         "code": STRING,
                         "name": STRING,
                         "prefix": STRING,
-                        "wait_threshold_minutes": {"type": "integer", "minimum": 1},
+                        "wait_threshold_minutes": {"type": ["integer", "null"], "minimum": 1},
                         "waiting": COUNT,
                         "waiting_tickets": {
                             "type": "array",

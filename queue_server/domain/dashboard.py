@@ -18,9 +18,6 @@ from queue_server.domain.hall import HallSpec
 from queue_server.domain.lifecycle import WindowStatus
 
 HOURS = 24
-# A queue's oldest waiting ticket is drawn in the warning colour past this age, unless
-# the hall file sets the queue's own (`alerts`, issue 10's alerts part).
-DEFAULT_WAIT_THRESHOLD_MINUTES = 30
 
 
 class WindowState(StrEnum):
@@ -110,7 +107,8 @@ def count_day(tickets: Iterable[dict[str, Any]], queues: Iterable[str], spec: Ha
     return days
 
 
-def wait_threshold_minutes(queue: Any) -> int:
-    """The age past which a queue's oldest waiting ticket is shown as too long."""
-    threshold = getattr(queue, "wait_alert_minutes", None)
-    return int(threshold) if threshold else DEFAULT_WAIT_THRESHOLD_MINUTES
+def wait_threshold_minutes(spec: HallSpec, queue_code: str) -> int | None:
+    """The age past which a queue's oldest waiting ticket is shown as too long: the hall
+    file's long-wait alert threshold for the queue (`[hall.alerts]`), so the card turns red
+    when the alert fires; None where that alert is off."""
+    return spec.alerts.for_queue(queue_code).long_wait_minutes or None

@@ -63,7 +63,7 @@ class DashboardUseCases(ServicesBase):
                     "code": queue.code,
                     "name": queue.name,
                     "prefix": queue.prefix,
-                    "wait_threshold_minutes": dashboard.wait_threshold_minutes(queue),
+                    "wait_threshold_minutes": dashboard.wait_threshold_minutes(spec, queue.code),
                     "waiting": sum(1 for ticket in waiting if ticket["queue"] == queue.code),
                     "waiting_tickets": [
                         {"id": ticket["id"], "issued_at": ticket["issued_at"]}

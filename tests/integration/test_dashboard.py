@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tomllib
 import zoneinfo
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -180,3 +181,15 @@ def test_devices_are_listed_by_kind_and_a_device_is_refused(login, device) -> No
     assert {"hall_screen", "window_screen", "kiosk", "printer", "review_pad"} <= kinds
     assert not any(d["online"] for d in figures["devices"])  # nothing is connected in this test
     device("kiosk").get("/halls/demo/dashboard", status=403)
+
+
+def test_each_queue_turns_red_at_its_own_long_wait_alert_threshold(login) -> None:  # type: ignore[no-untyped-def]
+    """The card's colour and the alert come from one threshold: the hall file's, per queue."""
+    from queue_server.cli import demo_hall_toml
+    from queue_server.domain.hall import parse_hall
+
+    spec = parse_hall(tomllib.loads(demo_hall_toml(always_open=True)))
+    figures = login("manager").get("/halls/demo/dashboard")
+    shown = {queue["code"]: queue["wait_threshold_minutes"] for queue in figures["queues"]}
+    assert shown == {queue.code: spec.alerts.for_queue(queue.code).long_wait_minutes for queue in spec.queues}
+    assert shown["pickup"] == 10 and shown["comprehensive"] == 30  # the demo's override and its hall-wide value
