@@ -603,6 +603,8 @@ def demo(ctx: Context, host: str, port: int, real_hours: bool, no_serve: bool) -
         f"  pages:          {base}/  (the list)",
         f"  desk:           {base}/desk?station=desk-1  (sign in as guide; prints on the desk-1 printer)",
         f"  console:        {base}/counter  (sign in as a clerk; open a window, call, finish)",
+        f"  dashboard:      {base}/manage  (sign in as manager; alerts, windows, devices, 好差评 live)",
+        f"  staffing:       {base}/manage/staffing   reports: {base}/manage/reports  (manager)",
         f"  users, devices: {base}/manage/admin  (sign in as admin, or as manager for the hall's devices)",
         f"  log-ins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r.value})" for u, r, _, _ in DEMO_USERS),
         "  Try it:",
