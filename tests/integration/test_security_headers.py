@@ -30,6 +30,8 @@ ARGUMENTS = {
     "user_id": 1,
     "letter_id": 1,
     "case_id": 1,
+    "alert_id": 1,
+    "kind": "queues",
     "seq": 1,
     "action": "call-next",
     "filename": "screens.css",
