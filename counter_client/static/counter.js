@@ -12,7 +12,7 @@
 // window.hallQueue. The parts: counter-page.js (the shared page state), counter-draw.js
 // (drawing).
 
-import { Api, currentSession } from "/pages/static/session.js";
+import { startStaffPage } from "/pages/static/staff-page.js";
 import { element } from "/screens/static/dom.js";
 import { ScreenLink } from "/screens/static/link.js";
 import { entriesOf, search } from "/ticket-printer/static/catalogue.js";
@@ -381,18 +381,15 @@ function connect() {
 async function start() {
   words.translate();
   page.keys = loadKeys(localStorage.getItem(KEYS_STORAGE));
-  for (const button of document.querySelectorAll("[data-lang]")) {
-    button.addEventListener("click", () => {
-      words.set(button.dataset.lang);
+  const started = await startStaffPage({
+    onLanguage: (lang) => {
+      words.set(lang);
       drawAll();
-    });
-  }
-  const session = await currentSession(new Api());
-  if (!session) {
-    toSignIn();
-    return;
-  }
-  page.api = new Api({ csrf: session.csrf_token });
+    },
+    returnTo: "/counter",
+  });
+  if (!started) return;
+  page.api = started.api;
   page.do = { openWindow, run, pickItem, saveKeys, callNumber };
   page.sender = new CommandSender({
     post: (path, body, headers) => page.api.post(path, body, headers),
@@ -442,10 +439,6 @@ async function start() {
   $("keys-open").addEventListener("click", openKeySettings);
   $("keys-close").addEventListener("click", closeKeySettings);
   $("keys-reset").addEventListener("click", () => saveKeys(defaults()));
-  $("sign-out").addEventListener("click", async () => {
-    await page.api.request("DELETE", "/session");
-    toSignIn();
-  });
   drawAll();
 }
 

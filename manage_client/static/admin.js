@@ -5,7 +5,8 @@
 // sentence (problem+json `detail`) and marks the field it names.
 
 import { Translator } from "/pages/static/i18n.js";
-import { Api, currentSession, signInAddress } from "/pages/static/session.js";
+import { signInAddress } from "/pages/static/session.js";
+import { startStaffPage } from "/pages/static/staff-page.js";
 import { drawQr } from "/ticket-printer/static/qr.js";
 import { WORDS } from "./admin-words.js";
 
@@ -399,13 +400,16 @@ async function chooseHall(code) {
 
 async function start() {
   words.translate();
-  const session = await currentSession();
-  if (!session) {
-    location.assign(signInAddress(location.pathname));
-    return;
-  }
-  state.me = session.user;
-  state.api = new Api({ csrf: session.csrf_token });
+  const started = await startStaffPage({
+    onLanguage: (lang) => {
+      words.set(lang);
+      draw();
+    },
+    returnTo: location.pathname,
+  });
+  if (!started) return;
+  state.me = started.session.user;
+  state.api = started.api;
   const isAdmin = state.me.role === "admin";
   $("users-admin-only").hidden = isAdmin;
   $("user-form").hidden = !isAdmin;
@@ -425,12 +429,6 @@ async function start() {
   diagnostics.state = "ready";
 }
 
-for (const button of document.querySelectorAll("[data-lang]")) {
-  button.addEventListener("click", () => {
-    words.set(button.dataset.lang);
-    draw();
-  });
-}
 $("hall-select").addEventListener("change", (event) => chooseHall(event.target.value));
 $("device-kind").addEventListener("change", fitDeviceForm);
 $("user-role").addEventListener("change", fitUserForm);
@@ -443,10 +441,6 @@ $("registered-done").addEventListener("click", closeRegistered);
 $("copy-address").addEventListener("click", () => copy("registered-address"));
 $("copy-token").addEventListener("click", () => copy("registered-token"));
 $("message-close").addEventListener("click", quiet);
-$("sign-out").addEventListener("click", async () => {
-  await state.api?.request("DELETE", "/session");
-  location.assign(signInAddress(location.pathname));
-});
 // back to the page (from the TV, another tab): who is online now
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible" && state.hall) loadDevices();

@@ -6,7 +6,8 @@
 // The clock only ages what is drawn (the oldest waiting ticket, each window's state).
 
 import { Translator } from "/pages/static/i18n.js";
-import { Api, currentSession, signInAddress } from "/pages/static/session.js";
+import { signInAddress } from "/pages/static/session.js";
+import { startStaffPage } from "/pages/static/staff-page.js";
 import { element } from "/screens/static/dom.js";
 import { ScreenLink } from "/screens/static/link.js";
 import { ALERT_EVENTS, ALERT_WORDS, alertState, applyAlertEvent, describeAlert, openAlerts } from "./alerts.js";
@@ -490,22 +491,15 @@ function askScreen() {
 
 async function start() {
   words.translate();
-  for (const button of document.querySelectorAll("[data-lang]")) {
-    button.addEventListener("click", () => {
-      words.set(button.dataset.lang);
+  const started = await startStaffPage({
+    onLanguage: (lang) => {
+      words.set(lang);
       drawAll();
-    });
-  }
-  const session = await currentSession(new Api());
-  if (!session) {
-    location.assign(signInAddress("/manage"));
-    return;
-  }
-  page.api = new Api({ csrf: session.csrf_token });
-  $("sign-out").addEventListener("click", async () => {
-    await page.api.request("DELETE", "/session");
-    location.assign(signInAddress("/manage"));
+    },
+    returnTo: "/manage",
   });
+  if (!started) return;
+  page.api = started.api;
   $("message-close").addEventListener("click", () => say(null));
   $("confirm-yes").addEventListener("click", confirmed);
   $("confirm-no").addEventListener("click", closeConfirm);

@@ -3,7 +3,8 @@
 // print button (reports.css lays the table out on A4). The choice is kept in the address
 // (?hall=&kind=&day= or &month=), so a reload or a bookmark shows the same report.
 
-import { Api, currentSession, signInAddress } from "/pages/static/session.js";
+import { signInAddress } from "/pages/static/session.js";
+import { startStaffPage } from "/pages/static/staff-page.js";
 import { Translator } from "/pages/static/i18n.js";
 import { element } from "/screens/static/dom.js";
 import { KINDS, WORDS } from "./reports-words.js";
@@ -132,12 +133,14 @@ function translate() {
 
 async function start() {
   translate();
-  const session = await currentSession(new Api());
-  if (!session) {
-    location.assign(signInAddress(location.pathname + location.search));
-    return;
-  }
-  state.api = new Api({ csrf: session.csrf_token });
+  const started = await startStaffPage({
+    onLanguage: (lang) => {
+      translator.set(lang);
+      translate();
+    },
+  });
+  if (!started) return;
+  state.api = started.api;
   const halls = await state.api.get("/halls");
   state.halls = halls.ok ? halls.data.halls : [];
   $("hall").replaceChildren(...state.halls.map((hall) => new Option(`${hall.name}（${hall.code}）`, hall.code)));
@@ -153,12 +156,6 @@ async function start() {
   for (const radio of form.querySelectorAll('input[name="unit"]')) radio.addEventListener("change", drawUnit);
   form.addEventListener("submit", show);
   $("print").addEventListener("click", () => window.print());
-  for (const button of document.querySelectorAll("[data-lang]")) {
-    button.addEventListener("click", () => {
-      translator.set(button.dataset.lang);
-      translate();
-    });
-  }
   if (asked.has("day") || asked.has("month")) await show();
   document.body.dataset.ready = "true";
 }

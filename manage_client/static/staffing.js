@@ -9,7 +9,8 @@
 // Diagnostics for the browser tests: window.hallQueue.
 
 import { Translator } from "/pages/static/i18n.js";
-import { Api, currentSession, signInAddress } from "/pages/static/session.js";
+import { signInAddress } from "/pages/static/session.js";
+import { startStaffPage } from "/pages/static/staff-page.js";
 import { element } from "/screens/static/dom.js";
 import { ScreenLink } from "/screens/static/link.js";
 import { debounce, moveText, percent, readTarget, shortAfterMoves, standing } from "./staffing-view.js";
@@ -238,18 +239,15 @@ function applyTarget(event) {
 async function start() {
   words.translate();
   drawLink();
-  for (const button of document.querySelectorAll("[data-lang]")) {
-    button.addEventListener("click", () => {
-      words.set(button.dataset.lang);
+  const started = await startStaffPage({
+    onLanguage: (lang) => {
+      words.set(lang);
       drawAll();
-    });
-  }
-  const session = await currentSession(new Api());
-  if (!session) {
-    toSignIn();
-    return;
-  }
-  page.api = new Api({ csrf: session.csrf_token });
+    },
+    returnTo: PAGE + location.search,
+  });
+  if (!started) return;
+  page.api = started.api;
   const halls = await page.api.get("/halls");
   const wanted = new URLSearchParams(location.search).get("hall");
   const listed = halls.ok ? halls.data.halls : [];
@@ -267,10 +265,6 @@ async function start() {
     page.query = "";
     sayTarget(null);
     load();
-  });
-  $("sign-out").addEventListener("click", async () => {
-    await page.api.request("DELETE", "/session");
-    toSignIn();
   });
   await load();
   connect();
