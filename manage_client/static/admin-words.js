@@ -5,7 +5,6 @@ import { NAV_WORDS } from "./nav-words.js";
 export const WORDS = {
   "zh-CN": {
     ...NAV_WORDS["zh-CN"],
-    sign_out: "退出登录",
     title: "用户与设备管理",
     hall: "大厅",
     close: "关闭",
@@ -100,7 +99,6 @@ export const WORDS = {
   },
   "zh-TW": {
     ...NAV_WORDS["zh-TW"],
-    sign_out: "登出",
     title: "使用者與設備管理",
     hall: "大廳",
     close: "關閉",
@@ -195,7 +193,6 @@ export const WORDS = {
   },
   en: {
     ...NAV_WORDS.en,
-    sign_out: "Sign out",
     title: "Users and devices",
     hall: "Hall",
     close: "Close",

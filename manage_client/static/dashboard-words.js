@@ -6,7 +6,6 @@ export const DASHBOARD_WORDS = {
   "zh-CN": {
     ...NAV_WORDS["zh-CN"],
     title: "管理看板",
-    sign_out: "退出",
     loading: "正在读取大厅数据…",
     link_connecting: "连接中",
     link_online: "实时",
@@ -94,7 +93,6 @@ export const DASHBOARD_WORDS = {
   "zh-TW": {
     ...NAV_WORDS["zh-TW"],
     title: "管理看板",
-    sign_out: "登出",
     loading: "正在讀取大廳資料…",
     link_connecting: "連線中",
     link_online: "即時",
@@ -182,7 +180,6 @@ export const DASHBOARD_WORDS = {
   en: {
     ...NAV_WORDS.en,
     title: "Hall dashboard",
-    sign_out: "Sign out",
     loading: "Reading the hall…",
     link_connecting: "Connecting",
     link_online: "Live",

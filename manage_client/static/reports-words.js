@@ -19,7 +19,6 @@ export const WORDS = {
     ...NAV_WORDS["zh-CN"],
     title: "报表", hall: "大厅", kind: "报表", by_day: "按日", by_month: "按月", show: "查询", csv: "下载 CSV",
     print: "打印", period: "统计期间", printed_at: "打印时间", empty: "该期间没有记录",
-    sign_out: "退出",
     kind_queues: "队列统计", kind_items: "事项统计", kind_windows: "窗口统计", kind_clerks: "人员统计",
     kind_attendance: "日考勤", kind_clerk_review: "月讲评",
     loading: "正在生成报表…", failed: "报表生成失败：{detail}", network: "无法连接服务器，请稍后再试",
@@ -32,7 +31,6 @@ export const WORDS = {
     ...NAV_WORDS["zh-TW"],
     title: "報表", hall: "大廳", kind: "報表", by_day: "按日", by_month: "按月", show: "查詢", csv: "下載 CSV",
     print: "列印", period: "統計期間", printed_at: "列印時間", empty: "該期間沒有記錄",
-    sign_out: "登出",
     kind_queues: "隊列統計", kind_items: "事項統計", kind_windows: "窗口統計", kind_clerks: "人員統計",
     kind_attendance: "日考勤", kind_clerk_review: "月講評",
     loading: "正在產生報表…", failed: "報表產生失敗：{detail}", network: "無法連線伺服器，請稍後再試",
@@ -55,7 +53,6 @@ export const WORDS = {
     title: "Reports", hall: "Hall", kind: "Report", by_day: "Day", by_month: "Month", show: "Show",
     csv: "Download CSV", print: "Print", period: "Period", printed_at: "Printed", empty: "Nothing recorded in this period",
     
-    sign_out: "Sign out",
     kind_queues: "By queue", kind_items: "By item", kind_windows: "By window", kind_clerks: "By clerk",
     kind_attendance: "Daily attendance", kind_clerk_review: "Clerk review",
     loading: "Building the report…", failed: "The report failed: {detail}", network: "The server cannot be reached; try again shortly",

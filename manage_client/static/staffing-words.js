@@ -6,7 +6,6 @@ export const WORDS = {
   "zh-CN": {
     ...NAV_WORDS["zh-CN"],
     title: "排班建议",
-    sign_out: "退出",
     loading: "正在读取……",
     no_hall: "没有可查看的大厅",
     unknown_hall: "没有可查看的大厅“{hall}”",
@@ -56,7 +55,6 @@ export const WORDS = {
   "zh-TW": {
     ...NAV_WORDS["zh-TW"],
     title: "排班建議",
-    sign_out: "登出",
     loading: "正在讀取……",
     no_hall: "沒有可查看的大廳",
     unknown_hall: "沒有可查看的大廳「{hall}」",
@@ -106,7 +104,6 @@ export const WORDS = {
   en: {
     ...NAV_WORDS.en,
     title: "Staffing advice",
-    sign_out: "Sign out",
     loading: "Loading…",
     no_hall: "No hall to show",
     unknown_hall: "No hall “{hall}” you may see",

@@ -17,7 +17,7 @@ test("each language says every label of the simplified Chinese one", () => {
 });
 
 test("every label the template, the managers' bar and the script ask for exists", () => {
-  const page = read("manage_client/templates/manage_client/admin.html") + read("manage_client/templates/manage_client/nav.html");
+  const page = read("manage_client/templates/manage_client/admin.html") + read("manage_client/templates/manage_client/bar.html");
   const asked = new Set([...page.matchAll(/data-i18n(?:-placeholder)?="(\w+)"/g)].map((match) => match[1]));
   for (const match of read("manage_client/static/admin.js").matchAll(/words\.t\("(\w+)"/g)) asked.add(match[1]);
   for (const key of asked) assert.ok(key in WORDS["zh-CN"], `no words for ${key}`);
