@@ -432,6 +432,53 @@ def check(ctx: Context, halls: tuple[str, ...]) -> None:
         raise SystemExit(1)
 
 
+@main.command()
+@click.argument("destination", type=click.Path(path_type=Path))
+@click.option(
+    "--overwrite", is_flag=True, help="Replace an earlier backup in DESTINATION (only once the new one is complete)"
+)
+@pass_context
+def backup(ctx: Context, destination: Path, overwrite: bool) -> None:
+    """Back up the database and the secret key into the folder DESTINATION, while the
+    server runs (SQLite's online backup: the server keeps issuing meanwhile)."""
+    from queue_server.storage import backup as backups
+
+    database = Path(config.file_settings(ctx.instance)["DATABASE"])
+    try:
+        if not database.exists():  # before ctx.app, which would create an empty one
+            raise backups.BackupRefused(
+                f"数据库文件 {database} 不存在：请先运行 queue-server init，或检查 --instance 与 DATABASE 设置"
+            )
+        info = backups.take(ctx.store, ctx.app.config["SECRET_KEY"], destination, overwrite=overwrite)
+    except (backups.BackupRefused, DomainError) as error:  # DomainError: the store stayed busy
+        _fail(error)
+    size = info.size_bytes / 2**20
+    click.echo(f"backup of {database} written to {info.folder} (schema version {info.schema_version}, {size:.1f} MiB)")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@pass_context
+def restore(ctx: Context, source: Path) -> None:
+    """Replace the instance's database and secret key by the backup in the folder SOURCE;
+    the server must be stopped. The files replaced are kept aside, renamed."""
+    from queue_server.storage import backup as backups
+
+    settings = config.file_settings(ctx.instance)
+    try:
+        version, kept = backups.restore(source, Path(settings["DATABASE"]), ctx.instance)
+    except backups.BackupRefused as error:
+        _fail(error)
+    click.echo(f"restored {source} into {settings['DATABASE']} (schema version {version})")
+    for path in kept:
+        click.echo(f"  kept aside: {path}")
+    if settings.get("SECRET_KEY"):
+        click.echo(
+            "note: SECRET_KEY is set in config.toml or QUEUE_SECRET_KEY and wins over the restored secret_key file;"
+            f" the backup's key is in {source / backups.SECRET_FILE}"
+        )
+
+
 @main.group()
 def feed() -> None:
     """The 好差评 feed's outbox: records waiting for the platform (docs/review-feed.md)."""
