@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from bench.common import (
     QUEUES,
     BenchServer,
+    add_worker_argument,
     commit_ms,
     cpu_seconds,
     filesystem_of,
@@ -291,6 +292,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-limit", type=float, default=30, help="seconds at most per phase (default 30)")
     parser.add_argument("--dir", default=None, help="parent folder of the throw-away instance (default: system temp)")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder and its server.log")
+    add_worker_argument(parser)
     args = parser.parse_args(argv)
     args.modes = [m.strip().upper() for m in args.synchronous.split(",") if m.strip()]
     if not args.modes or any(m not in ("FULL", "NORMAL", "EXTRA") for m in args.modes):

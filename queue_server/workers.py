@@ -20,6 +20,7 @@ locals) before the worker has patched: those imports are inside the functions.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import logging
 from collections.abc import Callable
@@ -124,6 +125,15 @@ def _gevent_worker() -> type:
             super().init_process()
 
         def load_wsgi(self) -> None:
+            if importlib.util.find_spec("geventwebsocket") is not None:
+                # Engine.IO then expects that package's own server (environ["wsgi.websocket"])
+                # and fails every websocket on gunicorn's gevent server, where it would
+                # otherwise speak through simple-websocket
+                raise AppImportError(
+                    "hall-queue cannot start: gevent-websocket is installed, and with it every screen's"
+                    " websocket would fail on this worker: pip uninstall gevent-websocket (the `gevent`"
+                    " extra does not need it)"
+                )
             load_or_refuse(super().load_wsgi)
 
         def handle_exit(self, sig: int, frame: Any) -> None:

@@ -15,10 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from tests.e2e.helpers import TIMEOUT, Screen, check, numbered, server_errors, window_do
 from tests.support.live import HALL, LiveServer
+
+pytestmark = pytest.mark.both_workers  # on gevent too (tests/e2e/conftest.py)
 
 Connect = Callable[..., Screen]
 SignIn = Callable[[LiveServer, str], requests.Session]
@@ -73,7 +76,8 @@ def test_a_backup_taken_while_desks_issue_restores_every_ticket_acknowledged_bef
                 if len(acknowledged) >= ACKNOWLEDGED_BEFORE_BACKUP:
                     enough.set()
 
-    desks = [threading.Thread(target=desk, args=(sign_in(server, "guide"),), daemon=True) for _ in range(DESKS)]
+    sessions = [sign_in(server, "guide") for _ in range(DESKS)]
+    desks = [threading.Thread(target=desk, args=(session,), daemon=True) for session in sessions]
     for thread in desks:
         thread.start()
     try:
@@ -95,6 +99,8 @@ def test_a_backup_taken_while_desks_issue_restores_every_ticket_acknowledged_bef
         done.set()
         for thread in desks:
             thread.join(timeout=TIMEOUT + 5)
+        for session in sessions:
+            session.close()  # no idle keep-alive connection for the graceful stop to wait out
     assert unexpected == []
 
     # Not while the server runs: it would replace the file the server writes.
@@ -120,7 +126,10 @@ def test_a_backup_taken_while_desks_issue_restores_every_ticket_acknowledged_bef
     # Numbering continues each queue's sequence of the restored database: no number reused.
     for queue in QUEUES:
         response = guide.post(
-            server.api(f"/halls/{HALL}/tickets"), json={"queue": queue}, headers={"Idempotency-Key": str(uuid.uuid4())}
+            server.api(f"/halls/{HALL}/tickets"),
+            json={"queue": queue},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+            timeout=TIMEOUT,
         )
         assert int(check(response, 201)["number"][1:]) == highest[queue] + 1, queue
     with sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True) as conn:
