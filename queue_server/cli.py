@@ -581,12 +581,19 @@ def openapi(output: Path | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
+@click.option(
+    "--worker",
+    type=click.Choice(list(WORKER_CLASSES)),
+    default="eventlet",
+    show_default=True,
+    help="gunicorn's worker class, and ASYNC_MODE with it; gevent needs the `gevent` extra (docs/operations.md)",
+)
 @pass_context
-def serve(ctx: Context, host: str, port: int) -> None:
-    """Run the server: gunicorn, one eventlet worker."""
+def serve(ctx: Context, host: str, port: int, worker: str) -> None:
+    """Run the server: gunicorn, one eventlet (or gevent) worker."""
     if not (ctx.instance / "secret_key").exists():
         raise click.ClickException(f"{ctx.instance} is not set up: run `queue-server init` first")
-    _exec_gunicorn(host, port)
+    _exec_gunicorn(host, port, worker)
 
 
 @main.command()
@@ -694,10 +701,11 @@ def _require_free_port(host: str, port: int) -> None:
         probe.close()
 
 
-def _exec_gunicorn(host: str, port: int) -> None:
+def _exec_gunicorn(host: str, port: int, worker: str = "eventlet") -> None:
     if shutil.which(sys.executable) is None:  # pragma: no cover - the interpreter is always there
         raise click.ClickException("python interpreter not found")
-    command = gunicorn_command(f"{host}:{port}")
+    os.environ["QUEUE_ASYNC_MODE"] = worker  # the async mode follows the worker class, explicitly
+    command = gunicorn_command(f"{host}:{port}", async_mode=worker)
     sys.stdout.flush()
     os.execv(command[0], command)
 
