@@ -314,9 +314,9 @@ def _run(args: argparse.Namespace, environment: dict[str, str]) -> tuple[str, bo
 
     pace = f"calls due at {args.rate:g}/s" if args.rate else "calling as fast as the server answers"
     setup = (
-        f"one gunicorn eventlet worker (synchronous={args.synchronous})"
+        f"one gunicorn {getattr(args, 'worker', 'eventlet')} worker (synchronous={args.synchronous})"
         if args.servers == 1
-        else f"{args.servers} gunicorn servers, one eventlet worker each (synchronous={args.synchronous}), on one"
+        else f"{args.servers} gunicorn servers, one {getattr(args, 'worker', 'eventlet')} worker each (synchronous={args.synchronous}), on one"
         " database with a redis-server as their message queue; screens split evenly over them, window n's clerk"
         " calling through server n mod N;"
     )
