@@ -15,7 +15,7 @@ QRCODE := node_modules/qrcode-generator/dist/qrcode.mjs
 MANAGE_VENDOR := manage_client/static/vendor
 UPLOT := node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-gevent lint bench clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ demo: setup  ## set up the demo hall and serve it (gunicorn, eventlet worker)
 test: setup lint  ## lint, then every test: the screens' JavaScript (Node's own runner), unit, integration, end-to-end
 	$(NODE) --test tests/js/
 	$(BIN)/python -m pytest
+
+test-gevent: setup  ## the whole end-to-end suite on the gevent worker (make test runs a lean part of it)
+	LIVE_WORKER=gevent $(BIN)/python -m pytest tests/e2e
 
 lint: setup
 	$(BIN)/ruff check queue_server signage ticket_printer counter_client manage_client tests bench

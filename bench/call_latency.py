@@ -40,6 +40,7 @@ from bench import screens
 from bench.common import (
     QUEUES,
     BenchServer,
+    add_worker_argument,
     clerk_names,
     cpu_seconds,
     ms,
@@ -313,9 +314,9 @@ def _run(args: argparse.Namespace, environment: dict[str, str]) -> tuple[str, bo
 
     pace = f"calls due at {args.rate:g}/s" if args.rate else "calling as fast as the server answers"
     setup = (
-        f"one gunicorn eventlet worker (synchronous={args.synchronous})"
+        f"one gunicorn {getattr(args, 'worker', 'eventlet')} worker (synchronous={args.synchronous})"
         if args.servers == 1
-        else f"{args.servers} gunicorn servers, one eventlet worker each (synchronous={args.synchronous}), on one"
+        else f"{args.servers} gunicorn servers, one {getattr(args, 'worker', 'eventlet')} worker each (synchronous={args.synchronous}), on one"
         " database with a redis-server as their message queue; screens split evenly over them, window n's clerk"
         " calling through server n mod N;"
     )
@@ -428,6 +429,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--drain", type=float, default=10, help="seconds the screens may take after the last call")
     parser.add_argument("--dir", default=None, help="parent folder of the throw-away instance (default: system temp)")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder and its server.log")
+    add_worker_argument(parser)
     args = parser.parse_args(argv)
     if not 1 <= args.screens <= 1000:
         parser.error("--screens must be between 1 and 1000")

@@ -27,7 +27,7 @@ from queue_server import auth
 from queue_server.app import create_app
 from queue_server.domain import clock
 from queue_server.domain.access import OPERATOR, Role
-from tests.support.live import HALL, PASSWORD, LiveServer
+from tests.support.live import HALL, PASSWORD, WORKERS, LiveServer, default_worker
 
 QUEUES = tuple(f"q{i + 1:02d}" for i in range(26))  # prefixes A..Z
 START_TIMEOUT = 60  # seconds for gunicorn to answer /health
@@ -241,10 +241,24 @@ def stop_cleanly_on_signals() -> None:
 # ---- the worker process, from /proc -------------------------------------------------
 
 
+def add_worker_argument(parser: Any) -> None:
+    """`--worker eventlet|gevent`: the gunicorn worker class of every server the bench
+    starts (tests/support/live.py reads LIVE_WORKER); default LIVE_WORKER, else eventlet."""
+    parser.add_argument(
+        "--worker",
+        choices=WORKERS,
+        default=default_worker(),
+        help="gunicorn worker class of the servers, and ASYNC_MODE with it (default $LIVE_WORKER or eventlet)",
+    )
+
+
 def run_from_command_line(args: Any, run: Callable[[Any], tuple[str, bool, Any]]) -> int:
     """One benchmark as a command: stop cleanly on signals, print its report, exit 1 on failures."""
     stop_cleanly_on_signals()
+    if getattr(args, "worker", None):
+        os.environ["LIVE_WORKER"] = args.worker  # every LiveServer started from here on
     text, ok, _ = run(args)
+    print(f"worker: {default_worker()}")
     print(text)
     return 0 if ok else 1
 

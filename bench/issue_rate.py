@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from bench.common import (
     QUEUES,
     BenchServer,
+    add_worker_argument,
     commit_ms,
     cpu_seconds,
     filesystem_of,
@@ -225,7 +226,7 @@ def run_mode(synchronous: str, args: argparse.Namespace) -> ModeResult:
 def report(results: list[ModeResult], args: argparse.Namespace, commits: dict[str, tuple[float, float]]) -> str:
     probe = ", ".join(f"{mode} p50 {p50:.2f} / p99 {p99:.2f} ms" for mode, (p50, p99) in commits.items())
     out = [
-        f"issue_rate: one gunicorn eventlet worker; {args.clients} client threads, one keep-alive connection each;"
+        f"issue_rate: one gunicorn {getattr(args, 'worker', 'eventlet')} worker; {args.clients} client threads, one keep-alive connection each;"
         f" {os.cpu_count()} CPUs",
         f"database on {filesystem_of(args.dir)}; a bare SQLite WAL commit there: {probe}",
         "",
@@ -291,6 +292,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-limit", type=float, default=30, help="seconds at most per phase (default 30)")
     parser.add_argument("--dir", default=None, help="parent folder of the throw-away instance (default: system temp)")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder and its server.log")
+    add_worker_argument(parser)
     args = parser.parse_args(argv)
     args.modes = [m.strip().upper() for m in args.synchronous.split(",") if m.strip()]
     if not args.modes or any(m not in ("FULL", "NORMAL", "EXTRA") for m in args.modes):

@@ -432,6 +432,53 @@ def check(ctx: Context, halls: tuple[str, ...]) -> None:
         raise SystemExit(1)
 
 
+@main.command()
+@click.argument("destination", type=click.Path(path_type=Path))
+@click.option(
+    "--overwrite", is_flag=True, help="Replace an earlier backup in DESTINATION (only once the new one is complete)"
+)
+@pass_context
+def backup(ctx: Context, destination: Path, overwrite: bool) -> None:
+    """Back up the database and the secret key into the folder DESTINATION, while the
+    server runs (SQLite's online backup: the server keeps issuing meanwhile)."""
+    from queue_server.storage import backup as backups
+
+    database = Path(config.file_settings(ctx.instance)["DATABASE"])
+    try:
+        if not database.exists():  # before ctx.app, which would create an empty one
+            raise backups.BackupRefused(
+                f"数据库文件 {database} 不存在：请先运行 queue-server init，或检查 --instance 与 DATABASE 设置"
+            )
+        info = backups.take(ctx.store, ctx.app.config["SECRET_KEY"], destination, overwrite=overwrite)
+    except (backups.BackupRefused, DomainError) as error:  # DomainError: the store stayed busy
+        _fail(error)
+    size = info.size_bytes / 2**20
+    click.echo(f"backup of {database} written to {info.folder} (schema version {info.schema_version}, {size:.1f} MiB)")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@pass_context
+def restore(ctx: Context, source: Path) -> None:
+    """Replace the instance's database and secret key by the backup in the folder SOURCE;
+    the server must be stopped. The files replaced are kept aside, renamed."""
+    from queue_server.storage import backup as backups
+
+    settings = config.file_settings(ctx.instance)
+    try:
+        version, kept = backups.restore(source, Path(settings["DATABASE"]), ctx.instance)
+    except backups.BackupRefused as error:
+        _fail(error)
+    click.echo(f"restored {source} into {settings['DATABASE']} (schema version {version})")
+    for path in kept:
+        click.echo(f"  kept aside: {path}")
+    if settings.get("SECRET_KEY"):
+        click.echo(
+            "note: SECRET_KEY is set in config.toml or QUEUE_SECRET_KEY and wins over the restored secret_key file;"
+            f" the backup's key is in {source / backups.SECRET_FILE}"
+        )
+
+
 @main.group()
 def feed() -> None:
     """The 好差评 feed's outbox: records waiting for the platform (docs/review-feed.md)."""
@@ -534,12 +581,19 @@ def openapi(output: Path | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
+@click.option(
+    "--worker",
+    type=click.Choice(list(WORKER_CLASSES)),
+    default="eventlet",
+    show_default=True,
+    help="gunicorn's worker class, and ASYNC_MODE with it; gevent needs the `gevent` extra (docs/operations.md)",
+)
 @pass_context
-def serve(ctx: Context, host: str, port: int) -> None:
-    """Run the server: gunicorn, one eventlet worker."""
+def serve(ctx: Context, host: str, port: int, worker: str) -> None:
+    """Run the server: gunicorn, one eventlet (or gevent) worker."""
     if not (ctx.instance / "secret_key").exists():
         raise click.ClickException(f"{ctx.instance} is not set up: run `queue-server init` first")
-    _exec_gunicorn(host, port)
+    _exec_gunicorn(host, port, worker)
 
 
 @main.command()
@@ -647,10 +701,11 @@ def _require_free_port(host: str, port: int) -> None:
         probe.close()
 
 
-def _exec_gunicorn(host: str, port: int) -> None:
+def _exec_gunicorn(host: str, port: int, worker: str = "eventlet") -> None:
     if shutil.which(sys.executable) is None:  # pragma: no cover - the interpreter is always there
         raise click.ClickException("python interpreter not found")
-    command = gunicorn_command(f"{host}:{port}")
+    os.environ["QUEUE_ASYNC_MODE"] = worker  # the async mode follows the worker class, explicitly
+    command = gunicorn_command(f"{host}:{port}", async_mode=worker)
     sys.stdout.flush()
     os.execv(command[0], command)
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Config, Flask
 
 from queue_server.domain import logins, phone, printing, review_feed
 
@@ -112,6 +112,20 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     # the cookie's signature lapses with the longest a session may last; the session
     # record on the server decides before that (accounts.py)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_MAX_HOURS"])
+
+
+def file_settings(instance: Path) -> Config:
+    """The settings of an instance as `load` reads them (defaults, config.toml, QUEUE_*
+    variables), without opening the database or requiring the secret key: for
+    `queue-server backup` and `restore`, which must find the file before anything opens it."""
+    settings = Config(str(instance), DEFAULTS)
+    config_file = instance / "config.toml"
+    if config_file.exists():
+        settings.from_file(str(config_file), load=tomllib.load, text=False)
+    settings.from_prefixed_env("QUEUE")
+    if settings["DATABASE"] is None:
+        settings["DATABASE"] = str(instance / "hall-queue.sqlite3")
+    return settings
 
 
 def read_secret(instance: Path) -> str:

@@ -8,23 +8,26 @@ a setting the application refuses to start with reported as one line, and, as so
 a stop is asked for, the worker's screens taken out of the shared presence so that
 their zones' voices move to another server process at once.
 `queue-server serve`, the Procfile and the tests' live servers use them.
+
+Each class is built on first use (`queue_server.workers.GeventWorker` is looked up by
+gunicorn's master before it forks): importing eventlet in a gevent worker, or gevent in
+an eventlet one, would leave two event libraries fighting over `threading` and the
+sockets, and gevent's monkey-patching then refuses to run from the main thread. For
+the same reason this module imports nothing of the application (Flask and its context
+locals) before the worker has patched: those imports are inside the functions.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
-import eventlet
 from gunicorn import util
 from gunicorn.errors import AppImportError
-from gunicorn.workers.geventlet import EventletWorker as _EventletWorker
-
-from queue_server.config import ConfigError
-from queue_server.problems import CONTENT_TYPE, problem
-from queue_server.security import DATA_POLICY, HEADERS
 
 _DETAIL = {
     400: "请求无法解析：请求行或请求头格式不正确，或地址过长",
@@ -38,6 +41,9 @@ _DETAIL = {
 
 def write_problem(sock: Any, status_int: int, reason: str, mesg: str) -> None:
     """Drop-in for `gunicorn.util.write_error`: the same status, as problem+json."""
+    from queue_server.problems import CONTENT_TYPE, problem
+    from queue_server.security import DATA_POLICY, HEADERS
+
     code = reason.lower().replace(" ", "_") or "error"
     body = json.dumps(
         problem(status_int, code, reason, _DETAIL.get(status_int, "请求有误")), ensure_ascii=False
@@ -54,6 +60,8 @@ def load_or_refuse(load: Callable[[], None]) -> None:
     """gunicorn's `load_wsgi`, with a setting the server cannot start with (a second
     server on the database, Redis not answering, …) said in one line instead of a
     traceback: gunicorn prints it and stops with "App failed to load." (exit status 4)."""
+    from queue_server.config import ConfigError
+
     try:
         load()
     except ConfigError as error:
@@ -74,20 +82,41 @@ def leave_presence(worker: Any) -> None:
         logging.getLogger(__name__).exception("could not take the screens out of the presence")
 
 
-class EventletWorker(_EventletWorker):  # type: ignore[misc]
-    def init_process(self) -> None:
-        util.write_error = write_problem  # this process serves only this application
-        super().init_process()
-
-    def load_wsgi(self) -> None:
-        load_or_refuse(super().load_wsgi)
-
-    def handle_exit(self, sig: int, frame: Any) -> None:  # SIGTERM: a graceful stop
-        super().handle_exit(sig, frame)
-        eventlet.spawn_n(leave_presence, self)  # not in the signal handler itself
+def __getattr__(name: str) -> type:
+    """`EventletWorker` or `GeventWorker`, importing only its own event library."""
+    if name == "EventletWorker":
+        return _eventlet_worker()
+    if name == "GeventWorker":
+        return _gevent_worker()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-try:  # the supported alternative, when the `gevent` extra is installed
+@functools.cache
+def _eventlet_worker() -> type:
+    import eventlet
+    from gunicorn.workers.geventlet import EventletWorker as _EventletWorker
+
+    class EventletWorker(_EventletWorker):  # type: ignore[misc]
+        def init_process(self) -> None:
+            util.write_error = write_problem  # this process serves only this application
+            super().init_process()
+
+        def load_wsgi(self) -> None:
+            load_or_refuse(super().load_wsgi)
+
+        def handle_exit(self, sig: int, frame: Any) -> None:  # SIGTERM: a graceful stop
+            super().handle_exit(sig, frame)
+            eventlet.spawn_n(leave_presence, self)  # not in the signal handler itself
+
+    EventletWorker.__module__ = __name__
+    return EventletWorker
+
+
+@functools.cache
+def _gevent_worker() -> type:
+    """The supported alternative: needs the `gevent` extra (gunicorn raises ImportError
+    or RuntimeError without it)."""
+    import gevent
     from gunicorn.workers.ggevent import GeventWorker as _GeventWorker
 
     class GeventWorker(_GeventWorker):  # type: ignore[misc]
@@ -96,13 +125,20 @@ try:  # the supported alternative, when the `gevent` extra is installed
             super().init_process()
 
         def load_wsgi(self) -> None:
+            if importlib.util.find_spec("geventwebsocket") is not None:
+                # Engine.IO then expects that package's own server (environ["wsgi.websocket"])
+                # and fails every websocket on gunicorn's gevent server, where it would
+                # otherwise speak through simple-websocket
+                raise AppImportError(
+                    "hall-queue cannot start: gevent-websocket is installed, and with it every screen's"
+                    " websocket would fail on this worker: pip uninstall gevent-websocket (the `gevent`"
+                    " extra does not need it)"
+                )
             load_or_refuse(super().load_wsgi)
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             super().handle_exit(sig, frame)
-            import gevent
-
             gevent.spawn(leave_presence, self)
 
-except (ImportError, RuntimeError):  # gevent not installed (gunicorn raises either)
-    pass
+    GeventWorker.__module__ = __name__
+    return GeventWorker

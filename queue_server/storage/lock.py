@@ -73,6 +73,10 @@ class ServerLock:
             os.close(self._fd)  # closing the only descriptor drops the lock
             self._fd = None
 
+    def holder(self) -> dict[str, Any]:
+        """Who holds the lock, as its holder wrote it: pid, host, since, message_queue."""
+        return self._holder()
+
     def _holder(self) -> dict[str, Any]:
         try:
             holder = json.loads(self.path.read_text(encoding="utf-8") or "{}")

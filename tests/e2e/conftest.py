@@ -5,11 +5,18 @@ its windows idle and its lines empty. `fresh_server` is one per test, for tests 
 kill or restart it. `connect` opens real python-socketio clients and closes them after
 the test; `sign_in` signs people in. `browser` is Debian's Chromium driven by Playwright,
 one per session, started only by the tests that ask for it.
+
+The worker class: eventlet (production), or gevent for the whole run with
+`LIVE_WORKER=gevent` (`make test-gevent`). Tests marked `both_workers` (the live-server
+tests that drive no browser: crash, concurrency, calls, processes, wire errors, backup)
+run on both in the ordinary run, as `test_x[eventlet]` and `test_x[gevent]`: every
+server they start, by fixture or by `LiveServer(...)`, takes the module's worker.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,24 +26,44 @@ import requests
 
 from tests.e2e.helpers import Screen
 from tests.e2e.screens import CHROMIUM, CHROMIUM_ARGS, VENDORED, ScreenPage
-from tests.support.live import LiveServer
+from tests.support.live import WORKERS, LiveServer, default_worker
 
 
-def _live(instance: Path) -> Iterator[LiveServer]:
-    with LiveServer(instance).running() as server:
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_workers: run on the eventlet and the gevent worker (unless LIVE_WORKER)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`both_workers` tests, once per worker class; unless LIVE_WORKER names one for all."""
+    marked = metafunc.definition.get_closest_marker("both_workers") is not None
+    if marked and "live_worker" in metafunc.fixturenames and not os.environ.get("LIVE_WORKER"):
+        metafunc.parametrize("live_worker", WORKERS, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def live_worker(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The worker class of every live server the module's tests start (LIVE_WORKER)."""
+    worker = getattr(request, "param", None) or default_worker()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIVE_WORKER", worker)
+        yield worker
+
+
+def _live(instance: Path, worker: str) -> Iterator[LiveServer]:
+    with LiveServer(instance, worker=worker).running() as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, live_worker: str) -> Iterator[LiveServer]:
     """The demo hall on a live server shared by the tests of one module."""
-    yield from _live(tmp_path_factory.mktemp("instance"))
+    yield from _live(tmp_path_factory.mktemp("instance"), live_worker)
 
 
 @pytest.fixture
-def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
+def fresh_server(tmp_path: Path, live_worker: str) -> Iterator[LiveServer]:
     """A live server of the test's own: it may kill it, restart it, count from A001."""
-    yield from _live(tmp_path / "instance")
+    yield from _live(tmp_path / "instance", live_worker)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 
 from tests.e2e.helpers import (
@@ -90,6 +91,7 @@ def test_three_windows_draining_one_line_call_every_ticket_exactly_once(
     assert server_errors(server) == []
 
 
+@pytest.mark.both_workers  # on gevent too (tests/e2e/conftest.py)
 def test_two_windows_calling_at_the_same_instant_never_share_a_ticket(server: LiveServer, sign_in: SignIn) -> None:
     """Windows 1 and 2 press call-next at the same instant, round after round. With one
     ticket waiting exactly one window gets it and the other hears nothing_waiting; with

@@ -10,10 +10,13 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 
 from tests.e2e.helpers import TIMEOUT, all_events, check, server_errors
 from tests.support.live import HALL, LiveServer
+
+pytestmark = pytest.mark.both_workers  # on gevent too (tests/e2e/conftest.py)
 
 SignIn = Callable[[LiveServer, str], requests.Session]
 DESKS = 6  # guidance desks issuing at the same time

@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 
 from tests.e2e.helpers import TIMEOUT, Screen, at_window, issue, numbered, serve_and_finish, window_do
 from tests.support.live import HALL, LiveServer
+
+pytestmark = pytest.mark.both_workers  # on gevent too (tests/e2e/conftest.py)
 
 Connect = Callable[..., Screen]
 SignIn = Callable[[LiveServer, str], requests.Session]

@@ -113,6 +113,7 @@ def called_seqs(screen: Screen) -> list[int]:
     return sorted(payload["seq"] for payload in screen.received("ticket_called"))
 
 
+@pytest.mark.both_workers  # on gevent too (tests/e2e/conftest.py)
 def test_two_servers_on_redis_are_one_hall_to_every_screen(
     servers: tuple[LiveServer, LiveServer], connect: Callable[..., Screen], sign_in: SignIn
 ) -> None:
@@ -210,6 +211,7 @@ def test_when_a_server_dies_its_screens_voice_moves_to_the_other_server(
     eventually(lambda: screen_devices(second, manager)["hall_screen"]["last_shown_seq"] == drawn)
 
 
+@pytest.mark.both_workers  # on gevent too (tests/e2e/conftest.py)
 def test_a_server_asked_to_stop_hands_its_voices_on_without_waiting_to_expire(
     tmp_path: Path, redis_url: str, connect: Callable[..., Screen]
 ) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 import websocket
 
 from tests.e2e.helpers import TIMEOUT, server_errors
 from tests.support.live import LiveServer
+
+pytestmark = pytest.mark.both_workers  # on gevent too (tests/e2e/conftest.py)
 
 
 def test_an_over_long_request_line_or_header_gets_problem_json(server: LiveServer) -> None:

@@ -1,5 +1,6 @@
 """A live server for end-to-end tests and benchmarks: gunicorn with the production
-(eventlet) worker on a free loopback port, over a fresh instance folder holding the
+(eventlet) worker, or gevent's (`worker="gevent"`, or `LIVE_WORKER=gevent` in the
+environment for every server started without saying), on a free loopback port, over a fresh instance folder holding the
 demo hall, one account per role, one device per kind and the kiosk's own printer
 (`STATIONS`); and a redis-server of their own, for several server processes on one
 database."""
@@ -55,6 +56,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+WORKERS = ("eventlet", "gevent")  # queue_server.cli.WORKER_CLASSES
+
+
+def default_worker() -> str:
+    """The worker class of a live server that names none: `LIVE_WORKER`, else eventlet."""
+    worker = os.environ.get("LIVE_WORKER") or "eventlet"
+    if worker not in WORKERS:
+        raise ValueError(f"LIVE_WORKER must be one of {', '.join(WORKERS)}, not {worker!r}")
+    return worker
+
+
 class RedisMissing(RuntimeError):
     """No redis-server on this machine."""
 
@@ -97,6 +109,7 @@ class LiveServer:
     environment: dict[str, str] = field(default_factory=dict)  # extra QUEUE_* settings for the server
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    worker: str = field(default_factory=default_worker)  # gunicorn's worker class, and ASYNC_MODE with it
 
     @property
     def url(self) -> str:
@@ -141,11 +154,12 @@ class LiveServer:
             "QUEUE_LOG_LEVEL": "WARNING",
             "QUEUE_SESSION_COOKIE_SECURE": "false",  # plain HTTP on the loopback
             **self.environment,
+            "QUEUE_ASYNC_MODE": self.worker,  # the async mode follows the worker class, explicitly
         }
         self.log_path = self.instance / f"server-{self.port}.log"
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            gunicorn_command(f"127.0.0.1:{self.port}", extra=("--log-level", "warning")),
+            gunicorn_command(f"127.0.0.1:{self.port}", async_mode=self.worker, extra=("--log-level", "warning")),
             env=env,
             stdout=log,
             stderr=log,
