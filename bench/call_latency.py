@@ -313,10 +313,11 @@ def _run(args: argparse.Namespace, environment: dict[str, str]) -> tuple[str, bo
         ]
 
     pace = f"calls due at {args.rate:g}/s" if args.rate else "calling as fast as the server answers"
+    worker = getattr(args, "worker", "eventlet")
     setup = (
-        f"one gunicorn {getattr(args, 'worker', 'eventlet')} worker (synchronous={args.synchronous})"
+        f"one gunicorn {worker} worker (synchronous={args.synchronous})"
         if args.servers == 1
-        else f"{args.servers} gunicorn servers, one {getattr(args, 'worker', 'eventlet')} worker each (synchronous={args.synchronous}), on one"
+        else f"{args.servers} gunicorn servers, one {worker} worker each (synchronous={args.synchronous}), on one"
         " database with a redis-server as their message queue; screens split evenly over them, window n's clerk"
         " calling through server n mod N;"
     )

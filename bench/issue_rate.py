@@ -226,8 +226,8 @@ def run_mode(synchronous: str, args: argparse.Namespace) -> ModeResult:
 def report(results: list[ModeResult], args: argparse.Namespace, commits: dict[str, tuple[float, float]]) -> str:
     probe = ", ".join(f"{mode} p50 {p50:.2f} / p99 {p99:.2f} ms" for mode, (p50, p99) in commits.items())
     out = [
-        f"issue_rate: one gunicorn {getattr(args, 'worker', 'eventlet')} worker; {args.clients} client threads, one keep-alive connection each;"
-        f" {os.cpu_count()} CPUs",
+        f"issue_rate: one gunicorn {getattr(args, 'worker', 'eventlet')} worker; {args.clients} client threads,"
+        f" one keep-alive connection each; {os.cpu_count()} CPUs",
         f"database on {filesystem_of(args.dir)}; a bare SQLite WAL commit there: {probe}",
         "",
         table(HEADERS, [phase.row(r.synchronous) for r in results for phase in r.phases]),
