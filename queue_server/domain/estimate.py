@@ -45,6 +45,7 @@ from datetime import datetime, timedelta
 from queue_server.domain import routing
 
 LAST_PLACE = "\U0010ffff"  # sorts after every place: a ticket taken now queues behind all
+_LineKey = tuple[str, bool, int | None]  # a line of the play: queue, priority, the window it was sent to
 
 
 @dataclass(frozen=True)
@@ -220,9 +221,13 @@ def _play(
     is called, and at least it)."""
     if not tickets:
         return {}
-    lines: dict[tuple[str, bool, int | None], deque[WaitingTicket]] = {}
+    lines: dict[_LineKey, deque[WaitingTicket]] = {}
     for ticket in sorted(tickets, key=lambda t: (t.place, t.id)):
         lines.setdefault((ticket.queue, ticket.priority, ticket.target_window), deque()).append(ticket)
+    # each line's first ticket as routing sees it, made again only when the line moves; a
+    # line sent to a window is only ever offered to that window, so `targeted` is fixed
+    heads = {key: _head(key, line[0]) for key, line in lines.items()}
+    reachable: dict[int, list[_LineKey]] = {}  # per server: the lines it may take that are not empty
     real = [t for t in tickets if t.arrives_at is None]
     servers = _servers(real, windows, handling, now, hours, settings)
     heapq.heapify(servers)
@@ -232,25 +237,24 @@ def _play(
     while servers and len(found) < len(real):
         server = heapq.heappop(servers)
         start = _within_hours(server.free_at, hours)
-        mine = [
-            (key, line)
-            for key, line in lines.items()
-            if line and (key[2] == server.number or (key[2] is None and key[0] in server.ranks))
-        ]
-        candidates = [
-            routing.Candidate(line[0].id, queue, priority, line[0].place, targeted=target == server.number)
-            for (queue, priority, target), line in mine
-            if line[0].arrives_at is None or line[0].arrives_at <= start
-        ]
+        keys = reachable.get(server.order)
+        if keys is None:
+            keys = [k for k in lines if k[2] == server.number or (k[2] is None and k[0] in server.ranks)]
+        mine = reachable[server.order] = [k for k in keys if lines[k]]  # a line once empty stays so
+        candidates = [heads[key] for key in mine if _arrived(lines[key][0], start)]
         chosen = routing.choose_next(candidates, server.ranks, streak, caps)
         if chosen is None:
-            coming = [line[0].arrives_at for _, line in mine if line[0].arrives_at is not None]
+            coming = [at for at in (lines[key][0].arrives_at for key in mine) if at is not None]
             if coming:  # idle until the next ticket it would take comes
                 server.free_at = min(coming)
                 heapq.heappush(servers, server)
             continue  # else nothing left this window would call: it drops out of the play
         target = server.number if chosen.targeted else None
-        ticket = lines[(chosen.queue, chosen.priority, target)].popleft()
+        key = (chosen.queue, chosen.priority, target)
+        line = lines[key]
+        ticket = line.popleft()
+        if line:
+            heads[key] = _head(key, line[0])
         if not chosen.targeted:
             streak[chosen.queue] = routing.next_streak(chosen, streak.get(chosen.queue, 0), caps)
         server.free_at = start + timedelta(minutes=_minutes(handling, ticket.queue))
@@ -269,6 +273,14 @@ def _play(
             last = max((p.minutes for p in found.values()), default=0.0)
             found[ticket.id] = Prediction(minutes=last + _minutes(handling, ticket.queue), ahead=0)
     return found
+
+
+def _arrived(ticket: WaitingTicket, moment: datetime) -> bool:
+    return ticket.arrives_at is None or ticket.arrives_at <= moment
+
+
+def _head(key: _LineKey, ticket: WaitingTicket) -> routing.Candidate:
+    return routing.Candidate(ticket.id, key[0], key[1], ticket.place, targeted=key[2] is not None)
 
 
 def _servers(
