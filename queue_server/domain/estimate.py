@@ -39,7 +39,7 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from queue_server.domain import routing
@@ -142,7 +142,7 @@ def predict(
     settings: Settings = DEFAULT_SETTINGS,
 ) -> HallPredictions:
     """Every waiting ticket's expected wait, and a ticket taken now in each of
-    `new_ticket_queues` (played separately, so it changes nobody else's figure).
+    `new_ticket_queues` (played as if taken alone, so it changes nobody else's figure).
 
     `handling`: minutes per call of each queue (`handling_minutes`; a queue missing from it
     counts 10); `streaks`, `caps`: each queue's priority calls in a row and its cap, as
@@ -154,18 +154,45 @@ def predict(
     tickets = list(waiting)
     window_list = list(windows)
     coming = _expected(arrivals or {}, now, settings)
-    found = _play([*tickets, *coming], window_list, handling, now, streaks or {}, caps or {}, hours, settings)
+    asked = dict.fromkeys(new_ticket_queues)
     new: dict[str, Prediction] = {}
-    for queue in dict.fromkeys(new_ticket_queues):
-        # a play of its own for each (two probes would compete for a window serving both),
-        # over the windows linked to the queue and their tickets only, ending once it is called
+    found: dict[int, Prediction] = {}
+    if tickets or coming:
+        # A ticket taken now in queue q goes to the end of its line, so the hall's own play
+        # is its play too until q's last issued ordinary ticket is called: from that moment
+        # on a copy carries it on (`_Play.probe`) and the hall's play goes on without it.
+        # Where a window opening for q alone would change the play (no open or paused
+        # window serves q) or q's line is empty, it gets a play of its own below.
+        covered = {q for w in window_list if w.status in ("open", "paused") for q in w.ranks}
+        left = {q: 0 for q in asked if q in covered}
+        for t in tickets:
+            if t.queue in left and not t.priority and t.target_window is None:
+                left[t.queue] += 1
+        play = _Play([*tickets, *coming], window_list, handling, now, streaks or {}, caps or {}, hours, settings)
+        while play.servers and len(play.found) < play.real:
+            called = play.step()
+            if called is None or called.arrives_at is not None or called.priority or called.target_window is not None:
+                continue
+            if left.get(called.queue):
+                left[called.queue] -= 1
+                if not left[called.queue]:
+                    probe = WaitingTicket(-1, called.queue, False, LAST_PLACE)
+                    probed = play.probe(probe, *_linked(called.queue, window_list))
+                    if probed is not None:
+                        new[called.queue] = probed
+        found = play.finish()
+    for queue in asked:
+        if queue in new:
+            continue
+        # a play of its own (two probes would compete for a window serving both), over
+        # the windows linked to the queue and their tickets only, ending once it is called
         linked_windows, linked_queues = _linked(queue, window_list)
         probe = WaitingTicket(-1, queue, False, LAST_PLACE)
         linked = [t for t in [*tickets, *coming] if t.queue in linked_queues or t.target_window in linked_windows]
         shown = [w for w in window_list if w.number in linked_windows]
         played = _play([*linked, probe], shown, handling, now, streaks or {}, caps or {}, hours, settings, probe.id)
         new[queue] = played[probe.id]
-    return HallPredictions(tickets=found, new_ticket=new)
+    return HallPredictions(tickets=found, new_ticket={q: new[q] for q in asked})
 
 
 def _expected(arrivals: Mapping[str, Arrivals], now: datetime, settings: Settings) -> list[WaitingTicket]:
@@ -221,58 +248,112 @@ def _play(
     is called, and at least it)."""
     if not tickets:
         return {}
-    lines: dict[_LineKey, deque[WaitingTicket]] = {}
-    for ticket in sorted(tickets, key=lambda t: (t.place, t.id)):
-        lines.setdefault((ticket.queue, ticket.priority, ticket.target_window), deque()).append(ticket)
-    # each line's first ticket as routing sees it, made again only when the line moves; a
-    # line sent to a window is only ever offered to that window, so `targeted` is fixed
-    heads = {key: _head(key, line[0]) for key, line in lines.items()}
-    reachable: dict[int, list[_LineKey]] = {}  # per server: the lines it may take that are not empty
-    real = [t for t in tickets if t.arrives_at is None]
-    servers = _servers(real, windows, handling, now, hours, settings)
-    heapq.heapify(servers)
-    streak = dict(streaks)
-    called_from_line: dict[tuple[str, int | None], int] = {}
-    found: dict[int, Prediction] = {}
-    while servers and len(found) < len(real):
-        server = heapq.heappop(servers)
-        start = _within_hours(server.free_at, hours)
-        keys = reachable.get(server.order)
+    play = _Play(tickets, windows, handling, now, streaks, caps, hours, settings)
+    while play.servers and len(play.found) < play.real:
+        play.step()
+        if stop_at is not None and stop_at in play.found:
+            return play.found
+    return play.finish()
+
+
+class _Play:
+    """The state of one play: the lines, the windows by when they come free, the
+    priority streaks, the figures found so far. `step` makes one window's next call."""
+
+    def __init__(
+        self,
+        tickets: list[WaitingTicket],
+        windows: list[WindowNow],
+        handling: Mapping[str, float],
+        now: datetime,
+        streaks: Mapping[str, int],
+        caps: Mapping[str, int],
+        hours: Sequence[tuple[datetime, datetime]] | None,
+        settings: Settings,
+    ) -> None:
+        self.lines: dict[_LineKey, deque[WaitingTicket]] = {}
+        for ticket in sorted(tickets, key=lambda t: (t.place, t.id)):
+            self.lines.setdefault((ticket.queue, ticket.priority, ticket.target_window), deque()).append(ticket)
+        # each line's first ticket as routing sees it, made again only when the line moves; a
+        # line sent to a window is only ever offered to that window, so `targeted` is fixed
+        self.heads = {key: _head(key, line[0]) for key, line in self.lines.items()}
+        self.reachable: dict[int, list[_LineKey]] = {}  # per server: the lines it may take that are not empty
+        real = [t for t in tickets if t.arrives_at is None]
+        self.real = len(real)
+        self.tickets = real
+        self.servers = _servers(real, windows, handling, now, hours, settings)
+        heapq.heapify(self.servers)
+        self.handling, self.now, self.caps, self.hours = handling, now, caps, hours
+        self.streak = dict(streaks)
+        self.called_from_line: dict[tuple[str, int | None], int] = {}
+        self.found: dict[int, Prediction] = {}
+
+    def step(self) -> WaitingTicket | None:
+        """The next window to come free makes its call; the ticket it took (None: it
+        idles until a ticket it would take arrives, or drops out of the play)."""
+        lines = self.lines
+        server = heapq.heappop(self.servers)
+        start = _within_hours(server.free_at, self.hours)
+        keys = self.reachable.get(server.order)
         if keys is None:
             keys = [k for k in lines if k[2] == server.number or (k[2] is None and k[0] in server.ranks)]
-        mine = reachable[server.order] = [k for k in keys if lines[k]]  # a line once empty stays so
-        candidates = [heads[key] for key in mine if _arrived(lines[key][0], start)]
-        chosen = routing.choose_next(candidates, server.ranks, streak, caps)
+        mine = self.reachable[server.order] = [k for k in keys if lines[k]]  # a line once empty stays so
+        candidates = [self.heads[key] for key in mine if _arrived(lines[key][0], start)]
+        chosen = routing.choose_next(candidates, server.ranks, self.streak, self.caps)
         if chosen is None:
             coming = [at for at in (lines[key][0].arrives_at for key in mine) if at is not None]
             if coming:  # idle until the next ticket it would take comes
                 server.free_at = min(coming)
-                heapq.heappush(servers, server)
-            continue  # else nothing left this window would call: it drops out of the play
+                heapq.heappush(self.servers, server)
+            return None  # else nothing left this window would call: it drops out of the play
         target = server.number if chosen.targeted else None
         key = (chosen.queue, chosen.priority, target)
         line = lines[key]
         ticket = line.popleft()
         if line:
-            heads[key] = _head(key, line[0])
+            self.heads[key] = _head(key, line[0])
         if not chosen.targeted:
-            streak[chosen.queue] = routing.next_streak(chosen, streak.get(chosen.queue, 0), caps)
-        server.free_at = start + timedelta(minutes=_minutes(handling, ticket.queue))
-        heapq.heappush(servers, server)
+            self.streak[chosen.queue] = routing.next_streak(chosen, self.streak.get(chosen.queue, 0), self.caps)
+        server.free_at = start + timedelta(minutes=_minutes(self.handling, ticket.queue))
+        heapq.heappush(self.servers, server)
         if ticket.arrives_at is not None:
-            continue  # expected, not issued: it takes the window's time, nobody's place
+            return ticket  # expected, not issued: it takes the window's time, nobody's place
         own_line = (ticket.queue, None) if target is None else ("", target)
-        found[ticket.id] = Prediction(
-            minutes=max((start - now).total_seconds() / 60, 0.0), ahead=called_from_line.get(own_line, 0)
+        self.found[ticket.id] = Prediction(
+            minutes=max((start - self.now).total_seconds() / 60, 0.0), ahead=self.called_from_line.get(own_line, 0)
         )
-        called_from_line[own_line] = called_from_line.get(own_line, 0) + 1
-        if ticket.id == stop_at:
-            return found
-    for ticket in real:  # none of its windows would ever call it: as far off as the last call
-        if ticket.id not in found:
-            last = max((p.minutes for p in found.values()), default=0.0)
-            found[ticket.id] = Prediction(minutes=last + _minutes(handling, ticket.queue), ahead=0)
-    return found
+        self.called_from_line[own_line] = self.called_from_line.get(own_line, 0) + 1
+        return ticket
+
+    def finish(self) -> dict[int, Prediction]:
+        """Every ticket's figure: those no window would ever call, as far off as the last call."""
+        last = max((p.minutes for p in self.found.values()), default=0.0)
+        for ticket in self.tickets:
+            if ticket.id not in self.found:
+                self.found[ticket.id] = Prediction(minutes=last + _minutes(self.handling, ticket.queue), ahead=0)
+        return self.found
+
+    def probe(self, probe: WaitingTicket, windows: set[int], queues: set[str]) -> Prediction | None:
+        """`probe` (an ordinary ticket taken now) played on from this moment, over the
+        linked `windows` and `queues` only, on a copy: its figure, or None if no window
+        would call it. Exact when its line holds no issued ticket any more: until then a
+        ticket at its line's end changes no call (routing looks at each line's first)."""
+        fork = object.__new__(_Play)
+        fork.lines = {k: deque(v) for k, v in self.lines.items() if k[0] in queues or k[2] in windows}
+        fork.heads = {k: self.heads[k] for k, line in fork.lines.items() if line}
+        fork.reachable = {}
+        fork.servers = [replace(s) for s in self.servers if s.number in windows]
+        heapq.heapify(fork.servers)
+        fork.handling, fork.now, fork.caps, fork.hours = self.handling, self.now, self.caps, self.hours
+        fork.streak = dict(self.streak)
+        fork.called_from_line = dict(self.called_from_line)
+        fork.found = {}
+        key = (probe.queue, probe.priority, probe.target_window)
+        fork.lines.setdefault(key, deque()).appendleft(probe)
+        fork.heads[key] = _head(key, probe)
+        while fork.servers and probe.id not in fork.found:
+            fork.step()
+        return fork.found.get(probe.id)
 
 
 def _arrived(ticket: WaitingTicket, moment: datetime) -> bool:
