@@ -161,10 +161,12 @@ def predict(
         # A ticket taken now in queue q goes to the end of its line, so the hall's own play
         # is its play too until q's last issued ordinary ticket is called: from that moment
         # on a copy carries it on (`_Play.probe`) and the hall's play goes on without it.
-        # Where a window opening for q alone would change the play (no open or paused
-        # window serves q) or q's line is empty, it gets a play of its own below.
-        covered = {q for w in window_list if w.status in ("open", "paused") for q in w.ranks}
-        left = {q: 0 for q in asked if q in covered}
+        # Where it alone would bring a closed window into the play (no open or paused
+        # window serves q and nothing of q waits: `_servers`) or q's line is empty, it gets
+        # a play of its own below.
+        served = {q for w in window_list if w.status in ("open", "paused") for q in w.ranks}
+        served.update(t.queue for t in tickets if t.target_window is None)
+        left = {q: 0 for q in asked if q in served}
         for t in tickets:
             if t.queue in left and not t.priority and t.target_window is None:
                 left[t.queue] += 1
