@@ -197,6 +197,49 @@ def predict(
     return HallPredictions(tickets=found, new_ticket={q: new[q] for q in asked})
 
 
+def predict_ticket(
+    ticket_id: int,
+    waiting: Iterable[WaitingTicket],
+    windows: Iterable[WindowNow],
+    handling: Mapping[str, float],
+    now: datetime,
+    *,
+    streaks: Mapping[str, int] | None = None,
+    caps: Mapping[str, int] | None = None,
+    hours: Sequence[tuple[datetime, datetime]] | None = None,
+    arrivals: Mapping[str, Arrivals] | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> Prediction:
+    """One waiting ticket's figure, the one `predict` gives it, for less: played over the
+    windows and tickets linked to its line only, and only until it is called (the
+    figure of a ticket just issued, say). A ticket no window would call gets the whole
+    hall's play, whose last call its figure counts from."""
+    tickets = list(waiting)
+    window_list = list(windows)
+    mine = next(t for t in tickets if t.id == ticket_id)
+    numbers, queues = _linked(mine.queue, window_list, mine.target_window, tickets)
+    linked = [t for t in tickets if t.queue in queues or t.target_window in numbers]
+    coming = [t for t in _expected(arrivals or {}, now, settings) if t.queue in queues]
+    shown = [w for w in window_list if w.number in numbers]
+    play = _Play([*linked, *coming], shown, handling, now, streaks or {}, caps or {}, hours, settings)
+    while play.servers and ticket_id not in play.found:
+        play.step()
+    if ticket_id in play.found:
+        return play.found[ticket_id]
+    found = predict(
+        tickets,
+        window_list,
+        handling,
+        now,
+        streaks=streaks,
+        caps=caps,
+        hours=hours,
+        arrivals=arrivals,
+        settings=settings,
+    )
+    return found.tickets[ticket_id]
+
+
 def _expected(arrivals: Mapping[str, Arrivals], now: datetime, settings: Settings) -> list[WaitingTicket]:
     """The tickets still to come, evenly paced, each behind every ticket now waiting in
     its line (ids from -1000 down; they are played, never reported)."""
@@ -220,17 +263,29 @@ def _expected(arrivals: Mapping[str, Arrivals], now: datetime, settings: Setting
     return coming
 
 
-def _linked(queue: str, windows: list[WindowNow]) -> tuple[set[int], set[str]]:
-    """The windows and queues that can reach `queue`'s line: those serving it, the other
-    queues they serve, the windows serving those, and so on."""
+def _linked(
+    queue: str, windows: list[WindowNow], window: int | None = None, tickets: Iterable[WaitingTicket] = ()
+) -> tuple[set[int], set[str]]:
+    """The windows and queues that can reach `queue`'s line (with `window`: the line of
+    tickets sent to that window): those serving it, the other queues they serve, the
+    windows serving those, and so on. With `tickets`, also the queues of the tickets sent
+    to those windows (their queues' priority streaks move with every window serving them)."""
     queues, numbers = {queue}, set[int]()
+    if window is not None:
+        queues = set(next((w.ranks for w in windows if w.number == window), {}))
+        numbers.add(window)
+    sent = [t for t in tickets if t.target_window is not None]
     grew = True
     while grew:
         grew = False
-        for window in windows:
-            if window.number not in numbers and queues.intersection(window.ranks):
-                numbers.add(window.number)
-                queues.update(window.ranks)
+        for each in windows:
+            if each.number not in numbers and queues.intersection(each.ranks):
+                numbers.add(each.number)
+                queues.update(each.ranks)
+                grew = True
+        for ticket in sent:
+            if ticket.target_window in numbers and ticket.queue not in queues:
+                queues.add(ticket.queue)
                 grew = True
     return numbers, queues
 

@@ -19,6 +19,7 @@ from queue_server.domain.estimate import (
     _linked,
     handling_minutes,
     predict,
+    predict_ticket,
     whole_minutes,
 )
 
@@ -264,3 +265,18 @@ def test_a_ticket_taken_now_played_on_from_the_halls_play_is_told_what_its_own_p
             arrivals={q: a for q, a in arrivals.items() if q in queues},
         )
         assert asked.new_ticket[queue] == own.tickets[0], queue
+
+
+@settings(max_examples=300, deadline=None)
+@given(tickets_strategy, windows_strategy, handling_strategy, caps_strategy, arrivals_strategy, st.data())
+def test_one_tickets_figure_played_alone_is_the_one_the_halls_play_gives(
+    tickets, windows, handling, caps, arrivals, data
+) -> None:  # type: ignore[no-untyped-def]
+    """`predict_ticket` (the figure printed on a ticket just issued) plays only the
+    windows linked to the ticket's line, until it is called: the same figure as `predict`."""
+    sent = data.draw(st.sets(st.sampled_from([t.id for t in tickets])))
+    target = data.draw(st.sampled_from([1, 2, 7]))  # 7: a window the hall does not have
+    tickets = [WaitingTicket(t.id, t.queue, t.priority, t.place, target if t.id in sent else None) for t in tickets]
+    whole = predict(tickets, windows, handling, NOW, caps=caps, arrivals=arrivals).tickets
+    for t in tickets:
+        assert predict_ticket(t.id, tickets, windows, handling, NOW, caps=caps, arrivals=arrivals) == whole[t.id], t
