@@ -153,11 +153,10 @@ def predict(
     will in the hall. Pure: the same hall gives the same figures."""
     tickets = list(waiting)
     window_list = list(windows)
-    coming = _expected(arrivals or {}, now, settings)
     asked = dict.fromkeys(new_ticket_queues)
     new: dict[str, Prediction] = {}
     found: dict[int, Prediction] = {}
-    if tickets or coming:
+    if tickets:  # (tickets still to come alone give nobody a figure)
         # A ticket taken now in queue q goes to the end of its line, so the hall's own play
         # is its play too until q's last issued ordinary ticket is called: from that moment
         # on a copy carries it on (`_Play.probe`) and the hall's play goes on without it.
@@ -170,7 +169,8 @@ def predict(
         for t in tickets:
             if t.queue in left and not t.priority and t.target_window is None:
                 left[t.queue] += 1
-        play = _Play([*tickets, *coming], window_list, handling, now, streaks or {}, caps or {}, hours, settings)
+        sources = _sources(arrivals or {}, now, settings)
+        play = _Play(tickets, window_list, handling, now, streaks or {}, caps or {}, hours, settings, sources)
         while play.servers and len(play.found) < play.real:
             called = play.step()
             if called is None or called.arrives_at is not None or called.priority or called.target_window is not None:
@@ -190,9 +190,12 @@ def predict(
         # the windows linked to the queue and their tickets only, ending once it is called
         linked_windows, linked_queues = _linked(queue, window_list)
         probe = WaitingTicket(-1, queue, False, LAST_PLACE)
-        linked = [t for t in [*tickets, *coming] if t.queue in linked_queues or t.target_window in linked_windows]
+        linked = [t for t in tickets if t.queue in linked_queues or t.target_window in linked_windows]
         shown = [w for w in window_list if w.number in linked_windows]
-        played = _play([*linked, probe], shown, handling, now, streaks or {}, caps or {}, hours, settings, probe.id)
+        sources = _sources(arrivals or {}, now, settings, linked_queues)
+        played = _play(
+            [*linked, probe], shown, handling, now, streaks or {}, caps or {}, hours, settings, sources, probe.id
+        )
         new[queue] = played[probe.id]
     return HallPredictions(tickets=found, new_ticket={q: new[q] for q in asked})
 
@@ -219,9 +222,9 @@ def predict_ticket(
     mine = next(t for t in tickets if t.id == ticket_id)
     numbers, queues = _linked(mine.queue, window_list, mine.target_window, tickets)
     linked = [t for t in tickets if t.queue in queues or t.target_window in numbers]
-    coming = [t for t in _expected(arrivals or {}, now, settings) if t.queue in queues]
     shown = [w for w in window_list if w.number in numbers]
-    play = _Play([*linked, *coming], shown, handling, now, streaks or {}, caps or {}, hours, settings)
+    sources = _sources(arrivals or {}, now, settings, queues)
+    play = _Play(linked, shown, handling, now, streaks or {}, caps or {}, hours, settings, sources)
     while play.servers and ticket_id not in play.found:
         play.step()
     if ticket_id in play.found:
@@ -240,27 +243,63 @@ def predict_ticket(
     return found.tickets[ticket_id]
 
 
-def _expected(arrivals: Mapping[str, Arrivals], now: datetime, settings: Settings) -> list[WaitingTicket]:
-    """The tickets still to come, evenly paced, each behind every ticket now waiting in
-    its line (ids from -1000 down; they are played, never reported)."""
-    coming: list[WaitingTicket] = []
+@dataclass
+class _Source:
+    """A queue's tickets still to come (`Arrivals`), evenly paced until `until`, made only
+    as the play reaches them: each goes behind every ticket waiting in its line (ids from
+    -1000 down; they are played, never reported)."""
+
+    queue: str
+    expected: Arrivals
+    now: datetime
+    until: datetime
+    first_id: int
+    k: int = 1
+    priority_so_far: int = 0
+
+    def firsts(self) -> dict[bool, WaitingTicket]:
+        """The first ordinary (False) and the first priority (True) ticket still to come,
+        where there is one, without taking them."""
+        ahead = replace(self)
+        found: dict[bool, WaitingTicket] = {}
+        while len(found) < 2 and (ticket := ahead.next()) is not None:
+            found.setdefault(ticket.priority, ticket)
+            if ticket.priority is False and self.expected.priority_share <= 0:
+                break  # none will be priority
+            if ticket.priority is True and self.expected.priority_share >= 1:
+                break  # all will be
+        return found
+
+    def next(self) -> WaitingTicket | None:
+        """The next expected ticket; None once they stop coming."""
+        moment = self.now + timedelta(minutes=self.k / self.expected.per_minute)
+        if moment >= self.until or self.k > 1000:
+            return None
+        priority = math.floor(self.k * self.expected.priority_share + 0.5) > self.priority_so_far
+        self.priority_so_far += priority
+        ticket = WaitingTicket(
+            self.first_id - self.k, self.queue, priority, f"{LAST_PLACE}{self.k:06d}", None, arrives_at=moment
+        )
+        self.k += 1
+        return ticket
+
+
+def _sources(
+    arrivals: Mapping[str, Arrivals], now: datetime, settings: Settings, queues: set[str] | None = None
+) -> dict[str, _Source]:
+    """Each queue's tickets still to come (of `queues` only, if given), up to the horizon."""
     horizon = now + timedelta(minutes=settings.arrivals_horizon_minutes)
-    for queue, expected in sorted(arrivals.items()):
-        if expected.per_minute <= 0:
-            continue
-        until = min(expected.until, horizon) if expected.until is not None else horizon
-        k, priority_so_far = 1, 0
-        while True:
-            moment = now + timedelta(minutes=k / expected.per_minute)
-            if moment >= until or k > 1000:
-                break
-            priority = math.floor(k * expected.priority_share + 0.5) > priority_so_far
-            priority_so_far += priority
-            coming.append(
-                WaitingTicket(-1000 - len(coming), queue, priority, f"{LAST_PLACE}{k:06d}", None, arrives_at=moment)
-            )
-            k += 1
-    return coming
+    return {
+        queue: _Source(
+            queue,
+            expected,
+            now,
+            min(expected.until, horizon) if expected.until is not None else horizon,
+            -1000 - 1001 * n,
+        )
+        for n, (queue, expected) in enumerate(sorted(arrivals.items()))
+        if expected.per_minute > 0 and (queues is None or queue in queues)
+    }
 
 
 def _linked(
@@ -299,13 +338,14 @@ def _play(
     caps: Mapping[str, int],
     hours: Sequence[tuple[datetime, datetime]] | None,
     settings: Settings,
+    sources: dict[str, _Source],
     stop_at: int | None = None,
 ) -> dict[int, Prediction]:
     """Play the calls forward; every ticket's prediction (with `stop_at`: until that one
     is called, and at least it)."""
     if not tickets:
         return {}
-    play = _Play(tickets, windows, handling, now, streaks, caps, hours, settings)
+    play = _Play(tickets, windows, handling, now, streaks, caps, hours, settings, sources)
     while play.servers and len(play.found) < play.real:
         play.step()
         if stop_at is not None and stop_at in play.found:
@@ -327,6 +367,7 @@ class _Play:
         caps: Mapping[str, int],
         hours: Sequence[tuple[datetime, datetime]] | None,
         settings: Settings,
+        sources: dict[str, _Source],
     ) -> None:
         self.lines: dict[_LineKey, deque[WaitingTicket]] = {}
         for ticket in sorted(tickets, key=lambda t: (t.place, t.id)):
@@ -334,6 +375,25 @@ class _Play:
         # each line's first ticket as routing sees it, made again only when the line moves; a
         # line sent to a window is only ever offered to that window, so `targeted` is fixed
         self.heads = {key: _head(key, line[0]) for key, line in self.lines.items()}
+        # the tickets still to come join the end of their lines as the lines run dry: a
+        # line found empty has nothing more to come (`_top_up`)
+        self.sources = sources
+        # their lines come after those of waiting tickets, in the order of their first
+        # ticket's place (it breaks ties between windows' equal choices, as it always has)
+        firsts: list[tuple[tuple[str, int], _LineKey]] = []
+        for queue, source in sources.items():
+            first = source.firsts()
+            for priority in (False, True):
+                if (queue, priority, None) not in self.lines:
+                    coming = first.get(priority)
+                    at = (coming.place, coming.id) if coming is not None else (LAST_PLACE * 2, 0)
+                    firsts.append((at, (queue, priority, None)))
+        for _, key in sorted(firsts):
+            self.lines[key] = deque()
+        for queue in sources:
+            for priority in (False, True):
+                if not self.lines[(queue, priority, None)]:
+                    self._top_up(queue, priority)
         self.reachable: dict[int, list[_LineKey]] = {}  # per server: the lines it may take that are not empty
         real = [t for t in tickets if t.arrives_at is None]
         self.real = len(real)
@@ -369,6 +429,8 @@ class _Play:
         ticket = line.popleft()
         if line:
             self.heads[key] = _head(key, line[0])
+        elif target is None:
+            self._top_up(chosen.queue, chosen.priority)
         if not chosen.targeted:
             self.streak[chosen.queue] = routing.next_streak(chosen, self.streak.get(chosen.queue, 0), self.caps)
         server.free_at = start + timedelta(minutes=_minutes(self.handling, ticket.queue))
@@ -381,6 +443,19 @@ class _Play:
         )
         self.called_from_line[own_line] = self.called_from_line.get(own_line, 0) + 1
         return ticket
+
+    def _top_up(self, queue: str, priority: bool) -> None:
+        """Line (`queue`, `priority`) ran dry: its queue's next tickets still to come, up to
+        the first of that line (the others join the other line's end), or none if no more."""
+        source = self.sources.get(queue)
+        while source is not None and (ticket := source.next()) is not None:
+            key = (queue, ticket.priority, None)
+            line = self.lines[key]
+            line.append(ticket)
+            if len(line) == 1:
+                self.heads[key] = _head(key, ticket)
+            if ticket.priority == priority:
+                return
 
     def finish(self) -> dict[int, Prediction]:
         """Every ticket's figure: those no window would ever call, as far off as the last call."""
@@ -399,6 +474,7 @@ class _Play:
         fork.lines = {k: deque(v) for k, v in self.lines.items() if k[0] in queues or k[2] in windows}
         fork.heads = {k: self.heads[k] for k, line in fork.lines.items() if line}
         fork.reachable = {}
+        fork.sources = {q: replace(source) for q, source in self.sources.items() if q in queues}
         fork.servers = [replace(s) for s in self.servers if s.number in windows]
         heapq.heapify(fork.servers)
         fork.handling, fork.now, fork.caps, fork.hours = self.handling, self.now, self.caps, self.hours
