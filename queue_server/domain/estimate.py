@@ -264,11 +264,14 @@ class _Source:
         found: dict[bool, WaitingTicket] = {}
         while len(found) < 2 and (ticket := ahead.next()) is not None:
             found.setdefault(ticket.priority, ticket)
-            if ticket.priority is False and self.expected.priority_share <= 0:
-                break  # none will be priority
-            if ticket.priority is True and self.expected.priority_share >= 1:
-                break  # all will be
+            if not self.may_be(not ticket.priority):
+                break  # none of the other kind will come
         return found
+
+    def may_be(self, priority: bool) -> bool:
+        """Whether a ticket still to come may be priority (True) or ordinary (False) at all."""
+        share = self.expected.priority_share
+        return share > 0 if priority else share < 1
 
     def next(self) -> WaitingTicket | None:
         """The next expected ticket; None once they stop coming."""
@@ -448,7 +451,9 @@ class _Play:
         """Line (`queue`, `priority`) ran dry: its queue's next tickets still to come, up to
         the first of that line (the others join the other line's end), or none if no more."""
         source = self.sources.get(queue)
-        while source is not None and (ticket := source.next()) is not None:
+        if source is None or not source.may_be(priority):
+            return
+        while (ticket := source.next()) is not None:
             key = (queue, ticket.priority, None)
             line = self.lines[key]
             line.append(ticket)
