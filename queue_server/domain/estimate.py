@@ -397,7 +397,9 @@ class _Play:
             for priority in (False, True):
                 if not self.lines[(queue, priority, None)]:
                     self._top_up(queue, priority)
-        self.reachable: dict[int, list[_LineKey]] = {}  # per server: the lines it may take that are not empty
+        # per server: the lines it may take that were not empty when `emptied` last counted
+        self.reachable: dict[int, tuple[int, list[_LineKey]]] = {}
+        self.emptied = 0  # lines that ran dry so far
         real = [t for t in tickets if t.arrives_at is None]
         self.real = len(real)
         self.tickets = real
@@ -414,11 +416,19 @@ class _Play:
         lines = self.lines
         server = heapq.heappop(self.servers)
         start = _within_hours(server.free_at, self.hours)
-        keys = self.reachable.get(server.order)
-        if keys is None:
+        known = self.reachable.get(server.order)
+        if known is None:
             keys = [k for k in lines if k[2] == server.number or (k[2] is None and k[0] in server.ranks)]
-        mine = self.reachable[server.order] = [k for k in keys if lines[k]]  # a line once empty stays so
-        candidates = [self.heads[key] for key in mine if _arrived(lines[key][0], start)]
+            known = self.reachable[server.order] = (-1, keys)
+        if known[0] != self.emptied:  # a line ran dry since: leave it out (a line once empty stays so)
+            known = self.reachable[server.order] = (self.emptied, [k for k in known[1] if lines[k]])
+        mine = known[1]
+        heads = self.heads
+        candidates = []
+        for key in mine:
+            at = lines[key][0].arrives_at
+            if at is None or at <= start:
+                candidates.append(heads[key])
         chosen = routing.choose_next(candidates, server.ranks, self.streak, self.caps)
         if chosen is None:
             coming = [at for at in (lines[key][0].arrives_at for key in mine) if at is not None]
@@ -434,6 +444,8 @@ class _Play:
             self.heads[key] = _head(key, line[0])
         elif target is None:
             self._top_up(chosen.queue, chosen.priority)
+        if not line:
+            self.emptied += 1
         if not chosen.targeted:
             self.streak[chosen.queue] = routing.next_streak(chosen, self.streak.get(chosen.queue, 0), self.caps)
         server.free_at = start + timedelta(minutes=_minutes(self.handling, ticket.queue))
@@ -479,6 +491,7 @@ class _Play:
         fork.lines = {k: deque(v) for k, v in self.lines.items() if k[0] in queues or k[2] in windows}
         fork.heads = {k: self.heads[k] for k, line in fork.lines.items() if line}
         fork.reachable = {}
+        fork.emptied = 0
         fork.sources = {q: replace(source) for q, source in self.sources.items() if q in queues}
         fork.servers = [replace(s) for s in self.servers if s.number in windows]
         heapq.heapify(fork.servers)
@@ -492,10 +505,6 @@ class _Play:
         while fork.servers and probe.id not in fork.found:
             fork.step()
         return fork.found.get(probe.id)
-
-
-def _arrived(ticket: WaitingTicket, moment: datetime) -> bool:
-    return ticket.arrives_at is None or ticket.arrives_at <= moment
 
 
 def _head(key: _LineKey, ticket: WaitingTicket) -> routing.Candidate:
