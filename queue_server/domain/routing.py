@@ -42,6 +42,8 @@ def choose_next(
     else:
         best_rank = min(ranks[c.queue] for c in pool)
         pool = [c for c in pool if ranks[c.queue] == best_rank]
+    if not any(_counts_as_priority(c, priority_caps) for c in pool):
+        return min(pool, key=_place)  # all ordinary: the longest wait (the wait predictions' usual case)
     # the queues with an ordinary ticket in the pool, found once (the wait predictions
     # choose thousands of times per play)
     ordinary_waiting = {c.queue for c in pool if not _counts_as_priority(c, priority_caps)}
@@ -54,6 +56,10 @@ def _precedence(c: Candidate, ordinary_waiting: set[str], streaks: Mapping[str, 
     if not _counts_as_priority(c, caps):
         return 1
     return 2 if c.queue in ordinary_waiting and streaks.get(c.queue, 0) >= caps[c.queue] else 0
+
+
+def _place(c: Candidate) -> str:
+    return c.place
 
 
 def _counts_as_priority(c: Candidate, caps: Mapping[str, int]) -> bool:
