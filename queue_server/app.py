@@ -113,6 +113,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         recheck_seconds=app.config["CREDENTIAL_RECHECK_SECONDS"],
         presence_store=presence_store(app.config),
         phone=phone,
+        wait_push_delay=app.config["WAIT_PUSH_DELAY"],
     )
     if realtime.presence.beat_seconds is not None:  # shared presence: leave it at once on the way out
         atexit.register(realtime.close)

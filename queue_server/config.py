@@ -64,6 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "PUBLISHES": True,  # this process sends its events to screens; the command line leaves them to the server
     "BACKGROUND_JOBS": True,  # the timer: close service days at rollover, relay the command line's events
     "JOB_INTERVAL": 0.5,  # seconds between rounds of the timer
+    "WAIT_PUSH_DELAY": 0.3,  # seconds: after a write, each hall's wait figures are played at most this often
     "IDEMPOTENCY_DAYS": 2,  # Idempotency-Key records are kept this many days
     # the citizen's phone (docs/phone.md): where phones reach the server, for the QR codes;
     # None: the address each request came to
@@ -169,6 +170,9 @@ def _check(config: Any) -> None:
     for key in ("BUSY_TIMEOUT", "JOB_INTERVAL", "PRESENCE_TTL", "PRINT_JOB_MAX_AGE"):
         if not isinstance(config[key], (int, float)) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive number of seconds, not {config[key]!r}")
+    delay = config["WAIT_PUSH_DELAY"]
+    if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= 60:
+        raise ConfigError(f"WAIT_PUSH_DELAY must be between 0 and 60 seconds, not {delay!r}")
     wait = config["SERVER_LOCK_WAIT"]
     if not isinstance(wait, (int, float)) or isinstance(wait, bool) or wait < 0:
         raise ConfigError(f"SERVER_LOCK_WAIT must be a number of seconds, 0 or more, not {wait!r}")

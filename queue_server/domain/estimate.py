@@ -39,12 +39,13 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from queue_server.domain import routing
 
 LAST_PLACE = "\U0010ffff"  # sorts after every place: a ticket taken now queues behind all
+_LineKey = tuple[str, bool, int | None]  # a line of the play: queue, priority, the window it was sent to
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def predict(
     settings: Settings = DEFAULT_SETTINGS,
 ) -> HallPredictions:
     """Every waiting ticket's expected wait, and a ticket taken now in each of
-    `new_ticket_queues` (played separately, so it changes nobody else's figure).
+    `new_ticket_queues` (played as if taken alone, so it changes nobody else's figure).
 
     `handling`: minutes per call of each queue (`handling_minutes`; a queue missing from it
     counts 10); `streaks`, `caps`: each queue's priority calls in a row and its cap, as
@@ -152,55 +153,181 @@ def predict(
     will in the hall. Pure: the same hall gives the same figures."""
     tickets = list(waiting)
     window_list = list(windows)
-    coming = _expected(arrivals or {}, now, settings)
-    found = _play([*tickets, *coming], window_list, handling, now, streaks or {}, caps or {}, hours, settings)
+    asked = dict.fromkeys(new_ticket_queues)
     new: dict[str, Prediction] = {}
-    for queue in dict.fromkeys(new_ticket_queues):
-        # a play of its own for each (two probes would compete for a window serving both),
-        # over the windows linked to the queue and their tickets only, ending once it is called
+    found: dict[int, Prediction] = {}
+    if tickets:  # (tickets still to come alone give nobody a figure)
+        # A ticket taken now in queue q goes to the end of its line, so the hall's own play
+        # is its play too until q's last issued ordinary ticket is called: from that moment
+        # on a copy carries it on (`_Play.probe`) and the hall's play goes on without it.
+        # Where it alone would bring a closed window into the play (no open or paused
+        # window serves q and nothing of q waits: `_servers`) or q's line is empty, it gets
+        # a play of its own below.
+        served = {q for w in window_list if w.status in ("open", "paused") for q in w.ranks}
+        served.update(t.queue for t in tickets if t.target_window is None)
+        left = {q: 0 for q in asked if q in served}
+        for t in tickets:
+            if t.queue in left and not t.priority and t.target_window is None:
+                left[t.queue] += 1
+        sources = _sources(arrivals or {}, now, settings)
+        play = _Play(tickets, window_list, handling, now, streaks or {}, caps or {}, hours, settings, sources)
+        while play.servers and len(play.found) < play.real:
+            called = play.step()
+            if called is None or called.arrives_at is not None or called.priority or called.target_window is not None:
+                continue
+            if left.get(called.queue):
+                left[called.queue] -= 1
+                if not left[called.queue]:
+                    probe = WaitingTicket(-1, called.queue, False, LAST_PLACE)
+                    probed = play.probe(probe, *_linked(called.queue, window_list))
+                    if probed is not None:
+                        new[called.queue] = probed
+        found = play.finish()
+    for queue in asked:
+        if queue in new:
+            continue
+        # a play of its own (two probes would compete for a window serving both), over
+        # the windows linked to the queue and their tickets only, ending once it is called
         linked_windows, linked_queues = _linked(queue, window_list)
         probe = WaitingTicket(-1, queue, False, LAST_PLACE)
-        linked = [t for t in [*tickets, *coming] if t.queue in linked_queues or t.target_window in linked_windows]
+        linked = [t for t in tickets if t.queue in linked_queues or t.target_window in linked_windows]
         shown = [w for w in window_list if w.number in linked_windows]
-        played = _play([*linked, probe], shown, handling, now, streaks or {}, caps or {}, hours, settings, probe.id)
+        sources = _sources(arrivals or {}, now, settings, linked_queues)
+        played = _play(
+            [*linked, probe], shown, handling, now, streaks or {}, caps or {}, hours, settings, sources, probe.id
+        )
         new[queue] = played[probe.id]
-    return HallPredictions(tickets=found, new_ticket=new)
+    return HallPredictions(tickets=found, new_ticket={q: new[q] for q in asked})
 
 
-def _expected(arrivals: Mapping[str, Arrivals], now: datetime, settings: Settings) -> list[WaitingTicket]:
-    """The tickets still to come, evenly paced, each behind every ticket now waiting in
-    its line (ids from -1000 down; they are played, never reported)."""
-    coming: list[WaitingTicket] = []
+def predict_ticket(
+    ticket_id: int,
+    waiting: Iterable[WaitingTicket],
+    windows: Iterable[WindowNow],
+    handling: Mapping[str, float],
+    now: datetime,
+    *,
+    streaks: Mapping[str, int] | None = None,
+    caps: Mapping[str, int] | None = None,
+    hours: Sequence[tuple[datetime, datetime]] | None = None,
+    arrivals: Mapping[str, Arrivals] | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> Prediction:
+    """One waiting ticket's figure, the one `predict` gives it, for less: played over the
+    windows and tickets linked to its line only, and only until it is called (the
+    figure of a ticket just issued, say). A ticket no window would call gets the whole
+    hall's play, whose last call its figure counts from."""
+    tickets = list(waiting)
+    window_list = list(windows)
+    mine = next(t for t in tickets if t.id == ticket_id)
+    numbers, queues = _linked(mine.queue, window_list, mine.target_window, tickets)
+    linked = [t for t in tickets if t.queue in queues or t.target_window in numbers]
+    shown = [w for w in window_list if w.number in numbers]
+    sources = _sources(arrivals or {}, now, settings, queues)
+    play = _Play(linked, shown, handling, now, streaks or {}, caps or {}, hours, settings, sources)
+    while play.servers and ticket_id not in play.found:
+        play.step()
+    if ticket_id in play.found:
+        return play.found[ticket_id]
+    found = predict(
+        tickets,
+        window_list,
+        handling,
+        now,
+        streaks=streaks,
+        caps=caps,
+        hours=hours,
+        arrivals=arrivals,
+        settings=settings,
+    )
+    return found.tickets[ticket_id]
+
+
+@dataclass
+class _Source:
+    """A queue's tickets still to come (`Arrivals`), evenly paced until `until`, made only
+    as the play reaches them: each goes behind every ticket waiting in its line (ids from
+    -1000 down; they are played, never reported)."""
+
+    queue: str
+    expected: Arrivals
+    now: datetime
+    until: datetime
+    first_id: int
+    k: int = 1
+    priority_so_far: int = 0
+
+    def firsts(self) -> dict[bool, WaitingTicket]:
+        """The first ordinary (False) and the first priority (True) ticket still to come,
+        where there is one, without taking them."""
+        ahead = replace(self)
+        found: dict[bool, WaitingTicket] = {}
+        while len(found) < 2 and (ticket := ahead.next()) is not None:
+            found.setdefault(ticket.priority, ticket)
+            if not self.may_be(not ticket.priority):
+                break  # none of the other kind will come
+        return found
+
+    def may_be(self, priority: bool) -> bool:
+        """Whether a ticket still to come may be priority (True) or ordinary (False) at all."""
+        share = self.expected.priority_share
+        return share > 0 if priority else share < 1
+
+    def next(self) -> WaitingTicket | None:
+        """The next expected ticket; None once they stop coming."""
+        moment = self.now + timedelta(minutes=self.k / self.expected.per_minute)
+        if moment >= self.until or self.k > 1000:
+            return None
+        priority = math.floor(self.k * self.expected.priority_share + 0.5) > self.priority_so_far
+        self.priority_so_far += priority
+        ticket = WaitingTicket(
+            self.first_id - self.k, self.queue, priority, f"{LAST_PLACE}{self.k:06d}", None, arrives_at=moment
+        )
+        self.k += 1
+        return ticket
+
+
+def _sources(
+    arrivals: Mapping[str, Arrivals], now: datetime, settings: Settings, queues: set[str] | None = None
+) -> dict[str, _Source]:
+    """Each queue's tickets still to come (of `queues` only, if given), up to the horizon."""
     horizon = now + timedelta(minutes=settings.arrivals_horizon_minutes)
-    for queue, expected in sorted(arrivals.items()):
-        if expected.per_minute <= 0:
-            continue
-        until = min(expected.until, horizon) if expected.until is not None else horizon
-        k, priority_so_far = 1, 0
-        while True:
-            moment = now + timedelta(minutes=k / expected.per_minute)
-            if moment >= until or k > 1000:
-                break
-            priority = math.floor(k * expected.priority_share + 0.5) > priority_so_far
-            priority_so_far += priority
-            coming.append(
-                WaitingTicket(-1000 - len(coming), queue, priority, f"{LAST_PLACE}{k:06d}", None, arrives_at=moment)
-            )
-            k += 1
-    return coming
+    return {
+        queue: _Source(
+            queue,
+            expected,
+            now,
+            min(expected.until, horizon) if expected.until is not None else horizon,
+            -1000 - 1001 * n,
+        )
+        for n, (queue, expected) in enumerate(sorted(arrivals.items()))
+        if expected.per_minute > 0 and (queues is None or queue in queues)
+    }
 
 
-def _linked(queue: str, windows: list[WindowNow]) -> tuple[set[int], set[str]]:
-    """The windows and queues that can reach `queue`'s line: those serving it, the other
-    queues they serve, the windows serving those, and so on."""
+def _linked(
+    queue: str, windows: list[WindowNow], window: int | None = None, tickets: Iterable[WaitingTicket] = ()
+) -> tuple[set[int], set[str]]:
+    """The windows and queues that can reach `queue`'s line (with `window`: the line of
+    tickets sent to that window): those serving it, the other queues they serve, the
+    windows serving those, and so on. With `tickets`, also the queues of the tickets sent
+    to those windows (their queues' priority streaks move with every window serving them)."""
     queues, numbers = {queue}, set[int]()
+    if window is not None:
+        queues = set(next((w.ranks for w in windows if w.number == window), {}))
+        numbers.add(window)
+    sent = [t for t in tickets if t.target_window is not None]
     grew = True
     while grew:
         grew = False
-        for window in windows:
-            if window.number not in numbers and queues.intersection(window.ranks):
-                numbers.add(window.number)
-                queues.update(window.ranks)
+        for each in windows:
+            if each.number not in numbers and queues.intersection(each.ranks):
+                numbers.add(each.number)
+                queues.update(each.ranks)
+                grew = True
+        for ticket in sent:
+            if ticket.target_window in numbers and ticket.queue not in queues:
+                queues.add(ticket.queue)
                 grew = True
     return numbers, queues
 
@@ -214,61 +341,174 @@ def _play(
     caps: Mapping[str, int],
     hours: Sequence[tuple[datetime, datetime]] | None,
     settings: Settings,
+    sources: dict[str, _Source],
     stop_at: int | None = None,
 ) -> dict[int, Prediction]:
     """Play the calls forward; every ticket's prediction (with `stop_at`: until that one
     is called, and at least it)."""
     if not tickets:
         return {}
-    lines: dict[tuple[str, bool, int | None], deque[WaitingTicket]] = {}
-    for ticket in sorted(tickets, key=lambda t: (t.place, t.id)):
-        lines.setdefault((ticket.queue, ticket.priority, ticket.target_window), deque()).append(ticket)
-    real = [t for t in tickets if t.arrives_at is None]
-    servers = _servers(real, windows, handling, now, hours, settings)
-    heapq.heapify(servers)
-    streak = dict(streaks)
-    called_from_line: dict[tuple[str, int | None], int] = {}
-    found: dict[int, Prediction] = {}
-    while servers and len(found) < len(real):
-        server = heapq.heappop(servers)
-        start = _within_hours(server.free_at, hours)
-        mine = [
-            (key, line)
-            for key, line in lines.items()
-            if line and (key[2] == server.number or (key[2] is None and key[0] in server.ranks))
-        ]
-        candidates = [
-            routing.Candidate(line[0].id, queue, priority, line[0].place, targeted=target == server.number)
-            for (queue, priority, target), line in mine
-            if line[0].arrives_at is None or line[0].arrives_at <= start
-        ]
-        chosen = routing.choose_next(candidates, server.ranks, streak, caps)
+    play = _Play(tickets, windows, handling, now, streaks, caps, hours, settings, sources)
+    while play.servers and len(play.found) < play.real:
+        play.step()
+        if stop_at is not None and stop_at in play.found:
+            return play.found
+    return play.finish()
+
+
+class _Play:
+    """The state of one play: the lines, the windows by when they come free, the
+    priority streaks, the figures found so far. `step` makes one window's next call."""
+
+    def __init__(
+        self,
+        tickets: list[WaitingTicket],
+        windows: list[WindowNow],
+        handling: Mapping[str, float],
+        now: datetime,
+        streaks: Mapping[str, int],
+        caps: Mapping[str, int],
+        hours: Sequence[tuple[datetime, datetime]] | None,
+        settings: Settings,
+        sources: dict[str, _Source],
+    ) -> None:
+        self.lines: dict[_LineKey, deque[WaitingTicket]] = {}
+        for ticket in sorted(tickets, key=lambda t: (t.place, t.id)):
+            self.lines.setdefault((ticket.queue, ticket.priority, ticket.target_window), deque()).append(ticket)
+        # each line's first ticket as routing sees it, made again only when the line moves; a
+        # line sent to a window is only ever offered to that window, so `targeted` is fixed
+        self.heads = {key: _head(key, line[0]) for key, line in self.lines.items()}
+        # the tickets still to come join the end of their lines as the lines run dry: a
+        # line found empty has nothing more to come (`_top_up`)
+        self.sources = sources
+        # their lines come after those of waiting tickets, in the order of their first
+        # ticket's place (it breaks ties between windows' equal choices, as it always has)
+        firsts: list[tuple[tuple[str, int], _LineKey]] = []
+        for queue, source in sources.items():
+            first = source.firsts()
+            for priority in (False, True):
+                if (queue, priority, None) not in self.lines:
+                    coming = first.get(priority)
+                    at = (coming.place, coming.id) if coming is not None else (LAST_PLACE * 2, 0)
+                    firsts.append((at, (queue, priority, None)))
+        for _, key in sorted(firsts):
+            self.lines[key] = deque()
+        for queue in sources:
+            for priority in (False, True):
+                if not self.lines[(queue, priority, None)]:
+                    self._top_up(queue, priority)
+        # per server: the lines it may take that were not empty when `emptied` last counted
+        self.reachable: dict[int, tuple[int, list[_LineKey]]] = {}
+        self.emptied = 0  # lines that ran dry so far
+        real = [t for t in tickets if t.arrives_at is None]
+        self.real = len(real)
+        self.tickets = real
+        self.servers = _servers(real, windows, handling, now, hours, settings)
+        heapq.heapify(self.servers)
+        self.handling, self.now, self.caps, self.hours = handling, now, caps, hours
+        self.streak = dict(streaks)
+        self.called_from_line: dict[tuple[str, int | None], int] = {}
+        self.found: dict[int, Prediction] = {}
+
+    def step(self) -> WaitingTicket | None:
+        """The next window to come free makes its call; the ticket it took (None: it
+        idles until a ticket it would take arrives, or drops out of the play)."""
+        lines = self.lines
+        server = heapq.heappop(self.servers)
+        start = _within_hours(server.free_at, self.hours)
+        known = self.reachable.get(server.order)
+        if known is None:
+            keys = [k for k in lines if k[2] == server.number or (k[2] is None and k[0] in server.ranks)]
+            known = self.reachable[server.order] = (-1, keys)
+        if known[0] != self.emptied:  # a line ran dry since: leave it out (a line once empty stays so)
+            known = self.reachable[server.order] = (self.emptied, [k for k in known[1] if lines[k]])
+        mine = known[1]
+        heads = self.heads
+        candidates = []
+        for key in mine:
+            at = lines[key][0].arrives_at
+            if at is None or at <= start:
+                candidates.append(heads[key])
+        chosen = routing.choose_next(candidates, server.ranks, self.streak, self.caps)
         if chosen is None:
-            coming = [line[0].arrives_at for _, line in mine if line[0].arrives_at is not None]
+            coming = [at for at in (lines[key][0].arrives_at for key in mine) if at is not None]
             if coming:  # idle until the next ticket it would take comes
                 server.free_at = min(coming)
-                heapq.heappush(servers, server)
-            continue  # else nothing left this window would call: it drops out of the play
+                heapq.heappush(self.servers, server)
+            return None  # else nothing left this window would call: it drops out of the play
         target = server.number if chosen.targeted else None
-        ticket = lines[(chosen.queue, chosen.priority, target)].popleft()
+        key = (chosen.queue, chosen.priority, target)
+        line = lines[key]
+        ticket = line.popleft()
+        if line:
+            self.heads[key] = _head(key, line[0])
+        elif target is None:
+            self._top_up(chosen.queue, chosen.priority)
+        if not line:
+            self.emptied += 1
         if not chosen.targeted:
-            streak[chosen.queue] = routing.next_streak(chosen, streak.get(chosen.queue, 0), caps)
-        server.free_at = start + timedelta(minutes=_minutes(handling, ticket.queue))
-        heapq.heappush(servers, server)
+            self.streak[chosen.queue] = routing.next_streak(chosen, self.streak.get(chosen.queue, 0), self.caps)
+        server.free_at = start + timedelta(minutes=_minutes(self.handling, ticket.queue))
+        heapq.heappush(self.servers, server)
         if ticket.arrives_at is not None:
-            continue  # expected, not issued: it takes the window's time, nobody's place
+            return ticket  # expected, not issued: it takes the window's time, nobody's place
         own_line = (ticket.queue, None) if target is None else ("", target)
-        found[ticket.id] = Prediction(
-            minutes=max((start - now).total_seconds() / 60, 0.0), ahead=called_from_line.get(own_line, 0)
+        self.found[ticket.id] = Prediction(
+            minutes=max((start - self.now).total_seconds() / 60, 0.0), ahead=self.called_from_line.get(own_line, 0)
         )
-        called_from_line[own_line] = called_from_line.get(own_line, 0) + 1
-        if ticket.id == stop_at:
-            return found
-    for ticket in real:  # none of its windows would ever call it: as far off as the last call
-        if ticket.id not in found:
-            last = max((p.minutes for p in found.values()), default=0.0)
-            found[ticket.id] = Prediction(minutes=last + _minutes(handling, ticket.queue), ahead=0)
-    return found
+        self.called_from_line[own_line] = self.called_from_line.get(own_line, 0) + 1
+        return ticket
+
+    def _top_up(self, queue: str, priority: bool) -> None:
+        """Line (`queue`, `priority`) ran dry: its queue's next tickets still to come, up to
+        the first of that line (the others join the other line's end), or none if no more."""
+        source = self.sources.get(queue)
+        if source is None or not source.may_be(priority):
+            return
+        while (ticket := source.next()) is not None:
+            key = (queue, ticket.priority, None)
+            line = self.lines[key]
+            line.append(ticket)
+            if len(line) == 1:
+                self.heads[key] = _head(key, ticket)
+            if ticket.priority == priority:
+                return
+
+    def finish(self) -> dict[int, Prediction]:
+        """Every ticket's figure: those no window would ever call, as far off as the last call."""
+        last = max((p.minutes for p in self.found.values()), default=0.0)
+        for ticket in self.tickets:
+            if ticket.id not in self.found:
+                self.found[ticket.id] = Prediction(minutes=last + _minutes(self.handling, ticket.queue), ahead=0)
+        return self.found
+
+    def probe(self, probe: WaitingTicket, windows: set[int], queues: set[str]) -> Prediction | None:
+        """`probe` (an ordinary ticket taken now) played on from this moment, over the
+        linked `windows` and `queues` only, on a copy: its figure, or None if no window
+        would call it. Exact when its line holds no issued ticket any more: until then a
+        ticket at its line's end changes no call (routing looks at each line's first)."""
+        fork = object.__new__(_Play)
+        fork.lines = {k: deque(v) for k, v in self.lines.items() if k[0] in queues or k[2] in windows}
+        fork.heads = {k: self.heads[k] for k, line in fork.lines.items() if line}
+        fork.reachable = {}
+        fork.emptied = 0
+        fork.sources = {q: replace(source) for q, source in self.sources.items() if q in queues}
+        fork.servers = [replace(s) for s in self.servers if s.number in windows]
+        heapq.heapify(fork.servers)
+        fork.handling, fork.now, fork.caps, fork.hours = self.handling, self.now, self.caps, self.hours
+        fork.streak = dict(self.streak)
+        fork.called_from_line = dict(self.called_from_line)
+        fork.found = {}
+        key = (probe.queue, probe.priority, probe.target_window)
+        fork.lines.setdefault(key, deque()).appendleft(probe)
+        fork.heads[key] = _head(key, probe)
+        while fork.servers and probe.id not in fork.found:
+            fork.step()
+        return fork.found.get(probe.id)
+
+
+def _head(key: _LineKey, ticket: WaitingTicket) -> routing.Candidate:
+    return routing.Candidate(ticket.id, key[0], key[1], ticket.place, targeted=key[2] is not None)
 
 
 def _servers(

@@ -42,16 +42,24 @@ def choose_next(
     else:
         best_rank = min(ranks[c.queue] for c in pool)
         pool = [c for c in pool if ranks[c.queue] == best_rank]
-    return min(pool, key=lambda c: (_precedence(c, pool, priority_streaks, priority_caps), c.place))
+    if not any(_counts_as_priority(c, priority_caps) for c in pool):
+        return min(pool, key=_place)  # all ordinary: the longest wait (the wait predictions' usual case)
+    # the queues with an ordinary ticket in the pool, found once (the wait predictions
+    # choose thousands of times per play)
+    ordinary_waiting = {c.queue for c in pool if not _counts_as_priority(c, priority_caps)}
+    return min(pool, key=lambda c: (_precedence(c, ordinary_waiting, priority_streaks, priority_caps), c.place))
 
 
-def _precedence(c: Candidate, pool: list[Candidate], streaks: Mapping[str, int], caps: Mapping[str, int]) -> int:
+def _precedence(c: Candidate, ordinary_waiting: set[str], streaks: Mapping[str, int], caps: Mapping[str, int]) -> int:
     """0: priority ticket that may go first; 1: ordinary; 2: priority held back because
     its queue reached the cap while an ordinary ticket waits."""
     if not _counts_as_priority(c, caps):
         return 1
-    ordinary_waiting = any(o.queue == c.queue and not _counts_as_priority(o, caps) for o in pool)
-    return 2 if ordinary_waiting and streaks.get(c.queue, 0) >= caps[c.queue] else 0
+    return 2 if c.queue in ordinary_waiting and streaks.get(c.queue, 0) >= caps[c.queue] else 0
+
+
+def _place(c: Candidate) -> str:
+    return c.place
 
 
 def _counts_as_priority(c: Candidate, caps: Mapping[str, int]) -> bool:

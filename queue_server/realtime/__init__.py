@@ -42,6 +42,7 @@ from queue_server.domain.screens import SCREEN_KINDS
 from queue_server.phone import Phone
 from queue_server.problems import from_domain_error, problem
 from queue_server.realtime import presence, rooms, wire
+from queue_server.realtime.debounce import Debounced
 from queue_server.realtime.presence import Change, PresenceStore, ScreenLink
 from queue_server.realtime.printing import PRINTING_EVENTS, PrinterLinks
 from queue_server.services import Event, PadNotice, PrintJobNotice, Services
@@ -89,6 +90,7 @@ class Realtime(PrinterLinks):
         recheck_seconds: float = 30,
         presence_store: PresenceStore | None = None,
         phone: Phone | None = None,
+        wait_push_delay: float = 0.3,
     ) -> None:
         self.socketio = socketio
         self.store = store
@@ -103,6 +105,8 @@ class Realtime(PrinterLinks):
         self._closed = False
         self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
         self._waits_refreshed_at: datetime | None = None  # the timer's last round of wait figures
+        # after writes: each hall's figures played at most once per `wait_push_delay` (realtime/debounce.py)
+        self.wait_pushes = Debounced(self.push_waits, wait_push_delay, socketio.start_background_task, socketio.sleep)
         # this process's memory, or Redis shared by every server process (MESSAGE_QUEUE)
         self.presence: PresenceStore = presence_store or presence.Presence()
         socketio.on_event("connect", self._on_connect)
@@ -154,11 +158,11 @@ class Realtime(PrinterLinks):
                 self.socketio.emit(event.type, citizen, to=rooms.citizen_room(event.hall))
             if elsewhere:
                 self.socketio.emit(SEQUENCE_ADVANCED, stub, to=elsewhere)
-        self.push_waits({event.hall for event in events if isinstance(event, Event)})
+        self.wait_pushes.mark(event.hall for event in events if isinstance(event, Event))
 
     def push_waits(self, halls: Iterable[str]) -> None:
-        """After a write (or as time passes: `refresh_waits`), each waiting ticket's new
-        wait figures to its own phones (`wait_estimated`, never to another's), and each
+        """After writes (debounced: `wait_pushes`) or as time passes (`refresh_waits`),
+        each waiting ticket's new wait figures to its own phones (`wait_estimated`, never to another's), and each
         queue's figure for a ticket taken now (`queue_waits_estimated`) to those who issue
         tickets (guides, managers, administrators, kiosks: their role rooms); only the
         figures that changed (docs/estimates.md). A failure here is logged and never keeps

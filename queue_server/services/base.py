@@ -33,7 +33,7 @@ from queue_server.domain.privacy import Audience
 from queue_server.domain.ratings import InvitationClosing
 from queue_server.domain.tickets import TicketStatus
 from queue_server.offload import Offload, call
-from queue_server.services.estimates import hall_predictions
+from queue_server.services.estimates import ticket_prediction
 
 log = logging.getLogger(__name__)
 
@@ -410,9 +410,10 @@ class ServicesBase:
             "hall": {"code": hall.spec.code, "name": hall.spec.name},
         }
         if ticket.status is TicketStatus.WAITING and hall.spec.has_queue(ticket.queue):
-            if predictions is None or ticket.id not in predictions.tickets:
-                predictions = hall_predictions(db, hall, ticket.service_day, now)
-            predicted = predictions.tickets[ticket.id]
+            if predictions is not None and ticket.id in predictions.tickets:
+                predicted = predictions.tickets[ticket.id]
+            else:  # this ticket's windows only, until it is called: the same figure
+                predicted = ticket_prediction(db, hall, ticket.id, ticket.service_day, now)
             view["people_ahead"] = predicted.ahead
             view["estimated_wait_minutes"] = estimate.whole_minutes(predicted)
         return view

@@ -35,6 +35,30 @@ def hall_predictions(
     settings: estimate.Settings = estimate.DEFAULT_SETTINGS,
 ) -> HallPredictions:
     """Every waiting ticket's predicted wait in `hall` as of `now` (service day `day`)."""
+    waiting, windows, handling, known = _inputs(db, hall, day, now, settings)
+    return estimate.predict(waiting, windows, handling, now, new_ticket_queues=new_ticket_queues, **known)
+
+
+def ticket_prediction(
+    db: sqlite_utils.Database,
+    hall: Hall,
+    ticket_id: int,
+    day: str,
+    now: datetime,
+    *,
+    settings: estimate.Settings = estimate.DEFAULT_SETTINGS,
+) -> estimate.Prediction:
+    """One waiting ticket's predicted wait, the same `hall_predictions` gives it, played
+    only over the windows linked to its line and until it is called (`estimate.predict_ticket`)."""
+    waiting, windows, handling, known = _inputs(db, hall, day, now, settings)
+    return estimate.predict_ticket(ticket_id, waiting, windows, handling, now, **known)
+
+
+def _inputs(
+    db: sqlite_utils.Database, hall: Hall, day: str, now: datetime, settings: estimate.Settings
+) -> tuple[list[WaitingTicket], list[WindowNow], dict[str, float], dict[str, Any]]:
+    """What a play reads: the waiting tickets, the windows now, each queue's handling
+    minutes, and the rest as keyword arguments of `estimate.predict`."""
     spec = hall.spec
     waiting = [
         WaitingTicket(r["id"], r["queue"], bool(r["priority"]), r["place"], r["target_window"])
@@ -46,21 +70,14 @@ def hall_predictions(
     }
     windows = [_window_now(hall, row) for row in storage.tickets.held_by_windows(db, hall.id)]
     days = storage.tickets.queue_days(db, hall.id, day)
-    streaks = {code: row["priority_streak"] for code, row in days.items()}
-    caps = {q.code: q.priority_max_in_row for q in spec.queues}
-    arrivals = expected_arrivals(db, hall, day, now, settings)
-    return estimate.predict(
-        waiting,
-        [w for w in windows if w is not None],
-        handling,
-        now,
-        streaks=streaks,
-        caps=caps,
-        hours=opening_instants(hall, day),
-        new_ticket_queues=new_ticket_queues,
-        arrivals=arrivals,
-        settings=settings,
-    )
+    known: dict[str, Any] = {
+        "streaks": {code: row["priority_streak"] for code, row in days.items()},
+        "caps": {q.code: q.priority_max_in_row for q in spec.queues},
+        "hours": opening_instants(hall, day),
+        "arrivals": expected_arrivals(db, hall, day, now, settings),
+        "settings": settings,
+    }
+    return waiting, [w for w in windows if w is not None], handling, known
 
 
 def expected_arrivals(

@@ -23,12 +23,19 @@ def pushed(link: SocketIOTestClient, name: str) -> list[dict[str, Any]]:
     return [m["args"][0] for m in link.get_received() if m["name"] == name]
 
 
+def wait_for_pushes(app: Flask) -> None:
+    """The figures go out from a background task, at most once per hall per
+    WAIT_PUSH_DELAY after writes: wait until it has pushed everything marked so far."""
+    assert app.extensions["hall_queue"]["realtime"].wait_pushes.wait_idle(timeout=10)
+
+
 def test_a_phone_gets_its_new_estimate_when_a_window_opens_and_only_its_own(app: Flask, login: Any) -> None:
     guide: Api = login("guide")
     first, second = login("clerk1"), login("clerk2")
     first.post("/halls/demo/windows/14/open-window")  # 公安户政: household at rank 1
     tickets = [guide.post("/halls/demo/tickets", {"queue": "household"}, status=201) for _ in range(4)]
     assert [t["estimated_wait_minutes"] for t in tickets] == [0, 10, 20, 30]  # one window, 10 minutes each
+    wait_for_pushes(app)  # the issues' own figures, before the phones below connect
     mine, other = phone(app, tickets[3]["ref"]), phone(app, tickets[2]["ref"])
     kiosk = app.extensions["socketio"].test_client(app, auth={"token": app.config["TEST_TOKENS"]["kiosk"]})
     assert kiosk.emit("subscribe", {}, callback=True)["ok"]
@@ -39,6 +46,7 @@ def test_a_phone_gets_its_new_estimate_when_a_window_opens_and_only_its_own(app:
 
     # window 15 (跨省通办) serves household at rank 2 and nothing of its own waits
     second.post("/halls/demo/windows/15/open-window")
+    wait_for_pushes(app)
 
     [figures] = pushed(mine, "wait_estimated")
     assert figures["number"] == "E004" and figures["service_day"] == "2026-11-23"
@@ -68,3 +76,29 @@ def test_the_figures_move_as_time_passes_without_any_write(app: Flask, login: An
     realtime.refresh_waits()
     [figures] = pushed(link, "wait_estimated")
     assert figures["number"] == "E003" and figures["estimated_wait_minutes"] == 14  # 4 left of E001's, then E002's 10
+
+
+def test_a_burst_of_writes_is_played_once_and_pushed_once(app: Flask, login: Any) -> None:
+    """Writes coming together (within WAIT_PUSH_DELAY of each other) cost one prediction
+    of the hall: the kiosk gets one `queue_waits_estimated` and a waiting ticket's phone
+    one `wait_estimated`, each with the figure after the whole burst."""
+    guide: Api = login("guide")
+    login("clerk1").post("/halls/demo/windows/14/open-window")
+    waiting = [guide.post("/halls/demo/tickets", {"queue": "household"}, status=201) for _ in range(2)]
+    wait_for_pushes(app)
+    realtime = app.extensions["hall_queue"]["realtime"]
+    realtime.wait_pushes.delay = 2.0  # far longer than the burst below takes, on any machine
+    kiosk = app.extensions["socketio"].test_client(app, auth={"token": app.config["TEST_TOKENS"]["kiosk"]})
+    assert kiosk.emit("subscribe", {}, callback=True)["ok"]
+    kiosk.get_received()
+    second = phone(app, waiting[1]["ref"])
+
+    burst = [guide.post("/halls/demo/tickets", {"queue": "household"}, status=201) for _ in range(4)]
+    assert [t["estimated_wait_minutes"] for t in burst] == [20, 30, 40, 50]  # one window, 10 minutes each
+    login("clerk2").post("/halls/demo/windows/15/open-window")  # household at rank 2: a second window
+    wait_for_pushes(app)
+
+    [figures] = pushed(second, "wait_estimated")
+    assert (figures["number"], figures["people_ahead"], figures["estimated_wait_minutes"]) == ("E002", 1, 0)
+    [queues] = pushed(kiosk, "queue_waits_estimated")
+    assert queues["queues"]["household"] == 30  # six ahead over two windows

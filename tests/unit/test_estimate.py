@@ -11,11 +11,15 @@ from hypothesis import strategies as st
 
 from queue_server.domain.estimate import (
     DEFAULT_SETTINGS,
+    LAST_PLACE,
+    Arrivals,
     Prediction,
     WaitingTicket,
     WindowNow,
+    _linked,
     handling_minutes,
     predict,
+    predict_ticket,
     whole_minutes,
 )
 
@@ -229,3 +233,50 @@ def test_every_waiting_ticket_gets_a_figure_and_the_line_keeps_its_order(tickets
         for priority in (False, True):
             line = [found[t.id].minutes for t in tickets if t.queue == queue and t.priority == priority]
             assert line == sorted(line)  # within one line, first come, first called
+
+
+arrivals_strategy = st.dictionaries(
+    st.sampled_from(QUEUES), st.builds(Arrivals, st.floats(0.05, 2.0), st.sampled_from([0.0, 0.2])), max_size=2
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tickets_strategy, windows_strategy, handling_strategy, caps_strategy, arrivals_strategy, st.data())
+def test_a_ticket_taken_now_played_on_from_the_halls_play_is_told_what_its_own_play_tells(
+    tickets, windows, handling, caps, arrivals, data
+) -> None:  # type: ignore[no-untyped-def]
+    """`new_ticket` (what the kiosks show for each queue) is played on from the hall's own
+    play where it can be: the same figure as a play of its own, over the windows linked
+    to its queue and their tickets, with it at the end of its line."""
+    sent = data.draw(st.sets(st.sampled_from([t.id for t in tickets])))  # some sent to window 1 (转窗口)
+    tickets = [WaitingTicket(t.id, t.queue, t.priority, t.place, 1 if t.id in sent else None) for t in tickets]
+    asked = predict(tickets, windows, handling, NOW, caps=caps, arrivals=arrivals, new_ticket_queues=QUEUES)
+    for queue in QUEUES:
+        numbers, queues = _linked(queue, windows)
+        own = predict(
+            [
+                *(t for t in tickets if t.queue in queues or t.target_window in numbers),
+                WaitingTicket(0, queue, False, LAST_PLACE),
+            ],
+            [w for w in windows if w.number in numbers],
+            handling,
+            NOW,
+            caps=caps,
+            arrivals={q: a for q, a in arrivals.items() if q in queues},
+        )
+        assert asked.new_ticket[queue] == own.tickets[0], queue
+
+
+@settings(max_examples=300, deadline=None)
+@given(tickets_strategy, windows_strategy, handling_strategy, caps_strategy, arrivals_strategy, st.data())
+def test_one_tickets_figure_played_alone_is_the_one_the_halls_play_gives(
+    tickets, windows, handling, caps, arrivals, data
+) -> None:  # type: ignore[no-untyped-def]
+    """`predict_ticket` (the figure printed on a ticket just issued) plays only the
+    windows linked to the ticket's line, until it is called: the same figure as `predict`."""
+    sent = data.draw(st.sets(st.sampled_from([t.id for t in tickets])))
+    target = data.draw(st.sampled_from([1, 2, 7]))  # 7: a window the hall does not have
+    tickets = [WaitingTicket(t.id, t.queue, t.priority, t.place, target if t.id in sent else None) for t in tickets]
+    whole = predict(tickets, windows, handling, NOW, caps=caps, arrivals=arrivals).tickets
+    for t in tickets:
+        assert predict_ticket(t.id, tickets, windows, handling, NOW, caps=caps, arrivals=arrivals) == whole[t.id], t
