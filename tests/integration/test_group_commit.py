@@ -1,0 +1,151 @@
+"""Group commit (storage/store.py): writes that arrive together share one transaction and
+one COMMIT, each in its own savepoint, and each caller is answered only after that
+COMMIT. Real threads over a real SQLite file; the first COMMIT is held back by the
+offload the store is given, so that the writes arriving meanwhile form one batch."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from queue_server.domain.access import OPERATOR
+from queue_server.domain.errors import QueueFull
+from queue_server.services import Services
+from queue_server.services.tickets import IssueRequest
+from queue_server.storage import Storage
+from queue_server.storage.store import NestedWrite
+from tests.conftest import Clock
+
+TIMEOUT = 10
+
+
+class HeldCommit:
+    """The store's offload: runs every call in place, but the first COMMIT waits until
+    `release` is set (announcing itself on `holding`), as a slow disk would."""
+
+    def __init__(self) -> None:
+        self.holding, self.release = threading.Event(), threading.Event()
+        self.commits = 0
+
+    def __call__(self, function: Callable[..., Any], *args: Any) -> Any:
+        if args == ("COMMIT",):
+            self.commits += 1
+            if self.commits == 1:
+                self.holding.set()
+                assert self.release.wait(TIMEOUT)
+        return function(*args)
+
+
+@pytest.fixture
+def held(store: Storage) -> Iterator[tuple[HeldCommit, Storage, Services]]:
+    """A second Storage over the app's database, its first COMMIT held back, and the
+    real use cases over it."""
+    gate = HeldCommit()
+    held_store = Storage(store.path, offload=gate)
+    yield gate, held_store, Services(held_store, b"x" * 32)
+    gate.release.set()
+    held_store.close()
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_a_refusal_in_a_batch_leaves_the_others_committed_and_answered(  # type: ignore[no-untyped-def]
+    held: tuple[HeldCommit, Storage, Services], store: Storage, clock: Clock, login
+) -> None:
+    """The town's queue issues 3 a day; 2 are issued, the second one's COMMIT held back.
+    Meanwhile two more town tickets and two demo tickets are asked for: they form one batch,
+    in which exactly one town ticket is refused (queue full: its batch-mate took the last
+    number, uncommitted yet), and the other three are committed by one COMMIT and answered."""
+    gate, held_store, services = held
+    now: datetime = clock.now
+    login("other_guide").post("/halls/town/tickets", {"queue": "general"}, status=201)  # A001
+
+    def issue(hall: str, queue: str) -> dict[str, Any]:
+        ticket, _events = services.issue_ticket(OPERATOR, hall, IssueRequest(queue=queue), now)
+        return ticket
+
+    answers: dict[str, Any] = {}
+
+    def ask(name: str, hall: str, queue: str) -> None:
+        try:
+            answers[name] = issue(hall, queue)
+        except Exception as error:  # the refusal, checked below
+            answers[name] = error
+
+    first = threading.Thread(target=ask, args=("first", "town", "general"))
+    first.start()
+    assert gate.holding.wait(TIMEOUT)  # its COMMIT is under way: the writer connection is taken
+    asks = {
+        "town 1": ("town", "general"),
+        "town 2": ("town", "general"),
+        "demo 1": ("demo", "household"),
+        "demo 2": ("demo", "household"),
+    }
+    threads = [threading.Thread(target=ask, args=(name, *where)) for name, where in asks.items()]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: held_store.queued_writes == len(asks))  # all four wait for the writer
+    assert answers == {}, "answered before its COMMIT"
+    gate.release.set()
+    for thread in [first, *threads]:
+        thread.join(TIMEOUT)
+    assert not any(thread.is_alive() for thread in [first, *threads])
+
+    assert answers["first"]["number"] == "A002"
+    town = [answers["town 1"], answers["town 2"]]
+    refused = [answer for answer in town if isinstance(answer, Exception)]
+    issued = [answer for answer in town if not isinstance(answer, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], QueueFull)
+    assert [ticket["number"] for ticket in issued] == ["A003"]
+    assert sorted(answers[name]["number"] for name in ("demo 1", "demo 2")) == ["E001", "E002"]
+    # two COMMITs: the held one, and one for the whole batch of four (three kept, one undone)
+    assert gate.commits == 2
+    assert held_store.commit_figures() == {"commits": 2, "writes": 4, "largest_batch": 3}
+
+    # what was answered is on disk, seen from another connection; the refused one is not
+    with store.read() as db:
+        rows = db.execute(
+            "SELECT h.code, t.number FROM tickets t JOIN halls h ON h.id = t.hall_id ORDER BY h.code, t.number"
+        ).fetchall()
+    assert rows == [("demo", "E001"), ("demo", "E002"), ("town", "A001"), ("town", "A002"), ("town", "A003")]
+
+
+def test_a_failed_commit_fails_every_write_of_its_batch(store: Storage) -> None:
+    """A COMMIT that fails (the disk, here a constraint checked only at COMMIT) reaches
+    every caller of the batch, and the next write starts afresh."""
+    with store.write() as db:
+        db.execute("CREATE TABLE parents (id INTEGER PRIMARY KEY)")
+        db.execute(
+            "CREATE TABLE children (id INTEGER PRIMARY KEY,"
+            " parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+    with pytest.raises(sqlite3.IntegrityError), store.write() as db:
+        db.execute("INSERT INTO children (parent) VALUES (42)")  # broken only at COMMIT
+    with store.write() as db:
+        db.execute("INSERT INTO parents (id) VALUES (1)")
+    with store.read() as db:
+        assert db.execute("SELECT count(*) FROM children").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM parents").fetchone()[0] == 1
+
+
+def test_a_write_inside_a_write_fails_at_once(store: Storage) -> None:
+    """It would wait for its own COMMIT; it says so instead of hanging."""
+    with store.write() as db:
+        db.execute("CREATE TABLE marks (id INTEGER PRIMARY KEY)")
+    with pytest.raises(NestedWrite), store.write() as db:
+        db.execute("INSERT INTO marks DEFAULT VALUES")
+        with store.write():
+            pass
+    with store.read() as db:  # the outer write was refused with it
+        assert db.execute("SELECT count(*) FROM marks").fetchone()[0] == 0
