@@ -127,6 +127,7 @@ class Storage:
         self.commits = 0
         self.writes_committed = 0
         self.largest_batch = 0
+        self.commit_seconds = 0.0  # waited for COMMITs, the offload's hand-over included
 
     def claim_server(self, *, shared: bool, wait: float) -> None:
         """This process serves the file: alone (`shared=False`, no message queue) or
@@ -306,7 +307,9 @@ class Storage:
         writer = self._writer
         assert writer is not None
         try:
+            began = time.perf_counter()
             self._offload(writer.conn.execute, "COMMIT")
+            self.commit_seconds += time.perf_counter() - began
         except BaseException as error:
             log.error("a COMMIT of %d writes failed: %r", batch.writes, error)
             batch.error = error
@@ -334,7 +337,8 @@ class Storage:
         per_commit = figures["writes"] / figures["commits"] if figures["commits"] else 0.0
         return (
             f"{figures['commits']} commits, {figures['writes']} writes ({per_commit:.2f} per commit),"
-            f" largest batch {figures['largest_batch']}"
+            f" largest batch {figures['largest_batch']}, {1000 * self.commit_seconds / max(self.commits, 1):.1f} ms"
+            " per commit (the offload's round trip included)"
         )
 
     def _retry(self, attempt: object) -> None:
