@@ -1,8 +1,9 @@
 """The SQLite file: connections, transactions, and waiting for the write lock.
 
-Writes go through `Storage.write()`, a `BEGIN IMMEDIATE` transaction on a pooled
-connection: the write lock is taken at the start, so two windows calling at the same
-instant serialise here and never read the same waiting ticket. Transactions are short
+Writes go through `Storage.write()`, inside a `BEGIN IMMEDIATE` transaction on the
+writer connection (group commit, below): SQLite's write lock is taken at the start, and
+one write body runs at a time, so two windows calling at the same instant serialise
+here and never read the same waiting ticket. Transactions are short
 and never wait on the network (under eventlet a sqlite call blocks the hub; a network
 write would yield mid-transaction).
 
@@ -24,15 +25,19 @@ meanwhile. So writes that arrive together share one transaction and one COMMIT:
 - every write runs on one dedicated writer connection, its body inside a SAVEPOINT of
   the open transaction (the first write of a batch opens it with `BEGIN IMMEDIATE`,
   retried as above). A body that raises is rolled back to its savepoint: its own changes
-  go, the batch's other writes stay. A write lock lets one body in at a time, so later
+  go, the batch's other writes stay. One body at a time has the connection, so later
   bodies of a batch see the earlier ones' changes, as they would have one after another;
-- once its body is done, a caller waits for the COMMIT that holds it. The first waiter
-  to take the commit lock leads: it takes the write lock too (so nothing writes into a
-  committing transaction), detaches the batch, and runs COMMIT (and with it SQLite's
-  auto-checkpoint) off the hub through the server's offload (`queue_server/offload.py`:
-  a pool thread under eventlet and gevent, in place under threading). Screens and
-  requests go on meanwhile; writes that arrive during a COMMIT queue at the write lock
-  and form the next batch. The others of the batch find it done;
+- once its body is done, a caller waits for the COMMIT that holds it. The last body of
+  a batch, the one with no writer queued behind it, leads: it keeps the writer
+  connection (so nothing writes into a committing transaction), detaches the batch, and
+  runs COMMIT (and with it SQLite's auto-checkpoint) off the hub through the server's
+  offload (`queue_server/offload.py`: a pool thread under eventlet and gevent, in place
+  under threading). Screens and requests go on meanwhile; writes that arrive during a
+  COMMIT queue for the connection and form the next batch. The others of the batch
+  are woken when it is done. (Two plain locks, a write lock and a commit lock whose
+  first taker leads, split batches: the writer that had just let the write lock go
+  could take it straight back as leader before the queued writers woke.) A batch holds
+  at most `MAX_BATCH` writes, so a steady stream of writers still commits;
 - `with store.write()` therefore returns only after its change is durable, so callers
   emit their events and answer after the block exactly as before. If the COMMIT fails,
   every write of the batch gets the error. A refused write (its body raised) also waits
@@ -41,13 +46,19 @@ meanwhile. So writes that arrive together share one transaction and one COMMIT:
   refused caller gets the COMMIT's error instead of an answer from state that never was.
 
 An acknowledgement (an answer, an event) thus still means "on disk"; what changed is
-that up to a batch of writes are answered by one fsync. `write()` inside `write()` in the
+that up to a batch of writes are answered by one fsync, and that the writers of a batch
+resume (and emit) in no set order, each after other green threads may already have read
+the committed state: screens order events by sequence number and drop the ones a
+snapshot already held (docs/operations.md). `write()` inside `write()` in the
 same thread of control would wait for itself: it raises `NestedWrite` at once.
 Counters (commits, writes committed, the largest batch) are in `commit_figures()`,
 logged when a batch larger than any before commits and when the server stops.
 
-The locks are `threading` locks: green under eventlet and gevent, whose workers
-monkey-patch `threading`; real under threading (the command line, in-process tests).
+The lock and its conditions are `threading`'s: green under eventlet and gevent, whose
+workers monkey-patch `threading` (checked: `threading.Lock()` is `eventlet.lock.Lock`
+there and `threading.get_ident()` names the green thread); real under threading (the
+command line, in-process tests). Reads keep their pooled connections and see committed
+state only, never a batch in progress.
 """
 
 from __future__ import annotations
@@ -229,6 +240,7 @@ class Storage:
             with self._turn:
                 self._busy = False
                 self._turn.notify()
+                self._done.notify_all()  # the open batch, if any, needs a leader still
             raise
 
     def _leave(self, batch: _Batch) -> None:

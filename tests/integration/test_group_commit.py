@@ -149,3 +149,41 @@ def test_a_write_inside_a_write_fails_at_once(store: Storage) -> None:
             pass
     with store.read() as db:  # the outer write was refused with it
         assert db.execute("SELECT count(*) FROM marks").fetchone()[0] == 0
+
+
+def test_many_writers_each_get_their_own_answer(store: Storage) -> None:
+    """16 threads write 20 times each, every fifth write refused: every thread gets back
+    exactly its own outcomes, what was answered as done is on disk and nothing else is,
+    and the counters say so."""
+    with store.write() as db:
+        db.execute("CREATE TABLE marks (writer INTEGER, n INTEGER)")
+    before = store.commit_figures()
+    refused: dict[int, list[int]] = {}
+    failures: list[str] = []
+
+    def writer(who: int) -> None:
+        refused[who] = []
+        try:
+            for n in range(20):
+                try:
+                    with store.write() as db:
+                        db.execute("INSERT INTO marks VALUES (?, ?)", (who, n))
+                        if n % 5 == 4:
+                            raise LookupError(n)
+                except LookupError as error:
+                    refused[who].append(error.args[0])
+        except Exception as error:  # reported below
+            failures.append(repr(error))
+
+    threads = [threading.Thread(target=writer, args=(who,)) for who in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT * 3)
+    assert not any(thread.is_alive() for thread in threads) and failures == []
+    assert refused == {who: [4, 9, 14, 19] for who in range(16)}
+    with store.read() as db:
+        rows = set(db.execute("SELECT writer, n FROM marks").fetchall())
+    assert rows == {(who, n) for who in range(16) for n in range(20) if n % 5 != 4}
+    after = store.commit_figures()
+    assert after["writes"] - before["writes"] == len(rows)
