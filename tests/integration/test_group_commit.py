@@ -5,7 +5,11 @@ offload the store is given, so that the writes arriving meanwhile form one batch
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +27,65 @@ from queue_server.storage.store import NestedWrite
 from tests.conftest import Clock
 
 TIMEOUT = 10
+
+# In a child process (a hub should not share a process with tests that run the app under
+# threading): green threads write through the worker's own offload, every seventh write
+# refused, while another green thread ticks, as a screen's websocket would.
+GREEN_WRITERS = textwrap.dedent(
+    """
+    import json, os, sys, tempfile
+    mode = sys.argv[1]
+    if mode == "gevent":
+        from gevent import monkey
+        monkey.patch_all()
+        import gevent
+        spawn, sleep = gevent.spawn, gevent.sleep
+    else:
+        import eventlet
+        eventlet.monkey_patch()
+        spawn, sleep = eventlet.spawn, eventlet.sleep
+    from queue_server.offload import offloader
+    from queue_server.storage import Storage
+
+    offload, ticks, during = offloader(mode), [0], [0]
+
+    def watched(function, *args):  # how often the other green thread ran during a COMMIT
+        before = ticks[0]
+        result = offload(function, *args)
+        during[0] += ticks[0] - before
+        return result
+
+    store = Storage(os.path.join(tempfile.mkdtemp(), "hall.sqlite3"), offload=watched)
+    with store.write() as db:
+        db.execute("CREATE TABLE marks (writer INTEGER, n INTEGER)")
+    running = [True]
+
+    def screen():
+        while running[0]:
+            ticks[0] += 1
+            sleep(0)
+
+    def writer(who):
+        refused = []
+        for n in range(30):
+            try:
+                with store.write() as db:
+                    db.execute("INSERT INTO marks VALUES (?, ?)", (who, n))
+                    if n % 7 == 3:
+                        raise LookupError(n)
+            except LookupError:
+                refused.append(n)
+        return refused
+
+    spawn(screen)
+    writers = [spawn(writer, who) for who in range(50)]
+    refused = [w.get() if mode == "gevent" else w.wait() for w in writers]
+    running[0] = False
+    with store.read() as db:
+        rows = db.execute("SELECT count(*) FROM marks").fetchone()[0]
+    print(json.dumps({"rows": rows, "refused": refused, "ticks": during[0], **store.commit_figures()}))
+    """
+)
 
 
 class HeldCommit:
@@ -187,3 +250,21 @@ def test_many_writers_each_get_their_own_answer(store: Storage) -> None:
     assert rows == {(who, n) for who in range(16) for n in range(20) if n % 5 != 4}
     after = store.commit_figures()
     assert after["writes"] - before["writes"] == len(rows)
+
+
+@pytest.mark.parametrize("mode", ["eventlet", "gevent"])
+def test_green_writers_share_commits_and_the_hub_runs_while_one_commits(mode: str) -> None:
+    """50 green threads write 30 times each on the worker's own offload: each gets its own
+    refusals back, what was done is on disk, the writes shared COMMITs, and another
+    green thread ran while COMMITs were under way (the hub did not wait on them)."""
+    pytest.importorskip(mode)
+    done = subprocess.run(
+        [sys.executable, "-c", GREEN_WRITERS, mode], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    kept = [n for n in range(30) if n % 7 != 3]
+    assert figures["refused"] == [[3, 10, 17, 24]] * 50
+    assert figures["rows"] == 50 * len(kept) == figures["writes"] - 1  # the CREATE TABLE was one
+    assert figures["largest_batch"] > 1 and figures["commits"] < figures["writes"]
+    assert figures["ticks"] > 0
