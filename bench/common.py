@@ -172,6 +172,10 @@ class BenchServer:
         closes. Noise rather than a fault, but counted so that the reader knows."""
         return self._log().count("socket shutdown error")
 
+    def log_text(self) -> str:
+        """The server's log so far (after `stop()`: all of it, kept when the folder goes)."""
+        return self._log()
+
     def _log(self) -> str:
         if self._final_log is not None:
             return self._final_log

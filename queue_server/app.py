@@ -55,8 +55,11 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         synchronous=app.config["DB_SYNCHRONOUS"],
         busy_timeout=app.config["BUSY_TIMEOUT"],
         sqlite_busy_handler=app.config["SQLITE_BUSY_HANDLER"],
+        offload=offloader(app.config["ASYNC_MODE"]),  # each group COMMIT's fsync: off the hub
     )
     if app.config["PUBLISHES"]:  # a server process; the command line works alongside any
+        # the group commit's figures, for the bench and the operator (storage/store.py)
+        atexit.register(lambda: log.info("group commit at exit: %s", store.commit_figures_text()))
         try:
             store.claim_server(shared=app.config["MESSAGE_QUEUE"] is not None, wait=app.config["SERVER_LOCK_WAIT"])
         except storage.DatabaseInUse as error:

@@ -11,6 +11,13 @@ spare: a report takes a little longer, calls and screens do not. Under `threadin
 command line, in-process tests) it is a plain call.
 
 The async mode is the server's ASYNC_MODE setting, passed in: never detected.
+
+Under eventlet and gevent `offloader` also shortens the interpreter's switch interval
+(`SWITCH_INTERVAL`, 5 ms by default): a pool thread whose call returned must take the GIL
+back from a busy hub to hand its result over, and waited up to the whole interval for it,
+twice per call. The group commit (`storage/store.py`) offloads every COMMIT, so that wait
+was most of a commit's time under load; a shorter interval only changes how soon the GIL
+changes hands, not how the CPU is shared.
 """
 
 from __future__ import annotations
@@ -25,12 +32,15 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 Offload = Callable[..., Any]  # offload(function, *args, **kwargs) -> function(*args, **kwargs)
 THREAD_NICE = 10  # a pool thread's CPU weight is about a tenth of the hub's
+SWITCH_INTERVAL = 0.001  # seconds a thread waits at most for the GIL (Python's default: 0.005)
 
 _pool_thread = threading.local()
 
 
 def offloader(async_mode: str) -> Offload:
     """How this server runs a blocking call: in a pool thread, or (threading) in place."""
+    if async_mode in ("eventlet", "gevent"):
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
     if async_mode == "eventlet":
         from eventlet import tpool
 

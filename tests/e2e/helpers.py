@@ -7,6 +7,7 @@ Nothing here sleeps to wait for an event: a `Screen` waits on its queue with a t
 from __future__ import annotations
 
 import queue
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,19 @@ from tests.support.live import HALL, LiveServer
 
 TIMEOUT = 10  # seconds for any one request, acknowledgement or awaited event
 Payload = dict[str, Any]
+
+
+GROUP_COMMIT_LOG = {"QUEUE_LOG_LEVEL": "INFO"}  # a LiveServer environment that logs the group commit's batches
+
+
+def largest_write_batch(server: LiveServer) -> int:
+    """The most writes one COMMIT held so far, from the lines the server logs at INFO
+    (`GROUP_COMMIT_LOG`) when a batch larger than any before commits (storage/store.py);
+    1 if no batch ever held more than one write."""
+    if server.log_path is None or not server.log_path.exists():
+        return 0
+    sizes = re.findall(r"group commit: a batch of (\d+) writes", server.log_path.read_text(errors="replace"))
+    return max((int(size) for size in sizes), default=1)
 
 
 def server_errors(server: LiveServer) -> list[str]:

@@ -7,13 +7,14 @@ import itertools
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.helpers import TIMEOUT, all_events, check, server_errors
+from tests.e2e.helpers import GROUP_COMMIT_LOG, TIMEOUT, all_events, check, largest_write_batch, server_errors
 from tests.support.live import HALL, LiveServer
 
 pytestmark = pytest.mark.both_workers  # on gevent too (tests/e2e/conftest.py)
@@ -28,12 +29,20 @@ def sequence(number: str) -> int:
     return int(number[1:])
 
 
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server of the test's own, logging the group commit's batches."""
+    with LiveServer(tmp_path / "instance", environment=GROUP_COMMIT_LOG).running() as server:
+        yield server
+
+
 def test_a_crash_while_issuing_loses_no_acknowledged_ticket_and_reuses_no_number(
     fresh_server: LiveServer, sign_in: SignIn
 ) -> None:
     """Six desks issue tickets as fast as they can, each request with its own
-    Idempotency-Key. After 100 tickets were acknowledged (201) the server is killed
-    (SIGKILL, requests in flight) and started again. Then:
+    Idempotency-Key, so that tickets are committed in batches (group commit: one COMMIT
+    for the writes that arrive together). After 100 tickets were acknowledged (201) the
+    server is killed (SIGKILL, requests and a batch in flight) and started again. Then:
 
     - every acknowledged ticket is there, with the number the citizen holds;
     - each request that got no answer, retried with its key, is either replayed
@@ -74,12 +83,14 @@ def test_a_crash_while_issuing_loses_no_acknowledged_ticket_and_reuses_no_number
     for thread in desks:
         thread.start()
     assert enough.wait(timeout=60), f"only {len(acknowledged)} tickets acknowledged; unexpected answers: {unexpected}"
+    batched = largest_write_batch(server)
     server.kill()
     for thread in desks:
         thread.join(timeout=TIMEOUT + 5)
     assert not any(thread.is_alive() for thread in desks)
     assert unexpected == []
     assert len(unanswered) == DESKS  # each desk stopped at its first unanswered request
+    assert batched > 1, "no COMMIT held more than one ticket: the test did not exercise group commit"
 
     server.start()
     guide, manager = sign_in(server, "guide"), sign_in(server, "manager")
