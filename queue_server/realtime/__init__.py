@@ -43,6 +43,7 @@ from queue_server.phone import Phone
 from queue_server.problems import from_domain_error, problem
 from queue_server.realtime import presence, rooms, wire
 from queue_server.realtime.debounce import Debounced
+from queue_server.realtime.memory import MemoryTrim
 from queue_server.realtime.presence import Change, PresenceStore, ScreenLink
 from queue_server.realtime.printing import PRINTING_EVENTS, PrinterLinks
 from queue_server.services import Event, PadNotice, PrintJobNotice, Services
@@ -88,6 +89,7 @@ class Realtime(PrinterLinks):
         now: Callable[[], datetime],
         speech_available: Callable[[], bool],
         recheck_seconds: float = 30,
+        memory_trim_after: int = 100,
         presence_store: PresenceStore | None = None,
         phone: Phone | None = None,
         wait_push_delay: float = 0.3,
@@ -109,6 +111,15 @@ class Realtime(PrinterLinks):
         self.wait_pushes = Debounced(self.push_waits, wait_push_delay, socketio.start_background_task, socketio.sleep)
         # this process's memory, or Redis shared by every server process (MESSAGE_QUEUE)
         self.presence: PresenceStore = presence_store or presence.Presence()
+        # freed memory handed back to the system after a wave of disconnects (realtime/memory.py)
+        # Engine.IO forgets a closed socket only at its next check, within the ping
+        # interval and timeout (its service task): trim once that is over
+        forgotten = float(socketio.server_options.get("ping_interval", 25)) + float(
+            socketio.server_options.get("ping_timeout", 20)
+        )
+        self.memory = MemoryTrim(
+            socketio.start_background_task, socketio.sleep, threshold=memory_trim_after, delay=forgotten + 5
+        )
         socketio.on_event("connect", self._on_connect)
         socketio.on_event("disconnect", self._on_disconnect)
         socketio.on_event(SUBSCRIBE, self._on_subscribe)
@@ -242,7 +253,7 @@ class Realtime(PrinterLinks):
     def online_devices(self, device_ids: Iterable[int]) -> set[int]:
         """Which of these devices are connected now, to any server process (the presence
         store: this process's memory when it is the only one, else Redis)."""
-        return {device_id for device_id, links in self.presence.links_of(device_ids).items() if links}
+        return self.presence.online(device_ids)
 
     def _admit_citizen(self, ref: Any) -> None:
         """A citizen's phone, its ticket's reference as its credential: throttled per
@@ -296,6 +307,7 @@ class Realtime(PrinterLinks):
 
     def _on_disconnect(self, reason: Any = None) -> None:
         self._credentials.pop(request.sid, None)  # type: ignore[attr-defined]
+        self.memory.link_closed()
         link, changes = self.presence.leave(request.sid)  # type: ignore[attr-defined]
         self._tell_announcers(changes)
         if link is not None:
@@ -532,7 +544,7 @@ class Realtime(PrinterLinks):
         """Tell the hall's managers and administrators (their dashboards) whether the device
         is connected now to any server process, and since when it was last seen."""
         try:
-            online = bool(self.presence.links_of([device_id]).get(device_id))
+            online = device_id in self.presence.online([device_id])
             payload = {"hall": hall, "device": {"id": device_id, "online": online, "last_seen": clock.iso(self.now())}}
             rooms_to = [rooms.role_room(hall, "manager"), rooms.role_room(hall, "admin")]
             self.socketio.emit(DEVICE_PRESENCE, payload, to=rooms_to)
