@@ -104,6 +104,7 @@ class Realtime(PrinterLinks):
         self.recheck_seconds = recheck_seconds
         self.phone = phone  # None: no citizens' phones (their connections are refused)
         self._rechecking = False
+        self._telling = False  # an announcer change is being sent (`_tell_announcers`)
         self._closed = False
         self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
         self._waits_refreshed_at: datetime | None = None  # the timer's last round of wait figures
@@ -530,9 +531,24 @@ class Realtime(PrinterLinks):
         return {**screen, "announcer": announcer, "speech_available": self.speech_available()}
 
     def _tell_announcers(self, changes: list[Change]) -> None:
-        """An emit to a sid: the message queue carries it to the process the sid is on."""
-        for sid, announcer in changes:
-            self.socketio.emit(ANNOUNCER_CHANGED, {"announcer": announcer}, to=sid)
+        """An emit to a sid: the message queue carries it to the process the sid is on.
+
+        Sending to a link whose pings have timed out closes it there and then, and its
+        disconnect hands the voice on with another emit, inside this one: when a whole
+        wave of screens drops (a switch failing), that chain ran thousands deep into
+        RecursionError. An emit made while another is under way goes to a green thread
+        of its own instead, each one stack deep."""
+        if not changes:
+            return
+        if self._telling:
+            self.socketio.start_background_task(self._tell_announcers, changes)
+            return
+        self._telling = True
+        try:
+            for sid, announcer in changes:
+                self.socketio.emit(ANNOUNCER_CHANGED, {"announcer": announcer}, to=sid)
+        finally:
+            self._telling = False
 
     def screen_configured(self, device_id: int, settings: dict[str, Any]) -> None:
         """Tell each open page of a screen, on any server process, that a manager changed
