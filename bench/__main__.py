@@ -6,12 +6,13 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import call_latency, cli_write, issue_rate, login_stall, print_jobs, reports_load, review_feed
+from bench import broadcast, call_latency, cli_write, issue_rate, login_stall, print_jobs, reports_load, review_feed
 from bench.common import stop_cleanly_on_signals, table
 
 BENCHMARKS = (
     ("issue_rate", issue_rate),
     ("call_latency", call_latency),
+    ("broadcast", broadcast),
     ("cli_write", cli_write),
     ("login_stall", login_stall),
     ("print_jobs", print_jobs),

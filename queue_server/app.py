@@ -114,6 +114,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         now,
         speech.available,
         recheck_seconds=app.config["CREDENTIAL_RECHECK_SECONDS"],
+        memory_trim_after=app.config["MEMORY_TRIM_AFTER"],
         presence_store=presence_store(app.config),
         phone=phone,
         wait_push_delay=app.config["WAIT_PUSH_DELAY"],

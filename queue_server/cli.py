@@ -48,6 +48,9 @@ def demo_hall_toml(*, always_open: bool) -> str:
 WORKER_CLASSES = {"eventlet": "queue_server.workers.EventletWorker", "gevent": "queue_server.workers.GeventWorker"}
 
 
+WORKER_CONNECTIONS = 10_000  # websockets and HTTP connections one worker holds at once
+
+
 def gunicorn_command(bind: str, *, async_mode: str = "eventlet", extra: tuple[str, ...] = ()) -> list[str]:
     """The gunicorn command line for one worker of the production kind."""
     # gunicorn's own workers, with their parse-error pages as problem+json (queue_server.workers)
@@ -60,6 +63,10 @@ def gunicorn_command(bind: str, *, async_mode: str = "eventlet", extra: tuple[st
     # its next request just then gets "connection reset". Browsers and load balancers
     # keep connections for about a minute, so the server keeps them a little longer.
     command += ["--keep-alive", "75"]
+    # gunicorn's eventlet worker takes at most 1,000 connections (its default): the
+    # thousand-and-first screen, and any request after it, would wait unanswered. Each
+    # costs one file descriptor: the worker raises its soft limit (queue_server.workers).
+    command += ["--worker-connections", str(WORKER_CONNECTIONS)]
     version = tuple(int(p) for p in metadata.version("gunicorn").split(".")[:2])
     if version >= (25, 1):
         command.append("--no-control-socket")  # else gunicorn leaves a socket in ~/.gunicorn

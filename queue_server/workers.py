@@ -23,6 +23,7 @@ import functools
 import importlib.util
 import json
 import logging
+import resource
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +69,28 @@ def load_or_refuse(load: Callable[[], None]) -> None:
         raise AppImportError(f"hall-queue cannot start: {error}") from None
 
 
+def raise_file_limit(wanted: int) -> tuple[int, int]:
+    """Each websocket holds a file descriptor; the usual soft limit (`ulimit -n`, 1024
+    under systemd) stops a worker at about a thousand screens, with `accept` failing.
+    Raise the soft limit towards `wanted` plus room for the database, the logs and the
+    listening socket, as far as the hard limit allows; returns (soft, hard) after."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted + 256
+    if hard != resource.RLIM_INFINITY:
+        target = min(target, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        logging.getLogger(__name__).warning(
+            "file descriptor limit %d is below --worker-connections %d: raise the hard limit"
+            " (LimitNOFILE= in the systemd unit, ulimit -Hn) to hold that many screens",
+            soft,
+            wanted,
+        )
+    return soft, hard
+
+
 def leave_presence(worker: Any) -> None:
     """The worker is stopping: gunicorn lets open websockets run for the graceful timeout
     and may then kill it, so its screens leave the presence now, not at exit (or, with
@@ -99,6 +122,7 @@ def _eventlet_worker() -> type:
     class EventletWorker(_EventletWorker):  # type: ignore[misc]
         def init_process(self) -> None:
             util.write_error = write_problem  # this process serves only this application
+            raise_file_limit(self.worker_connections)
             super().init_process()
 
         def load_wsgi(self) -> None:
@@ -122,6 +146,7 @@ def _gevent_worker() -> type:
     class GeventWorker(_GeventWorker):  # type: ignore[misc]
         def init_process(self) -> None:
             util.write_error = write_problem
+            raise_file_limit(self.worker_connections)
             super().init_process()
 
         def load_wsgi(self) -> None:

@@ -43,6 +43,7 @@ from queue_server.phone import Phone
 from queue_server.problems import from_domain_error, problem
 from queue_server.realtime import presence, rooms, wire
 from queue_server.realtime.debounce import Debounced
+from queue_server.realtime.memory import MemoryTrim
 from queue_server.realtime.presence import Change, PresenceStore, ScreenLink
 from queue_server.realtime.printing import PRINTING_EVENTS, PrinterLinks
 from queue_server.services import Event, PadNotice, PrintJobNotice, Services
@@ -88,6 +89,7 @@ class Realtime(PrinterLinks):
         now: Callable[[], datetime],
         speech_available: Callable[[], bool],
         recheck_seconds: float = 30,
+        memory_trim_after: int = 100,
         presence_store: PresenceStore | None = None,
         phone: Phone | None = None,
         wait_push_delay: float = 0.3,
@@ -102,6 +104,7 @@ class Realtime(PrinterLinks):
         self.recheck_seconds = recheck_seconds
         self.phone = phone  # None: no citizens' phones (their connections are refused)
         self._rechecking = False
+        self._telling = False  # an announcer change is being sent (`_tell_announcers`)
         self._closed = False
         self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
         self._waits_refreshed_at: datetime | None = None  # the timer's last round of wait figures
@@ -109,6 +112,15 @@ class Realtime(PrinterLinks):
         self.wait_pushes = Debounced(self.push_waits, wait_push_delay, socketio.start_background_task, socketio.sleep)
         # this process's memory, or Redis shared by every server process (MESSAGE_QUEUE)
         self.presence: PresenceStore = presence_store or presence.Presence()
+        # freed memory handed back to the system after a wave of disconnects (realtime/memory.py)
+        # Engine.IO forgets a closed socket only at its next check, within the ping
+        # interval and timeout (its service task): trim once that is over
+        forgotten = float(socketio.server_options.get("ping_interval", 25)) + float(
+            socketio.server_options.get("ping_timeout", 20)
+        )
+        self.memory = MemoryTrim(
+            socketio.start_background_task, socketio.sleep, threshold=memory_trim_after, delay=forgotten + 5
+        )
         socketio.on_event("connect", self._on_connect)
         socketio.on_event("disconnect", self._on_disconnect)
         socketio.on_event(SUBSCRIBE, self._on_subscribe)
@@ -242,7 +254,7 @@ class Realtime(PrinterLinks):
     def online_devices(self, device_ids: Iterable[int]) -> set[int]:
         """Which of these devices are connected now, to any server process (the presence
         store: this process's memory when it is the only one, else Redis)."""
-        return {device_id for device_id, links in self.presence.links_of(device_ids).items() if links}
+        return self.presence.online(device_ids)
 
     def _admit_citizen(self, ref: Any) -> None:
         """A citizen's phone, its ticket's reference as its credential: throttled per
@@ -296,6 +308,7 @@ class Realtime(PrinterLinks):
 
     def _on_disconnect(self, reason: Any = None) -> None:
         self._credentials.pop(request.sid, None)  # type: ignore[attr-defined]
+        self.memory.link_closed()
         link, changes = self.presence.leave(request.sid)  # type: ignore[attr-defined]
         self._tell_announcers(changes)
         if link is not None:
@@ -518,9 +531,24 @@ class Realtime(PrinterLinks):
         return {**screen, "announcer": announcer, "speech_available": self.speech_available()}
 
     def _tell_announcers(self, changes: list[Change]) -> None:
-        """An emit to a sid: the message queue carries it to the process the sid is on."""
-        for sid, announcer in changes:
-            self.socketio.emit(ANNOUNCER_CHANGED, {"announcer": announcer}, to=sid)
+        """An emit to a sid: the message queue carries it to the process the sid is on.
+
+        Sending to a link whose pings have timed out closes it there and then, and its
+        disconnect hands the voice on with another emit, inside this one: when a whole
+        wave of screens drops (a switch failing), that chain ran thousands deep into
+        RecursionError. An emit made while another is under way goes to a green thread
+        of its own instead, each one stack deep."""
+        if not changes:
+            return
+        if self._telling:
+            self.socketio.start_background_task(self._tell_announcers, changes)
+            return
+        self._telling = True
+        try:
+            for sid, announcer in changes:
+                self.socketio.emit(ANNOUNCER_CHANGED, {"announcer": announcer}, to=sid)
+        finally:
+            self._telling = False
 
     def screen_configured(self, device_id: int, settings: dict[str, Any]) -> None:
         """Tell each open page of a screen, on any server process, that a manager changed
@@ -532,7 +560,7 @@ class Realtime(PrinterLinks):
         """Tell the hall's managers and administrators (their dashboards) whether the device
         is connected now to any server process, and since when it was last seen."""
         try:
-            online = bool(self.presence.links_of([device_id]).get(device_id))
+            online = device_id in self.presence.online([device_id])
             payload = {"hall": hall, "device": {"id": device_id, "online": online, "last_seen": clock.iso(self.now())}}
             rooms_to = [rooms.role_room(hall, "manager"), rooms.role_room(hall, "admin")]
             self.socketio.emit(DEVICE_PRESENCE, payload, to=rooms_to)

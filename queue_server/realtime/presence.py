@@ -75,6 +75,10 @@ class PresenceStore(Protocol):
         """The live connections of each device, with `announcer` filled in."""
         ...
 
+    def online(self, device_ids: Iterable[int]) -> set[int]:
+        """Which of these devices have at least one live connection."""
+        ...
+
     def beat(self, now: datetime) -> tuple[list[ScreenLink], list[Change]]:
         """Keep this process's connections alive and clear those of dead processes: the
         records of links dropped (to store) and the announcer changes that follow."""
@@ -93,6 +97,9 @@ class Presence:
 
     def __init__(self) -> None:
         self._links: dict[str, ScreenLink] = {}
+        # device -> its links (sid -> link): a device's look-ups cost its own links, not
+        # every link's (one device may hold thousands: a screen's page opened again and again)
+        self._by_device: dict[int, dict[str, ScreenLink]] = {}
         self._announcers: dict[str, str] = {}  # group -> sid
         self._order = itertools.count()
 
@@ -104,6 +111,7 @@ class Presence:
         if existing is None:
             existing = ScreenLink(sid, device_id, hall, group, next(self._order), now)
             self._links[sid] = existing
+            self._by_device.setdefault(device_id, {})[sid] = existing
         existing.group, existing.last_seen = group, now
         if group is not None and group not in self._announcers:
             self._announcers[group] = sid
@@ -113,6 +121,10 @@ class Presence:
         link = self._links.pop(sid, None)
         if link is None:
             return None, []
+        of_device = self._by_device.get(link.device_id, {})
+        of_device.pop(sid, None)
+        if not of_device:
+            self._by_device.pop(link.device_id, None)  # nothing kept for a device that left
         return link, self._leave_group(link)
 
     def seen(self, sid: str, now: datetime, shown_seq: int | None = None) -> None:
@@ -127,11 +139,16 @@ class Presence:
         return link is not None and link.group is not None and self._announcers.get(link.group) == sid
 
     def links_of(self, device_ids: Iterable[int]) -> dict[int, list[ScreenLink]]:
-        found: dict[int, list[ScreenLink]] = {device_id: [] for device_id in device_ids}
-        for link in self._links.values():
-            if link.device_id in found:
-                found[link.device_id].append(replace(link, announcer=self.is_announcer(link.sid)))
-        return found
+        return {
+            device_id: [
+                replace(link, announcer=self.is_announcer(link.sid))
+                for link in self._by_device.get(device_id, {}).values()
+            ]
+            for device_id in device_ids
+        }
+
+    def online(self, device_ids: Iterable[int]) -> set[int]:
+        return {device_id for device_id in device_ids if self._by_device.get(device_id)}
 
     def beat(self, now: datetime) -> tuple[list[ScreenLink], list[Change]]:
         return [], []  # one process: a link ends with its disconnect, nothing expires
@@ -139,6 +156,7 @@ class Presence:
     def close(self) -> tuple[list[ScreenLink], list[Change]]:
         links = list(self._links.values())
         self._links.clear()
+        self._by_device.clear()
         self._announcers.clear()
         return links, []  # nobody else is left to speak
 

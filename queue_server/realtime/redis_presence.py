@@ -258,6 +258,9 @@ class RedisPresence:
             found[int(device_id)].append(link)
         return found
 
+    def online(self, device_ids: Iterable[int]) -> set[int]:
+        return {device_id for device_id, links in self.links_of(device_ids).items() if links}
+
     def beat(self, now: datetime) -> tuple[list[ScreenLink], list[Change]]:
         """Renew this process's key (registering its links again if it had expired or
         Redis was lost), then drop the links of processes whose key expired."""

@@ -83,6 +83,23 @@ def test_every_process_sees_every_screen_with_its_last_call_and_voice(processes:
     assert gone is not None and gone.last_shown_seq == 7 and gone.last_seen == NOW  # what goes to the database
 
 
+def test_a_device_is_online_while_any_of_its_links_lasts(processes: Processes) -> None:
+    """One device may hold many links (the same screen page opened again and again, a
+    thousand in the benches): `online` tells whether it has any, and a device whose last
+    link left is forgotten."""
+    one, two = processes(), processes()
+    one.join("a", 1, "demo", FIRST_FLOOR, NOW)
+    two.join("b", 1, "demo", FIRST_FLOOR, NOW)
+    one.join("c", 2, "demo", None, NOW)
+    assert one.online([1, 2, 3]) == {1, 2} == two.online([1, 2, 3])
+    one.leave("a")
+    assert two.online([1, 2]) == {1, 2}
+    two.leave("b")
+    one.leave("c")
+    assert one.online([1, 2]) == set() == two.online([1, 2])
+    assert one.links_of([1, 2]) == {1: [], 2: []}
+
+
 def test_without_redis_nothing_needs_a_heartbeat() -> None:
     presence = Presence()
     assert presence.beat_seconds is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -163,3 +164,37 @@ def test_half_a_surrogate_pair_in_a_payload_is_refused_as_malformed(app: Flask) 
     kiosk = screen(app, "kiosk")
     answer = ack(kiosk, "issue_ticket", {"hall": "demo", "queue": "pickup", "appointment": "\ud800"})
     assert answer["ok"] is False and answer["problem"]["code"] == "malformed_request"
+
+
+def _room_sizes(app: Flask) -> dict[str, int]:
+    manager = _socketio(app).server.manager
+    return {room: len(members) for room, members in manager.rooms.get("/", {}).items()}
+
+
+def test_screens_that_leave_leave_nothing_behind_and_their_memory_goes_back(app: Flask) -> None:
+    """Every trace of a link (its credential, its presence, its rooms) goes with its
+    disconnect, and after a wave of disconnects the freed memory is handed back to the
+    system once (glibc's malloc_trim: realtime/memory.py), as the memory phase of
+    `python -m bench.broadcast` measures."""
+    realtime = app.extensions["hall_queue"]["realtime"]
+    realtime.memory.threshold, realtime.memory.delay = 4, 0.0
+    rooms_before = _room_sizes(app)
+    screens = [screen(app) for _ in range(4)]
+    device = ack(screens[0], "subscribe", {"hall": "demo"})["data"]["screen"]["device_id"]
+    for other in screens[1:]:
+        assert ack(other, "subscribe", {"hall": "demo"})["ok"]
+    assert len(realtime.presence.links_of([device])[device]) == 4
+    assert len(realtime._credentials) == 4
+    assert _room_sizes(app) != rooms_before
+    for gone in screens[:3]:
+        gone.disconnect()
+    assert realtime.memory.trims == 0  # three links closed: not yet a wave
+    screens[3].disconnect()
+    assert realtime.presence.links_of([device]) == {device: []}
+    assert realtime._credentials == {}
+    assert _room_sizes(app) == rooms_before
+    assert _socketio(app).server.manager.eio_to_sid == {}
+    deadline = time.monotonic() + 5
+    while realtime.memory.trims == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the trim runs in a background task after the last disconnect
+    assert realtime.memory.trims == 1

@@ -5,6 +5,9 @@ line works beside any server; servers that share Redis start side by side."""
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from queue_server.app import create_app
-from queue_server.cli import main
+from queue_server.cli import gunicorn_command, main
 from queue_server.config import ConfigError
 from tests.conftest import TEST_CONFIG
 
@@ -87,3 +90,28 @@ def test_servers_sharing_redis_start_side_by_side_but_not_beside_one_without(app
 def test_a_message_queue_other_than_redis_is_refused(tmp_path: Path, queue: object) -> None:
     with pytest.raises(ConfigError, match="MESSAGE_QUEUE must be a redis:// or rediss:// URL"):
         create_app({**TEST_CONFIG, "MESSAGE_QUEUE": queue}, instance_path=str(tmp_path / "instance"))
+
+
+@pytest.mark.parametrize("after", [-1, 2.5, True, "100"])
+def test_a_memory_trim_setting_that_is_not_a_count_is_refused(tmp_path: Path, after: object) -> None:
+    with pytest.raises(ConfigError, match="MEMORY_TRIM_AFTER must be a whole number"):
+        create_app({**TEST_CONFIG, "MEMORY_TRIM_AFTER": after}, instance_path=str(tmp_path / "instance"))
+
+
+def test_the_worker_raises_its_file_limit_for_its_connections() -> None:
+    """Each screen's websocket holds a file descriptor: a worker started under the usual
+    soft limit of 1,024 raises it towards gunicorn's --worker-connections (as far as the
+    hard limit lets it), or it could never hold more than about a thousand screens."""
+    script = (
+        "import resource\n"
+        "from queue_server.cli import WORKER_CONNECTIONS\n"
+        "from queue_server.workers import raise_file_limit\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (1024, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
+        "print(*raise_file_limit(WORKER_CONNECTIONS), WORKER_CONNECTIONS)\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    (soft, hard, wanted), (now,) = (map(int, line.split()) for line in done.stdout.splitlines()[-2:])
+    assert soft == now
+    assert soft == min(wanted + 256, hard) if hard != resource.RLIM_INFINITY else soft == wanted + 256
+    assert "--worker-connections" in gunicorn_command("127.0.0.1:1")
