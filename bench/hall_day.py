@@ -33,12 +33,14 @@ log has no error. Exit status 1 when a check fails.
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import random
 import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from bench import hall_day_clients as clients
@@ -146,6 +148,7 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
     children: list[Child] = []
     samples: list[tuple[float, float]] = []  # (day hour, worker RSS MiB)
     stop_sampling = threading.Event()
+    restarts: list[float] = []  # when the worker was found gone
     try:
         worker = bench.worker_pid()
         limit = args.time_limit
@@ -178,7 +181,11 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
 
         def sample() -> None:
             while not stop_sampling.wait(1.0):
-                samples.append((8.5 + (time.monotonic() - t0) / wall_per_hour, rss_mib(worker)))
+                try:
+                    samples.append((8.5 + (time.monotonic() - t0) / wall_per_hour, rss_mib(worker)))
+                except OSError:  # gunicorn replaced the worker (see the log): the check fails
+                    restarts.append(time.monotonic() - t0)
+                    return
 
         threading.Thread(target=sample, daemon=True).start()
         _, issued = issuers.receive(limit + 60)
@@ -186,11 +193,11 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         clerks.pipe.send(("issuing_done",))
         _, served = clerks.receive(limit + 60)
         day_wall = time.monotonic() - t0
-        worker_cpu = cpu_seconds(worker) - worker_before
-        worker_waited = run_queue_seconds(worker) - waited_before
+        worker_cpu = _gone_as_nan(cpu_seconds, worker) - worker_before
+        worker_waited = _gone_as_nan(run_queue_seconds, worker) - waited_before
         clients_cpu = {child.name: child.cpu() - cpu_before[child.name] for child in children}
         stop_sampling.set()
-        rss_end = rss_mib(worker)
+        rss_end = _gone_as_nan(rss_mib, worker)
 
         calls: list[clients.Call] = served["calls"]
         zone_of = {w.number: w.zone for w in windows}
@@ -212,7 +219,8 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
             arrivals.update(got)
             screen_stats.update(stats["other_events"])
             disconnects.update(stats["disconnects"])
-        rss_idle_after = rss_mib(worker)
+        rss_idle_after = _gone_as_nan(rss_mib, worker)
+        replaced = bool(restarts) or _current_worker(bench) != worker
         final, invariant_errors, stored = _final_states(bench)
     finally:
         stop_sampling.set()
@@ -265,6 +273,11 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         ),
         ("no screen lost its connection", not disconnects, f"{dict(disconnects)}"),
         ("the clerks finished the day within the time limit", not served["timed_out"], f"{served['timed_out']} not"),
+        (
+            "the worker served the whole day (gunicorn never replaced it)",
+            not replaced,
+            "the worker was killed and replaced (gunicorn's WORKER TIMEOUT: its heartbeat waited over 30 s)",
+        ),
         ("the server log has no error", not problems, f"{problems[:3]}"),
     ]
     ok = all(passed for _, passed, _ in checks)
@@ -277,6 +290,7 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         return f"{100 * seconds / day_wall:.0f}%"
 
     hall_screens = args.screens - len(windows)
+    requests = len(issued["answers"]) + sum(len(v) for v in served["acks"].values())
     out = [
         f"hall_day: one gunicorn eventlet worker (synchronous={args.synchronous}); {len(windows)} windows in"
         f" {len(plan.ZONES)} zones, {len(plan.QUEUES)} queues; a day 08:30-17:00 in {args.minutes:g} min"
@@ -332,6 +346,9 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         ),
         f"the worker waited for a CPU {pct(worker_waited)} of the day (ready to run, /proc/<pid>/schedstat):"
         " what the machine's other processes took from it",
+        f"the worker's CPU per request (issues, cancels, window commands): {1000 * worker_cpu / requests:.1f} ms"
+        if requests
+        else "no request answered",
         "",
         "tickets at the end: " + ", ".join(f"{status} {n}" for status, n in sorted(final.items())),
         "window commands: " + ", ".join(f"{name} {n}" for name, n in sorted(served["actions"].items())),
@@ -360,6 +377,20 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         ["worker RSS start / mid / end", "", f"{rss_start:.0f} / {mid[1]:.0f} / {rss_end:.0f} MiB"],
     ]
     return "\n".join(out), ok, summary
+
+
+def _current_worker(bench: BenchServer) -> int | None:
+    try:
+        return bench.worker_pid()
+    except RuntimeError:  # between a worker's death and its successor
+        return None
+
+
+def _gone_as_nan(read: Callable[[int], float], pid: int) -> float:
+    try:
+        return read(pid)
+    except OSError:  # the worker is gone
+        return math.nan
 
 
 def _peak(moments: list[float]) -> str:
