@@ -2,7 +2,7 @@
 
 One gunicorn eventlet worker (synchronous=FULL) over the hall of `bench.hall_day_plan`:
 64 windows in three zones (three comprehensive queues, result windows, the "办不成事"
-window, five specialised areas), about 6,300 tickets from 08:30 to 17:00 with the morning
+window, five specialised areas), about 6,200 tickets from 08:30 to 17:00 with the morning
 and afternoon peaks of `bench.eta`'s arrival model, the whole day played in `--minutes`
 (default 6) of wall time. Its clients, each kind in child processes of its own
 (`bench.hall_day_clients`):

@@ -5,7 +5,7 @@ and the arrivals, in day hours, that the desks and kiosks issue.
 A city hall of 64 windows in three zones: the ground floor's comprehensive acceptance
 (前台综合受理, three comprehensive queues by area), result windows (统一窗口出件) and the
 "办不成事" reflection window; five specialised service areas (专业受理服务区, at most six)
-over two floors. About 6,300 tickets a day with the morning and afternoon peaks of
+over two floors. About 6,200 tickets a day with the morning and afternoon peaks of
 `bench.eta`'s arrival model; windows loaded to about 85 % of the day on average, so the
 peaks build lines that drain before closing.
 """
