@@ -6,7 +6,17 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import broadcast, call_latency, cli_write, issue_rate, login_stall, print_jobs, reports_load, review_feed
+from bench import (
+    broadcast,
+    call_latency,
+    cli_write,
+    hall_day,
+    issue_rate,
+    login_stall,
+    print_jobs,
+    reports_load,
+    review_feed,
+)
 from bench.common import stop_cleanly_on_signals, table
 
 BENCHMARKS = (
@@ -18,6 +28,7 @@ BENCHMARKS = (
     ("print_jobs", print_jobs),
     ("review_feed", review_feed),
     ("reports_load", reports_load),
+    ("hall_day", hall_day),
 )
 
 

@@ -96,7 +96,11 @@ class BenchServer:
         keep: bool = False,
         parent: str | None = None,
         environment: dict[str, str] | None = None,
+        hall_toml: str | None = None,
+        prepare: Callable[[dict[str, Any]], None] | None = None,
     ) -> BenchServer:
+        """`hall_toml` replaces the bench hall; `prepare` gets the app's extension (its
+        services and store) before the server starts, to add devices or accounts."""
         instance = Path(tempfile.mkdtemp(prefix="hall-queue-bench-", dir=parent))
         server = LiveServer(instance, synchronous=synchronous, environment=dict(environment or {}))
         server.prepare()
@@ -105,7 +109,7 @@ class BenchServer:
             {"ASYNC_MODE": "threading", "PUBLISHES": False, "BACKGROUND_JOBS": False}, instance_path=str(instance)
         )
         ext = app.extensions["hall_queue"]
-        ext["services"].import_hall(OPERATOR, bench_hall_toml(windows), clock.utc_now())
+        ext["services"].import_hall(OPERATOR, hall_toml or bench_hall_toml(windows), clock.utc_now())
         for username in clerk_names(windows)[3:]:  # prepare() made clerk1..clerk3
             auth.create_user(
                 ext["store"],
@@ -117,6 +121,8 @@ class BenchServer:
                 staff_number=username.upper(),
                 now=clock.utc_now(),
             )
+        if prepare is not None:
+            prepare(ext)
         ext["store"].close()
         bench = cls(server, instance, keep)
         try:

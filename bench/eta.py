@@ -94,6 +94,26 @@ SERVICE_CV = 0.6
 PASSWORD = "bench-pass-1234"
 
 
+def peaked_arrivals(rng: random.Random, volume: float) -> list[float]:
+    """Arrival hours of a day (8:30 to 17:00, local): a Poisson process of `volume` a day
+    on average whose rate peaks about 10:00 and again, lower, about 14:45. Also the
+    hall day's (`bench.hall_day`) arrivals."""
+
+    def shape(h: float) -> float:
+        return 0.35 + math.exp(-(((h - 10.0) / 0.7) ** 2)) + 0.8 * math.exp(-(((h - 14.75) / 0.75) ** 2))
+
+    grid = [8.5 + i / 60 for i in range(int(8.5 * 60))]
+    total = sum(shape(h) for h in grid) / 60
+    top = max(shape(h) for h in grid) * volume / total
+    moments, h = [], 8.5
+    while True:
+        h += rng.expovariate(top)
+        if h >= 17.0:
+            return moments
+        if rng.random() < shape(h) * volume / total / top:
+            moments.append(h)
+
+
 class Clock:
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -185,21 +205,7 @@ class Day:
                 self.later(moment, lambda w=plan: self._pause_due(w))
 
     def _arrivals(self, volume: float) -> list[datetime]:
-        """A Poisson process of `volume` a day on average, peaking about 10:00 and 14:45."""
-
-        def shape(h: float) -> float:
-            return 0.35 + math.exp(-(((h - 10.0) / 0.7) ** 2)) + 0.8 * math.exp(-(((h - 14.75) / 0.75) ** 2))
-
-        grid = [8.5 + i / 60 for i in range(int(8.5 * 60))]
-        total = sum(shape(h) for h in grid) / 60
-        top = max(shape(h) for h in grid) * volume / total
-        moments, h = [], 8.5
-        while True:
-            h += self.rng.expovariate(top)
-            if h >= 17.0:
-                return moments
-            if self.rng.random() < shape(h) * volume / total / top:
-                moments.append(self.at(h))
+        return [self.at(h) for h in peaked_arrivals(self.rng, volume)]
 
     def _poisson(self, mean: float) -> int:
         count, limit, product = 0, math.exp(-mean), self.rng.random()
