@@ -132,6 +132,14 @@ class Screen:
     def received(self, event: str) -> list[Payload]:
         return [payload for name, payload in self.seen if name == event]
 
+    def take_arrived(self) -> list[tuple[str, Payload]]:
+        """Move what has arrived so far into `seen`, without waiting; returns `seen`."""
+        while True:
+            try:
+                self.seen.append(self.inbox.get_nowait())
+            except queue.Empty:
+                return self.seen
+
 
 def at_window(number: int) -> Callable[[Payload], bool]:
     return lambda payload: payload.get("window", {}).get("number") == number
