@@ -22,12 +22,10 @@ import json
 import os
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
 from flask import Flask, jsonify, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
@@ -100,7 +98,7 @@ class BareServer:
     def start(self, timeout: float = 60) -> None:
         from queue_server.cli import gunicorn_command
         from queue_server.config import DEFAULTS
-        from tests.support.live import free_port
+        from tests.support.live import free_port, wait_until_answering
 
         self.port = self.port or free_port()
         settings = {
@@ -116,16 +114,7 @@ class BareServer:
         self.process = subprocess.Popen(
             command, env={**os.environ, **settings}, stdout=log, stderr=log, start_new_session=True
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"bare server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                time.sleep(0.05)
-        raise RuntimeError(f"bare server did not answer within {timeout}s")
+        wait_until_answering(self.process, f"{self.url}/health", self.log_path, timeout)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

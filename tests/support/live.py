@@ -67,6 +67,21 @@ def default_worker() -> str:
     return worker
 
 
+def wait_until_answering(process: subprocess.Popen[bytes], health_url: str, log_path: Path, timeout: float) -> None:
+    """Wait until a server just started answers 200 at `health_url`; RuntimeError (with
+    the end of its log) if it exits first or stays silent for `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+        try:
+            if requests.get(health_url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.05)  # port not open yet, or the worker still importing
+    raise RuntimeError(f"server did not answer within {timeout}s")
+
+
 class RedisMissing(RuntimeError):
     """No redis-server on this machine."""
 
@@ -165,16 +180,7 @@ class LiveServer:
             stderr=log,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}: {self.log_path.read_text()[-2000:]}")
-            try:
-                if requests.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                time.sleep(0.05)  # port not open yet, or the worker still importing
-        raise RuntimeError(f"server did not answer within {timeout}s")
+        wait_until_answering(self.process, f"{self.url}/api/v1/health", self.log_path, timeout)
 
     @contextmanager
     def running(self, before_start: Callable[[LiveServer], None] | None = None) -> Iterator[LiveServer]:
