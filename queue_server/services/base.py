@@ -262,10 +262,13 @@ class ServicesBase:
         reason: str | None = None,
         extra: dict[str, Any] | None = None,
         window_view: bool = False,
+        also_counts: tuple[str, ...] = (),
     ) -> Event:
         """Store what a transition produced, record its event, and keep the ticket's
         visits (its stays at windows) in step with it. `window_view`: the event carries
-        the window's whole state after the step (status, clerk, ticket), not only its name."""
+        the window's whole state after the step (status, clerk, ticket), not only its name.
+        `also_counts`: other queues whose waiting counts the event carries (a transfer's
+        queue of origin); every count is read after the step is stored."""
         ticket, db = step.ticket, tx.db
         if ticket is not None:
             storage.tickets.save(db, ticket)
@@ -276,7 +279,9 @@ class ServicesBase:
         if ticket is not None:
             data["ticket"] = self._ticket_brief(tx.hall, ticket)
             # every ticket event carries its queue's waiting count, so screens never re-read
-            data["waiting"] = {ticket.queue: storage.tickets.waiting_count(db, tx.hall.id, ticket.queue)}
+            data["waiting"] = {
+                queue: storage.tickets.waiting_count(db, tx.hall.id, queue) for queue in (ticket.queue, *also_counts)
+            }
         if window is not None:
             data["window"] = (
                 self._window_view(db, tx.hall, window) if window_view else self._window_brief(db, tx.hall, window)

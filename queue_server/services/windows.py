@@ -330,15 +330,14 @@ class WindowUseCases(ServicesBase):
                 else None
             )
             step = lifecycle.transfer(ticket, window, now=tx.now, to_queue=queue, to_window=target, other=other)
-            waiting = {q: storage.tickets.waiting_count(tx.db, tx.hall.id, q) for q in {ticket.queue, queue.code}}
-            event = self._apply(
+            self._apply(
                 tx,
                 step,
                 window=number,
                 reason=reason,
                 extra={"from_queue": ticket.queue, "to_queue": queue.code, "to_window": to_window},
+                also_counts=(ticket.queue,),
             )
-            event.data["waiting"] = waiting
 
         return self._at_window(principal, hall_code, number, now, act)
 

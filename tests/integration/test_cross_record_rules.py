@@ -4,6 +4,7 @@ up across windows, and refusals that say what to do (issue 6, cases 2, 6, 7, 12�
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -70,6 +71,28 @@ def test_a_transfer_into_a_queue_where_the_citizen_already_waits_is_refused_nami
     assert refused["code"] == "duplicate_ticket" and refused["number"] == waiting_in_f["number"]
     assert window_of(clerk, 14)["ticket"] == "E001"  # nothing moved
     clerk.post(w("finish-service", 14))  # the clerk finishes here; the citizen keeps F001
+
+
+def test_a_transfer_tells_the_counters_the_ticket_now_waits_in_its_new_queue(
+    guide: Api, login, clock: Clock, app: Flask
+) -> None:  # type: ignore[no-untyped-def]
+    """Regression (bench/hall_day.py, tickets left waiting at the end of the day): the
+    transfer's event read the counts before the ticket moved, so it told every counter that
+    nobody waited in the new queue, and no clerk called the ticket."""
+    clerk = login("clerk1")
+    clerk.post(w("open-window", 14))  # 公安户政
+    issue(guide, clock, queue="household")
+    issue(guide, clock, queue="household")
+    clerk.post(w("call-next", 14))
+    clerk.post(w("start-service", 14))
+    console = signed_in(app, "manager")
+    ack(console, "subscribe", {"hall": "demo"})
+    clerk.post(w("transfer", 14), {"to_queue": "cross-province", "reason": "转办"})
+    (event,) = [m["args"][0] for m in console.get_received() if m["name"] == "ticket_transferred"]
+    assert event["waiting"] == {"household": 1, "cross-province": 1}
+    with app.extensions["hall_queue"]["store"].read() as db:  # what a reconnecting screen is replayed
+        (stored,) = db.execute("SELECT data FROM events WHERE type = 'ticket_transferred'").fetchone()
+    assert json.loads(stored)["waiting"] == event["waiting"]
 
 
 def test_a_recallable_no_show_is_not_called_back_when_the_citizen_took_a_new_ticket(

@@ -38,7 +38,7 @@ from hypothesis.stateful import (
 )
 
 from queue_server import auth
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.domain import invariants
 from queue_server.domain.access import Citizen, Principal, Role
 from queue_server.domain.errors import DomainError
@@ -148,7 +148,7 @@ class HallMachine(RuleBasedStateMachine):
         return self.clock.now
 
     def teardown(self) -> None:
-        self.app.extensions["hall_queue"]["store"].close()
+        close_app(self.app)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # ---- running one operation against the model ------------------------------------
@@ -165,7 +165,7 @@ class HallMachine(RuleBasedStateMachine):
         expected too, and then `trial` (the model after the operation) becomes the model.
         Any exception other than a `DomainError` fails the test."""
         try:
-            result, _events = run()
+            result, events = run()
         except DomainError as error:
             assert refusals, f"{label}: refused ({error.code}: {error.detail}); the model expected success"
             assert error.code in refusals, (
@@ -175,8 +175,20 @@ class HallMachine(RuleBasedStateMachine):
         if check is not None:
             check(result)
         assert not refusals, f"{label}: succeeded; the model expected a refusal: {sorted(refusals)} ({result})"
+        self.counts_agree(label, trial, events)
         self.model = trial
         return result
+
+    @staticmethod
+    def counts_agree(label: str, trial: hm.Model, events: Any) -> None:
+        """A counter keeps each queue's waiting count from the last event that carries it
+        (screens never re-read): after an operation, that count is the hall's."""
+        last: dict[str, int] = {}
+        for event in events if isinstance(events, list) else []:
+            last.update(event.data.get("waiting") or {})
+        for queue, count in last.items():
+            expected = sum(1 for t in trial.tickets.values() if t.status == WAITING and t.queue == queue)
+            assert count == expected, f"{label}: its events say {count} wait in {queue}, the hall has {expected}"
 
     def who(self, name: str) -> Principal:
         return self.principals[name]
@@ -993,7 +1005,7 @@ class HallMachine(RuleBasedStateMachine):
 
     def restart(self, data: st.DataObject) -> None:
         """The server stops and starts again over the same file."""
-        self.app.extensions["hall_queue"]["store"].close()
+        close_app(self.app)
         self.app = self._start()
 
     # ---- after every step -----------------------------------------------------------
