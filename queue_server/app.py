@@ -155,6 +155,15 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     return app
 
 
+def close_app(app: Flask) -> None:
+    """This app stops serving its database: its pending wait push is dropped (a round under
+    way is waited for), then the store closes. Without the first, a push marked just before
+    would read a closed or removed database from its background task."""
+    ext = app.extensions["hall_queue"]
+    ext["realtime"].wait_pushes.close()
+    ext["store"].close()
+
+
 def register_routes(app: Flask) -> None:
     """Every HTTP route: the API under /api/v1, the screens' pages under /screens, the
     landing and sign-in pages, the desk and the kiosk, the citizen's phone page under /t,

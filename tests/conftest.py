@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from queue_server import auth
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.cli import demo_hall_toml
 from queue_server.domain.access import OPERATOR, DeviceKind, Role
 from queue_server.services import Services
@@ -139,7 +139,7 @@ def app(tmp_path: Path, clock: Clock, template_instance: tuple[Path, dict[str, s
     app = create_app({**TEST_CONFIG, "CLOCK": clock}, instance_path=str(instance))
     app.config["TEST_TOKENS"] = tokens
     yield app
-    app.extensions["hall_queue"]["store"].close()
+    close_app(app)
 
 
 @pytest.fixture

@@ -37,12 +37,13 @@ class Debounced:
         self._lock = threading.Lock()  # monkey-patched under eventlet and gevent: a green lock there
         self._due: set[str] = set()
         self._running = False
+        self._closed = False  # `close()`d: marks are dropped, the task ends without a round
         self._settled = threading.Condition(self._lock)
 
     def mark(self, halls: Iterable[str]) -> None:
         """These halls changed: their figures go out within `delay` seconds."""
         halls = set(halls)
-        if not halls:
+        if not halls or self._closed:
             return
         if self.delay <= 0:
             self._push(halls)
@@ -61,7 +62,7 @@ class Debounced:
                 self._sleep(self.delay)
                 with self._lock:
                     halls, self._due = self._due, set()
-                    if not halls:
+                    if not halls or self._closed:
                         self._running = False
                         self._settled.notify_all()
                         return
@@ -80,3 +81,11 @@ class Debounced:
         False if `timeout` passed first (tests wait on this, never sleep for the push)."""
         with self._lock:
             return self._settled.wait_for(lambda: not self._running, timeout)
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """The server stops: figures marked due are dropped (the store they are read from
+        closes next), and a round under way is waited for; False if it outlasted `timeout`."""
+        with self._lock:
+            self._closed = True
+            self._due = set()
+        return self.wait_idle(timeout)

@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from queue_server import auth
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.commands import COMMANDS
 from queue_server.domain import clock
 from queue_server.domain.access import DeviceKind
@@ -217,7 +217,7 @@ def instance(server: LiveServer) -> Iterator[dict[str, Any]]:
     try:
         yield ext
     finally:
-        ext["store"].close()
+        close_app(app)
 
 
 def run_offline(server: LiveServer, username: str, command: str, **args: Any) -> dict[str, Any]:

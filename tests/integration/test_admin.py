@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.cli import main
 from tests.conftest import MONDAY_10AM_SHANGHAI, PASSWORD, TEST_CONFIG, Api
 from tests.integration.test_realtime import ack, screen
@@ -271,7 +271,7 @@ def test_online_holds_across_server_processes(app: Flask, redis_url: str) -> Non
     the kiosk's link is joined to the first process's presence as its connect joins it.)"""
     with app.extensions["hall_queue"]["store"].read() as db:
         kiosk = next(db.query("SELECT id FROM devices WHERE name = 'kiosk'"))["id"]
-    app.extensions["hall_queue"]["store"].close()
+    close_app(app)
     shared = {**TEST_CONFIG, "SERVER_LOCK_WAIT": 0, "MESSAGE_QUEUE": redis_url}
     first = create_app(shared, instance_path=app.instance_path)
     second = create_app(shared, instance_path=app.instance_path)
@@ -288,4 +288,4 @@ def test_online_holds_across_server_processes(app: Flask, redis_url: str) -> Non
     finally:
         for server in (first, second):
             server.extensions["hall_queue"]["realtime"].close()
-            server.extensions["hall_queue"]["store"].close()
+            close_app(server)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.cli import main
 from queue_server.domain import clock
 from queue_server.domain.access import OPERATOR
@@ -37,7 +37,7 @@ def issue(instance: Path, queue: str = "comprehensive") -> str:
     try:
         ticket, _ = ext["services"].issue_ticket(OPERATOR, "demo", IssueRequest(queue=queue), clock.utc_now())
     finally:
-        ext["store"].close()
+        close_app(app)
     return str(ticket["number"])
 
 

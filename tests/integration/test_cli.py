@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from queue_server.app import close_app
 from queue_server.cli import main
 
 
@@ -161,7 +162,7 @@ def test_a_demo_on_a_port_in_use_says_so_in_chinese_before_touching_the_database
 def test_an_operator_sets_and_clears_a_staff_number(app) -> None:  # type: ignore[no-untyped-def]
     """`queue-server user set-staff-number`: the 工号 review pads show and ratings carry."""
     instance = Path(app.instance_path)
-    app.extensions["hall_queue"]["store"].close()  # the command line takes the database
+    close_app(app)  # the command line takes the database
     (instance / "secret_key").write_text(app.config["SECRET_KEY"])  # the test app's is in its config
     code, out = run(instance, "user", "set-staff-number", "clerk1", "GH-0042")
     assert code == 0 and "GH-0042" in out, out

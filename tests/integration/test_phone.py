@@ -15,7 +15,7 @@ from flask_socketio import SocketIOTestClient
 
 from queue_server import auth, config
 from queue_server.api.openapi import openapi_document
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.domain.access import DeviceKind
 from queue_server.domain.privacy import PROGRESS_VIEW
 from queue_server.domain.ratings import DEFAULT_REASONS, RatingLevel
@@ -286,7 +286,7 @@ def test_the_throttle_is_a_setting(tmp_path, template_instance, clock) -> None: 
         progress(client, "B" * 22, 404)
         assert progress(client, "C" * 22, 429)["retry_after"] == 30
     finally:
-        app.extensions["hall_queue"]["store"].close()
+        close_app(app)
 
 
 @pytest.mark.parametrize(
@@ -324,7 +324,7 @@ def test_a_public_base_url_is_kept_without_its_trailing_slash(tmp_path) -> None:
     try:
         assert app.config["PUBLIC_BASE_URL"] == "https://zwfw.example.cn/queue"
     finally:
-        app.extensions["hall_queue"]["store"].close()
+        close_app(app)
 
 
 def test_the_page_is_the_same_for_any_reference_and_holds_no_data(client, guide) -> None:  # type: ignore[no-untyped-def]

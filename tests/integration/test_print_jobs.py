@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.config import ConfigError
 from queue_server.storage import Storage
 from tests.conftest import PASSWORD, TEST_CONFIG, Api, Clock
@@ -487,4 +487,4 @@ def test_the_public_base_url_setting_loses_its_trailing_slash(tmp_path: Path) ->
     try:
         assert app.config["PUBLIC_BASE_URL"] == "https://hall.example.cn"
     finally:
-        app.extensions["hall_queue"]["store"].close()
+        close_app(app)

@@ -22,7 +22,7 @@ from flask import Flask
 
 from queue_server import config, storage
 from queue_server.api.openapi import openapi_document
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.cli import main
 from queue_server.domain import clock as clocks
 from queue_server.domain import review_feed
@@ -81,7 +81,7 @@ def app(
     )
     app.config["TEST_TOKENS"] = tokens
     yield app
-    app.extensions["hall_queue"]["store"].close()
+    close_app(app)
 
 
 @pytest.fixture
@@ -414,7 +414,7 @@ def test_without_a_url_records_wait_and_the_status_says_so(
         assert "oldest pending: demo-rating-1" in result.output
         assert ext["feed"].describe() == {"configured": False, "url": None, "running": False, "paused_until": None}
     finally:
-        ext["store"].close()
+        close_app(app)
 
 
 def test_the_status_names_the_platform_without_its_secrets(
@@ -429,7 +429,7 @@ def test_the_status_names_the_platform_without_its_secrets(
     try:
         assert app.extensions["hall_queue"]["feed"].describe()["url"] == "https://hcp.example.cn:8443/api/rate"
     finally:
-        app.extensions["hall_queue"]["store"].close()
+        close_app(app)
 
 
 def test_feed_status_on_the_command_line_shows_dead_letters_and_exits_1(
@@ -495,7 +495,7 @@ def test_the_code_tables_of_the_settings_build_the_bodies(
         body = json.loads(rows(ext["store"])["demo-rating-1"]["payload"])
         assert (body["level"], body["channel"]) == (1, "QR")
     finally:
-        ext["store"].close()
+        close_app(app)
 
 
 def test_the_feeds_answers_are_those_the_openapi_document_describes(

@@ -36,7 +36,7 @@ from schemathesis.generation import GenerationMode
 
 from queue_server import auth
 from queue_server.api.openapi import openapi_document
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.cli import demo_hall_toml
 from queue_server.domain.access import OPERATOR, DeviceKind
 from queue_server.services import BookingRequest, IssueRequest, Services
@@ -161,7 +161,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, template_instance: tuple[Pa
         operation = result.ok()
         for mode, examples in EXAMPLES.items():
             generated += _generate(operation, mode, examples)
-    app.extensions["hall_queue"]["store"].close()
+    close_app(app)
     random.Random(20261123).shuffle(generated)
     generated.sort(key=lambda g: g.label in LAST)  # stable: the others keep their shuffled order
     for n, request in enumerate(generated):

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.cli import gunicorn_command, main
 from queue_server.config import ConfigError
 from tests.conftest import TEST_CONFIG
@@ -42,7 +42,7 @@ def test_a_second_server_without_a_message_queue_is_refused_and_says_why(app: Fl
 
 def test_the_command_line_works_beside_a_running_server(app: Flask) -> None:
     beside = create_app(COMMAND_LINE, instance_path=instance_of(app))
-    beside.extensions["hall_queue"]["store"].close()
+    close_app(beside)
     environment = {"QUEUE_SECRET_KEY": TEST_CONFIG["SECRET_KEY"], "QUEUE_INSTANCE_PATH": instance_of(app)}
     result = CliRunner().invoke(main, ["--instance", instance_of(app), "sweep", "--hall", "demo"], env=environment)
     assert result.exit_code == 0, result.output
@@ -50,9 +50,9 @@ def test_the_command_line_works_beside_a_running_server(app: Flask) -> None:
 
 
 def test_a_server_that_stopped_leaves_the_database_to_the_next_at_once(app: Flask) -> None:
-    app.extensions["hall_queue"]["store"].close()  # as the process ending would, however it ends
+    close_app(app)  # as the process ending would, however it ends
     after = create_app(NO_WAIT, instance_path=instance_of(app))
-    after.extensions["hall_queue"]["store"].close()
+    close_app(after)
 
 
 def test_a_server_waits_for_the_one_it_replaces_to_stop(app: Flask) -> None:
@@ -64,14 +64,14 @@ def test_a_server_waits_for_the_one_it_replaces_to_stop(app: Flask) -> None:
         after = create_app({**TEST_CONFIG, "SERVER_LOCK_WAIT": 10}, instance_path=instance_of(app))
     finally:
         stopping.join()
-    after.extensions["hall_queue"]["store"].close()
+    close_app(after)
 
 
 def test_servers_sharing_redis_start_side_by_side_but_not_beside_one_without(app: Flask, redis_url: str) -> None:
     shared = {**NO_WAIT, "MESSAGE_QUEUE": redis_url}
     with pytest.raises(ConfigError, match="without a message queue serves"):
         create_app(shared, instance_path=instance_of(app))  # `app` has none
-    app.extensions["hall_queue"]["store"].close()
+    close_app(app)
     first = create_app(shared, instance_path=instance_of(app))
     second = create_app(shared, instance_path=instance_of(app))
     with pytest.raises(ConfigError) as refused:
@@ -79,7 +79,7 @@ def test_servers_sharing_redis_start_side_by_side_but_not_beside_one_without(app
     assert "with a message queue serves" in str(refused.value)
     for server in (first, second):
         server.extensions["hall_queue"]["realtime"].close()
-        server.extensions["hall_queue"]["store"].close()
+        close_app(server)
 
 
 @pytest.mark.parametrize(

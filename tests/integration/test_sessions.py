@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 
 from queue_server import auth
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.cli import main
 from tests.conftest import MONDAY_10AM_SHANGHAI, PASSWORD, TEST_CONFIG, Api, Clock
 
@@ -345,7 +345,7 @@ def test_the_cookie_is_httponly_samesite_lax_and_secure_by_default(
             assert response.status_code == 200
             return response.headers["Set-Cookie"]
         finally:
-            app.extensions["hall_queue"]["store"].close()
+            close_app(app)
 
     cookie = set_cookie()
     assert "; Secure" in cookie and "; HttpOnly" in cookie and "; SameSite=Lax" in cookie

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.cli import main
 from tests.conftest import PASSWORD, TEST_CONFIG, Clock
 
@@ -165,12 +165,12 @@ def test_signing_in_many_times_from_one_address_costs_it_nothing(client: FlaskCl
 
 def test_the_counts_survive_a_restart(app: Flask, client: FlaskClient, clock: Clock) -> None:
     fail(client, "guide", 5)
-    app.extensions["hall_queue"]["store"].close()
+    close_app(app)
     restarted = create_app({**TEST_CONFIG, "CLOCK": clock}, instance_path=app.instance_path)
     try:
         assert throttled(sign_in(restarted.test_client(), "guide", PASSWORD))["retry_after"] == 1
     finally:
-        restarted.extensions["hall_queue"]["store"].close()
+        close_app(restarted)
 
 
 def test_failed_sign_ins_are_logged_with_name_and_address_never_the_password(

@@ -23,7 +23,7 @@ import requests
 import socketio
 
 from queue_server import auth, config
-from queue_server.app import create_app
+from queue_server.app import close_app, create_app
 from queue_server.cli import demo_hall_toml, gunicorn_command
 from queue_server.domain import clock
 from queue_server.domain.access import OPERATOR, DeviceKind, Role
@@ -159,7 +159,7 @@ class LiveServer:
                 now=clock.utc_now(),
                 station=STATIONS.get(name),
             )
-        ext["store"].close()
+        close_app(app)
 
     def start(self, timeout: float = 30) -> None:
         env = {
