@@ -33,7 +33,8 @@ TIMEOUT = 10
 # refused, while another green thread ticks, as a screen's websocket would.
 GREEN_WRITERS = textwrap.dedent(
     """
-    import json, os, sys, tempfile
+    import faulthandler, json, os, sys, tempfile
+    faulthandler.dump_traceback_later(100, exit=True)  # a hang shows every thread's stack (CI saw one once)
     mode = sys.argv[1]
     if mode == "gevent":
         from gevent import monkey
@@ -60,10 +61,12 @@ GREEN_WRITERS = textwrap.dedent(
         db.execute("CREATE TABLE marks (writer INTEGER, n INTEGER)")
     running = [True]
 
-    def screen():
+    def screen():  # wakes on a timer, as a websocket on its socket: a green thread spinning on
+        # sleep(0) kept gevent's hub in its callbacks, and a pool thread's result was never
+        # taken in (seen on a quiet machine: every run hung)
         while running[0]:
             ticks[0] += 1
-            sleep(0)
+            sleep(0.0005)
 
     def writer(who):
         refused = []
@@ -83,7 +86,8 @@ GREEN_WRITERS = textwrap.dedent(
     running[0] = False
     with store.read() as db:
         rows = db.execute("SELECT count(*) FROM marks").fetchone()[0]
-    print(json.dumps({"rows": rows, "refused": refused, "ticks": during[0], **store.commit_figures()}))
+    figures = {"rows": rows, "refused": refused, "ticks": during[0], **store.commit_figures()}
+    print(json.dumps(figures), flush=True)  # out before exit: a hang after it is told apart
     """
 )
 
