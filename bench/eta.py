@@ -156,8 +156,13 @@ class Day:
         windows: list[WindowPlan],
         rng: random.Random,
         day: int,
+        played_every: float = 0.0,
     ) -> None:
         self.services, self.clock, self.guide, self.windows, self.rng = services, clock, guide, windows, rng
+        # > 0: the hall is played (the wait push) at most every so many minutes, and each
+        # issue takes its figure from the last play (`estimate.between_plays`)
+        self.played_every = played_every
+        self.played_at: datetime | None = None
         self.start = FIRST_DAY + timedelta(days=day) - SHANGHAI  # local midnight in UTC
         self.events: list[tuple[datetime, int, Callable[[], None]]] = []
         self.order = 0
@@ -241,6 +246,12 @@ class Day:
 
     def _arrive(self, queue: str, priority: bool) -> None:
         request = IssueRequest(queue=queue, priority=PriorityClass.PREGNANCY if priority else None)
+        now = self.clock.now
+        if self.played_every and (
+            self.played_at is None or now - self.played_at >= timedelta(minutes=self.played_every)
+        ):
+            self.services.wait_pushes(HALL, now)
+            self.played_at = now
         try:
             answer, _ = self.services.issue_ticket(self.guide, HALL, request, self.clock.now)
         except DomainError:  # outside its issuing hours, or full
@@ -429,16 +440,17 @@ def errors(pairs: list[tuple[float, float]]) -> Errors:
     return Errors(statistics.fmean(absolute), absolute[max(math.ceil(0.9 * len(absolute)) - 1, 0)])
 
 
-def run_seed(seed: int, days: int) -> dict[str, Any]:
+def run_seed(seed: int, days: int, played_every: float = 0.0) -> dict[str, Any]:
     rng = random.Random(seed)
     folder = Path(tempfile.mkdtemp(prefix="bench-eta-"))
     try:
         services, clock, guide, plans, close = _setup(folder)
+        services.issue_figure_max_age = played_every * 60 if played_every else 0
         issued: list[Issued] = []
         samples: list[Issued] = []
         refused = 0
         for day in range(days):
-            simulated = Day(services, clock, guide, plans, rng, day)
+            simulated = Day(services, clock, guide, plans, rng, day, played_every)
             simulated.run()
             issued += simulated.issued
             samples += simulated.samples
@@ -485,8 +497,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--days", type=int, default=3)
+    parser.add_argument(
+        "--played-every",
+        type=float,
+        default=0.0,
+        metavar="MINUTES",
+        help="play the hall at most this often and print each ticket's figure from the last play"
+        " (the issue path between plays, ISSUE_FIGURE_MAX_AGE); default 0: every issue plays the hall",
+    )
     args = parser.parse_args(argv)
     print(f"bench.eta: {args.days} simulated day(s) per seed, demo hall, services + SQLite + test clock")
+    if args.played_every:
+        print(f"printed figures from the hall's last play, played at most every {args.played_every:g} min")
     header = (
         f"{'seed':>4} {'tickets':>7} {'uncalled':>8} {'mean wait':>9} | {'MAE ours':>8} {'naive':>6} {'old':>6} "
         f"{'ratio':>5} | {'p90 ours':>8} {'naive':>6} {'old':>6} | {'prio MAE ours':>13} {'naive':>6}"
@@ -496,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     ratios, later = [], []
     for seed in args.seeds:
         started = wall.monotonic()
-        r = run_seed(seed, args.days)
+        r = run_seed(seed, args.days, args.played_every)
         ratio = r["ours"].mae / r["naive"].mae
         ratios.append(ratio)
         print(

@@ -74,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         public_base_url=lambda: public_base_url(app.config),
         feed_codes=config.feed_codes(app.config),
         offload=offloader(app.config["ASYNC_MODE"]),
+        issue_figure_max_age=app.config["ISSUE_FIGURE_MAX_AGE"],
     )
     passwords = Passwords(
         app.config["ASYNC_MODE"],

@@ -68,6 +68,9 @@ DEFAULTS: dict[str, Any] = {
     "BACKGROUND_JOBS": True,  # the timer: close service days at rollover, relay the command line's events
     "JOB_INTERVAL": 0.5,  # seconds between rounds of the timer
     "WAIT_PUSH_DELAY": 0.3,  # seconds: after a write, each hall's wait figures are played at most this often
+    # seconds: a ticket issued at most this long after the hall's last play takes its figure
+    # from that play (docs/estimates.md); 0: every issue plays the hall for its own figure
+    "ISSUE_FIGURE_MAX_AGE": 1.0,
     "IDEMPOTENCY_DAYS": 2,  # Idempotency-Key records are kept this many days
     # the citizen's phone (docs/phone.md): where phones reach the server, for the QR codes;
     # None: the address each request came to
@@ -179,6 +182,9 @@ def _check(config: Any) -> None:
     delay = config["WAIT_PUSH_DELAY"]
     if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= 60:
         raise ConfigError(f"WAIT_PUSH_DELAY must be between 0 and 60 seconds, not {delay!r}")
+    age = config["ISSUE_FIGURE_MAX_AGE"]
+    if not isinstance(age, (int, float)) or isinstance(age, bool) or not 0 <= age <= 60:
+        raise ConfigError(f"ISSUE_FIGURE_MAX_AGE must be between 0 and 60 seconds, not {age!r}")
     wait = config["SERVER_LOCK_WAIT"]
     if not isinstance(wait, (int, float)) or isinstance(wait, bool) or wait < 0:
         raise ConfigError(f"SERVER_LOCK_WAIT must be a number of seconds, 0 or more, not {wait!r}")

@@ -109,6 +109,9 @@ class Prediction:
 class HallPredictions:
     tickets: dict[int, Prediction]  # every waiting ticket, by id
     new_ticket: dict[str, Prediction]  # per queue asked for: an ordinary ticket taken now
+    # per queue asked for that a window serves: minutes one more ticket ahead adds to a new
+    # ticket's wait (`pace`), for the figure of tickets issued between plays (`between_plays`)
+    pace: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(order=True)
@@ -197,7 +200,47 @@ def predict(
             [*linked, probe], shown, handling, now, streaks or {}, caps or {}, hours, settings, sources, probe.id
         )
         new[queue] = played[probe.id]
-    return HallPredictions(tickets=found, new_ticket={q: new[q] for q in asked})
+    return HallPredictions(
+        tickets=found,
+        new_ticket={q: new[q] for q in asked},
+        pace={q: pace(q, handling, window_list) for q in asked if any(q in w.ranks for w in window_list)},
+    )
+
+
+def pace(queue: str, handling: Mapping[str, float], windows: Iterable[WindowNow]) -> float:
+    """Minutes one more ticket ahead in `queue` adds to the wait of a ticket behind it: the
+    queue's handling minutes shared by the windows open for it now (at least one: a
+    closed hall's first window will serve it)."""
+    serving = sum(1 for w in windows if w.status == "open" and queue in w.ranks)
+    return _minutes(handling, queue) / max(serving, 1)
+
+
+@dataclass(frozen=True)
+class LastPlay:
+    """A hall's last whole play (the wait push's), kept for the tickets issued until the
+    next one: its new-ticket figure and pace per queue, and how many waited in each
+    queue then."""
+
+    day: str
+    at: datetime
+    new_ticket: Mapping[str, Prediction]
+    pace: Mapping[str, float]
+    waiting: Mapping[str, int]
+
+
+def between_plays(last: LastPlay, queue: str, waiting_now: int, now: datetime) -> Prediction | None:
+    """A ticket just issued at the end of `queue`'s line (ordinary, sent to no window),
+    with `waiting_now` waiting in the queue counting it: the last play's figure for a
+    ticket taken then, less the minutes since, plus `pace` for each ticket more ahead of
+    it than then. None where the play had no figure or pace for the queue (no window of
+    the hall serves it: its ticket's own play counts from the hall's last call)."""
+    taken_then, per_ticket = last.new_ticket.get(queue), last.pace.get(queue)
+    if taken_then is None or per_ticket is None:
+        return None
+    more = waiting_now - 1 - last.waiting.get(queue, 0)
+    elapsed = (now - last.at).total_seconds() / 60
+    minutes = taken_then.minutes - elapsed + max(more, 0) * per_ticket
+    return Prediction(minutes=max(minutes, 0.0), ahead=max(taken_then.ahead + more, 0))
 
 
 def predict_ticket(

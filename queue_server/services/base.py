@@ -123,6 +123,7 @@ class ServicesBase:
         public_base_url: Callable[[], str] | None = None,
         feed_codes: review_feed.FeedCodes | None = None,
         offload: Offload = call,
+        issue_figure_max_age: float = 1.0,
     ) -> None:
         self.store = store
         self._id_secret = id_secret
@@ -138,6 +139,10 @@ class ServicesBase:
         # with it every call and screen, goes on meanwhile (offload.py)
         self.offload = offload
         self._halls: dict[str, Hall] = {}
+        # each hall's last whole play (services/waits.py), and how old it may be and still
+        # give a ticket just issued its figure (`_issued_figure`; 0: every issue plays)
+        self._last_plays: dict[str, estimate.LastPlay] = {}
+        self.issue_figure_max_age = issue_figure_max_age
 
     # ---- halls -------------------------------------------------------------------------
 
@@ -376,6 +381,29 @@ class ServicesBase:
     def _shaped_for(view: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
         """A ticket's view (`_ticket_view`) as `principal` may see it."""
         return view if privacy.audience_of(principal) is Audience.STAFF else privacy.public_ticket_view(view)
+
+    def _issued_figure(
+        self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket, now: datetime
+    ) -> HallPredictions | None:
+        """The figure of a ticket just issued at the end of its line, from the hall's last
+        play if that is at most `issue_figure_max_age` seconds old (`estimate.between_plays`);
+        its exact figure reaches its phone with the next play. None: play it now."""
+        last = self._last_plays.get(hall.spec.code)
+        if (
+            last is None
+            or ticket.status is not TicketStatus.WAITING
+            or ticket.priority is not None
+            or ticket.target_window is not None
+            or ticket.appointment is not None
+            or last.day != ticket.service_day
+            # either way: a write that waited for its turn may be older than a play since
+            or abs((now - last.at).total_seconds()) > self.issue_figure_max_age
+            or self.issue_figure_max_age <= 0
+        ):
+            return None
+        waiting_now = storage.tickets.waiting_count(db, hall.id, ticket.queue)
+        predicted = estimate.between_plays(last, ticket.queue, waiting_now, now)
+        return None if predicted is None else HallPredictions(tickets={ticket.id: predicted}, new_ticket={})
 
     def _ticket_view(
         self,

@@ -89,7 +89,7 @@ class TicketUseCases(PrintUseCases):
             ticket = self._issue(tx, request, digest)
             if idempotency_key is not None:
                 storage.halls.remember_idempotency(db, hall.id, idempotency_key, fingerprint, ticket.id, tx.at)
-            view = self._ticket_view(db, hall, ticket, now)
+            view = self._ticket_view(db, hall, ticket, now, self._issued_figure(db, hall, ticket, now))
             job = self._print_job_for_issue(tx, ticket, view, request.station)
             return {**self._shaped_for(view, principal), "print_job": job}, tx.events
 

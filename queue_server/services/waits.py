@@ -10,6 +10,7 @@ never a wrong one.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -79,6 +80,8 @@ class WaitUseCases(ServicesBase):
         queue_figures = {code: estimate.whole_minutes(p) for code, p in predicted.new_ticket.items()}
         changed = queue_figures != self._pushed_queue_waits.get(hall_code)
         self._pushed_queue_waits[hall_code] = queue_figures
+        in_line = Counter(str(r["queue"]) for r in lines.values())
+        self._last_plays[hall_code] = estimate.LastPlay(day, now, predicted.new_ticket, predicted.pace, in_line)
         queues = {"hall": hall_code, "service_day": day, "queues": queue_figures, "at": at} if changed else None
         return WaitPushes(hall=hall_code, tickets=tickets, queues=queues)
 

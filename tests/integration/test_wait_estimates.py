@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
+from queue_server.services import base
 from tests.conftest import Api
 
 
@@ -102,3 +103,35 @@ def test_a_burst_of_writes_is_played_once_and_pushed_once(app: Flask, login: Any
     assert (figures["number"], figures["people_ahead"], figures["estimated_wait_minutes"]) == ("E002", 1, 0)
     [queues] = pushed(kiosk, "queue_waits_estimated")
     assert queues["queues"]["household"] == 30  # six ahead over two windows
+
+
+def test_a_ticket_issued_soon_after_the_halls_play_takes_its_figure_from_it(
+    app: Flask, login: Any, clock: Any, monkeypatch: Any
+) -> None:
+    """ISSUE_FIGURE_MAX_AGE (1 s by default, 0 in the other tests): an ordinary ticket
+    issued that soon after the hall's last play gets that play's figure for a ticket taken
+    then, plus the queue's pace for each ticket issued since, without a play of its own;
+    later than that, or a priority ticket, is played."""
+    services = app.extensions["hall_queue"]["services"]
+    services.issue_figure_max_age = 1.0
+    guide: Api = login("guide")
+    login("clerk1").post("/halls/demo/windows/14/open-window")  # household at rank 1: 10 minutes a call
+    for _ in range(3):
+        guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
+    wait_for_pushes(app)  # the hall's play as of now: a ticket taken now waits 30 minutes behind 3
+    played: list[int] = []
+    real = base.ticket_prediction
+    monkeypatch.setattr(base, "ticket_prediction", lambda *a, **k: played.append(1) or real(*a, **k))
+
+    fourth = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
+    clock.now += timedelta(seconds=0.5)
+    fifth = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
+    assert played == []  # neither played the hall
+    assert (fourth["people_ahead"], fourth["estimated_wait_minutes"]) == (3, 30)
+    assert (fifth["people_ahead"], fifth["estimated_wait_minutes"]) == (4, 40)  # half a minute less, rounded up
+
+    elder = guide.post("/halls/demo/tickets", {"queue": "household", "priority": "senior"}, status=201)
+    assert played == [1] and elder["people_ahead"] == 0  # a priority ticket goes ahead: played
+    clock.now += timedelta(seconds=1)  # 1.5 s after the play
+    sixth = guide.post("/halls/demo/tickets", {"queue": "household"}, status=201)
+    assert played == [1, 1] and sixth["people_ahead"] == 6

@@ -13,10 +13,12 @@ from queue_server.domain.estimate import (
     DEFAULT_SETTINGS,
     LAST_PLACE,
     Arrivals,
+    LastPlay,
     Prediction,
     WaitingTicket,
     WindowNow,
     _linked,
+    between_plays,
     handling_minutes,
     predict,
     predict_ticket,
@@ -280,3 +282,32 @@ def test_one_tickets_figure_played_alone_is_the_one_the_halls_play_gives(
     whole = predict(tickets, windows, handling, NOW, caps=caps, arrivals=arrivals).tickets
     for t in tickets:
         assert predict_ticket(t.id, tickets, windows, handling, NOW, caps=caps, arrivals=arrivals) == whole[t.id], t
+
+
+@settings(max_examples=200, deadline=None)
+@given(tickets_strategy, windows_strategy, handling_strategy, caps_strategy, arrivals_strategy, st.sampled_from(QUEUES))
+def test_a_ticket_issued_right_after_the_halls_play_gets_its_own_figure_from_it(
+    tickets, windows, handling, caps, arrivals, queue
+) -> None:  # type: ignore[no-untyped-def]
+    """Nothing changed since the play: the figure `between_plays` gives a ticket just issued
+    at the end of its line is the one its own play gives (where a window serves its queue)."""
+    hall = predict(tickets, windows, handling, NOW, caps=caps, arrivals=arrivals, new_ticket_queues=QUEUES)
+    waiting = {q: sum(1 for t in tickets if t.queue == q) for q in QUEUES}
+    last = LastPlay("2026-11-23", NOW, hall.new_ticket, hall.pace, waiting)
+    issued = WaitingTicket(10_000, queue, False, LAST_PLACE)
+    own = predict_ticket(issued.id, [*tickets, issued], windows, handling, NOW, caps=caps, arrivals=arrivals)
+    if any(queue in w.ranks for w in windows):
+        assert between_plays(last, queue, waiting[queue] + 1, NOW) == own
+    else:  # no window serves it: its own play counts from the hall's last call
+        assert between_plays(last, queue, waiting[queue] + 1, NOW) is None
+
+
+def test_between_plays_counts_the_time_since_and_the_tickets_issued_since() -> None:
+    taken_then = Prediction(minutes=30.0, ahead=3)
+    last = LastPlay("2026-11-23", NOW, {"a": taken_then}, {"a": 10.0}, {"a": 3})
+    later = NOW + timedelta(seconds=30)
+    assert between_plays(last, "a", 4, NOW) == taken_then
+    assert between_plays(last, "a", 6, later) == Prediction(minutes=49.5, ahead=5)  # two more ahead, half a minute on
+    assert between_plays(last, "a", 3, later) == Prediction(minutes=29.5, ahead=2)  # one was called since
+    assert between_plays(last, "a", 1, NOW + timedelta(hours=1)) == Prediction(minutes=0.0, ahead=0)
+    assert between_plays(last, "b", 1, NOW) is None  # the play had no figure for b
