@@ -70,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         config.id_secret(app.config),
         publishes=app.config["PUBLISHES"],
         idempotency_days=app.config["IDEMPOTENCY_DAYS"],
+        feed_keep_days=app.config["FEED_KEEP_DAYS"],
         print_job_max_age=app.config["PRINT_JOB_MAX_AGE"],
         public_base_url=lambda: public_base_url(app.config),
         feed_codes=config.feed_codes(app.config),

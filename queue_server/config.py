@@ -72,6 +72,7 @@ DEFAULTS: dict[str, Any] = {
     # from that play (docs/estimates.md); 0: every issue plays the hall for its own figure
     "ISSUE_FIGURE_MAX_AGE": 1.0,
     "IDEMPOTENCY_DAYS": 2,  # Idempotency-Key records are kept this many days
+    "FEED_KEEP_DAYS": 90,  # days a 好差评 record the platform took stays in the outbox (docs/review-feed.md)
     # the citizen's phone (docs/phone.md): where phones reach the server, for the QR codes;
     # None: the address each request came to
     "PUBLIC_BASE_URL": None,
@@ -164,7 +165,14 @@ def _check(config: Any) -> None:
         raise ConfigError(f"DB_SYNCHRONOUS must be FULL, NORMAL or EXTRA, not {config['DB_SYNCHRONOUS']!r}")
     if len(str(config["SECRET_KEY"])) < 16:
         raise ConfigError("SECRET_KEY is shorter than 16 characters: use `queue-server init` to make one")
-    for key in ("MAX_CONTENT_LENGTH", "CATCH_UP_LIMIT", "PING_INTERVAL", "PING_TIMEOUT", "IDEMPOTENCY_DAYS"):
+    for key in (
+        "MAX_CONTENT_LENGTH",
+        "CATCH_UP_LIMIT",
+        "PING_INTERVAL",
+        "PING_TIMEOUT",
+        "IDEMPOTENCY_DAYS",
+        "FEED_KEEP_DAYS",
+    ):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] <= 0:
             raise ConfigError(f"{key} must be a positive whole number, not {config[key]!r}")
     trim = config["MEMORY_TRIM_AFTER"]

@@ -119,6 +119,7 @@ class ServicesBase:
         *,
         publishes: bool = True,
         idempotency_days: int = 2,
+        feed_keep_days: int = 90,
         print_job_max_age: float = printing.DEFAULT_MAX_AGE,
         public_base_url: Callable[[], str] | None = None,
         feed_codes: review_feed.FeedCodes | None = None,
@@ -129,6 +130,7 @@ class ServicesBase:
         self._id_secret = id_secret
         self.publishes = publishes
         self.idempotency_days = idempotency_days
+        self.feed_keep_days = feed_keep_days  # the outbox's delivered rows, purged at the day's rollover
         # printing (services/printing.py): how old a job may be and still print, and the
         # address phones reach the server at, for the QR code (the app asks the request)
         self.print_job_max_age = print_job_max_age

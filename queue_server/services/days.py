@@ -55,6 +55,16 @@ class DayUseCases(ServicesBase):
         expired, closed = self._close_everything(tx, reason="end_of_day")
         self._void_unchecked_appointments(tx, before_day=today)
         storage.halls.purge_idempotency(tx.db, tx.hall.id, clock.iso(tx.now - timedelta(days=self.idempotency_days)))
+        purged = storage.outbox.purge_delivered(
+            tx.db, tx.hall.spec.code, clock.iso(tx.now - timedelta(days=self.feed_keep_days))
+        )
+        if purged:
+            log.info(
+                "hall %s: %d 好差评 records delivered over %d days ago purged",
+                tx.hall.spec.code,
+                purged,
+                self.feed_keep_days,
+            )
         if row["pending_config_toml"] and row["pending_from"] <= today:
             self._apply_pending(tx, row["pending_config_toml"])
         storage.halls.set_service_day(tx.db, tx.hall.id, today)

@@ -149,6 +149,15 @@ def retry_dead(db: sqlite_utils.Database, row_id: int, at: str) -> bool:
 # ---- reading ---------------------------------------------------------------------------
 
 
+def purge_delivered(db: sqlite_utils.Database, hall: str, before: str) -> int:
+    """Forget the records of `hall` the platform took before `before` (the ratings they
+    came from stay); pending and dead ones stay until sent or retried."""
+    cursor = db.execute(
+        "DELETE FROM outbox WHERE hall = ? AND state = 'delivered' AND delivered_at < ?", [hall, before]
+    )
+    return int(cursor.rowcount)
+
+
 def by_id(db: sqlite_utils.Database, row_id: int) -> Row | None:
     return one(db, f"SELECT {_COLUMNS}, payload FROM outbox WHERE id = ?", [row_id])
 

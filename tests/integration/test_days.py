@@ -10,9 +10,12 @@ from typing import Any
 from click.testing import CliRunner
 from flask import Flask
 
+from queue_server import storage
 from queue_server.cli import main
+from queue_server.domain.clock import iso
 from tests.conftest import TEST_CONFIG, Clock
 from tests.integration.test_realtime import ack, received, screen, signed_in
+from tests.support import rating_records
 
 
 def w(action: str, window: int = 14) -> str:
@@ -156,6 +159,27 @@ def test_idempotency_records_are_purged_after_the_configured_days(login, clock: 
     tick(app)
     with store.read() as db:
         assert db.execute("SELECT count(*) FROM idempotency_keys").fetchone()[0] == 0
+
+
+def test_records_the_platform_took_leave_the_outbox_after_the_configured_days(clock: Clock, store, app: Flask) -> None:  # type: ignore[no-untyped-def]
+    """FEED_KEEP_DAYS (90): at the rollover, the hall's outbox forgets what the 好差评
+    platform took over 90 days ago; what waits to be sent, what it refused and a more
+    recent delivery stay."""
+    queued = rating_records.enqueue_records(store, [1, 2, 3, 4], queued_at=clock.now)
+    queued |= rating_records.enqueue_records(store, [5], hall="town", queued_at=clock.now)
+    long_ago, lately = iso(clock.now - timedelta(days=95)), iso(clock.now - timedelta(days=30))
+    with store.write() as db:
+        ids = {row["key"]: row["id"] for row in db.query("SELECT id, key FROM outbox")}
+        storage.outbox.mark_delivered(db, ids["demo-rating-1"], 200, "{}", long_ago)
+        storage.outbox.mark_delivered(db, ids["demo-rating-2"], 200, "{}", lately)
+        db.execute("UPDATE outbox SET state = 'dead', failed_at = ? WHERE id = ?", [long_ago, ids["demo-rating-4"]])
+        storage.outbox.mark_delivered(db, ids["town-rating-5"], 200, "{}", long_ago)
+    next_morning(clock)
+    tick(app)
+    with store.read() as db:
+        left = {row["key"]: row["state"] for row in db.query("SELECT key, state FROM outbox")}
+    assert left == {"demo-rating-2": "delivered", "demo-rating-3": "pending", "demo-rating-4": "dead"}
+    assert set(queued) == {*left, "demo-rating-1", "town-rating-5"}  # the town rolled over too
 
 
 def test_a_24_hour_hall_calls_after_midnight_what_waited_before_it(app: Flask, clock: Clock, store, login) -> None:  # type: ignore[no-untyped-def]
