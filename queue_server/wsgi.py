@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
-from queue_server.app import create_app
+# sqlite-utils imports pandas and numpy whenever they are installed (the tests' and
+# benches' environment has them, for pyworkforce), only to store their types: the server
+# never hands it such values, and the two would cost each worker about 45 MiB. Marked
+# missing before anything imports sqlite-utils, so that a worker is the same wherever
+# it is installed; a process that already has them keeps them.
+for _unused in ("pandas", "numpy"):
+    sys.modules.setdefault(_unused, None)  # type: ignore[arg-type]
+
+from queue_server.app import create_app  # noqa: E402
 
 os.environ.setdefault("QUEUE_ASYNC_MODE", "eventlet")
 logging.basicConfig(
