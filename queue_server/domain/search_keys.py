@@ -2,7 +2,9 @@
 full pinyin (`budongchandengji`), so that a guide finds an item by typing `bdc`.
 
 Pure: pypinyin's readings come from its own dictionary, phrase by phrase (银行 reads
-yin hang, 长大 zhang da), not from a table of our own. ASCII letters and digits in a
+yin hang, 长大 zhang da), not from a table of our own. That dictionary costs a process
+about 55 MiB, so pypinyin is imported at the first name read: the process that imports a
+hall file stores its names' keys (`storage.search_keys`) and a server reads them. ASCII letters and digits in a
 name stay as they are, lower-cased; punctuation and spaces are dropped, so that
 企业开办“一件事” is `qykbyjs`. `ü` is written `v`, as a pinyin keyboard types it.
 """
@@ -13,10 +15,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
+from queue_server.domain.hall import HallSpec
 
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+def names_of(spec: HallSpec) -> set[str]:
+    """Every name of a hall file that the catalogue gives search keys: its queues', items'
+    and bundles'."""
+    return {q.name for q in spec.queues} | {i.name for i in spec.items} | {b.name for b in spec.bundles}
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,8 @@ class SearchKeys:
 @lru_cache(maxsize=8192)
 def search_keys(name: str) -> SearchKeys:
     """The keys of one name; cached, as a hall's names repeat on every catalogue read."""
+    from pypinyin import Style, lazy_pinyin  # its dictionary loads here (module docstring)
+
     initials: list[str] = []
     syllables: list[str] = []
     position = 0

@@ -18,14 +18,16 @@ from typing import Any
 from queue_server import storage
 from queue_server.domain import clock, estimate
 from queue_server.domain.access import Permission, Principal
-from queue_server.domain.search_keys import search_keys
+from queue_server.domain.search_keys import SearchKeys, names_of, search_keys
 from queue_server.domain.tickets import PriorityClass
 from queue_server.services.base import ServicesBase
 from queue_server.services.estimates import hall_predictions
 
 
-def _keys(name: str) -> dict[str, str]:
-    keys = search_keys(name)
+def _keys(stored: dict[str, SearchKeys], name: str) -> dict[str, str]:
+    """Its keys as the hall's import stored them; computed here (pypinyin loaded in this
+    process) only for a hall imported before they were stored."""
+    keys = stored.get(name) or search_keys(name)
     return {"initials": keys.initials, "pinyin": keys.pinyin}
 
 
@@ -43,6 +45,7 @@ class CatalogueUseCases(ServicesBase):
             open_windows = {w["number"] for w in storage.windows.views(db, hall.id) if w["status"] == "open"}
             seq = row["last_seq"]
             predicted = hall_predictions(db, hall, day, now, new_ticket_queues=[q.code for q in spec.queues])
+            keys = storage.search_keys.of(db, names_of(spec))
         local_day = clock.local(now, spec).date()
         queues = []
         for queue in spec.queues:
@@ -59,7 +62,7 @@ class CatalogueUseCases(ServicesBase):
                     "prefix": queue.prefix,
                     "name": queue.name,
                     "kind": queue.kind.value,
-                    **_keys(queue.name),
+                    **_keys(keys, queue.name),
                     "waiting": ahead,
                     "issued": day_figures["issued"],
                     "daily_cap": queue.daily_cap,
@@ -79,11 +82,11 @@ class CatalogueUseCases(ServicesBase):
             "priority_classes": [p.value for p in PriorityClass],
             "queues": queues,
             "items": [
-                {"code": i.code, "name": i.name, "department": i.department, "queue": i.queue, **_keys(i.name)}
+                {"code": i.code, "name": i.name, "department": i.department, "queue": i.queue, **_keys(keys, i.name)}
                 for i in spec.items
             ],
             "bundles": [
-                {"code": b.code, "name": b.name, "queue": b.queue, "items": list(b.items), **_keys(b.name)}
+                {"code": b.code, "name": b.name, "queue": b.queue, "items": list(b.items), **_keys(keys, b.name)}
                 for b in spec.bundles
             ],
         }

@@ -16,6 +16,7 @@ from queue_server.domain.errors import HallChangeRefused, InvalidInput
 from queue_server.domain.events import EventType
 from queue_server.domain.hall import read_hall_file
 from queue_server.domain.privacy import audience_of
+from queue_server.domain.search_keys import names_of, search_keys
 from queue_server.services.base import Event, Tx
 from queue_server.services.days import DayUseCases
 
@@ -58,10 +59,12 @@ class HallUseCases(DayUseCases):
             raise InvalidInput(
                 f"地址中的大厅 {expected_code!r} 与配置中的 hall.code {spec.code!r} 不一致", field="hall.code"
             )
+        keys = {name: search_keys(name) for name in names_of(spec)}  # before the write: pypinyin reads
         with self.store.write() as db:
             existing = storage.halls.by_code(db, spec.code)
             # a new hall belongs to no one's hall yet: only those who see every hall make one
             require(principal, Permission.CONFIGURE_HALL, existing["id"] if existing else None)
+            storage.search_keys.keep(db, keys)  # the catalogue's, so a server never loads pypinyin
             if existing is None:
                 hall_id = storage.halls.save(db, spec.code, spec.name, config_toml, clock.iso(now))
                 storage.windows.sync(db, hall_id, [(w.number, w.name, w.zone) for w in spec.windows])

@@ -7,8 +7,8 @@ credential-change counter), `audit` (the append-only log of administrators' and
 managers' actions), `appointments` (预约 pushed by the booking platform), `print_jobs`
 (print jobs, the printers serving stations), `ratings` (好差评 ratings and the review
 pads' invitations), `review_cases` (差评整改), `reports` (the reports' reads), `dashboard`
-(the managers' live figures), `outbox` (records waiting for the 好差评 platform) and `alerts`
-(the managers' alerts). `lock.py` keeps a second server
+(the managers' live figures), `outbox` (records waiting for the 好差评 platform), `alerts`
+(the managers' alerts) and `search_keys` (the catalogue's pinyin keys). `lock.py` keeps a second server
 process off the file unless the servers share a message queue."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from queue_server.storage import (
     ratings,
     reports,
     review_cases,
+    search_keys,
     sessions,
     tickets,
     windows,
@@ -48,6 +49,7 @@ __all__ = [
     "ratings",
     "reports",
     "review_cases",
+    "search_keys",
     "sessions",
     "tickets",
     "windows",

@@ -579,6 +579,17 @@ MIGRATIONS: Sequence[str] = (
         WHERE type IN ('window_opened', 'window_paused', 'window_resumed', 'window_closed', 'window_released');
     CREATE INDEX events_transfers ON events(hall_id, at) WHERE type = 'ticket_transferred';
     """,
+    # 15: the catalogue's search keys (pinyin initials and full pinyin) of every name a
+    # hall file has brought, computed by the process that imported the file: pypinyin's
+    # dictionary costs a process about 55 MiB, and a server need never load it
+    # (`services.catalogue`, `domain.search_keys`).
+    """
+    CREATE TABLE search_keys (
+        name TEXT PRIMARY KEY,
+        initials TEXT NOT NULL,
+        pinyin TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 # Migrations that rebuild a table: run with foreign keys off (SQLite's documented way),

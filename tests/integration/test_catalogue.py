@@ -6,6 +6,9 @@ hall's own (waiting, issued against the cap, issuing hours, estimated wait)."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +130,38 @@ def test_the_page_tests_search_the_catalogue_the_server_gives(login) -> None:  #
     for kind in ("items", "bundles", "queues"):
         fields = fixture[kind][0].keys()
         assert fixture[kind] == [{key: entry[key] for key in fields} for entry in served[kind]], kind
+
+
+# A server over a hall imported elsewhere (the command line, the template here): which
+# modules its catalogue read loads, in a process of its own.
+SERVER_READS_THE_CATALOGUE = """
+import json, sys
+from queue_server.app import create_app
+from queue_server.domain import clock
+from queue_server.domain.access import OPERATOR
+config = {"ASYNC_MODE": "threading", "SECRET_KEY": "test-secret-key-0123456789", "BACKGROUND_JOBS": False}
+app = create_app(config, instance_path=sys.argv[1])
+found = app.extensions["hall_queue"]["services"].catalogue(OPERATOR, "demo", clock.utc_now())
+item = next(i for i in found["items"] if i["code"] == "property-transfer")
+print(json.dumps({"item": item, "pypinyin": "pypinyin" in sys.modules}))
+"""
+
+
+def test_a_server_reads_the_keys_the_halls_import_stored_and_never_loads_pypinyin(
+    template_instance: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """pypinyin's dictionary costs a process about 55 MiB: the import computed the keys
+    (in the test session here), the server reads them."""
+    instance = tmp_path / "instance"
+    shutil.copytree(template_instance[0], instance)
+    done = subprocess.run(
+        [sys.executable, "-c", SERVER_READS_THE_CATALOGUE, str(instance)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    read = json.loads(done.stdout.strip().splitlines()[-1])
+    assert read["pypinyin"] is False
+    assert (read["item"]["name"], read["item"]["initials"]) == ("不动产转移登记（二手房过户）", "bdczydjesfgh")
