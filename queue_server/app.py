@@ -120,6 +120,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         presence_store=presence_store(app.config),
         phone=phone,
         wait_push_delay=app.config["WAIT_PUSH_DELAY"],
+        stub_delay=app.config["STUB_DELAY"],
     )
     if realtime.presence.beat_seconds is not None:  # shared presence: leave it at once on the way out
         atexit.register(realtime.close)

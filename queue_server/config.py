@@ -68,6 +68,8 @@ DEFAULTS: dict[str, Any] = {
     "BACKGROUND_JOBS": True,  # the timer: close service days at rollover, relay the command line's events
     "JOB_INTERVAL": 0.5,  # seconds between rounds of the timer
     "WAIT_PUSH_DELAY": 0.3,  # seconds: after a write, each hall's wait figures are played at most this often
+    # seconds a room's `sequence_advanced` stubs wait to go out as one (realtime/stubs.py); 0: each at once
+    "STUB_DELAY": 0.1,
     # seconds: a ticket issued at most this long after the hall's last play takes its figure
     # from that play (docs/estimates.md); 0: every issue plays the hall for its own figure
     "ISSUE_FIGURE_MAX_AGE": 1.0,
@@ -190,6 +192,9 @@ def _check(config: Any) -> None:
     delay = config["WAIT_PUSH_DELAY"]
     if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= 60:
         raise ConfigError(f"WAIT_PUSH_DELAY must be between 0 and 60 seconds, not {delay!r}")
+    stub_delay = config["STUB_DELAY"]
+    if not isinstance(stub_delay, (int, float)) or isinstance(stub_delay, bool) or not 0 <= stub_delay <= 5:
+        raise ConfigError(f"STUB_DELAY must be between 0 and 5 seconds, not {stub_delay!r}")
     age = config["ISSUE_FIGURE_MAX_AGE"]
     if not isinstance(age, (int, float)) or isinstance(age, bool) or not 0 <= age <= 60:
         raise ConfigError(f"ISSUE_FIGURE_MAX_AGE must be between 0 and 60 seconds, not {age!r}")

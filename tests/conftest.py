@@ -62,6 +62,8 @@ TEST_CONFIG = {
     # every issue plays the hall for its own figure: whether a background play came first
     # would otherwise decide the figure (test_wait_estimates checks the figure from a play)
     "ISSUE_FIGURE_MAX_AGE": 0,
+    # each stub at once, as the tests that count them expect (test_stubs checks the coalescing)
+    "STUB_DELAY": 0,
 }
 
 

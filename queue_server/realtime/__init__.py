@@ -46,6 +46,7 @@ from queue_server.realtime.debounce import Debounced
 from queue_server.realtime.memory import MemoryTrim
 from queue_server.realtime.presence import Change, PresenceStore, ScreenLink
 from queue_server.realtime.printing import PRINTING_EVENTS, PrinterLinks
+from queue_server.realtime.stubs import StubRanges
 from queue_server.services import Event, PadNotice, PrintJobNotice, Services
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class Realtime(PrinterLinks):
         presence_store: PresenceStore | None = None,
         phone: Phone | None = None,
         wait_push_delay: float = 0.3,
+        stub_delay: float = 0.0,
     ) -> None:
         self.socketio = socketio
         self.store = store
@@ -110,6 +112,13 @@ class Realtime(PrinterLinks):
         self._waits_refreshed_at: datetime | None = None  # the timer's last round of wait figures
         # after writes: each hall's figures played at most once per `wait_push_delay` (realtime/debounce.py)
         self.wait_pushes = Debounced(self.push_waits, wait_push_delay, socketio.start_background_task, socketio.sleep)
+        # `sequence_advanced` stubs, coalesced per room for `stub_delay` seconds (realtime/stubs.py)
+        self.stubs = StubRanges(
+            lambda stub, to: socketio.emit(SEQUENCE_ADVANCED, stub, to=to),
+            stub_delay,
+            socketio.start_background_task,
+            socketio.sleep,
+        )
         # this process's memory, or Redis shared by every server process (MESSAGE_QUEUE)
         self.presence: PresenceStore = presence_store or presence.Presence()
         # freed memory handed back to the system after a wave of disconnects (realtime/memory.py)
@@ -141,7 +150,9 @@ class Realtime(PrinterLinks):
         part (no ticket's reference) to the hall's phones. The scope rooms
         that an event does not concern (other zones, other windows) get
         `sequence_advanced` with its number instead, so that every subscriber sees an
-        unbroken sequence and holds back what arrives early until the gap is filled."""
+        unbroken sequence and holds back what arrives early until the gap is filled;
+        those stubs are coalesced per room (`self.stubs`, realtime/stubs.py), and a room's
+        pending ones go out before anything else is sent to it."""
         for event in events:
             if isinstance(event, PrintJobNotice):  # not a hall event: to staff and printers (realtime/printing.py)
                 self._publish_print_job(event)
@@ -153,7 +164,6 @@ class Realtime(PrinterLinks):
             zones, windows = (hall.zone_codes, tuple(hall.windows)) if hall else ((), ())
             show_clerk_names = hall.spec.show_clerk_names if hall else False
             payload = event.payload()
-            stub = {"hall": event.hall, "seq": event.seq}
             elsewhere = rooms.not_for_event(payload, zones, windows)
             for audience in rooms.AUDIENCES:
                 shaped = privacy.event_for(payload, audience, show_clerk_names=show_clerk_names)
@@ -161,15 +171,18 @@ class Realtime(PrinterLinks):
                 if shaped is None:  # staff only: the public rooms learn its number alone
                     elsewhere += to
                 else:
+                    self.stubs.before(to)
                     self.socketio.emit(event.type, shaped, to=to)
             # citizens' phones: one room per hall, every event, no ticket's reference
             citizen = privacy.citizen_event(payload)
+            phones = rooms.citizen_room(event.hall)
             if citizen is None:
-                self.socketio.emit(SEQUENCE_ADVANCED, stub, to=rooms.citizen_room(event.hall))
+                elsewhere.append(phones)
             else:
-                self.socketio.emit(event.type, citizen, to=rooms.citizen_room(event.hall))
+                self.stubs.before([phones])
+                self.socketio.emit(event.type, citizen, to=phones)
             if elsewhere:
-                self.socketio.emit(SEQUENCE_ADVANCED, stub, to=elsewhere)
+                self.stubs.add(event.hall, event.seq, elsewhere)
         self.wait_pushes.mark(event.hall for event in events if isinstance(event, Event))
 
     def push_waits(self, halls: Iterable[str]) -> None:

@@ -5,6 +5,8 @@
 // Every hall event carries the hall-wide `seq`, one higher per committed transition. A
 // subscriber sees every number: its own events, plus a `sequence_advanced` stub for each
 // event outside its scope (newer servers; older ones leave such gaps to the catch-up).
+// A stub may stand for a run of numbers, `from` to `seq` (the server coalesces a room's
+// stubs: queue_server/realtime/stubs.py).
 
 /** How long a gap may stay open before the screen asks for a catch-up: long enough for
  * an event that overtook another (several server processes behind Redis) to be joined
@@ -17,6 +19,11 @@ export const SEQUENCE_ADVANCED = "sequence_advanced";
 
 export function isStub(event) {
   return event?.type === SEQUENCE_ADVANCED;
+}
+
+/** The first number an event stands for: a stub's `from`, else its own `seq`. */
+export function firstSeq(event) {
+  return isStub(event) && Number.isInteger(event.from) && event.from <= event.seq ? event.from : event.seq;
 }
 
 export class EventSequencer {
@@ -45,7 +52,7 @@ export class EventSequencer {
     const seq = event?.seq;
     if (!Number.isInteger(seq)) return;
     if (this.lastSeq !== null && seq <= this.lastSeq) return; // applied already: a duplicate
-    if (this.synced && seq === this.lastSeq + 1) {
+    if (this.synced && firstSeq(event) <= this.lastSeq + 1) {
       this._take(event);
       this._drain();
       return;
@@ -91,8 +98,17 @@ export class EventSequencer {
   }
 
   _hold(event) {
-    const held = this.held.get(event.seq);
-    if (!held || (isStub(held) && !isStub(event))) this.held.set(event.seq, event);
+    if (event.seq - firstSeq(event) >= this.maxHeld) {
+      this.held.clear(); // a run longer than what may be held: as for too many held events
+      this._stopGapTimer();
+      this.snapshot?.();
+      return;
+    }
+    // a run of stubs waits under each of its numbers, so that whichever comes next finds it
+    for (let seq = Math.max(firstSeq(event), (this.lastSeq ?? -Infinity) + 1); seq <= event.seq; seq += 1) {
+      const held = this.held.get(seq);
+      if (!held || (isStub(held) && !isStub(event) && event.seq === seq)) this.held.set(seq, event);
+    }
     if (this.held.size > this.maxHeld) {
       this.held.clear();
       this._stopGapTimer();
@@ -105,7 +121,7 @@ export class EventSequencer {
   }
 
   _take(event) {
-    this.lastSeq = event.seq;
+    this.lastSeq = Math.max(this.lastSeq ?? event.seq, event.seq);
     if (!isStub(event)) this.applyEvent(event);
   }
 
@@ -115,8 +131,9 @@ export class EventSequencer {
     for (const seq of [...this.held.keys()]) if (this.lastSeq !== null && seq <= this.lastSeq) this.held.delete(seq);
     while (this.synced && this.held.has(this.lastSeq + 1)) {
       const next = this.held.get(this.lastSeq + 1);
-      this.held.delete(next.seq);
+      this.held.delete(this.lastSeq + 1);
       this._take(next);
+      for (const seq of [...this.held.keys()]) if (seq <= this.lastSeq) this.held.delete(seq); // the rest of a run
     }
     if (!this.synced) return; // an applied event made the page subscribe again
     if (this.held.size === 0) {

@@ -160,6 +160,23 @@ def test_a_scoped_screen_sees_an_unbroken_sequence(app: Flask) -> None:
     assert all(set(payload) == {"hall", "seq"} for name, payload in got if name == "sequence_advanced")
 
 
+def test_a_scoped_screens_stubs_come_as_one_run_before_its_own_next_event(app: Flask) -> None:
+    """STUB_DELAY (0 in the other tests): the stubs for window 2's opening and call wait,
+    and reach window 1's screen as one run just before window 1's own next event."""
+    app.extensions["hall_queue"]["realtime"].stubs.delay = 1.0
+    window_screen = screen(app, "window_screen")  # window 1's
+    start = ack(window_screen, "subscribe", {"hall": "demo"})["data"]["seq"]
+    guide, clerk, other = signed_in(app, "guide"), signed_in(app, "clerk1"), signed_in(app, "clerk2")
+    ack(guide, "issue_ticket", {"hall": "demo", "queue": "comprehensive"})
+    ack(clerk, "open_window", {"hall": "demo", "window": 2})
+    ack(clerk, "call_next", {"hall": "demo", "window": 2})
+    assert ack(other, "open_window", {"hall": "demo", "window": 1})["ok"]
+    got = [(m["name"], m["args"][0]) for m in window_screen.get_received()]  # as they arrived
+    assert [name for name, _ in got] == ["ticket_issued", "sequence_advanced", "window_opened"]
+    assert got[1][1] == {"hall": "demo", "seq": start + 3, "from": start + 2}
+    assert [payload["seq"] for _, payload in got] == [start + 1, start + 3, start + 4]
+
+
 def test_half_a_surrogate_pair_in_a_payload_is_refused_as_malformed(app: Flask) -> None:
     kiosk = screen(app, "kiosk")
     answer = ack(kiosk, "issue_ticket", {"hall": "demo", "queue": "pickup", "appointment": "\ud800"})

@@ -240,6 +240,14 @@ describe("the sequence", () => {
     assert.equal(tracker.lastSeq, 12);
   });
 
+  test("a run of stubs (from..seq) that follows on is no gap; one that skips numbers is", () => {
+    const run = (from, seq) => ({ hall: "demo", seq, from });
+    tracker.answered({ ...CALLED, seq: 10 }); // called: another window's changes do not concern it
+    assert.equal(tracker.receive(run(11, 14), "sequence_advanced"), false);
+    assert.equal(tracker.lastSeq, 14);
+    assert.equal(tracker.receive(run(16, 17), "sequence_advanced"), true); // 15 was missed
+  });
+
   test("a gap asks for the progress whatever the event: what was missed may have concerned it", () => {
     assert.equal(tracker.receive(other(13)), true);
     assert.equal(tracker.receive(other(12)), false); // the late one: the read after 13 holds it

@@ -12,6 +12,7 @@ import { EventSequencer, GAP_WAIT_MS, MAX_HELD } from "../../signage/static/sequ
 let clock; // a FakeClock, fresh for each test
 const event = (seq, type = "ticket_issued") => ({ hall: "demo", seq, type });
 const stub = (seq) => ({ hall: "demo", seq, type: "sequence_advanced" });
+const run = (from, seq) => ({ hall: "demo", seq, from, type: "sequence_advanced" }); // stubs coalesced
 
 /** A sequencer that records what it applied and what it asked the server for. */
 function makeSequencer(options = {}) {
@@ -114,6 +115,41 @@ describe("EventSequencer", () => {
     assert.deepEqual(record.applied, [12, 15]);
     clock.tick(GAP_WAIT_MS * 2);
     assert.equal(record.catchUps, 0);
+  });
+
+  test("a run of stubs (from..seq) stands for each of its numbers", () => {
+    const { sequencer, record } = syncedAt(10);
+    sequencer.receive(run(11, 13));
+    assert.equal(sequencer.lastSeq, 13);
+    sequencer.receive(event(16)); // early: 14 and 15 are still to come
+    sequencer.receive(run(14, 15));
+    assert.deepEqual(record.applied, [16]);
+    assert.equal(sequencer.holding, 0);
+    clock.tick(GAP_WAIT_MS * 2);
+    assert.equal(record.catchUps, 0);
+  });
+
+  test("a held run fills the gap from whichever of its numbers comes next, and overlaps are dropped", () => {
+    const { sequencer, record } = syncedAt(10);
+    sequencer.receive(event(15));
+    sequencer.receive(run(12, 14)); // held: 11 is missing
+    assert.equal(sequencer.holding, 4);
+    sequencer.receive(event(11));
+    assert.deepEqual(record.applied, [11, 15]);
+    assert.equal(sequencer.holding, 0);
+    sequencer.receive(run(14, 16)); // already past 15: only 16 is new
+    assert.equal(sequencer.lastSeq, 16);
+    sequencer.receive(run(15, 16)); // nothing new
+    assert.equal(sequencer.lastSeq, 16);
+    clock.tick(GAP_WAIT_MS * 2);
+    assert.equal(record.catchUps, 0);
+  });
+
+  test("a run longer than may be held asks for a snapshot", () => {
+    const { sequencer, record } = syncedAt(10, { maxHeld: 5 });
+    sequencer.receive(run(20, 30));
+    assert.equal(record.snapshots, 1);
+    assert.equal(sequencer.holding, 0);
   });
 
   test("a real event and a stub of the same seq: the event is applied", () => {

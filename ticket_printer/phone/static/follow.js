@@ -65,7 +65,7 @@ export class TicketFollower {
       this._later(() => this.socket.connect(), RETRY_REFUSED_MS);
     });
     this.socket.onAny((name, payload) => {
-      if (this.tracker.receive(payload)) this.refresher.request();
+      if (this.tracker.receive(payload, name)) this.refresher.request();
     });
     // its own ticket's new wait figures, pushed when the hall's play changes them (no seq:
     // not a hall event, so the tracker above passes it by)

@@ -199,15 +199,18 @@ export class ProgressTracker {
     this.mine = null;
   }
 
-  /** A live event: true when the page must ask for the progress. */
-  receive(event) {
+  /** A live event (`name`: its Socket.IO event name): true when the page must ask for
+   * the progress. */
+  receive(event, name = undefined) {
     if (!event || typeof event.seq !== "number") return false;
     if (this.lastSeq === null) {
       this.heldSeq = Math.max(this.heldSeq ?? 0, event.seq);
       return false;
     }
     if (event.seq <= this.lastSeq) return false; // in the progress already, or a repeat
-    const gap = event.seq > this.lastSeq + 1;
+    // a `sequence_advanced` stub may stand for a run of numbers, `from` to `seq`
+    const first = name === "sequence_advanced" && Number.isInteger(event.from) ? event.from : event.seq;
+    const gap = first > this.lastSeq + 1;
     this.lastSeq = event.seq;
     return gap || concerns(event, this.mine);
   }
