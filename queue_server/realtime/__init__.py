@@ -171,7 +171,7 @@ class Realtime(PrinterLinks):
                 if shaped is None:  # staff only: the public rooms learn its number alone
                     elsewhere += to
                 else:
-                    self.stubs.before(to)
+                    self.stubs.before(to, event.seq)
                     self.socketio.emit(event.type, shaped, to=to)
             # citizens' phones: one room per hall, every event, no ticket's reference
             citizen = privacy.citizen_event(payload)
@@ -179,7 +179,7 @@ class Realtime(PrinterLinks):
             if citizen is None:
                 elsewhere.append(phones)
             else:
-                self.stubs.before([phones])
+                self.stubs.before([phones], event.seq)
                 self.socketio.emit(event.type, citizen, to=phones)
             if elsewhere:
                 self.stubs.add(event.hall, event.seq, elsewhere)

@@ -16,9 +16,10 @@ this process. A stub of a number that does not follow the pending range's (anoth
 process published the one between) sends the range first. Delay 0: each stub at once, as
 before, without `from`.
 
-With several server processes a subscriber may hold another process's event for up to
-`delay`, until this process's range before it arrives; a single process never holds a
-screen back.
+A stub whose number is below one already sent to its room goes at once: the room's
+subscribers hold that later event until they have it (group commit may publish a batch's
+events out of order). With several server processes a subscriber may hold another
+process's event for up to `delay`, until this process's range before it arrives.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ Emit = Callable[[dict[str, Any], list[str]], None]  # emit(stub, rooms): once to
 
 
 class StubRanges:
-    """Pending stub ranges per room; `emit` sends one stub to one room."""
+    """Pending stub ranges per room; `emit` sends one stub to a list of rooms."""
 
     def __init__(
         self,
@@ -46,6 +47,7 @@ class StubRanges:
         self._sleep = sleep
         self._lock = threading.Lock()  # a green lock under eventlet and gevent (monkey-patched)
         self._pending: dict[str, tuple[str, int, int]] = {}  # room -> (hall, from, seq)
+        self._sent: dict[str, int] = {}  # room -> the highest number sent to it whole (`before`)
         self._timer = False  # a flush task is sleeping
 
     def add(self, hall: str, seq: int, rooms: Iterable[str]) -> None:
@@ -56,6 +58,9 @@ class StubRanges:
         out: list[tuple[str, tuple[str, int, int]]] = []
         with self._lock:
             for room in rooms:
+                if self._sent.get(room, seq) > seq:  # a later event is there: its holders wait for this
+                    out.append((room, (hall, seq, seq)))
+                    continue
                 pending = self._pending.get(room)
                 if pending is not None and pending[0] == hall and pending[2] + 1 == seq:
                     self._pending[room] = (hall, pending[1], seq)
@@ -69,11 +74,12 @@ class StubRanges:
         if start:
             self._start_task(self._flush_later)
 
-    def before(self, rooms: Iterable[str]) -> None:
-        """Something else is about to be sent to these rooms: their ranges go first."""
-        if not self._pending:  # (read without the lock: a stale answer only sends later)
-            return
+    def before(self, rooms: Iterable[str], seq: int) -> None:
+        """Event `seq` is about to be sent whole to these rooms: their ranges go first."""
+        rooms = list(rooms)
         with self._lock:
+            for room in rooms:
+                self._sent[room] = max(self._sent.get(room, seq), seq)
             out = [(room, self._pending.pop(room)) for room in rooms if room in self._pending]
         self._send(out)
 
