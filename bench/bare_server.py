@@ -30,8 +30,7 @@ from flask import Flask, jsonify, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 # Nothing of queue_server or tests here at module level: the worker imports this module,
-# and the baseline's memory must be the framework's alone (queue_server.app holds, for
-# one, pypinyin's phrase dictionary, about 110 MiB). The launcher below imports lazily.
+# and the baseline's memory must be the framework's alone. The launcher below imports lazily.
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
@@ -46,9 +45,9 @@ def padded(event: str, hall: str, number: str, size: int) -> dict[str, Any]:
     return payload
 
 
-def create_app(token: str, ping_interval: float = 10, ping_timeout: float = 10) -> Flask:
+def create_app(token: str, ping_interval: float = 10, ping_timeout: float = 10, async_mode: str = "eventlet") -> Flask:
     app = Flask(__name__)
-    socketio = SocketIO(app, async_mode="eventlet", ping_interval=ping_interval, ping_timeout=ping_timeout)
+    socketio = SocketIO(app, async_mode=async_mode, ping_interval=ping_interval, ping_timeout=ping_timeout)
 
     @socketio.on("connect")
     def connect(auth: Any = None) -> None:
@@ -80,7 +79,8 @@ def create_app(token: str, ping_interval: float = 10, ping_timeout: float = 10) 
 
 @dataclass
 class BareServer:
-    """gunicorn with one eventlet worker of the server's own class, serving this app."""
+    """gunicorn with one worker of the server's own class (LIVE_WORKER, eventlet by
+    default, as our live server's), serving this app."""
 
     token: str
     instance: Path
@@ -98,16 +98,19 @@ class BareServer:
     def start(self, timeout: float = 60) -> None:
         from queue_server.cli import gunicorn_command
         from queue_server.config import DEFAULTS
-        from tests.support.live import free_port, wait_until_answering
+        from tests.support.live import default_worker, free_port, wait_until_answering
+
+        worker = default_worker()
 
         self.port = self.port or free_port()
         settings = {
             "BARE_TOKEN": self.token,
             "BARE_PING_INTERVAL": str(DEFAULTS["PING_INTERVAL"]),  # the server's own defaults
             "BARE_PING_TIMEOUT": str(DEFAULTS["PING_TIMEOUT"]),
+            "BARE_ASYNC_MODE": worker,
         }
         command = gunicorn_command(
-            f"127.0.0.1:{self.port}", extra=("--log-level", "warning", "--chdir", str(REPOSITORY))
+            f"127.0.0.1:{self.port}", async_mode=worker, extra=("--log-level", "warning", "--chdir", str(REPOSITORY))
         )
         command[-1] = "bench.bare_server:app"
         log = self.log_path.open("ab")
@@ -132,6 +135,7 @@ app = (
         os.environ["BARE_TOKEN"],
         float(os.environ.get("BARE_PING_INTERVAL", 10)),
         float(os.environ.get("BARE_PING_TIMEOUT", 10)),
+        os.environ.get("BARE_ASYNC_MODE", "eventlet"),
     )
     if "BARE_TOKEN" in os.environ
     else None

@@ -40,7 +40,7 @@ from bench import call_latency
 from bench.bare_server import BareServer
 from bench.common import BenchServer, cpu_seconds, ms, percentile, rss_mib, run_from_command_line, table
 from bench.lean_client import ScreenProcesses
-from tests.support.live import HALL
+from tests.support.live import HALL, default_worker
 
 FOLLOW_UPS = ("service_started", "service_finished")  # what a hall screen gets after each call
 PER_PROCESS = 2500  # lean screens per child process at most
@@ -291,7 +291,8 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         memories, memory_problems = memory_phase(args, parent) if args.memory else ([], [])
         problems += memory_problems
     out = [
-        f"broadcast: our server and a bare Flask-SocketIO broadcast server, each gunicorn with one eventlet worker;"
+        f"broadcast: our server and a bare Flask-SocketIO broadcast server, each gunicorn with one {default_worker()}"
+        " worker;"
         f" lean screens (aiohttp websockets, at most {PER_PROCESS} per child process);"
         f" {args.calls} calls per round due at {args.rate:g}/s over {args.windows} windows, each followed by"
         " service_started and service_finished halfway to the next",
