@@ -22,7 +22,7 @@ import json
 import os
 import signal
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,7 @@ class BareServer:
     instance: Path
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    environment: dict[str, str] = field(default_factory=dict)  # beside BARE_*, e.g. PYTHONMALLOC
 
     @property
     def url(self) -> str:
@@ -108,6 +109,7 @@ class BareServer:
             "BARE_PING_INTERVAL": str(DEFAULTS["PING_INTERVAL"]),  # the server's own defaults
             "BARE_PING_TIMEOUT": str(DEFAULTS["PING_TIMEOUT"]),
             "BARE_ASYNC_MODE": worker,
+            **self.environment,
         }
         command = gunicorn_command(
             f"127.0.0.1:{self.port}", async_mode=worker, extra=("--log-level", "warning", "--chdir", str(REPOSITORY))

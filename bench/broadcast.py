@@ -264,6 +264,8 @@ def memory_phase(args: argparse.Namespace, parent: Path) -> tuple[list[Memory], 
         variants.append(("ours, MEMORY_TRIM_AFTER=0", {"QUEUE_MEMORY_TRIM_AFTER": "0"}))
     if args.arena_max:
         variants.append((f"ours, MALLOC_ARENA_MAX={args.arena_max}", {"MALLOC_ARENA_MAX": str(args.arena_max)}))
+    if args.pymalloc_off:
+        variants.append(("ours, PYTHONMALLOC=malloc", {"PYTHONMALLOC": "malloc"}))
     for name, environment in variants:
         ours = BenchServer.start(synchronous="FULL", windows=args.windows, parent=args.dir, environment=environment)
         try:
@@ -271,12 +273,14 @@ def memory_phase(args: argparse.Namespace, parent: Path) -> tuple[list[Memory], 
             results.append(memory_of(name, ours.server.url, token, ours.worker_pid(), args.memory, args.after))
         finally:
             problems += ours.stop()
-    bare = BareServer(secrets.token_urlsafe(16), parent)
-    try:
-        bare.start()
-        results.append(memory_of("bare", bare.url, bare.token, worker_of(bare.process), args.memory, args.after))
-    finally:
-        bare.stop()
+    bares = [("bare", {})] + ([("bare, PYTHONMALLOC=malloc", {"PYTHONMALLOC": "malloc"})] if args.pymalloc_off else [])
+    for name, environment in bares:
+        bare = BareServer(secrets.token_urlsafe(16), parent, environment=environment)
+        try:
+            bare.start()
+            results.append(memory_of(name, bare.url, bare.token, worker_of(bare.process), args.memory, args.after))
+        finally:
+            bare.stop()
     return results, problems
 
 
@@ -430,6 +434,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--arena-max", type=int, default=0, help="memory phase also with ours under MALLOC_ARENA_MAX=N (default: not)"
+    )
+    parser.add_argument(
+        "--pymalloc-off",
+        action="store_true",
+        help="memory phase also with ours and the bare one under PYTHONMALLOC=malloc (default: not)",
     )
     parser.add_argument("--drain", type=float, default=10, help="seconds the screens may take after the last call")
     parser.add_argument("--dir", default=None, help="parent folder of the throw-away instances (default: system temp)")
