@@ -244,6 +244,9 @@ def memory_of(kind: str, url: str, token: str, worker: int, counts: list[int], a
             if ready["failed"]:
                 result.problems.append(f"{kind}: {ready['failed']} of {count} failed to connect: {ready['errors'][:2]}")
             settle(worker, 30)
+            # steady state, as after the wave of links closing below: a server that gives
+            # the connect storm's passing allocations back has done so by then (ours: 25 s)
+            time.sleep(after)
             result.rows.append((f"{ready['connected']} screens connected", rss_mib(worker)))
         finally:
             screens.close(60)

@@ -56,8 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASHING_ON_HUB": False,
     "PING_INTERVAL": 10,  # seconds: how soon a dead screen link is noticed
     "PING_TIMEOUT": 10,
-    # after this many links closed (a wave of screens leaving), freed memory is handed back
-    # to the system (glibc malloc_trim, queue_server/realtime/memory.py); 0: never
+    # after this many links opened or closed (a wave of screens arriving or leaving), freed
+    # memory is handed back to the system (gc, glibc malloc_trim: realtime/memory.py); 0: never
     "MEMORY_TRIM_AFTER": 100,
     "CREDENTIAL_RECHECK_SECONDS": 30,  # a revoked token's open link closes within this
     "BUSY_TIMEOUT": 10.0,  # seconds a write waits for another process's write lock (yielding meanwhile)
@@ -179,7 +179,7 @@ def _check(config: Any) -> None:
             raise ConfigError(f"{key} must be a positive whole number, not {config[key]!r}")
     trim = config["MEMORY_TRIM_AFTER"]
     if not isinstance(trim, int) or isinstance(trim, bool) or trim < 0:
-        raise ConfigError(f"MEMORY_TRIM_AFTER must be a whole number of closed links, 0 (never) or more, not {trim!r}")
+        raise ConfigError(f"MEMORY_TRIM_AFTER must be a whole number of links, 0 (never) or more, not {trim!r}")
     queue = config["MESSAGE_QUEUE"]
     if queue is not None and (not isinstance(queue, str) or not queue.startswith(("redis://", "rediss://"))):
         raise ConfigError(

@@ -121,7 +121,7 @@ class Realtime(PrinterLinks):
         )
         # this process's memory, or Redis shared by every server process (MESSAGE_QUEUE)
         self.presence: PresenceStore = presence_store or presence.Presence()
-        # freed memory handed back to the system after a wave of disconnects (realtime/memory.py)
+        # freed memory handed back to the system after a wave of links opening or closing (realtime/memory.py)
         # Engine.IO forgets a closed socket only at its next check, within the ping
         # interval and timeout (its service task): trim once that is over
         forgotten = float(socketio.server_options.get("ping_interval", 25)) + float(
@@ -222,6 +222,7 @@ class Realtime(PrinterLinks):
     # ---- handlers -------------------------------------------------------------------
 
     def _on_connect(self, credentials: dict[str, Any] | None = None) -> None:
+        self.memory.link_opened()  # refused or not, it allocated
         token = credentials.get("token") if isinstance(credentials, dict) else None
         ticket = credentials.get("ticket") if isinstance(credentials, dict) else None
         if isinstance(token, str) and token:

@@ -1,19 +1,30 @@
-"""Handing memory back to the system after a wave of disconnects.
+"""Handing memory back to the system after a wave of links opening or closing.
 
-When screens leave, Python frees their objects, but glibc's malloc keeps the freed
-pages of its heaps for the process: a worker that held 5,000 screens stayed at that size
-after they left (`python -m bench.broadcast`, docs/operations.md). glibc's
-`malloc_trim(0)` gives the free pages back. It walks every heap and holds the hub while
-it does (milliseconds, once), so it runs once per wave, not per disconnect: when at
-least `threshold` links have closed since the last trim, `delay` seconds after the last
-of them closed. Elsewhere than glibc (musl, macOS) there is no such call and this does
-nothing.
+A closed link's objects do not all go when it closes: most of a link's records (its
+WSGI environ, Flask's request for each of its events, Engine.IO's socket, its green
+threads' events and queues) sit in reference cycles, which only the cycle collector
+frees, and after a wave of disconnects nothing allocates enough to start a full
+collection: 30 s after 1,000 screens left, 30.7 MiB of their Python objects were still
+there, every one of them garbage (`python -m bench.memory_sites`). And what Python does
+free, glibc's malloc keeps for the process as free heap pages. So after a wave, once:
+`gc.collect()`, then glibc's `malloc_trim(0)`, which gives the free pages back.
+
+A wave of links opening leaves the same behind: every screen reconnecting at once after
+a restart builds its subscription's snapshot, a request per event, their cycles, and
+the heap stays at the storm's height once they are answered. So a wave is links opened
+or closed, counted together.
+
+Both calls hold the hub while they run (milliseconds to tens of them, logged), so this
+runs once per wave, not per link: when at least `threshold` links have opened or closed
+since the last time, `delay` seconds after the last of them. Elsewhere than glibc (musl,
+macOS) there is no trim, and the collection alone runs.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -36,7 +47,7 @@ MALLOC_TRIM = _glibc_malloc_trim()  # None where the C library has none
 
 
 class MemoryTrim:
-    """Count disconnects; after a wave of them, trim once."""
+    """Count links opening and closing; after a wave of them, collect and trim once."""
 
     def __init__(
         self,
@@ -46,37 +57,50 @@ class MemoryTrim:
         threshold: int = 100,
         delay: float = 5.0,
         trim: Callable[[int], int] | None = None,
+        collect: Callable[[], int] = gc.collect,
     ) -> None:
         self._spawn, self._sleep = start_background_task, sleep
         self.threshold, self.delay = threshold, delay
         self._trim = trim or MALLOC_TRIM
-        self._closed_since = 0  # links closed since the last trim
-        self._last_close = 0.0
+        self._collect = collect
+        self._changes = 0  # links opened or closed since the last trim
+        self._last_change = 0.0
         self._waiting = False
-        self.trims = 0  # how often it trimmed (for tests and logs)
+        self.trims = 0  # how many waves it collected and trimmed after (for tests and logs)
+
+    def link_opened(self) -> None:
+        self._changed()
 
     def link_closed(self) -> None:
-        if self._trim is None or self.threshold <= 0:
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.threshold <= 0:
             return
-        self._closed_since += 1
-        self._last_close = time.monotonic()
-        if self._closed_since >= self.threshold and not self._waiting:
+        self._changes += 1
+        self._last_change = time.monotonic()
+        if self._changes >= self.threshold and not self._waiting:
             self._waiting = True
             self._spawn(self._after_the_wave)
 
     def _after_the_wave(self) -> None:
         try:
-            while (quiet := time.monotonic() - self._last_close) < self.delay:
-                self._sleep(self.delay - quiet)  # more links are still closing: wait for the last
+            while (quiet := time.monotonic() - self._last_change) < self.delay:
+                self._sleep(self.delay - quiet)  # links are still coming or going: wait for the last
             began = time.monotonic()
-            assert self._trim is not None
-            self._trim(0)
+            freed = self._collect()
+            collected = time.monotonic()
+            if self._trim is not None:
+                self._trim(0)
             self.trims += 1
             log.info(
-                "gave freed memory back after %d links closed (malloc_trim, %.1f ms)",
-                self._closed_since,
-                (time.monotonic() - began) * 1000,
+                "gave freed memory back after %d links opened or closed: %d objects in cycles collected (%.1f ms),"
+                " malloc_trim (%.1f ms)",
+                self._changes,
+                freed,
+                (collected - began) * 1000,
+                (time.monotonic() - collected) * 1000,
             )
-            self._closed_since = 0
+            self._changes = 0
         finally:
             self._waiting = False
