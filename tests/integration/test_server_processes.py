@@ -4,6 +4,7 @@ line works beside any server; servers that share Redis start side by side."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -115,3 +116,41 @@ def test_the_worker_raises_its_file_limit_for_its_connections() -> None:
     assert soft == now
     assert soft == min(wanted + 256, hard) if hard != resource.RLIM_INFINITY else soft == wanted + 256
     assert "--worker-connections" in gunicorn_command("127.0.0.1:1")
+
+
+# The worker's module, as gunicorn imports it, in a process of its own.
+WORKER_MODULE = """
+import gc, json, sys
+import queue_server.wsgi
+frozen = gc.get_freeze_count()
+
+class Link:
+    def __init__(self):
+        self.me = self
+
+Link()  # garbage in a cycle, made after the freeze
+print(json.dumps({"frozen": frozen, "collected": gc.collect(), "pandas": sys.modules.get("pandas", "absent")}))
+"""
+
+
+def test_the_worker_module_freezes_what_it_built_and_still_collects_what_comes_after(tmp_path: Path) -> None:
+    """`queue_server.wsgi` freezes the objects of its imports and app, so that the cycle
+    collector's full passes (which hold the hub) walk only what came after, and marks
+    pandas missing (sqlite-utils would import it: about 45 MiB)."""
+    instance = tmp_path / "instance"
+    runner = CliRunner()
+    assert runner.invoke(main, ["init"], env={"QUEUE_INSTANCE_PATH": str(instance)}).exit_code == 0
+    environment = {
+        **os.environ,
+        "QUEUE_INSTANCE_PATH": str(instance),
+        "QUEUE_ASYNC_MODE": "threading",
+        "QUEUE_BACKGROUND_JOBS": "false",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_MODULE], capture_output=True, text=True, timeout=60, env=environment, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["frozen"] > 10_000  # the imports' and the app's objects
+    assert found["collected"] >= 1  # the Link: the collector still runs
+    assert found["pandas"] is None
