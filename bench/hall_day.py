@@ -37,15 +37,18 @@ import math
 import multiprocessing
 import random
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench import hall_day_clients as clients
 from bench import hall_day_plan as plan
 from bench.common import BenchServer, cpu_seconds, ms, percentile, rss_mib, run_from_command_line, table
+from bench.memory_sites import probe_environment, probe_parts
 from bench.probes import run_queue_seconds
 from queue_server import auth
 from queue_server.app import create_app
@@ -136,6 +139,8 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
             )
 
     began = time.monotonic()
+    scratch = tempfile.TemporaryDirectory(prefix="hall-queue-probe-")
+    probe_prefix = Path(scratch.name) / "parts"
     bench = BenchServer.start(
         synchronous=args.synchronous,
         windows=len(windows),
@@ -143,7 +148,17 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         parent=args.dir,
         hall_toml=plan.hall_toml(),
         prepare=devices,
+        environment=probe_environment(probe_prefix) if args.memory_probe else None,
     )
+    readings: list[tuple[str, dict[str, float]]] = []  # --memory-probe: (moment, reading)
+
+    def probe(moment: str) -> None:
+        if args.memory_probe:
+            try:
+                readings.append((moment, probe_parts(worker, probe_prefix, len(readings) + 1)))
+            except (OSError, TimeoutError) as failed:  # the worker gone: the checks say so
+                readings.append((moment, {"error": str(failed)}))  # type: ignore[dict-item]
+
     url = bench.server.url
     children: list[Child] = []
     samples: list[tuple[float, float]] = []  # (day hour, worker RSS MiB)
@@ -169,6 +184,7 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         children = [*screens, clerks, issuers]
         readies = {child.name: child.receive(120)[1] for child in children}
         connect_errors = [e for r in readies.values() for e in r["errors"]]
+        probe("start")
         rss_start = rss_mib(worker)
         cpu_before = {child.name: child.cpu() for child in children}
         worker_before = cpu_seconds(worker)
@@ -198,6 +214,7 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         clients_cpu = {child.name: child.cpu() - cpu_before[child.name] for child in children}
         stop_sampling.set()
         rss_end = _gone_as_nan(rss_mib, worker)
+        probe("end of the day")
 
         calls: list[clients.Call] = served["calls"]
         zone_of = {w.number: w.zone for w in windows}
@@ -220,6 +237,7 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
             screen_stats.update(stats["other_events"])
             disconnects.update(stats["disconnects"])
         rss_idle_after = _gone_as_nan(rss_mib, worker)
+        probe("clients gone")
         replaced = bool(restarts) or _current_worker(bench) != worker
         final, invariant_errors, stored = _final_states(bench)
     finally:
@@ -227,6 +245,7 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         for child in children:
             child.close()
         problems = bench.stop()
+        scratch.cleanup()
 
     # ---- figures ------------------------------------------------------------------------
     latencies: list[float] = []
@@ -344,6 +363,7 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
                 *([name, pct(cpu), "-"] for name, cpu in clients_cpu.items()),
             ],
         ),
+        *_parts_table(readings),
         f"the worker waited for a CPU {pct(worker_waited)} of the day (ready to run, /proc/<pid>/schedstat):"
         " what the machine's other processes took from it",
         f"the worker's CPU per request (issues, cancels, window commands): {1000 * worker_cpu / requests:.1f} ms"
@@ -416,6 +436,28 @@ def _final_states(bench: BenchServer) -> tuple[dict[str, int], list[str], int]:
     return final, broken, sum(final.values())
 
 
+def _parts_table(readings: list[tuple[str, dict[str, float]]]) -> list[str]:
+    """`--memory-probe`'s readings, each taken after the RSS figure of its moment above."""
+    if not readings:
+        return []
+    rows = [
+        [moment, "-", "-", "-", "-", "-", reading["error"]]
+        if "error" in reading
+        else [
+            moment,
+            f"{reading['rss_mib']:.1f}",
+            f"{reading['sqlite_mib']:.1f}",
+            f"{reading['sqlite_peak_mib']:.1f}",
+            f"{reading['rss_mib'] - reading['sqlite_mib']:.1f}",
+            f"{reading['objects']:,}",
+            f"{reading['garbage']:,}",
+        ]
+        for moment, reading in readings
+    ]
+    headers = ["worker memory", "VmRSS MiB", "SQLite's MiB", "SQLite's peak", "VmRSS - SQLite's"]
+    return [table([*headers, "Python objects", "of them garbage in cycles"], rows), ""]
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.hall_day", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=6, help="wall minutes for 08:30-17:00 (default 6)")
@@ -435,6 +477,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--time-limit", type=float, default=None, help="seconds for the day (default 3 x --minutes + 2 min)"
     )
     parser.add_argument("--dir", default=None, help="parent folder of the throw-away instance (default: system temp)")
+    parser.add_argument(
+        "--memory-probe",
+        action="store_true",
+        help="read the worker's memory parts (SQLite's, Python's objects, garbage in cycles) at the start, the"
+        " end and once the clients left (bench/tracemem/sitecustomize.py)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the instance folder and its server.log")
     args = parser.parse_args(argv)
     windows = len(plan.windows())
