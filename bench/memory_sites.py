@@ -49,30 +49,28 @@ def probe_environment(prefix: Path) -> dict[str, str]:
     return _environment(prefix, "BENCH_MEMORY_PROBE")
 
 
+def _ask(pid: int, signum: int, path: Path, timeout: float) -> Path:
+    """Signal the worker's probe (bench/tracemem/sitecustomize.py) and wait for the file it writes."""
+    os.kill(pid, signum)
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no answer from worker {pid} to signal {signum} within {timeout:g} s")
+        time.sleep(0.05)
+    return path
+
+
 def probe_parts(pid: int, prefix: Path, n: int, timeout: float = 30) -> dict[str, float]:
     """The `n`th (from 1) reading of the worker's memory parts: VmRSS, SQLite's own
     allocations now and at their peak, the Python objects the collector tracks and those
     of them that were garbage in cycles (collected by the reading)."""
-    os.kill(pid, signal.SIGRTMIN + 3)
-    path = Path(f"{prefix}.{pid}.{n}")
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no memory reading from worker {pid} within {timeout:g} s")
-        time.sleep(0.05)
+    path = _ask(pid, signal.SIGRTMIN + 3, Path(f"{prefix}.{pid}.{n}"), timeout)
     reading: dict[str, float] = json.loads(path.read_text())
     return reading
 
 
 def _snapshot(pid: int, prefix: Path, n: int, timeout: float = 120) -> tracemalloc.Snapshot:
-    os.kill(pid, signal.SIGRTMIN + 1)
-    path = Path(f"{prefix}.{pid}.{n}")
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no snapshot from worker {pid} within {timeout:g} s")
-        time.sleep(0.2)
-    return tracemalloc.Snapshot.load(str(path))
+    return tracemalloc.Snapshot.load(str(_ask(pid, signal.SIGRTMIN + 1, Path(f"{prefix}.{pid}.{n}"), timeout)))
 
 
 def _site(frames: tracemalloc.Traceback, group: str) -> str:
@@ -136,14 +134,10 @@ def measure(kind: str, url: str, token: str, pid: int, prefix: Path, args: argpa
 
 
 def _holders(pid: int, prefix: Path, timeout: float = 120) -> str:
-    os.kill(pid, signal.SIGRTMIN + 2)
-    path = Path(f"{prefix}.{pid}.holders")
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if time.monotonic() > deadline:
-            return "(no answer)"
-        time.sleep(0.2)
-    return path.read_text()
+    try:
+        return _ask(pid, signal.SIGRTMIN + 2, Path(f"{prefix}.{pid}.holders"), timeout).read_text()
+    except TimeoutError:
+        return "(no answer)"
 
 
 def _traced(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> int:
