@@ -120,6 +120,9 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         presence_store=presence_store(app.config),
         phone=phone,
         wait_push_delay=app.config["WAIT_PUSH_DELAY"],
+        # a ticket issued between plays takes its figure from the last one while that is at
+        # most ISSUE_FIGURE_MAX_AGE old: half of it for the pause, the rest for the next play
+        wait_push_max_pause=app.config["ISSUE_FIGURE_MAX_AGE"] / 2,
         stub_delay=app.config["STUB_DELAY"],
     )
     if realtime.presence.beat_seconds is not None:  # shared presence: leave it at once on the way out

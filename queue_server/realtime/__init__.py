@@ -94,6 +94,7 @@ class Realtime(PrinterLinks):
         presence_store: PresenceStore | None = None,
         phone: Phone | None = None,
         wait_push_delay: float = 0.3,
+        wait_push_max_pause: float | None = None,
         stub_delay: float = 0.0,
     ) -> None:
         self.socketio = socketio
@@ -110,8 +111,15 @@ class Realtime(PrinterLinks):
         self._closed = False
         self._credentials: dict[str, Credential] = {}  # sid -> what it connected with
         self._waits_refreshed_at: datetime | None = None  # the timer's last round of wait figures
-        # after writes: each hall's figures played at most once per `wait_push_delay` (realtime/debounce.py)
-        self.wait_pushes = Debounced(self.push_waits, wait_push_delay, socketio.start_background_task, socketio.sleep)
+        # after writes: each hall's figures played at most once per `wait_push_delay`, and
+        # long plays spaced out up to `wait_push_max_pause` (realtime/debounce.py)
+        self.wait_pushes = Debounced(
+            self.push_waits,
+            wait_push_delay,
+            socketio.start_background_task,
+            socketio.sleep,
+            max_pause=wait_push_max_pause,
+        )
         # `sequence_advanced` stubs, coalesced per room for `stub_delay` seconds (realtime/stubs.py)
         self.stubs = StubRanges(
             lambda stub, to: socketio.emit(SEQUENCE_ADVANCED, stub, to=to),

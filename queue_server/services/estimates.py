@@ -33,9 +33,12 @@ def hall_predictions(
     *,
     new_ticket_queues: Iterable[str] = (),
     settings: estimate.Settings = estimate.DEFAULT_SETTINGS,
+    lines: list[storage.Row] | None = None,
 ) -> HallPredictions:
-    """Every waiting ticket's predicted wait in `hall` as of `now` (service day `day`)."""
-    waiting, windows, handling, known = _inputs(db, hall, day, now, settings)
+    """Every waiting ticket's predicted wait in `hall` as of `now` (service day `day`);
+    `lines`: the hall's `storage.tickets.waiting_lines` if the caller read them already
+    in this transaction."""
+    waiting, windows, handling, known = _inputs(db, hall, day, now, settings, lines)
     return estimate.predict(waiting, windows, handling, now, new_ticket_queues=new_ticket_queues, **known)
 
 
@@ -55,15 +58,19 @@ def ticket_prediction(
 
 
 def _inputs(
-    db: sqlite_utils.Database, hall: Hall, day: str, now: datetime, settings: estimate.Settings
+    db: sqlite_utils.Database,
+    hall: Hall,
+    day: str,
+    now: datetime,
+    settings: estimate.Settings,
+    lines: list[storage.Row] | None = None,
 ) -> tuple[list[WaitingTicket], list[WindowNow], dict[str, float], dict[str, Any]]:
-    """What a play reads: the waiting tickets, the windows now, each queue's handling
-    minutes, and the rest as keyword arguments of `estimate.predict`."""
+    """What a play reads: the waiting tickets (`lines`, or read here), the windows now,
+    each queue's handling minutes, and the rest as keyword arguments of `estimate.predict`."""
     spec = hall.spec
-    waiting = [
-        WaitingTicket(r["id"], r["queue"], bool(r["priority"]), r["place"], r["target_window"])
-        for r in storage.tickets.waiting_lines(db, hall.id)
-    ]
+    if lines is None:
+        lines = storage.tickets.waiting_lines(db, hall.id)
+    waiting = [WaitingTicket(r["id"], r["queue"], bool(r["priority"]), r["place"], r["target_window"]) for r in lines]
     recent = storage.tickets.recent_call_minutes(db, hall.id, day, settings.recent_services)
     handling = {
         q.code: estimate.handling_minutes(recent.get(q.code, []), q.avg_service_minutes, settings) for q in spec.queues

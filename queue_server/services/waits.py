@@ -52,8 +52,10 @@ class WaitUseCases(ServicesBase):
             row = storage.halls.by_id(db, hall.id)
             assert row is not None
             day = row["service_day"] or clock.service_day(now, hall.spec).isoformat()
-            lines = {r["id"]: r for r in storage.tickets.waiting_lines(db, hall.id)}
-            predicted = hall_predictions(db, hall, day, now, new_ticket_queues=[q.code for q in hall.spec.queues])
+            rows = storage.tickets.waiting_lines(db, hall.id)
+            codes = [q.code for q in hall.spec.queues]
+            predicted = hall_predictions(db, hall, day, now, new_ticket_queues=codes, lines=rows)
+        lines = {r["id"]: r for r in rows}
         before = self._pushed_waits.get(hall_code, {})
         now_figures = {
             ticket_id: (p.ahead, estimate.whole_minutes(p))
