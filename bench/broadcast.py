@@ -38,7 +38,16 @@ import requests
 
 from bench import call_latency
 from bench.bare_server import BareServer
-from bench.common import BenchServer, cpu_seconds, ms, percentile, rss_mib, run_from_command_line, table
+from bench.common import (
+    BenchServer,
+    allocator_environment,
+    cpu_seconds,
+    ms,
+    percentile,
+    rss_mib,
+    run_from_command_line,
+    table,
+)
 from bench.lean_client import ScreenProcesses
 from tests.support.live import HALL, default_worker
 
@@ -268,7 +277,9 @@ def memory_phase(args: argparse.Namespace, parent: Path) -> tuple[list[Memory], 
     if args.arena_max:
         variants.append((f"ours, MALLOC_ARENA_MAX={args.arena_max}", {"MALLOC_ARENA_MAX": str(args.arena_max)}))
     if args.pymalloc_off:
-        variants.append(("ours, PYTHONMALLOC=malloc", {"PYTHONMALLOC": "malloc"}))
+        variants.append(("ours, PYTHONMALLOC=malloc", allocator_environment("malloc")))
+    if args.jemalloc:
+        variants.append(("ours, jemalloc", allocator_environment("jemalloc")))
     for name, environment in variants:
         ours = BenchServer.start(synchronous="FULL", windows=args.windows, parent=args.dir, environment=environment)
         try:
@@ -276,7 +287,11 @@ def memory_phase(args: argparse.Namespace, parent: Path) -> tuple[list[Memory], 
             results.append(memory_of(name, ours.server.url, token, ours.worker_pid(), args.memory, args.after))
         finally:
             problems += ours.stop()
-    bares = [("bare", {})] + ([("bare, PYTHONMALLOC=malloc", {"PYTHONMALLOC": "malloc"})] if args.pymalloc_off else [])
+    bares = [("bare", {})]
+    if args.pymalloc_off:
+        bares.append(("bare, PYTHONMALLOC=malloc", allocator_environment("malloc")))
+    if args.jemalloc:
+        bares.append(("bare, jemalloc", allocator_environment("jemalloc")))
     for name, environment in bares:
         bare = BareServer(secrets.token_urlsafe(16), parent, environment=environment)
         try:
@@ -442,6 +457,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--pymalloc-off",
         action="store_true",
         help="memory phase also with ours and the bare one under PYTHONMALLOC=malloc (default: not)",
+    )
+    parser.add_argument(
+        "--jemalloc",
+        action="store_true",
+        help="memory phase also with ours and the bare one under PYTHONMALLOC=malloc with jemalloc preloaded",
     )
     parser.add_argument("--drain", type=float, default=10, help="seconds the screens may take after the last call")
     parser.add_argument("--dir", default=None, help="parent folder of the throw-away instances (default: system temp)")

@@ -262,6 +262,32 @@ def add_worker_argument(parser: Any) -> None:
     )
 
 
+JEMALLOC = "libjemalloc.so.2"  # Debian's libjemalloc2, found by the dynamic loader
+
+
+def allocator_environment(allocator: str) -> dict[str, str]:
+    """The environment that runs a server's Python objects on `allocator`: Python's own
+    (`pymalloc`, the default), glibc's `malloc`, or jemalloc preloaded in place of glibc's
+    (`jemalloc`: docs/operations.md, "Memory")."""
+    if allocator == "pymalloc":
+        return {}
+    if allocator == "malloc":
+        return {"PYTHONMALLOC": "malloc"}
+    if allocator == "jemalloc":
+        return {"PYTHONMALLOC": "malloc", "LD_PRELOAD": JEMALLOC}
+    raise ValueError(f"unknown allocator {allocator!r}")
+
+
+def add_allocator_argument(parser: Any) -> None:
+    """`--allocator pymalloc|malloc|jemalloc`: what the servers allocate with."""
+    parser.add_argument(
+        "--allocator",
+        choices=("pymalloc", "malloc", "jemalloc"),
+        default="pymalloc",
+        help=f"the servers' allocator: Python's own (default), PYTHONMALLOC=malloc, or that with {JEMALLOC} preloaded",
+    )
+
+
 def run_from_command_line(args: Any, run: Callable[[Any], tuple[str, bool, Any]]) -> int:
     """One benchmark as a command: stop cleanly on signals, print its report, exit 1 on failures."""
     stop_cleanly_on_signals()

@@ -40,7 +40,9 @@ from dataclasses import dataclass, field
 from bench.common import (
     QUEUES,
     BenchServer,
+    add_allocator_argument,
     add_worker_argument,
+    allocator_environment,
     commit_ms,
     cpu_seconds,
     filesystem_of,
@@ -215,7 +217,7 @@ def run_mode(synchronous: str, clients: int, args: argparse.Namespace) -> ModeRe
         windows=1,
         keep=args.keep,
         parent=args.dir,
-        environment={"QUEUE_LOG_LEVEL": "INFO"},
+        environment={"QUEUE_LOG_LEVEL": "INFO", **allocator_environment(args.allocator)},
     )
     try:
         server = bench.server
@@ -259,7 +261,8 @@ def run_mode(synchronous: str, clients: int, args: argparse.Namespace) -> ModeRe
 def report(results: list[ModeResult], args: argparse.Namespace, commits: dict[str, tuple[float, float]]) -> str:
     probe = ", ".join(f"{mode} p50 {p50:.2f} / p99 {p99:.2f} ms" for mode, (p50, p99) in commits.items())
     out = [
-        f"issue_rate: one gunicorn {getattr(args, 'worker', 'eventlet')} worker;"
+        f"issue_rate: one gunicorn {getattr(args, 'worker', 'eventlet')} worker"
+        f" allocating with {getattr(args, 'allocator', 'pymalloc')};"
         f" {'/'.join(map(str, args.client_counts))} client threads,"
         " one keep-alive connection each, a fresh server for each count;"
         f" {os.cpu_count()} CPUs",
@@ -371,6 +374,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dir", default=None, help="parent folder of the throw-away instance (default: system temp)")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder and its server.log")
     add_worker_argument(parser)
+    add_allocator_argument(parser)
     args = parser.parse_args(argv)
     args.modes = [m.strip().upper() for m in args.synchronous.split(",") if m.strip()]
     if not args.modes or any(m not in ("FULL", "NORMAL", "EXTRA") for m in args.modes):
