@@ -386,25 +386,32 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
             "",
         ]
     if memories:
-        *ours_kinds, bare_memory = memories
+        bares = {m.server: m for m in memories if m.server.startswith("bare")}
+        bare_memory = bares["bare"]
+        ours_kinds = [m for m in memories if m.server not in bares]
+
+        def bare_of(memory: Memory) -> Memory:
+            """The bare server under the same allocator ("ours, jemalloc": "bare, jemalloc")."""
+            return bares.get("bare" + memory.server.removeprefix("ours"), bare_memory)
+
         moments = ["idle", *(moment for moment, _ in bare_memory.rows)]
 
         def values(memory: Memory) -> list[float]:
             return [memory.idle, *(mib for _, mib in memory.rows)]
 
         headers = ["worker VmRSS MiB", *(m.server for m in memories)]
-        headers += [f"{m.server} / bare" for m in ours_kinds]
+        headers += [f"{m.server} / {bare_of(m).server}" for m in ours_kinds]
         headers += [f"{m.server} / its idle" for m in memories]
         body = []
         for index, moment in enumerate(moments):
             row: list[object] = [moment, *(f"{values(m)[index]:.1f}" for m in memories)]
-            row += [_ratio(values(m)[index], values(bare_memory)[index]) for m in ours_kinds]
+            row += [_ratio(values(m)[index], values(bare_of(m))[index]) for m in ours_kinds]
             row += [_ratio(values(m)[index], m.idle) for m in memories]
             body.append(row)
         growth = [
-            "growth over idle, ours / bare",
+            "growth over idle, ours / bare (each under the same allocator)",
             *(
-                _ratio(values(m)[index] - m.idle, values(bare_memory)[index] - bare_memory.idle)
+                _ratio(values(m)[index] - m.idle, values(bare_of(m))[index] - bare_of(m).idle)
                 for m in ours_kinds
                 for index in range(1, len(moments))
                 if "connected" in moments[index]

@@ -98,6 +98,18 @@ def growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, group: str
     return {site: (size, count) for site, (size, count) in sizes.items()}
 
 
+def survivors(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int) -> list[str]:
+    """The `top` tracebacks whose blocks grew most in number from `before` to `after`:
+    what a wave of screens left alive. Blocks left scattered over memory keep whole pages
+    (and pymalloc's arenas) from going back to the system."""
+    grown = [stat for stat in after.compare_to(before, "traceback") if stat.count_diff > 0]
+    grown.sort(key=lambda stat: stat.count_diff, reverse=True)
+    return [
+        f"+{stat.count_diff} blocks, {stat.size_diff:+,} bytes:\n    " + "\n    ".join(stat.traceback.format())
+        for stat in grown[:top]
+    ]
+
+
 def _descriptors(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -129,6 +141,7 @@ def measure(kind: str, url: str, token: str, pid: int, prefix: Path, args: argpa
         "traced": [_traced(idle, connected), _traced(idle, left)],
         "sites": growth(idle, connected, args.group),
         "left": growth(idle, left, args.group),
+        "survivors": survivors(idle, left, args.survivors),
         "holders": holders,
     }
 
@@ -190,6 +203,9 @@ def run(args: argparse.Namespace) -> tuple[str, bool, list[list[object]]]:
         out.append(_site_table(results, key, args.top))
     for r in results:
         out += ["", f"{r['kind']}, after they left: {r['holders']}"]
+        if r["survivors"]:
+            out += ["", f"{r['kind']}, after they left: the tracebacks with most blocks more than idle", ""]
+            out += r["survivors"]
     ok = all(r["connected"] == args.screens for r in results) and not problems
     if problems:
         out += ["", *problems]
@@ -216,6 +232,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--top", type=int, default=25, help="sites listed (default 25)")
     parser.add_argument("--after", type=float, default=30, help="seconds after the worker went quiet (default 30)")
     parser.add_argument("--servers", default="ours,bare", help="which servers, in order (default ours,bare)")
+    parser.add_argument(
+        "--survivors", type=int, default=0, help="also print this many whole tracebacks that grew most (default 0)"
+    )
     parser.add_argument("--group", choices=("line", "file"), default="line", help="group sites by line or by file")
     args = parser.parse_args(argv)
     if not 1 <= args.screens <= 8000 or not 1 <= args.top <= 500:
