@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from queue_server import auth
+from queue_server import auth, cli
 from queue_server.app import create_app
 from queue_server.domain import clock
 from queue_server.domain.access import OPERATOR, Role
@@ -262,20 +262,13 @@ def add_worker_argument(parser: Any) -> None:
     )
 
 
-JEMALLOC = "libjemalloc.so.2"  # Debian's libjemalloc2, found by the dynamic loader
-
-
 def allocator_environment(allocator: str) -> dict[str, str]:
     """The environment that runs a server's Python objects on `allocator`: Python's own
     (`pymalloc`, the default), glibc's `malloc`, or jemalloc preloaded in place of glibc's
-    (`jemalloc`: docs/operations.md, "Memory")."""
-    if allocator == "pymalloc":
-        return {}
+    (`jemalloc`, as `queue-server serve --allocator jemalloc` runs it: docs/operations.md)."""
     if allocator == "malloc":
         return {"PYTHONMALLOC": "malloc"}
-    if allocator == "jemalloc":
-        return {"PYTHONMALLOC": "malloc", "LD_PRELOAD": JEMALLOC}
-    raise ValueError(f"unknown allocator {allocator!r}")
+    return cli.allocator_environment(allocator)
 
 
 def add_allocator_argument(parser: Any) -> None:
@@ -284,7 +277,8 @@ def add_allocator_argument(parser: Any) -> None:
         "--allocator",
         choices=("pymalloc", "malloc", "jemalloc"),
         default="pymalloc",
-        help=f"the servers' allocator: Python's own (default), PYTHONMALLOC=malloc, or that with {JEMALLOC} preloaded",
+        help="the servers' allocator: Python's own (default), PYTHONMALLOC=malloc, "
+        f"or that with {cli.JEMALLOC} preloaded",
     )
 
 

@@ -4,12 +4,15 @@ line works beside any server; servers that share Redis start side by side."""
 
 from __future__ import annotations
 
+import ctypes.util
 import json
 import os
 import resource
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ from queue_server.app import close_app, create_app
 from queue_server.cli import gunicorn_command, main
 from queue_server.config import ConfigError
 from tests.conftest import TEST_CONFIG
+from tests.support.live import free_port
 
 COMMAND_LINE = {**TEST_CONFIG, "PUBLISHES": False, "BACKGROUND_JOBS": False}
 NO_WAIT = {**TEST_CONFIG, "SERVER_LOCK_WAIT": 0}
@@ -154,3 +158,63 @@ def test_the_worker_module_freezes_what_it_built_and_still_collects_what_comes_a
     assert found["frozen"] > 10_000  # the imports' and the app's objects
     assert found["collected"] >= 1  # the Link: the collector still runs
     assert found["pandas"] is None
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def test_serve_runs_the_worker_on_jemalloc_when_asked(tmp_path: Path) -> None:
+    """`queue-server serve --allocator jemalloc`: the worker that answers has jemalloc
+    loaded and Python's objects on it (docs/operations.md, "Memory")."""
+    if ctypes.util.find_library("jemalloc") is None:
+        pytest.skip("libjemalloc2 is not installed (apt-get install libjemalloc2)")
+    instance = tmp_path / "instance"
+    assert CliRunner().invoke(main, ["--instance", str(instance), "init"]).exit_code == 0
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "PYTHONMALLOC")}
+    command = [sys.executable, "-m", "queue_server.cli", "--instance", str(instance), "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--allocator", "jemalloc"],
+        env={**environment, "QUEUE_LOG_LEVEL": "WARNING"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=5) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.2)
+        (worker,) = _children(server.pid)  # serve became gunicorn's master: one worker
+        maps = Path(f"/proc/{worker}/maps").read_text()
+        assert "libjemalloc.so.2" in maps
+        worker_environment = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+        assert b"PYTHONMALLOC=malloc" in worker_environment
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_serve_says_what_to_install_when_jemalloc_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    instance = tmp_path / "instance"
+    assert CliRunner().invoke(main, ["--instance", str(instance), "init"]).exit_code == 0
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    result = CliRunner().invoke(main, ["--instance", str(instance), "serve", "--allocator", "jemalloc"])
+    assert result.exit_code == 4  # RestartPreventExitStatus=4 in docs/deployment.md: no restart loop
+    assert "libjemalloc.so.2 is not installed (Debian: apt-get install libjemalloc2)" in result.output
+    assert os.environ.get("LD_PRELOAD") != "libjemalloc.so.2"  # refused before the environment changed
