@@ -49,7 +49,7 @@ from bench.common import (
     table,
 )
 from bench.lean_client import ScreenProcesses
-from tests.support.live import HALL, default_worker
+from tests.support.live import HALL, default_worker, gunicorn_worker
 
 FOLLOW_UPS = ("service_started", "service_finished")  # what a hall screen gets after each call
 PER_PROCESS = 2500  # lean screens per child process at most
@@ -78,16 +78,7 @@ class Round:
 
 def worker_of(process: Any) -> int:
     """The only child of a gunicorn master."""
-    master = process.pid
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == master:
-                return int(entry.name)
-    raise RuntimeError(f"no worker under gunicorn master {master}")
+    return gunicorn_worker(process.pid)
 
 
 def settle(pid: int, timeout: float = 60) -> float:

@@ -27,7 +27,7 @@ from queue_server import auth, cli
 from queue_server.app import create_app
 from queue_server.domain import clock
 from queue_server.domain.access import OPERATOR, Role
-from tests.support.live import HALL, PASSWORD, WORKERS, LiveServer, default_worker
+from tests.support.live import HALL, PASSWORD, WORKERS, LiveServer, default_worker, gunicorn_worker
 
 QUEUES = tuple(f"q{i + 1:02d}" for i in range(26))  # prefixes A..Z
 START_TIMEOUT = 60  # seconds for gunicorn to answer /health
@@ -154,18 +154,7 @@ class BenchServer:
     def worker_pid(self) -> int:
         """The gunicorn worker: the only child of the master process."""
         assert self.server.process is not None
-        master = self.server.process.pid
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == master:
-                return int(entry)
-        raise RuntimeError(f"no worker process under gunicorn master {master}")
+        return gunicorn_worker(self.server.process.pid)
 
     def log_problems(self) -> list[str]:
         """Lines of the server log that speak of an error (tracebacks, ERROR, CRITICAL)."""

@@ -57,7 +57,6 @@ class Debounced:
         self._rest_per_second = (1 - max_share) / max_share  # seconds slept per second of a round
         self._max_pause = max_pause
         self._clock = clock
-        self.last_pause = 0.0  # seconds slept before the last round (for tests and logs)
         self._lock = threading.Lock()  # monkey-patched under eventlet and gevent: a green lock there
         self._due: set[str] = set()
         self._running = False
@@ -85,7 +84,6 @@ class Debounced:
         pause = self.delay
         try:
             while True:
-                self.last_pause = pause
                 self._sleep(pause)
                 with self._lock:
                     halls, self._due = self._due, set()

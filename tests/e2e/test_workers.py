@@ -3,13 +3,12 @@ test marked `both_workers` really is run on gevent as well as on eventlet."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, gunicorn_worker
 
 pytestmark = [
     pytest.mark.both_workers,
@@ -20,15 +19,7 @@ pytestmark = [
 def worker_pid(server: LiveServer) -> int:
     """The gunicorn worker: the only child of the master process."""
     assert server.process is not None
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # ended meanwhile
-            if int(stat[1]) == server.process.pid:
-                return int(entry)
-    raise AssertionError(f"no worker under gunicorn master {server.process.pid}")
+    return gunicorn_worker(server.process.pid)
 
 
 def test_the_worker_runs_on_the_event_library_it_was_asked_for(server: LiveServer, live_worker: str) -> None:

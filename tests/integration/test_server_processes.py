@@ -23,7 +23,7 @@ from queue_server.app import close_app, create_app
 from queue_server.cli import gunicorn_command, main
 from queue_server.config import ConfigError
 from tests.conftest import TEST_CONFIG
-from tests.support.live import free_port
+from tests.support.live import free_port, gunicorn_worker
 
 COMMAND_LINE = {**TEST_CONFIG, "PUBLISHES": False, "BACKGROUND_JOBS": False}
 NO_WAIT = {**TEST_CONFIG, "SERVER_LOCK_WAIT": 0}
@@ -160,19 +160,6 @@ def test_the_worker_module_freezes_what_it_built_and_still_collects_what_comes_a
     assert found["pandas"] is None
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
 def test_serve_runs_the_worker_on_jemalloc_when_asked(tmp_path: Path) -> None:
     """`queue-server serve --allocator jemalloc`: the worker that answers has jemalloc
     loaded and Python's objects on it (docs/operations.md, "Memory")."""
@@ -200,7 +187,7 @@ def test_serve_runs_the_worker_on_jemalloc_when_asked(tmp_path: Path) -> None:
             except OSError:
                 assert time.monotonic() < deadline, "the server did not answer within 60 s"
                 time.sleep(0.2)
-        (worker,) = _children(server.pid)  # serve became gunicorn's master: one worker
+        worker = gunicorn_worker(server.pid)  # serve became gunicorn's master
         maps = Path(f"/proc/{worker}/maps").read_text()
         assert "libjemalloc.so.2" in maps
         worker_environment = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")

@@ -56,6 +56,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def gunicorn_worker(master: int) -> int:
+    """The process id of the only worker under the gunicorn master `master` (Linux's /proc)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()  # after the command's name
+            except OSError:
+                continue  # ended meanwhile
+            if int(fields[1]) == master:
+                return int(entry)
+    raise RuntimeError(f"no worker process under gunicorn master {master}")
+
+
 WORKERS = ("eventlet", "gevent")  # queue_server.cli.WORKER_CLASSES
 
 
