@@ -264,7 +264,7 @@ def add_allocator_argument(parser: Any) -> None:
     """`--allocator pymalloc|malloc|jemalloc`: what the servers allocate with."""
     parser.add_argument(
         "--allocator",
-        choices=("pymalloc", "malloc", "jemalloc"),
+        choices=(*cli.ALLOCATORS, "malloc"),
         default="pymalloc",
         help="the servers' allocator: Python's own (default), PYTHONMALLOC=malloc, "
         f"or that with {cli.JEMALLOC} preloaded",

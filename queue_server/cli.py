@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import json
 import logging
 import os
@@ -90,8 +91,6 @@ def allocator_environment(allocator: str) -> dict[str, str]:
     if allocator == "pymalloc":
         return {}
     if allocator == "jemalloc":
-        import ctypes.util
-
         # the loader's own cache, as LD_PRELOAD searches it; a library it cannot find would
         # be skipped at start with a warning only, and the server would run on glibc's malloc
         if ctypes.util.find_library("jemalloc") != JEMALLOC:

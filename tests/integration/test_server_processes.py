@@ -11,8 +11,6 @@ import resource
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ from queue_server.app import close_app, create_app
 from queue_server.cli import gunicorn_command, main
 from queue_server.config import ConfigError
 from tests.conftest import TEST_CONFIG
-from tests.support.live import free_port, gunicorn_worker
+from tests.support.live import free_port, gunicorn_worker, wait_until_answering
 
 COMMAND_LINE = {**TEST_CONFIG, "PUBLISHES": False, "BACKGROUND_JOBS": False}
 NO_WAIT = {**TEST_CONFIG, "SERVER_LOCK_WAIT": 0}
@@ -170,23 +168,16 @@ def test_serve_runs_the_worker_on_jemalloc_when_asked(tmp_path: Path) -> None:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "PYTHONMALLOC")}
     command = [sys.executable, "-m", "queue_server.cli", "--instance", str(instance), "serve", "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--allocator", "jemalloc"],
-        env={**environment, "QUEUE_LOG_LEVEL": "WARNING"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log_path = tmp_path / "server.log"
+    with log_path.open("ab") as log:
+        server = subprocess.Popen(
+            [*command, "--allocator", "jemalloc"],
+            env={**environment, "QUEUE_LOG_LEVEL": "WARNING"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=5) as answer:
-                    assert answer.status == 200
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not answer within 60 s"
-                time.sleep(0.2)
+        wait_until_answering(server, f"http://127.0.0.1:{port}/api/v1/health", log_path, timeout=60)
         worker = gunicorn_worker(server.pid)  # serve became gunicorn's master
         maps = Path(f"/proc/{worker}/maps").read_text()
         assert "libjemalloc.so.2" in maps
