@@ -476,6 +476,9 @@ class Realtime(PrinterLinks):
             snapshot = self.services.snapshot(principal, hall_code, now)
             answer["snapshot"] = snapshot
             answer["seq"] = snapshot["seq"]
+            # read with the snapshot, as of its seq: the notice read above may predate a
+            # notice_changed that this seq covers, which the screen then drops as applied
+            answer["notice"] = snapshot["notice"]
             return answer
 
         return self._answer(run)[0]

@@ -188,3 +188,26 @@ def test_a_screen_revoked_while_silent_is_disconnected_by_the_server(app: Flask,
     auth.revoke_device(store, hall_screen_id(store), MONDAY_10AM_SHANGHAI)
     assert realtime.close_revoked_links() == 1
     assert not page.is_connected() and other.is_connected()
+
+
+def test_a_snapshot_answer_carries_the_notice_as_of_its_seq(app: Flask, services, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The manager changes the notice while a screen's subscribe is being answered, after
+    the answer's notice could have been read and before its snapshot is: the answer's
+    notice is the one as of the answer's `seq`, since the screen drops the live
+    notice_changed that the seq already covers."""
+    manager: Api = login("manager")
+    snapshot = services.snapshot
+
+    def notice_changes_meanwhile(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        changed = manager.client.put(
+            "/api/v1/halls/demo/notice", json={"notice": "今日系统升级，16:00后暂停取号"}, headers=manager.headers
+        )
+        assert changed.status_code == 200, changed.get_data(as_text=True)
+        return snapshot(*args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(services, "snapshot", notice_changes_meanwhile)
+    page = screen(app)
+    answer = ack(page, "subscribe", {})["data"]
+    (live,) = [m["args"][0] for m in page.get_received() if m["name"] == "notice_changed"]
+    assert live["seq"] <= answer["seq"]  # the screen drops it as applied already
+    assert answer["notice"] == answer["snapshot"]["notice"] == "今日系统升级，16:00后暂停取号"
