@@ -194,7 +194,8 @@ def test_a_snapshot_answer_carries_the_notice_as_of_its_seq(app: Flask, services
     """The manager changes the notice while a screen's subscribe is being answered, after
     the answer's notice could have been read and before its snapshot is: the answer's
     notice is the one as of the answer's `seq`, since the screen drops the live
-    notice_changed that the seq already covers."""
+    notice_changed that the seq already covers. A catch-up answer carries the change
+    among its events, which the screen applies after the answer's notice."""
     manager: Api = login("manager")
     snapshot = services.snapshot
 
@@ -211,3 +212,19 @@ def test_a_snapshot_answer_carries_the_notice_as_of_its_seq(app: Flask, services
     (live,) = [m["args"][0] for m in page.get_received() if m["name"] == "notice_changed"]
     assert live["seq"] <= answer["seq"]  # the screen drops it as applied already
     assert answer["notice"] == answer["snapshot"]["notice"] == "今日系统升级，16:00后暂停取号"
+
+    # a catch-up answer: its notice was read before the events, and the change is among them
+    monkeypatch.setattr(services, "snapshot", snapshot)
+    catch_up = services.catch_up
+
+    def notice_cleared_meanwhile(*args: Any, **kwargs: Any) -> tuple[list[dict[str, Any]], int, bool]:
+        cleared = manager.client.put("/api/v1/halls/demo/notice", json={"notice": None}, headers=manager.headers)
+        assert cleared.status_code == 200, cleared.get_data(as_text=True)
+        return catch_up(*args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(services, "catch_up", notice_cleared_meanwhile)
+    again = ack(page, "subscribe", {"since": answer["seq"]})["data"]
+    assert again["notice"] == "今日系统升级，16:00后暂停取号" and "snapshot" not in again
+    assert [e["notice"] for e in again["events"] if e["type"] == "notice_changed"] == [
+        answer["snapshot"]["hall"]["notice"]  # the hall file's, applied after the answer's notice
+    ]
