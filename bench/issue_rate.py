@@ -12,6 +12,11 @@ client threads, each holding one keep-alive HTTP connection, run three phases ag
 3. `POST /api/v1/halls/demo/tickets` signed in as the guide: one write transaction
    and one `ticket_issued` emit per request, round-robin over the bench hall's 26 queues.
 
+Then the same clients run `GET /health` on the bare Flask-SocketIO server
+(`bench.bare_server`: the same gunicorn command, worker class and allocator, an app
+with nothing else) right after ours has stopped: the framework's own ceiling, printed
+beside ours, to show how much of each request is the framework's.
+
 Each phase is bounded by a request count and a time limit. Issue 11's targets: issuing
 under FULL at >= 300 tickets/s and >= 0.5 of the same server's anonymous `/health` rate,
 with 8 and with 64 clients; the summary prints that ratio beside the group commit's
@@ -31,12 +36,17 @@ import itertools
 import json
 import os
 import re
+import secrets
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from bench.bare_server import BareServer
 from bench.common import (
     QUEUES,
     BenchServer,
@@ -52,7 +62,7 @@ from bench.common import (
     run_from_command_line,
     table,
 )
-from tests.support.live import HALL
+from tests.support.live import HALL, gunicorn_worker
 
 GROUP_COMMIT = re.compile(
     r"group commit at exit: (\d+) commits, (\d+) writes \(([\d.]+) per commit\), largest batch (\d+),"
@@ -207,7 +217,7 @@ class ModeResult:
         return len(phase.latencies) / phase.wall if phase.wall else 0.0
 
 
-HEALTH, ISSUE = "GET /health, anonymous", "POST /tickets"
+HEALTH, ISSUE, BARE = "GET /health, anonymous", "POST /tickets", "GET /health, bare server"
 
 
 def run_mode(synchronous: str, clients: int, args: argparse.Namespace) -> ModeResult:
@@ -253,9 +263,25 @@ def run_mode(synchronous: str, clients: int, args: argparse.Namespace) -> ModeRe
         rss_after = rss_mib(worker)
     finally:
         problems = bench.stop()
+    phases.append(bare_health(clients, args))
     found = GROUP_COMMIT.search(bench.log_text())
     commits = (int(found[1]), int(found[2]), float(found[3]), int(found[4]), float(found[5])) if found else None
     return ModeResult(synchronous, clients, phases, rss_idle, rss_after, problems, str(bench.instance), commits)
+
+
+def bare_health(clients: int, args: argparse.Namespace) -> Phase:
+    """The anonymous `/health` phase on the bare Flask-SocketIO server (module docstring)."""
+    folder = Path(tempfile.mkdtemp(prefix="hall-queue-bench-bare-", dir=args.dir))
+    bare = BareServer(secrets.token_urlsafe(16), folder, environment=allocator_environment(args.allocator))
+    try:
+        bare.start()
+        worker = gunicorn_worker(bare.process.pid)  # type: ignore[union-attr]
+        health = Call("GET", "/health", 200, {})
+        run_phase("warm-up", bare.port, health, WARM_UP_HEALTH, clients, args.time_limit, worker)
+        return run_phase(BARE, bare.port, health, args.health, clients, args.time_limit, worker)
+    finally:
+        bare.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def report(results: list[ModeResult], args: argparse.Namespace, commits: dict[str, tuple[float, float]]) -> str:
@@ -277,6 +303,9 @@ def report(results: list[ModeResult], args: argparse.Namespace, commits: dict[st
                 "tickets/s",
                 "ratio",
                 "target",
+                "bare /health req/s",
+                "ours / bare",
+                "tickets / bare",
                 "commits",
                 "writes",
                 "writes/commit",
@@ -311,6 +340,8 @@ def report(results: list[ModeResult], args: argparse.Namespace, commits: dict[st
         f"target (issue 11, FULL only): >= {ISSUE_TARGET:.0f} tickets/s and >= {RATIO_TARGET} of the anonymous"
         " /health rate; commits, writes: the group commit over the server's whole run (warm-up, sign-in included);",
         "ms/commit: a COMMIT as the hub waits for it, the fsync and the hand-over to and from the pool thread.",
+        "bare: GET /health on the bare Flask-SocketIO server (bench.bare_server), same worker class, allocator"
+        " and clients, right after ours stopped; ours / bare, tickets / bare: our rates as shares of it.",
         "Figures from a shared machine move with the neighbours: compare the ratios within one run.",
     ]
     return "\n".join(out)
@@ -327,7 +358,13 @@ def _target_row(result: ModeResult) -> list[object]:
         if commits is not None
         else ["?"] * 5
     )
-    return [result.label, f"{health:.0f}", f"{issued:.0f}", f"{ratio:.2f}", target, *figures]
+    bare = result.rate(BARE)
+    against_bare = [f"{bare:.0f}", _share(health, bare), _share(issued, bare)]
+    return [result.label, f"{health:.0f}", f"{issued:.0f}", f"{ratio:.2f}", target, *against_bare, *figures]
+
+
+def _share(rate: float, of: float) -> str:
+    return f"{rate / of:.2f}" if of else "-"
 
 
 def summary(results: list[ModeResult]) -> list[list[object]]:
@@ -344,6 +381,7 @@ def summary(results: list[ModeResult]) -> list[list[object]]:
         rows.append(
             [f"{result.label} issuing / anonymous health", f"{issued / health:.2f}" if health else "-", per_commit]
         )
+        rows.append([f"{result.label} our /health / the bare server's", _share(health, result.rate(BARE)), "same run"])
         rows.append([f"{result.label} worker RSS", f"{result.rss_after:.0f} MiB", f"idle {result.rss_idle:.0f} MiB"])
     return rows
 
