@@ -458,28 +458,25 @@ class Realtime(PrinterLinks):
             answer: dict[str, Any] = {
                 "scope": {"hall": scope.hall, "zone": scope.zone, "window": scope.window},
                 "server_time": clock.iso(now),
-                "notice": self.services.notice(hall_code),
             }
             if principal.actor is DeviceKind.REVIEW_PAD:
                 # joined first, then read: an invitation opened in between comes both ways
                 answer["rating"] = self.services.pad_invitation(principal, hall_code, now)
             if screen is not None:
                 answer["screen"] = self._join_presence(screen, scope, now)
+            # The notice as of the answer's seq: read before the events, a later change is
+            # among them; a snapshot reads it with its own seq. Read on its own before the
+            # snapshot, it could predate a notice_changed that the seq covers, which the
+            # screen then drops as applied.
             if since is not None:
+                notice = self.services.notice(hall_code)
                 events, last, complete = self.services.catch_up(
                     principal, hall_code, since, self.catch_up_limit, zone=scope.zone, window=scope.window
                 )
                 if complete:
-                    answer["events"] = events
-                    answer["seq"] = last
-                    return answer
+                    return {**answer, "notice": notice, "events": events, "seq": last}
             snapshot = self.services.snapshot(principal, hall_code, now)
-            answer["snapshot"] = snapshot
-            answer["seq"] = snapshot["seq"]
-            # read with the snapshot, as of its seq: the notice read above may predate a
-            # notice_changed that this seq covers, which the screen then drops as applied
-            answer["notice"] = snapshot["notice"]
-            return answer
+            return {**answer, "notice": snapshot["notice"], "snapshot": snapshot, "seq": snapshot["seq"]}
 
         return self._answer(run)[0]
 
