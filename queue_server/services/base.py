@@ -161,11 +161,17 @@ class ServicesBase:
         """The hall, for a caller who may use one of `permissions` in it. Who asks is
         checked before whether the hall exists (`access.require`): only those who see
         every hall learn that a code names none."""
+        return self._hall_row_for(db, code, principal, *permissions)[1]
+
+    def _hall_row_for(
+        self, db: sqlite_utils.Database, code: str, principal: Principal | None, *permissions: Permission
+    ) -> tuple[dict[str, Any], Hall]:
+        """`_hall_for`, with the hall's row as read (its open service day, its pending file)."""
         row = storage.halls.by_code(db, code)
         require_any(principal, permissions, row["id"] if row else None)
         if row is None:
             raise NotFound(f"没有编码为 {code!r} 的大厅", field="hall")
-        return self._hall_of_row(row)
+        return row, self._hall_of_row(row)
 
     def visible_hall(self, principal: Principal | None, code: str, permission: Permission) -> Hall:
         with self.store.read() as db:
@@ -196,12 +202,12 @@ class ServicesBase:
         """A write transaction on one hall for a caller who may use one of `permissions`
         in it (the use case may check more), the service day closed first if it has ended."""
         with self.store.write() as db:
-            hall = self._hall_for(db, hall_code, principal, *permissions)
+            row, hall = self._hall_row_for(db, hall_code, principal, *permissions)
             tx = Tx(db=db, hall=hall, now=now, who=principal, day="")
-            self._ensure_day(tx)
+            self._ensure_day(tx, row)
             yield tx
 
-    def _ensure_day(self, tx: Tx) -> None:
+    def _ensure_day(self, tx: Tx, row: dict[str, Any]) -> None:
         raise NotImplementedError  # DayUseCases
 
     def _invite_rating(self, tx: Tx, ticket: Ticket, window: int) -> None:

@@ -32,11 +32,10 @@ log = logging.getLogger(__name__)
 
 
 class DayUseCases(ServicesBase):
-    def _ensure_day(self, tx: Tx) -> None:
+    def _ensure_day(self, tx: Tx, row: dict[str, Any]) -> None:
         """Close the hall's open service day if it has ended; leaves `tx.day` on the day
-        now open. A clock set back never reopens a closed day."""
-        row = storage.halls.by_id(tx.db, tx.hall.id)
-        assert row is not None
+        now open. A clock set back never reopens a closed day. `row`: the hall's row, read
+        in this transaction."""
         today = clock.service_day(tx.now, tx.hall.spec).isoformat()
         open_day: str | None = row["service_day"]
         if open_day is not None and open_day >= today:

@@ -76,7 +76,7 @@ class HallUseCases(DayUseCases):
                 self._record(tx, EventType.HALL_UPDATED, {"name": spec.name, "revision": tx.hall.revision})
                 return self._imported(tx, None, created=True), tx.events
             tx = Tx(db=db, hall=self._hall_of_row(existing), now=now, who=principal, day="")
-            self._ensure_day(tx)
+            self._ensure_day(tx, existing)
             found = hall_changes.conflicts(tx.hall.spec, spec, self._live_hall(tx), now)
             if effective == "now":
                 if found:
