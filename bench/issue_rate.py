@@ -25,12 +25,18 @@ every write of the server's run, the warm-up and the sign-in included. The clien
 `http.client` rather than `requests`: on two cores a `requests` client spends about a
 millisecond of CPU per request and becomes the bottleneck itself.
 
+With `--profile DIR` py-spy samples the worker while it issues, and the report adds
+where its busy time went (bench/flame.py; the collapsed stacks stay in DIR for a flame
+graph). Sampling pauses the worker, so the rates of such a run are lower.
+
     python -m bench.issue_rate [--clients 8,64] [--issues 2000] [--health 2000] [--synchronous FULL,NORMAL]
+                               [--profile DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import itertools
 import json
@@ -46,6 +52,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import flame
 from bench.bare_server import BareServer
 from bench.common import (
     QUEUES,
@@ -207,6 +214,7 @@ class ModeResult:
     log_problems: list[str]
     instance: str
     commits: tuple[int, int, float, int, float] | None  # COMMITs, writes, per COMMIT, largest batch, ms each
+    profile: Path | None = None  # the worker's collapsed stacks over the ticket phase (--profile)
 
     @property
     def label(self) -> str:
@@ -258,15 +266,19 @@ def run_mode(synchronous: str, clients: int, args: argparse.Namespace) -> ModeRe
         phases = [
             phase(HEALTH, anonymous_health, args.health),
             phase("GET /health, signed in", signed_in_health, args.health),
-            phase(ISSUE, issue, args.issues),
         ]
+        profile = Path(args.profile) / f"issue-{synchronous}-x{clients}.txt" if args.profile else None
+        with flame.record(worker, profile) if profile else contextlib.nullcontext():
+            phases.append(phase(ISSUE, issue, args.issues))
         rss_after = rss_mib(worker)
     finally:
         problems = bench.stop()
     phases.append(bare_health(clients, args))
     found = GROUP_COMMIT.search(bench.log_text())
     commits = (int(found[1]), int(found[2]), float(found[3]), int(found[4]), float(found[5])) if found else None
-    return ModeResult(synchronous, clients, phases, rss_idle, rss_after, problems, str(bench.instance), commits)
+    return ModeResult(
+        synchronous, clients, phases, rss_idle, rss_after, problems, str(bench.instance), commits, profile
+    )
 
 
 def bare_health(clients: int, args: argparse.Namespace) -> Phase:
@@ -344,6 +356,10 @@ def report(results: list[ModeResult], args: argparse.Namespace, commits: dict[st
         " and clients, right after ours stopped; ours / bare, tickets / bare: our rates as shares of it.",
         "Figures from a shared machine move with the neighbours: compare the ratios within one run.",
     ]
+    for result in results:
+        if result.profile is not None:
+            out += ["", f"{result.label}, the worker while it issued (py-spy, busy samples only):"]
+            out.append(flame.summary(result.profile))
     return "\n".join(out)
 
 
@@ -411,6 +427,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-limit", type=float, default=30, help="seconds at most per phase (default 30)")
     parser.add_argument("--dir", default=None, help="parent folder of the throw-away instance (default: system temp)")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder and its server.log")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        default=None,
+        help="sample the worker with py-spy while it issues: DIR/issue-<mode>-x<clients>.txt (collapsed stacks)"
+        " and a summary in the report; sampling slows the worker, so take the rates from a run without it",
+    )
     add_worker_argument(parser)
     add_allocator_argument(parser)
     args = parser.parse_args(argv)
@@ -428,6 +451,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--issues must be between 1 and {capacity} (26 queues of 999 tickets a day)")
     if not 1 <= args.health <= 100_000 or not 1 <= args.time_limit <= 600:
         parser.error("--health must be 1..100000 and --time-limit 1..600")
+    if args.profile:
+        try:
+            flame.py_spy()
+        except flame.ProfilerMissing as missing:
+            parser.error(str(missing))
     return args
 
 
