@@ -5,6 +5,8 @@ distinct stack, `frame;frame;...;frame count`, the input of any flame-graph tool
 `flamegraph.pl` or https://www.speedscope.app) until the block ends. Idle stacks (the
 eventlet hub waiting in epoll) are left out by py-spy, and `read` leaves out the pool
 threads waiting for work (`WAITING`), so the shares are of the time the worker was busy.
+A pool thread blocked in C (an fsync, say) still counts as busy: py-spy sees no
+difference from a thread computing in C.
 
 `summary(path)` reads such a file back as two tables: the functions by inclusive share
 (how much of the busy time was spent in them or below), and by self share (in them,
@@ -45,7 +47,7 @@ def py_spy() -> str:
 
 
 @contextmanager
-def record(pid: int, path: Path, rate: int = 100) -> Iterator[None]:
+def record(pid: int, path: Path, rate: int = 1000) -> Iterator[None]:
     """Sample process `pid` into `path` while the block runs (py-spy needs ptrace: root,
     or `kernel.yama.ptrace_scope` 0)."""
     spy = py_spy()
