@@ -143,7 +143,7 @@ class AppointmentUseCases(TicketUseCases):
                     decision.place, slot_start_at=appointment.slot_start_at, now=now, seq=seq, line=line
                 )
 
-            ticket = self._issue(
+            ticket, _ = self._issue(
                 tx,
                 self._ticket_request(hall, appointment),
                 appointment.id_digest,

@@ -390,12 +390,11 @@ class ServicesBase:
         """A ticket's view (`_ticket_view`) as `principal` may see it."""
         return view if privacy.audience_of(principal) is Audience.STAFF else privacy.public_ticket_view(view)
 
-    def _issued_figure(
-        self, db: sqlite_utils.Database, hall: Hall, ticket: Ticket, now: datetime
-    ) -> HallPredictions | None:
-        """The figure of a ticket just issued at the end of its line, from the hall's last
-        play if that is at most `issue_figure_max_age` seconds old (`estimate.between_plays`);
-        its exact figure reaches its phone with the next play. None: play it now."""
+    def _issued_figure(self, hall: Hall, ticket: Ticket, waiting_now: int, now: datetime) -> HallPredictions | None:
+        """The figure of a ticket just issued at the end of its line, `waiting_now` waiting
+        in its queue counting it, from the hall's last play if that is at most
+        `issue_figure_max_age` seconds old (`estimate.between_plays`); its exact figure
+        reaches its phone with the next play. None: play it now."""
         last = self._last_plays.get(hall.spec.code)
         if (
             last is None
@@ -409,7 +408,6 @@ class ServicesBase:
             or self.issue_figure_max_age <= 0
         ):
             return None
-        waiting_now = storage.tickets.waiting_count(db, hall.id, ticket.queue)
         predicted = estimate.between_plays(last, ticket.queue, waiting_now, now)
         return None if predicted is None else HallPredictions(tickets={ticket.id: predicted}, new_ticket={})
 

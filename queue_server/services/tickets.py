@@ -86,10 +86,10 @@ class TicketUseCases(PrintUseCases):
                     ticket = self._load_ticket(db, hall, previous["ticket_id"])
                     answer = self._ticket_answer(db, hall, ticket, principal, now)
                     return {**answer, "print_job": self._latest_print_job(db, ticket.id), "replayed": True}, tx.events
-            ticket = self._issue(tx, request, digest)
+            ticket, waiting = self._issue(tx, request, digest)
             if idempotency_key is not None:
                 storage.halls.remember_idempotency(db, hall.id, idempotency_key, fingerprint, ticket.id, tx.at)
-            view = self._ticket_view(db, hall, ticket, now, self._issued_figure(db, hall, ticket, now))
+            view = self._ticket_view(db, hall, ticket, now, self._issued_figure(hall, ticket, waiting, now))
             job = self._print_job_for_issue(tx, ticket, view, request.station)
             return {**self._shaped_for(view, principal), "print_job": job}, tx.events
 
@@ -101,12 +101,13 @@ class TicketUseCases(PrintUseCases):
         *,
         place: Placing | None = None,
         announce: dict[str, Any] | None = None,
-    ) -> Ticket:
+    ) -> tuple[Ticket, int]:
         """Issue a ticket inside `tx` by the rules every ticket obeys: the queue's issuing
         hours, its daily cap, one open ticket per ID number per queue, the day's numbers.
         `place`: how an appointment's check-in places it (from its queue and its issue
         event's number); None: at its issue instant, as every walk-in. `announce`: more for
-        the `ticket_issued` event."""
+        the `ticket_issued` event. Returns the ticket and how many now wait in its queue,
+        itself counted (as its event says)."""
         db, hall, now = tx.db, tx.hall, tx.now
         queue, items = self._target(hall, request)
         spec = hall.spec
@@ -137,19 +138,16 @@ class TicketUseCases(PrintUseCases):
             ref=new_ticket_ref(),
         )
         ticket = replace(ticket, id=storage.tickets.insert_ticket(db, ticket))
+        waiting = storage.tickets.waiting_count(db, hall.id, queue.code)
         self._record(
             tx,
             EventType.TICKET_ISSUED,
-            {
-                "ticket": self._ticket_brief(hall, ticket),
-                "waiting": {queue.code: storage.tickets.waiting_count(db, hall.id, queue.code)},
-                **(announce or {}),
-            },
+            {"ticket": self._ticket_brief(hall, ticket), "waiting": {queue.code: waiting}, **(announce or {})},
             ticket_id=ticket.id,
             reason=ticket.channel.value,
             seq=seq,
         )
-        return ticket
+        return ticket, waiting
 
     def ticket(self, principal: Principal | None, hall_code: str, ticket_id: int, now: datetime) -> dict[str, Any]:
         with self.store.read() as db:
