@@ -57,7 +57,8 @@ DEFAULTS: dict[str, Any] = {
     "PING_INTERVAL": 10,  # seconds: how soon a dead screen link is noticed
     "PING_TIMEOUT": 10,
     # after this many links opened or closed (a wave of screens arriving or leaving), freed
-    # memory is handed back to the system (gc, glibc malloc_trim: realtime/memory.py); 0: never
+    # memory is handed back to the system (gc, then glibc's malloc_trim or jemalloc's purge:
+    # realtime/memory.py); 0: never
     "MEMORY_TRIM_AFTER": 100,
     "CREDENTIAL_RECHECK_SECONDS": 30,  # a revoked token's open link closes within this
     "BUSY_TIMEOUT": 10.0,  # seconds a write waits for another process's write lock (yielding meanwhile)

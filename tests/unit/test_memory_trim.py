@@ -1,13 +1,21 @@
-"""After a wave of links opening or closing: the cycle collector, then glibc's trim, once
-(`realtime/memory.py`)."""
+"""After a wave of links opening or closing: the cycle collector, then glibc's trim (or
+jemalloc's), once (`realtime/memory.py`)."""
 
 from __future__ import annotations
 
+import ctypes.util
 import gc
+import json
+import os
+import subprocess
+import sys
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from queue_server.cli import allocator_environment
 from queue_server.realtime.memory import MALLOC_TRIM, MemoryTrim
 
 
@@ -78,3 +86,45 @@ def test_without_a_trim_the_collection_still_runs_and_a_zero_threshold_turns_bot
 def test_glibc_has_the_trim() -> None:
     # the CI machines and the production image are Debian: glibc
     assert MALLOC_TRIM is not None
+    assert "jemalloc" not in MALLOC_TRIM.__name__
+
+
+# In a process run as `serve --allocator jemalloc` runs the worker: 200 MB in blocks the
+# size of a link's, freed, then the trim. Sizes in MiB, from the process's own RSS.
+FREED_THEN_TRIMMED = """
+import json, os
+from queue_server.realtime import memory
+
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+idle = rss()
+blocks = [bytearray(4000) for _ in range(50_000)]
+held = rss()
+del blocks
+gave = memory.MALLOC_TRIM(0)
+print(json.dumps({"trim": memory.MALLOC_TRIM.__qualname__, "gave": gave, "idle": idle, "held": held, "after": rss()}))
+"""
+
+
+def test_under_jemalloc_the_trim_is_jemallocs_and_hands_the_freed_pages_back() -> None:
+    """glibc's malloc_trim has nothing to trim under jemalloc, and jemalloc left to itself
+    returns freed pages only as the process goes on allocating: the trim flushes the
+    thread's cache and purges every arena, so the worker is back near its size before."""
+    if ctypes.util.find_library("jemalloc") is None:
+        pytest.skip("libjemalloc2 is not installed (apt-get install libjemalloc2)")
+    environment = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "PYTHONMALLOC", "MALLOC_CONF")}
+    done = subprocess.run(
+        [sys.executable, "-c", FREED_THEN_TRIMMED],
+        env={**environment, **allocator_environment("jemalloc")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["trim"] == "_jemalloc_purge.<locals>.trim"
+    assert found["gave"] == 1
+    assert found["held"] - found["idle"] > 150  # the blocks were there
+    assert found["after"] - found["idle"] < 0.2 * (found["held"] - found["idle"])
