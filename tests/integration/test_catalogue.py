@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import jsonschema_rs
 import pytest
 
 from queue_server.api.openapi import openapi_document
+from tests.support.fresh_python import run_script
 
 
 def _by_code(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -154,14 +153,6 @@ def test_a_server_reads_the_keys_the_halls_import_stored_and_never_loads_pypinyi
     (in the test session here), the server reads them."""
     instance = tmp_path / "instance"
     shutil.copytree(template_instance[0], instance)
-    done = subprocess.run(
-        [sys.executable, "-c", SERVER_READS_THE_CATALOGUE, str(instance)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    read = json.loads(done.stdout.strip().splitlines()[-1])
+    read = run_script(SERVER_READS_THE_CATALOGUE, str(instance))
     assert read["pypinyin"] is False
     assert (read["item"]["name"], read["item"]["initials"]) == ("不动产转移登记（二手房过户）", "bdczydjesfgh")

@@ -5,10 +5,7 @@ offload the store is given, so that the writes arriving meanwhile form one batch
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -25,6 +22,7 @@ from queue_server.services.tickets import IssueRequest
 from queue_server.storage import Storage
 from queue_server.storage.store import NestedWrite
 from tests.conftest import Clock
+from tests.support.fresh_python import run_script
 
 TIMEOUT = 10
 
@@ -262,11 +260,7 @@ def test_green_writers_share_commits_and_the_hub_runs_while_one_commits(mode: st
     refusals back, what was done is on disk, the writes shared COMMITs, and another
     green thread ran while COMMITs were under way (the hub did not wait on them)."""
     pytest.importorskip(mode)
-    done = subprocess.run(
-        [sys.executable, "-c", GREEN_WRITERS, mode], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = run_script(GREEN_WRITERS, mode, timeout=120)
     kept = [n for n in range(30) if n % 7 != 3]
     assert figures["refused"] == [[3, 10, 17, 24]] * 50
     assert figures["rows"] == 50 * len(kept) == figures["writes"] - 1  # the CREATE TABLE was one

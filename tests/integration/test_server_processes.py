@@ -5,7 +5,6 @@ line works beside any server; servers that share Redis start side by side."""
 from __future__ import annotations
 
 import ctypes.util
-import json
 import os
 import resource
 import subprocess
@@ -21,6 +20,7 @@ from queue_server.app import close_app, create_app
 from queue_server.cli import gunicorn_command, main
 from queue_server.config import ConfigError
 from tests.conftest import TEST_CONFIG
+from tests.support.fresh_python import run_script
 from tests.support.live import free_port, gunicorn_worker, wait_until_answering
 
 COMMAND_LINE = {**TEST_CONFIG, "PUBLISHES": False, "BACKGROUND_JOBS": False}
@@ -148,11 +148,7 @@ def test_the_worker_module_freezes_what_it_built_and_still_collects_what_comes_a
         "QUEUE_ASYNC_MODE": "threading",
         "QUEUE_BACKGROUND_JOBS": "false",
     }
-    done = subprocess.run(
-        [sys.executable, "-c", WORKER_MODULE], capture_output=True, text=True, timeout=60, env=environment, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = run_script(WORKER_MODULE, env=environment)
     assert found["frozen"] > 10_000  # the imports' and the app's objects
     assert found["collected"] >= 1  # the Link: the collector still runs
     assert found["pandas"] is None

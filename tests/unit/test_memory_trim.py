@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import ctypes.util
 import gc
-import json
 import os
-import subprocess
-import sys
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +14,7 @@ import pytest
 
 from queue_server.cli import allocator_environment
 from queue_server.realtime.memory import MALLOC_TRIM, MemoryTrim
+from tests.support.fresh_python import run_script
 
 
 class Link:
@@ -114,16 +112,7 @@ def test_under_jemalloc_the_trim_is_jemallocs_and_hands_the_freed_pages_back() -
     if ctypes.util.find_library("jemalloc") is None:
         pytest.skip("libjemalloc2 is not installed (apt-get install libjemalloc2)")
     environment = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "PYTHONMALLOC", "MALLOC_CONF")}
-    done = subprocess.run(
-        [sys.executable, "-c", FREED_THEN_TRIMMED],
-        env={**environment, **allocator_environment("jemalloc")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = run_script(FREED_THEN_TRIMMED, env={**environment, **allocator_environment("jemalloc")})
     assert found["trim"] == "_jemalloc_purge.<locals>.trim"
     assert found["gave"] == 1
     assert found["held"] - found["idle"] > 150  # the blocks were there
